@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary>Every command, in the order <c>--help</c> lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return GenerateCommand.Create();
+    }
+}

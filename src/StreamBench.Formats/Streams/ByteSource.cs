@@ -1,0 +1,389 @@
+using System.IO.MemoryMappedFiles;
+
+namespace StreamBench.Formats.Streams;
+
+/// <summary>
+/// A forward-only window onto the input with an absolute position. The reader asks for a few bytes at a
+/// time (headers, pfn arrays) and skips the rest; page contents nobody asked for are never copied.
+/// Regular files are memory-mapped, so skipping is free; pipes and sockets go through one reusable buffer,
+/// so memory does not grow with the stream's length.
+/// </summary>
+public abstract class ByteSource : IDisposable
+{
+    /// <summary>Absolute offset of the cursor.</summary>
+    public abstract long Position { get; }
+
+    /// <summary>Total length when known (files), otherwise null.</summary>
+    public abstract long? Length { get; }
+
+    /// <summary>The most bytes <see cref="Ensure"/> can make available at once.</summary>
+    public abstract int MaxWindow { get; }
+
+    /// <summary>Makes <paramref name="count"/> bytes available at the cursor. False when the input ends first;
+    /// <see cref="Available"/> then tells how many are there.</summary>
+    public abstract bool Ensure(int count);
+
+    /// <summary>Bytes available at the cursor without further I/O.</summary>
+    public abstract int Available { get; }
+
+    /// <summary>The bytes at the cursor; valid until the next call that moves or refills.</summary>
+    public abstract ReadOnlySpan<byte> Peek(int count);
+
+    /// <summary>Moves the cursor over bytes that <see cref="Ensure"/> made available.</summary>
+    public abstract void Advance(int count);
+
+    /// <summary>Moves the cursor forward by up to <paramref name="count"/> bytes; returns how many were skipped.</summary>
+    public abstract long Skip(long count);
+
+    /// <summary>Copies up to <paramref name="destination"/>.Length bytes; returns the count (0 at the end).</summary>
+    public abstract int Read(Span<byte> destination);
+
+    /// <summary>True when no byte is left.</summary>
+    public bool AtEnd => !Ensure(1);
+
+    /// <summary>Opens a path ("-" is standard input). Regular non-empty files are memory-mapped.</summary>
+    public static ByteSource Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path == "-")
+        {
+            return new BufferedByteSource(Console.OpenStandardInput(), ownsStream: true);
+        }
+        var info = new FileInfo(path);
+        // FIFOs, sockets and /proc files report length 0 and take the buffered path.
+        if (info.Exists && info.Length > 0 && (info.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0)
+        {
+            try
+            {
+                return new MappedFileSource(path, info.Length);
+            }
+            catch (IOException)
+            {
+                // Not mappable (special file): read it as a stream.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Same.
+            }
+        }
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        return new BufferedByteSource(stream, ownsStream: true);
+    }
+
+    /// <summary>Wraps any stream (pipes, sockets, memory).</summary>
+    public static ByteSource FromStream(Stream stream, bool ownsStream = false, int bufferSize = BufferedByteSource.DefaultBufferSize)
+        => new BufferedByteSource(stream, ownsStream, bufferSize);
+
+    /// <summary>Wraps bytes already in memory.</summary>
+    public static ByteSource FromMemory(ReadOnlyMemory<byte> memory) => new MemoryByteSource(memory);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the input.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}
+
+/// <summary>A source over bytes in memory.</summary>
+public sealed class MemoryByteSource : ByteSource
+{
+    private readonly ReadOnlyMemory<byte> _memory;
+    private int _pos;
+
+    /// <summary>Wraps <paramref name="memory"/>.</summary>
+    public MemoryByteSource(ReadOnlyMemory<byte> memory) => _memory = memory;
+
+    /// <inheritdoc />
+    public override long Position => _pos;
+
+    /// <inheritdoc />
+    public override long? Length => _memory.Length;
+
+    /// <inheritdoc />
+    public override int MaxWindow => int.MaxValue;
+
+    /// <inheritdoc />
+    public override int Available => _memory.Length - _pos;
+
+    /// <inheritdoc />
+    public override bool Ensure(int count) => _memory.Length - _pos >= count;
+
+    /// <inheritdoc />
+    public override ReadOnlySpan<byte> Peek(int count) => _memory.Span.Slice(_pos, count);
+
+    /// <inheritdoc />
+    public override void Advance(int count) => _pos += count;
+
+    /// <inheritdoc />
+    public override long Skip(long count)
+    {
+        var n = (int)Math.Min(count, _memory.Length - _pos);
+        _pos += n;
+        return n;
+    }
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> destination)
+    {
+        var n = Math.Min(destination.Length, _memory.Length - _pos);
+        _memory.Span.Slice(_pos, n).CopyTo(destination);
+        _pos += n;
+        return n;
+    }
+}
+
+/// <summary>A source over a stream through one reusable buffer (pipes, sockets, stdin).</summary>
+public sealed class BufferedByteSource : ByteSource
+{
+    /// <summary>1 MiB: large enough that a pipe is drained in few reads, small enough for the memory budget.</summary>
+    public const int DefaultBufferSize = 1 << 20;
+
+    private readonly Stream _stream;
+    private readonly bool _ownsStream;
+    private readonly byte[] _buffer;
+    private int _start;
+    private int _end;
+    private long _bufferOffset; // absolute offset of _buffer[0]
+    private bool _eof;
+
+    /// <summary>Wraps <paramref name="stream"/>.</summary>
+    public BufferedByteSource(Stream stream, bool ownsStream = false, int bufferSize = DefaultBufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 4096);
+        _stream = stream;
+        _ownsStream = ownsStream;
+        _buffer = new byte[bufferSize];
+    }
+
+    /// <inheritdoc />
+    public override long Position => _bufferOffset + _start;
+
+    /// <inheritdoc />
+    public override long? Length => _stream.CanSeek ? _stream.Length : null;
+
+    /// <inheritdoc />
+    public override int MaxWindow => _buffer.Length;
+
+    /// <inheritdoc />
+    public override int Available => _end - _start;
+
+    /// <inheritdoc />
+    public override bool Ensure(int count)
+    {
+        if (_end - _start >= count)
+        {
+            return true;
+        }
+        if (count > _buffer.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "larger than the source's window");
+        }
+        if (_eof)
+        {
+            return false;
+        }
+        if (_start > 0)
+        {
+            var live = _end - _start;
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, live);
+            _bufferOffset += _start;
+            _start = 0;
+            _end = live;
+        }
+        while (_end < count)
+        {
+            var n = _stream.Read(_buffer, _end, _buffer.Length - _end);
+            if (n <= 0)
+            {
+                _eof = true;
+                return false;
+            }
+            _end += n;
+        }
+        return true;
+    }
+
+    /// <inheritdoc />
+    public override ReadOnlySpan<byte> Peek(int count) => _buffer.AsSpan(_start, count);
+
+    /// <inheritdoc />
+    public override void Advance(int count) => _start += count;
+
+    /// <inheritdoc />
+    public override long Skip(long count)
+    {
+        var inBuffer = Math.Min(count, _end - _start);
+        _start += (int)inBuffer;
+        var left = count - inBuffer;
+        if (left == 0)
+        {
+            return count;
+        }
+        // The buffer is empty now: restart it at the new position.
+        _bufferOffset += _start;
+        _start = _end = 0;
+        if (_stream.CanSeek)
+        {
+            var here = _stream.Position;
+            var room = Math.Max(0, _stream.Length - here);
+            var step = Math.Min(left, room);
+            _stream.Seek(step, SeekOrigin.Current);
+            _bufferOffset += step;
+            if (step < left)
+            {
+                _eof = true;
+            }
+            return inBuffer + step;
+        }
+        var skipped = inBuffer;
+        while (left > 0)
+        {
+            var n = _stream.Read(_buffer, 0, (int)Math.Min(left, _buffer.Length));
+            if (n <= 0)
+            {
+                _eof = true;
+                break;
+            }
+            _bufferOffset += n;
+            left -= n;
+            skipped += n;
+        }
+        return skipped;
+    }
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> destination)
+    {
+        var total = 0;
+        var buffered = Math.Min(destination.Length, _end - _start);
+        if (buffered > 0)
+        {
+            _buffer.AsSpan(_start, buffered).CopyTo(destination);
+            _start += buffered;
+            total = buffered;
+        }
+        if (total == destination.Length || _eof)
+        {
+            return total;
+        }
+        _bufferOffset += _start;
+        _start = _end = 0;
+        while (total < destination.Length)
+        {
+            int n;
+            if (destination.Length - total >= _buffer.Length / 2)
+            {
+                n = _stream.Read(destination[total..]);
+                if (n <= 0)
+                {
+                    _eof = true;
+                    break;
+                }
+                _bufferOffset += n;
+                total += n;
+            }
+            else
+            {
+                if (!Ensure(1))
+                {
+                    break;
+                }
+                var take = Math.Min(destination.Length - total, _end - _start);
+                _buffer.AsSpan(_start, take).CopyTo(destination[total..]);
+                _start += take;
+                total += take;
+            }
+        }
+        return total;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsStream)
+        {
+            _stream.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>A memory-mapped regular file: headers are read in place, skipped pages are never touched.</summary>
+public sealed unsafe class MappedFileSource : ByteSource
+{
+    private readonly MemoryMappedFile _file;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly byte* _base;
+    private readonly long _length;
+    private long _pos;
+    private bool _disposed;
+
+    /// <summary>Maps <paramref name="path"/> read-only.</summary>
+    public MappedFileSource(string path, long length)
+    {
+        _length = length;
+        _file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        byte* p = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        _base = p + _view.PointerOffset;
+    }
+
+    /// <inheritdoc />
+    public override long Position => _pos;
+
+    /// <inheritdoc />
+    public override long? Length => _length;
+
+    /// <inheritdoc />
+    public override int MaxWindow => int.MaxValue;
+
+    /// <inheritdoc />
+    public override int Available => (int)Math.Min(int.MaxValue, _length - _pos);
+
+    /// <inheritdoc />
+    public override bool Ensure(int count) => _length - _pos >= count;
+
+    /// <inheritdoc />
+    public override ReadOnlySpan<byte> Peek(int count) => new(_base + _pos, count);
+
+    /// <inheritdoc />
+    public override void Advance(int count) => _pos += count;
+
+    /// <inheritdoc />
+    public override long Skip(long count)
+    {
+        var n = Math.Min(count, _length - _pos);
+        _pos += n;
+        return n;
+    }
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> destination)
+    {
+        var n = (int)Math.Min(destination.Length, _length - _pos);
+        new ReadOnlySpan<byte>(_base + _pos, n).CopyTo(destination);
+        _pos += n;
+        return n;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _file.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

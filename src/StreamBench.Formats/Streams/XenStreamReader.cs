@@ -1,0 +1,698 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using StreamBench.Formats.Wire;
+
+namespace StreamBench.Formats.Streams;
+
+/// <summary>Options for <see cref="XenStreamReader"/>.</summary>
+public sealed record XenStreamReaderOptions
+{
+    /// <summary>The outermost layer, or <see cref="OuterFormat.Auto"/>.</summary>
+    public OuterFormat Format { get; init; } = OuterFormat.Auto;
+
+    /// <summary>The record dictionary. Never guessed (0x10..0x12 mean different things in the two).</summary>
+    public StreamDialect Dialect { get; init; } = StreamDialect.Upstream;
+
+    /// <summary>The largest body <see cref="XenStreamReader.GetBody"/> buffers when it does not fit the source's window.</summary>
+    public int MaxBufferedBody { get; init; } = (int)LibxcWire.RecordLengthMax + Framing.Alignment;
+
+    /// <summary>Largest chunk of trailing or legacy bytes handed out as one item.</summary>
+    public int ChunkSize { get; init; } = 1 << 16;
+}
+
+/// <summary>
+/// A pull reader over every layer of a Xen save/migration stream: the xl header, the libxl v2 stream, the libxc
+/// v2/v3 stream nested inside it (including the checkpoint phases: libxc records up to CHECKPOINT, libxl records up
+/// to CHECKPOINT_END, then libxc records again with no new headers), the post-copy RFC's dialect switch, the
+/// <c>xl migrate</c> protocol text, and bare back-channel records.
+/// <para>
+/// Each <see cref="Read"/> moves to the next item. A record's body is not read unless asked for
+/// (<see cref="BodyPrefix"/>, <see cref="GetBody"/>, <see cref="ReadBody"/>); whatever is left is skipped, so
+/// page contents nobody wants are never copied, and memory does not grow with the stream.
+/// </para>
+/// Malformed input raises <see cref="StreamFormatException"/> naming the offset, record and field.
+/// </summary>
+public sealed class XenStreamReader : IDisposable
+{
+    private enum State
+    {
+        Start,
+        XlBody,
+        LibxlHeader,
+        LibxlRecords,
+        LibxcImageHeader,
+        LibxcDomainHeader,
+        LibxcRecords,
+        Legacy,
+        BackChannel,
+        MigrateReceiver,
+        AfterEnd,
+        Done,
+    }
+
+    private readonly ByteSource _src;
+    private readonly bool _ownsSource;
+    private readonly XenStreamReaderOptions _options;
+    private readonly byte[] _padding = new byte[Framing.Alignment];
+    private State _state = State.Start;
+    private bool _libxcEmbedded;
+    private bool _inCheckpointTail;
+    private bool _inPostcopyTail;
+    private bool _itemFinished = true;
+    private long _bodyStart;
+    private long _bodyConsumed;
+    private byte[]? _ownedBody;
+    private int _ownedBodyLength = -1;
+
+    /// <summary>Reads from <paramref name="source"/>.</summary>
+    public XenStreamReader(ByteSource source, XenStreamReaderOptions? options = null, bool ownsSource = false)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _src = source;
+        _ownsSource = ownsSource;
+        _options = options ?? new XenStreamReaderOptions();
+        Dialect = _options.Dialect;
+    }
+
+    /// <summary>Opens a path ("-" for standard input).</summary>
+    public static XenStreamReader Open(string path, XenStreamReaderOptions? options = null)
+        => new(ByteSource.Open(path), options, ownsSource: true);
+
+    /// <summary>Reads bytes in memory.</summary>
+    public static XenStreamReader FromMemory(ReadOnlyMemory<byte> bytes, XenStreamReaderOptions? options = null)
+        => new(ByteSource.FromMemory(bytes), options, ownsSource: true);
+
+    /// <summary>The underlying source.</summary>
+    public ByteSource Source => _src;
+
+    /// <summary>The record dictionary in use.</summary>
+    public StreamDialect Dialect { get; }
+
+    /// <summary>The outer format, once detected.</summary>
+    public OuterFormat DetectedFormat { get; private set; }
+
+    /// <summary>The current item's kind.</summary>
+    public StreamItemKind Kind { get; private set; }
+
+    /// <summary>The current item's layer.</summary>
+    public StreamLayer Layer { get; private set; }
+
+    /// <summary>Absolute offset of the current item's first byte.</summary>
+    public long Offset { get; private set; }
+
+    /// <summary>Index of the current record in the whole stream (0-based); -1 before the first.</summary>
+    public long RecordIndex { get; private set; } = -1;
+
+    /// <summary>The current record's type (records only).</summary>
+    public uint RecordType { get; private set; }
+
+    /// <summary>The current item's body length: a record's body_length (without padding), the xl optional data, a message or chunk.</summary>
+    public long BodyLength { get; private set; }
+
+    /// <summary>Number of CHECKPOINT records read so far (before the current item, counting the current one once it is read).</summary>
+    public int CheckpointCount { get; private set; }
+
+    /// <summary>Whether a CHECKPOINT record has been seen.</summary>
+    public bool IsCheckpointed => CheckpointCount > 0;
+
+    /// <summary>Whether the current libxl record is in a checkpoint's libxl tail (after CHECKPOINT, up to CHECKPOINT_END).</summary>
+    public bool InCheckpointTail => _inCheckpointTail;
+
+    /// <summary>Whether the current libxl record sits between POSTCOPY_TRANSITION and POSTCOPY_TRANSITION_END.</summary>
+    public bool InPostcopyTail => _inPostcopyTail;
+
+    /// <summary>Whether the current libxc record is inside a libxl stream.</summary>
+    public bool LibxcEmbedded => _libxcEmbedded;
+
+    /// <summary>The xl header, once read.</summary>
+    public XlHeaderFields? XlHeader { get; private set; }
+
+    /// <summary>The libxl header, once read.</summary>
+    public LibxlHeaderFields? LibxlHeader { get; private set; }
+
+    /// <summary>The libxc image header, once read.</summary>
+    public LibxcImageHeaderFields? ImageHeader { get; private set; }
+
+    /// <summary>The libxc domain header, once read.</summary>
+    public LibxcDomainHeaderFields? DomainHeader { get; private set; }
+
+    /// <summary>Which message the current <see cref="StreamItemKind.ProtocolMessage"/> is.</summary>
+    public MigrateMessage Message { get; private set; }
+
+    /// <summary>How the stream ended; <see cref="StreamEnding.None"/> while reading.</summary>
+    public StreamEnding Ending { get; private set; }
+
+    /// <summary>The name of the current record's type in its layer and dialect.</summary>
+    public string RecordTypeName => Kind switch
+    {
+        StreamItemKind.Record => NameOf(Layer, RecordType),
+        StreamItemKind.XlHeader => "XL_HEADER",
+        StreamItemKind.LibxlHeader => "LIBXL_HEADER",
+        StreamItemKind.LibxcImageHeader => "IMAGE_HEADER",
+        StreamItemKind.LibxcDomainHeader => "DOMAIN_HEADER",
+        StreamItemKind.ProtocolMessage => "MIGRATE_" + Message.ToString().ToUpperInvariant(),
+        StreamItemKind.LegacyImage => "LEGACY_IMAGE",
+        StreamItemKind.TrailingData => "TRAILING_DATA",
+        _ => "NONE",
+    };
+
+    /// <summary>Total bytes the current item occupies (header, body and padding).</summary>
+    public long ItemLength => Kind switch
+    {
+        StreamItemKind.Record => Framing.RecordHeaderSize + BodyLength + Framing.PaddingFor((uint)BodyLength),
+        StreamItemKind.XlHeader => XlWire.HeaderSize + BodyLength,
+        StreamItemKind.LibxlHeader => LibxlWire.HeaderSize,
+        StreamItemKind.LibxcImageHeader => LibxcWire.ImageHeaderSize,
+        StreamItemKind.LibxcDomainHeader => LibxcWire.DomainHeaderSize,
+        _ => BodyLength,
+    };
+
+    /// <summary>The name of a record type of <paramref name="layer"/> in this reader's dialect.</summary>
+    public string NameOf(StreamLayer layer, uint type) => layer switch
+    {
+        StreamLayer.Libxl => RecordNames.Libxl(type, Dialect),
+        StreamLayer.BackChannel => BackChannelName(type),
+        _ => RecordNames.Libxc(type, Dialect),
+    };
+
+    /// <summary>Back-channel records mix libxl CHECKPOINT_STATE with libxc CHECKPOINT_DIRTY_PFN_LIST (and the RFC's FAULT/COMPLETE).</summary>
+    public static StreamLayer BackChannelOwner(uint type, StreamDialect dialect) => type == (uint)LibxlRecordType.CheckpointState
+        ? StreamLayer.Libxl
+        : StreamLayer.Libxc;
+
+    private string BackChannelName(uint type) => BackChannelOwner(type, Dialect) == StreamLayer.Libxl
+        ? RecordNames.Libxl(type, Dialect)
+        : RecordNames.Libxc(type, Dialect);
+
+    /// <summary>Moves to the next item. False at the end of the input.</summary>
+    public bool Read()
+    {
+        FinishItem();
+        while (true)
+        {
+            switch (_state)
+            {
+                case State.Start:
+                    Detect();
+                    if (Kind == StreamItemKind.XlHeader)
+                    {
+                        return true;
+                    }
+                    continue;
+                case State.XlBody:
+                    // The xl header was the last item; decide what follows it.
+                    _state = (XlHeader!.Value.MandatoryFlags & XlMandatoryFlags.StreamV2) != 0
+                        ? State.LibxlHeader
+                        : (LooksLikeLibxc() ? State.LibxcImageHeader : State.Legacy);
+                    continue;
+                case State.LibxlHeader:
+                    return ReadLibxlHeader();
+                case State.LibxcImageHeader:
+                    return ReadImageHeader();
+                case State.LibxcDomainHeader:
+                    return ReadDomainHeader();
+                case State.LibxlRecords:
+                    return ReadRecord(StreamLayer.Libxl);
+                case State.LibxcRecords:
+                    return ReadRecord(StreamLayer.Libxc);
+                case State.BackChannel:
+                    return ReadRecord(StreamLayer.BackChannel);
+                case State.Legacy:
+                    return ReadChunk(StreamItemKind.LegacyImage, StreamLayer.Legacy);
+                case State.MigrateReceiver:
+                    if (TryReadMessage())
+                    {
+                        return true;
+                    }
+                    if (_src.AtEnd)
+                    {
+                        return Finish(StreamEnding.EndOfInput);
+                    }
+                    _state = State.BackChannel;
+                    continue;
+                case State.AfterEnd:
+                    if (_src.AtEnd)
+                    {
+                        return Finish(StreamEnding.Complete);
+                    }
+                    return TryReadMessage() || ReadChunk(StreamItemKind.TrailingData, Layer);
+                default:
+                    Kind = StreamItemKind.None;
+                    return false;
+            }
+        }
+    }
+
+    private bool Finish(StreamEnding ending)
+    {
+        if (Ending == StreamEnding.None)
+        {
+            Ending = ending;
+        }
+        _state = State.Done;
+        Kind = StreamItemKind.None;
+        return false;
+    }
+
+    private void Detect()
+    {
+        var format = _options.Format;
+        if (format == OuterFormat.Auto)
+        {
+            format = DetectFormat(_src);
+        }
+        DetectedFormat = format;
+        switch (format)
+        {
+            case OuterFormat.Xl:
+                ReadXlHeader();
+                break;
+            case OuterFormat.Libxl:
+                _state = State.LibxlHeader;
+                break;
+            case OuterFormat.Libxc:
+                _state = State.LibxcImageHeader;
+                break;
+            case OuterFormat.BackChannel:
+                _state = State.BackChannel;
+                break;
+            case OuterFormat.MigrateReceiver:
+                _state = State.MigrateReceiver;
+                break;
+            default:
+                _state = State.Legacy;
+                break;
+        }
+    }
+
+    /// <summary>Detects the outermost layer from the first bytes without consuming them (FORMAT.md 0, 6).</summary>
+    public static OuterFormat DetectFormat(ByteSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var want = Math.Min(XlWire.MagicSize, source.MaxWindow);
+        source.Ensure(want);
+        var head = source.Peek(Math.Min(want, source.Available));
+        if (head.Length >= XlWire.MagicSize && head[..XlWire.MagicSize].SequenceEqual(XlWire.Magic))
+        {
+            return OuterFormat.Xl;
+        }
+        if (head.Length >= 8 && BinaryPrimitives.ReadUInt64BigEndian(head) == LibxlWire.Ident)
+        {
+            return OuterFormat.Libxl;
+        }
+        if (head.Length >= 12 && BinaryPrimitives.ReadUInt64BigEndian(head) == LibxcWire.Marker
+            && BinaryPrimitives.ReadUInt32BigEndian(head[8..]) == LibxcWire.Id)
+        {
+            return OuterFormat.Libxc;
+        }
+        var banner = XlMigrateProtocol.ReceiverBanner;
+        if (head.Length > 0 && head.Length >= Math.Min(banner.Length, 16) && banner.StartsWith(head[..Math.Min(head.Length, 16)]))
+        {
+            return OuterFormat.MigrateReceiver;
+        }
+        return OuterFormat.Legacy;
+    }
+
+    private bool LooksLikeLibxc()
+    {
+        if (!_src.Ensure(8))
+        {
+            return true; // Let the image header read report the truncation.
+        }
+        return BinaryPrimitives.ReadUInt64BigEndian(_src.Peek(8)) == LibxcWire.Marker;
+    }
+
+    private void ReadXlHeader()
+    {
+        var at = _src.Position;
+        var h = Need(XlWire.HeaderSize, StreamLayer.Xl, "XL_HEADER", "header");
+        var order = BinaryPrimitives.ReadUInt32LittleEndian(h[XlWire.ByteOrderOffset..]);
+        var bigEndian = order == BinaryPrimitives.ReverseEndianness(XlWire.ByteOrderMarker);
+        var fields = new XlHeaderFields(bigEndian, order, (XlMandatoryFlags)U32(h, XlWire.MandatoryFlagsOffset, bigEndian),
+            U32(h, XlWire.OptionalFlagsOffset, bigEndian), U32(h, XlWire.OptionalDataLengthOffset, bigEndian));
+        _src.Advance(XlWire.HeaderSize);
+        XlHeader = fields;
+        BeginItem(StreamItemKind.XlHeader, StreamLayer.Xl, at, fields.OptionalDataLength);
+        _state = State.XlBody;
+    }
+
+    private static uint U32(ReadOnlySpan<byte> h, int offset, bool bigEndian) => bigEndian
+        ? BinaryPrimitives.ReadUInt32BigEndian(h[offset..])
+        : BinaryPrimitives.ReadUInt32LittleEndian(h[offset..]);
+
+    private bool ReadLibxlHeader()
+    {
+        var at = _src.Position;
+        var h = Need(LibxlWire.HeaderSize, StreamLayer.Libxl, "LIBXL_HEADER", "header");
+        LibxlHeader = new LibxlHeaderFields(BinaryPrimitives.ReadUInt64BigEndian(h), BinaryPrimitives.ReadUInt32BigEndian(h[8..]),
+            (LibxlOptions)BinaryPrimitives.ReadUInt32BigEndian(h[12..]));
+        _src.Advance(LibxlWire.HeaderSize);
+        BeginItem(StreamItemKind.LibxlHeader, StreamLayer.Libxl, at, 0);
+        _state = State.LibxlRecords;
+        return true;
+    }
+
+    private bool ReadImageHeader()
+    {
+        var at = _src.Position;
+        var h = Need(LibxcWire.ImageHeaderSize, StreamLayer.Libxc, "IMAGE_HEADER", "header");
+        ImageHeader = new LibxcImageHeaderFields(BinaryPrimitives.ReadUInt64BigEndian(h), BinaryPrimitives.ReadUInt32BigEndian(h[8..]),
+            BinaryPrimitives.ReadUInt32BigEndian(h[12..]), BinaryPrimitives.ReadUInt16BigEndian(h[16..]),
+            BinaryPrimitives.ReadUInt16BigEndian(h[18..]), BinaryPrimitives.ReadUInt32BigEndian(h[20..]));
+        _src.Advance(LibxcWire.ImageHeaderSize);
+        BeginItem(StreamItemKind.LibxcImageHeader, StreamLayer.Libxc, at, 0);
+        _state = State.LibxcDomainHeader;
+        return true;
+    }
+
+    private bool ReadDomainHeader()
+    {
+        var at = _src.Position;
+        var h = Need(LibxcWire.DomainHeaderSize, StreamLayer.Libxc, "DOMAIN_HEADER", "header");
+        DomainHeader = new LibxcDomainHeaderFields((DomainType)BinaryPrimitives.ReadUInt32LittleEndian(h),
+            BinaryPrimitives.ReadUInt16LittleEndian(h[4..]), BinaryPrimitives.ReadUInt16LittleEndian(h[6..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(h[8..]), BinaryPrimitives.ReadUInt32LittleEndian(h[12..]));
+        _src.Advance(LibxcWire.DomainHeaderSize);
+        BeginItem(StreamItemKind.LibxcDomainHeader, StreamLayer.Libxc, at, 0);
+        _state = State.LibxcRecords;
+        return true;
+    }
+
+    private bool ReadRecord(StreamLayer layer)
+    {
+        var at = _src.Position;
+        if (!_src.Ensure(Framing.RecordHeaderSize))
+        {
+            if (_src.Available == 0)
+            {
+                return Finish(layer == StreamLayer.BackChannel ? StreamEnding.EndOfInput
+                    : IsCheckpointed ? StreamEnding.Failover : StreamEnding.MissingEnd);
+            }
+            throw new StreamFormatException(
+                string.Create(CultureInfo.InvariantCulture, $"stream truncated inside a record header ({_src.Available} of {Framing.RecordHeaderSize} bytes)"),
+                at, LayerName(layer), RecordIndex + 1, null, "type/length", truncated: true);
+        }
+        var h = _src.Peek(Framing.RecordHeaderSize);
+        var type = BinaryPrimitives.ReadUInt32LittleEndian(h);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(h[4..]);
+        _src.Advance(Framing.RecordHeaderSize);
+        RecordIndex++;
+        RecordType = type;
+        BeginItem(StreamItemKind.Record, layer, at, length);
+        Advance(layer, type);
+        return true;
+    }
+
+    /// <summary>The layer state machine: where the next record comes from, decided by this record's type alone.</summary>
+    private void Advance(StreamLayer layer, uint type)
+    {
+        var rfc = Dialect == StreamDialect.PostcopyRfc;
+        if (layer == StreamLayer.Libxl)
+        {
+            switch (type)
+            {
+                case (uint)LibxlRecordType.End:
+                    _state = State.AfterEnd;
+                    Ending = StreamEnding.Complete;
+                    break;
+                case (uint)LibxlRecordType.LibxcContext:
+                    _libxcEmbedded = true;
+                    _state = State.LibxcImageHeader;
+                    break;
+                case (uint)LibxlRecordType.CheckpointEnd when _inCheckpointTail:
+                    _inCheckpointTail = false;
+                    _state = State.LibxcRecords;
+                    break;
+                case (uint)LibxlPostcopyRecordType.PostcopyTransitionEnd when rfc && _inPostcopyTail:
+                    _inPostcopyTail = false;
+                    _state = State.LibxcRecords;
+                    break;
+            }
+            return;
+        }
+        if (layer != StreamLayer.Libxc)
+        {
+            return;
+        }
+        switch (type)
+        {
+            case (uint)LibxcRecordType.End:
+                _state = _libxcEmbedded ? State.LibxlRecords : State.AfterEnd;
+                if (!_libxcEmbedded)
+                {
+                    Ending = StreamEnding.Complete;
+                }
+                break;
+            case (uint)LibxcRecordType.Checkpoint:
+                CheckpointCount++;
+                if (_libxcEmbedded)
+                {
+                    _inCheckpointTail = true;
+                    _state = State.LibxlRecords;
+                }
+                break;
+            case (uint)PostcopyRecordType.PostcopyTransition when rfc:
+                if (_libxcEmbedded)
+                {
+                    _inPostcopyTail = true;
+                    _state = State.LibxlRecords;
+                }
+                break;
+        }
+    }
+
+    private bool TryReadMessage()
+    {
+        var at = _src.Position;
+        foreach (var (message, text) in Messages)
+        {
+            var bytes = text();
+            var need = message == MigrateMessage.Report ? bytes.Length + 1 : bytes.Length;
+            if (_src.Ensure(need) && _src.Peek(bytes.Length).SequenceEqual(bytes))
+            {
+                Message = message;
+                BeginItem(StreamItemKind.ProtocolMessage, StreamLayer.Migrate, at, need);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private delegate ReadOnlySpan<byte> Text();
+
+    private static readonly (MigrateMessage Message, Text Bytes)[] Messages =
+    [
+        (MigrateMessage.ReceiverBanner, () => XlMigrateProtocol.ReceiverBanner),
+        (MigrateMessage.ReceiverReady, () => XlMigrateProtocol.ReceiverReady),
+        (MigrateMessage.PermissionToGo, () => XlMigrateProtocol.PermissionToGo),
+        (MigrateMessage.Report, () => XlMigrateProtocol.Report),
+    ];
+
+    /// <summary>The result byte of the current <see cref="MigrateMessage.Report"/>.</summary>
+    public byte ReportResult => Kind == StreamItemKind.ProtocolMessage && Message == MigrateMessage.Report
+        ? GetBody()[^1]
+        : throw new InvalidOperationException("not on a report message");
+
+    private bool ReadChunk(StreamItemKind kind, StreamLayer layer)
+    {
+        var at = _src.Position;
+        var want = Math.Min(_options.ChunkSize, _src.MaxWindow);
+        _src.Ensure(want);
+        var n = Math.Min(want, _src.Available);
+        if (n == 0)
+        {
+            return Finish(StreamEnding.EndOfInput);
+        }
+        Message = MigrateMessage.None;
+        BeginItem(kind, layer == StreamLayer.None ? StreamLayer.Migrate : layer, at, n);
+        return true;
+    }
+
+    private void BeginItem(StreamItemKind kind, StreamLayer layer, long offset, long bodyLength)
+    {
+        Kind = kind;
+        Layer = layer;
+        Offset = offset;
+        BodyLength = bodyLength;
+        _bodyStart = _src.Position;
+        _bodyConsumed = 0;
+        _ownedBodyLength = -1;
+        _itemFinished = false;
+        if (kind != StreamItemKind.ProtocolMessage)
+        {
+            Message = MigrateMessage.None;
+        }
+    }
+
+    private ReadOnlySpan<byte> Need(int count, StreamLayer layer, string what, string field)
+    {
+        if (!_src.Ensure(count))
+        {
+            throw new StreamFormatException(
+                string.Create(CultureInfo.InvariantCulture, $"stream truncated: {what} needs {count} bytes, {_src.Available} left"),
+                _src.Position, LayerName(layer), -1, what, field, truncated: true);
+        }
+        return _src.Peek(count);
+    }
+
+    /// <summary>The lower-case name of a layer, as findings and errors print it.</summary>
+    public static string LayerName(StreamLayer layer) => layer switch
+    {
+        StreamLayer.BackChannel => "back-channel",
+        _ => layer.ToString().ToLowerInvariant(),
+    };
+
+    private StreamFormatException Truncated(string field, long have, long need) => new(
+        string.Create(CultureInfo.InvariantCulture, $"stream truncated: body_length is {BodyLength}, {need} bytes needed here, {have} left"),
+        Offset, LayerName(Layer), Kind == StreamItemKind.Record ? RecordIndex : -1, RecordTypeName, field, truncated: true);
+
+    /// <summary>
+    /// The first <paramref name="count"/> bytes of the current body, in place (no copy). Only before any
+    /// <see cref="ReadBody"/>/<see cref="SkipBody"/>. <paramref name="count"/> is clamped to the body length.
+    /// </summary>
+    public ReadOnlySpan<byte> BodyPrefix(int count)
+    {
+        if (_ownedBodyLength >= 0)
+        {
+            return _ownedBody.AsSpan(0, (int)Math.Min(count, _ownedBodyLength));
+        }
+        if (_bodyConsumed != 0)
+        {
+            throw new InvalidOperationException("the body has already been consumed");
+        }
+        var n = (int)Math.Min(count, BodyLength);
+        if (n > _src.MaxWindow)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "larger than the source's window; use ReadBody");
+        }
+        if (!_src.Ensure(n))
+        {
+            throw Truncated("body", _src.Available, n);
+        }
+        return _src.Peek(n);
+    }
+
+    /// <summary>
+    /// The whole current body. In place when it fits the source's window; otherwise it is copied into a buffer
+    /// that grows only as bytes actually arrive, so a lying length cannot make it allocate up front.
+    /// </summary>
+    public ReadOnlySpan<byte> GetBody()
+    {
+        if (_ownedBodyLength >= 0)
+        {
+            return _ownedBody.AsSpan(0, _ownedBodyLength);
+        }
+        if (BodyLength <= _src.MaxWindow && _bodyConsumed == 0)
+        {
+            return BodyPrefix((int)BodyLength);
+        }
+        if (BodyLength - _bodyConsumed > _options.MaxBufferedBody || _bodyConsumed != 0)
+        {
+            throw new StreamFormatException(
+                string.Create(CultureInfo.InvariantCulture, $"body of {BodyLength} bytes is larger than the buffering limit of {_options.MaxBufferedBody}"),
+                Offset, LayerName(Layer), RecordIndex, RecordTypeName, "body_length");
+        }
+        var total = (int)BodyLength;
+        var filled = 0;
+        var buffer = _ownedBody ?? new byte[Math.Min(total, 1 << 20)];
+        while (filled < total)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(total, (long)buffer.Length * 2));
+            }
+            var n = _src.Read(buffer.AsSpan(filled, Math.Min(buffer.Length, total) - filled));
+            if (n == 0)
+            {
+                throw Truncated("body", filled, total);
+            }
+            filled += n;
+        }
+        _ownedBody = buffer;
+        _ownedBodyLength = total;
+        _bodyConsumed = total;
+        return buffer.AsSpan(0, total);
+    }
+
+    /// <summary>Copies the next body bytes into <paramref name="destination"/>; returns the count (0 at the body's end).</summary>
+    public int ReadBody(Span<byte> destination)
+    {
+        var left = BodyLength - _bodyConsumed;
+        if (left <= 0 || _ownedBodyLength >= 0)
+        {
+            return 0;
+        }
+        var want = (int)Math.Min(destination.Length, left);
+        var n = _src.Read(destination[..want]);
+        if (n < want)
+        {
+            throw Truncated("body", _bodyConsumed + n, BodyLength);
+        }
+        _bodyConsumed += n;
+        return n;
+    }
+
+    /// <summary>Skips <paramref name="count"/> body bytes (by seeking or mapping when the input allows).</summary>
+    public void SkipBody(long count)
+    {
+        var left = BodyLength - _bodyConsumed;
+        var want = Math.Min(count, left);
+        var n = _src.Skip(want);
+        _bodyConsumed += n;
+        if (n < want)
+        {
+            throw Truncated("body", _bodyConsumed, BodyLength);
+        }
+    }
+
+    /// <summary>Bytes of the current body not yet read or skipped.</summary>
+    public long BodyRemaining => _ownedBodyLength >= 0 ? 0 : BodyLength - _bodyConsumed;
+
+    /// <summary>
+    /// Completes the current item: skips what is left of the body and reads a record's padding.
+    /// Returns the padding bytes (empty for non-records). <see cref="Read"/> calls it when the caller did not.
+    /// </summary>
+    public ReadOnlySpan<byte> FinishItem()
+    {
+        if (_itemFinished)
+        {
+            return Kind == StreamItemKind.Record ? _padding.AsSpan(0, Framing.PaddingFor((uint)BodyLength)) : default;
+        }
+        var left = BodyRemaining;
+        if (left > 0)
+        {
+            SkipBody(left);
+        }
+        _itemFinished = true;
+        if (Kind != StreamItemKind.Record)
+        {
+            return default;
+        }
+        var pad = Framing.PaddingFor((uint)BodyLength);
+        if (pad == 0)
+        {
+            return default;
+        }
+        if (!_src.Ensure(pad))
+        {
+            throw new StreamFormatException(
+                string.Create(CultureInfo.InvariantCulture, $"stream truncated inside the padding ({_src.Available} of {pad} bytes)"),
+                _src.Position, LayerName(Layer), RecordIndex, RecordTypeName, "padding", truncated: true);
+        }
+        _src.Peek(pad).CopyTo(_padding);
+        _src.Advance(pad);
+        return _padding.AsSpan(0, pad);
+    }
+
+    /// <summary>Absolute offset of the current body's first byte.</summary>
+    public long BodyOffset => _bodyStart;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsSource)
+        {
+            _src.Dispose();
+        }
+    }
+}

@@ -1,0 +1,279 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using StreamBench.Formats.Wire;
+
+namespace StreamBench.Formats.Streams;
+
+/// <summary>
+/// Writes every layer of a stream: headers, framed records (with zero padding, or the given padding when
+/// copying a stream byte for byte), <c>xl migrate</c> messages and raw bytes. Small writes are gathered in one
+/// buffer; large bodies (page data) go straight to the output without an extra copy.
+/// </summary>
+public sealed class XenStreamWriter : IDisposable
+{
+    private readonly Stream _out;
+    private readonly bool _leaveOpen;
+    private readonly byte[] _buffer;
+    private int _used;
+    private long _flushed;
+    private long _recordLeft = -1;
+    private uint _recordLength;
+
+    /// <summary>Writes to <paramref name="output"/>.</summary>
+    public XenStreamWriter(Stream output, bool leaveOpen = false, int bufferSize = 1 << 16)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 64);
+        _out = output;
+        _leaveOpen = leaveOpen;
+        _buffer = new byte[bufferSize];
+    }
+
+    /// <summary>Bytes written so far (including buffered ones).</summary>
+    public long Position => _flushed + _used;
+
+    /// <summary>The xl header with its optional data (written in the byte order the fields name).</summary>
+    public void WriteXlHeader(XlHeaderFields header, ReadOnlySpan<byte> optionalData)
+    {
+        if (optionalData.Length != header.OptionalDataLength)
+        {
+            throw new ArgumentException("optional data length differs from the header's optional_data_len", nameof(optionalData));
+        }
+        var h = Reserve(XlWire.HeaderSize);
+        XlWire.Magic.CopyTo(h);
+        var be = header.BigEndian;
+        PutU32(h[XlWire.ByteOrderOffset..], XlWire.ByteOrderMarker, be);
+        PutU32(h[XlWire.MandatoryFlagsOffset..], (uint)header.MandatoryFlags, be);
+        PutU32(h[XlWire.OptionalFlagsOffset..], header.OptionalFlags, be);
+        PutU32(h[XlWire.OptionalDataLengthOffset..], header.OptionalDataLength, be);
+        WriteRaw(optionalData);
+    }
+
+    /// <summary>An xl header whose optional data is the config, as xl writes it: u32 size, then the text.</summary>
+    public void WriteXlHeader(XlMandatoryFlags flags, ReadOnlySpan<byte> config)
+    {
+        var header = new XlHeaderFields(false, XlWire.ByteOrderMarker, flags, 0, (uint)(4 + config.Length));
+        var h = Reserve(XlWire.HeaderSize);
+        XlWire.Magic.CopyTo(h);
+        PutU32(h[XlWire.ByteOrderOffset..], XlWire.ByteOrderMarker, false);
+        PutU32(h[XlWire.MandatoryFlagsOffset..], (uint)header.MandatoryFlags, false);
+        PutU32(h[XlWire.OptionalFlagsOffset..], 0, false);
+        PutU32(h[XlWire.OptionalDataLengthOffset..], header.OptionalDataLength, false);
+        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), (uint)config.Length);
+        WriteRaw(config);
+    }
+
+    /// <summary>The libxl header.</summary>
+    public void WriteLibxlHeader(LibxlHeaderFields header)
+    {
+        var h = Reserve(LibxlWire.HeaderSize);
+        BinaryPrimitives.WriteUInt64BigEndian(h, header.Ident);
+        BinaryPrimitives.WriteUInt32BigEndian(h[8..], header.Version);
+        BinaryPrimitives.WriteUInt32BigEndian(h[12..], (uint)header.Options);
+    }
+
+    /// <summary>The libxl header with the usual ident and version.</summary>
+    public void WriteLibxlHeader(LibxlOptions options = LibxlOptions.None)
+        => WriteLibxlHeader(new LibxlHeaderFields(LibxlWire.Ident, LibxlWire.Version, options));
+
+    /// <summary>The libxc image header.</summary>
+    public void WriteImageHeader(LibxcImageHeaderFields header)
+    {
+        var h = Reserve(LibxcWire.ImageHeaderSize);
+        BinaryPrimitives.WriteUInt64BigEndian(h, header.Marker);
+        BinaryPrimitives.WriteUInt32BigEndian(h[8..], header.Id);
+        BinaryPrimitives.WriteUInt32BigEndian(h[12..], header.Version);
+        BinaryPrimitives.WriteUInt16BigEndian(h[16..], header.Options);
+        BinaryPrimitives.WriteUInt16BigEndian(h[18..], header.Reserved1);
+        BinaryPrimitives.WriteUInt32BigEndian(h[20..], header.Reserved2);
+    }
+
+    /// <summary>The libxc image header for <paramref name="version"/> (2 or 3), little-endian.</summary>
+    public void WriteImageHeader(uint version = LibxcWire.MaxVersion)
+        => WriteImageHeader(new LibxcImageHeaderFields(LibxcWire.Marker, LibxcWire.Id, version, 0, 0, 0));
+
+    /// <summary>The libxc domain header.</summary>
+    public void WriteDomainHeader(LibxcDomainHeaderFields header)
+    {
+        var h = Reserve(LibxcWire.DomainHeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(h, (uint)header.Type);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[4..], header.PageShift);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[6..], header.Reserved);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], header.XenMajor);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[12..], header.XenMinor);
+    }
+
+    /// <summary>The libxc domain header for a guest type and saver version.</summary>
+    public void WriteDomainHeader(DomainType type, uint xenMajor, uint xenMinor)
+        => WriteDomainHeader(new LibxcDomainHeaderFields(type, LibxcWire.PageShift, 0, xenMajor, xenMinor));
+
+    /// <summary>A whole record: header, body and padding (zeros unless <paramref name="padding"/> is given).</summary>
+    public void WriteRecord(uint type, ReadOnlySpan<byte> body, ReadOnlySpan<byte> padding = default)
+    {
+        BeginRecord(type, (uint)body.Length);
+        WriteBody(body);
+        EndRecord(padding);
+    }
+
+    /// <summary>A libxc record.</summary>
+    public void WriteRecord(LibxcRecordType type, ReadOnlySpan<byte> body = default) => WriteRecord((uint)type, body);
+
+    /// <summary>A libxl record.</summary>
+    public void WriteRecord(LibxlRecordType type, ReadOnlySpan<byte> body = default) => WriteRecord((uint)type, body);
+
+    /// <summary>Starts a record whose body is written in pieces with <see cref="WriteBody"/>.</summary>
+    public void BeginRecord(uint type, uint bodyLength)
+    {
+        if (_recordLeft >= 0)
+        {
+            throw new InvalidOperationException("a record is still open");
+        }
+        var h = Reserve(Framing.RecordHeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(h, type);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[4..], bodyLength);
+        _recordLeft = bodyLength;
+        _recordLength = bodyLength;
+    }
+
+    /// <summary>Part of the open record's body.</summary>
+    public void WriteBody(ReadOnlySpan<byte> bytes)
+    {
+        if (_recordLeft < bytes.Length)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"body overruns the record: {bytes.Length} bytes written, {Math.Max(0, _recordLeft)} declared bytes left"));
+        }
+        _recordLeft -= bytes.Length;
+        WriteRaw(bytes);
+    }
+
+    /// <summary>Closes the open record with its padding.</summary>
+    public void EndRecord(ReadOnlySpan<byte> padding = default)
+    {
+        if (_recordLeft != 0)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"record body is {_recordLeft} bytes short"));
+        }
+        _recordLeft = -1;
+        var pad = Framing.PaddingFor(_recordLength);
+        var p = Reserve(pad);
+        if (padding.Length == pad)
+        {
+            padding.CopyTo(p);
+        }
+        else if (padding.IsEmpty)
+        {
+            p.Clear();
+        }
+        else
+        {
+            throw new ArgumentException("padding has the wrong length", nameof(padding));
+        }
+    }
+
+    /// <summary>A PAGE_DATA record from pfn words and the pages of the data-carrying ones.</summary>
+    public void WritePageData(ReadOnlySpan<ulong> words, ReadOnlySpan<byte> pages, uint type = (uint)LibxcRecordType.PageData)
+    {
+        var length = (uint)(LibxcBodySizes.PageDataHeader + (words.Length * LibxcBodySizes.PfnWord) + pages.Length);
+        BeginRecord(type, length);
+        var h = Reserve(LibxcBodySizes.PageDataHeader);
+        BinaryPrimitives.WriteUInt32LittleEndian(h, (uint)words.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[4..], 0);
+        _recordLeft -= LibxcBodySizes.PageDataHeader;
+        foreach (var w in words)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(Reserve(8), w);
+        }
+        _recordLeft -= words.Length * (long)LibxcBodySizes.PfnWord;
+        WriteBody(pages);
+        EndRecord();
+    }
+
+    /// <summary>An <c>xl migrate</c> protocol message (with <paramref name="result"/> after a report).</summary>
+    public void WriteMessage(MigrateMessage message, byte result = 0)
+    {
+        switch (message)
+        {
+            case MigrateMessage.ReceiverBanner: WriteRaw(XlMigrateProtocol.ReceiverBanner); break;
+            case MigrateMessage.ReceiverReady: WriteRaw(XlMigrateProtocol.ReceiverReady); break;
+            case MigrateMessage.PermissionToGo: WriteRaw(XlMigrateProtocol.PermissionToGo); break;
+            case MigrateMessage.Report:
+                WriteRaw(XlMigrateProtocol.Report);
+                Reserve(1)[0] = result;
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(message));
+        }
+    }
+
+    /// <summary>Raw bytes (protocol text, trailing data, legacy images).</summary>
+    public void WriteRaw(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length <= _buffer.Length - _used)
+        {
+            bytes.CopyTo(_buffer.AsSpan(_used));
+            _used += bytes.Length;
+            return;
+        }
+        FlushBuffer();
+        if (bytes.Length >= _buffer.Length / 2)
+        {
+            _out.Write(bytes);
+            _flushed += bytes.Length;
+        }
+        else
+        {
+            bytes.CopyTo(_buffer);
+            _used = bytes.Length;
+        }
+    }
+
+    private Span<byte> Reserve(int count)
+    {
+        if (_buffer.Length - _used < count)
+        {
+            FlushBuffer();
+        }
+        var span = _buffer.AsSpan(_used, count);
+        _used += count;
+        return span;
+    }
+
+    private static void PutU32(Span<byte> at, uint value, bool bigEndian)
+    {
+        if (bigEndian)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(at, value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(at, value);
+        }
+    }
+
+    private void FlushBuffer()
+    {
+        if (_used > 0)
+        {
+            _out.Write(_buffer, 0, _used);
+            _flushed += _used;
+            _used = 0;
+        }
+    }
+
+    /// <summary>Writes buffered bytes to the output and flushes it.</summary>
+    public void Flush()
+    {
+        FlushBuffer();
+        _out.Flush();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        FlushBuffer();
+        if (!_leaveOpen)
+        {
+            _out.Dispose();
+        }
+    }
+}
