@@ -19,10 +19,18 @@ internal static class GenerateCommand
         var debug = new Option<bool>("--debug-verify") { Description = "add VERIFY and a full resend, as xl migrate --debug" };
         var vcpus = new Option<int>("--vcpus") { DefaultValueFactory = _ => 1 };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1ul };
+        var xtab = new Option<int>("--xtab-every") { Description = "send every n-th pfn as XTAB (0 = none)" };
+        var failover = new Option<bool>("--no-end") { Description = "checkpointed streams: stop at failover without END (default: END after the last checkpoint)" };
+        var partial = new Option<bool>("--partial-checkpoint") { Description = "with --no-end: leave a half-sent checkpoint at failover" };
+        var xenstore = new Option<bool>("--xenstore-data") { Description = "HVM libxl streams: add EMULATOR_XENSTORE_DATA" };
+        var backChannel = new Option<string?>("--back-channel")
+        {
+            Description = "write the other direction instead: migrate-receiver (xl migrate receiver's replies), colo (COLO back channel), postcopy (RFC faults)",
+        };
         var output = new Option<string>("--output", "-o") { Description = "output file, or - for stdout", Required = true };
         var command = new Command("generate", "Write a synthetic valid stream of any layer and dialect.")
         {
-            layer, guest, pages, batch, version, dialect, checkpoints, debug, vcpus, seed, output,
+            layer, guest, pages, batch, version, dialect, checkpoints, debug, vcpus, seed, xtab, failover, partial, xenstore, backChannel, output,
         };
         command.SetAction(parse =>
         {
@@ -38,9 +46,30 @@ internal static class GenerateCommand
                 DebugVerify = parse.GetValue(debug),
                 Vcpus = parse.GetValue(vcpus),
                 Seed = parse.GetValue(seed),
+                XtabEvery = parse.GetValue(xtab),
+                EndAtFailover = parse.GetValue(failover),
+                PartialCheckpointAtFailover = parse.GetValue(partial),
+                XenstoreData = parse.GetValue(xenstore),
             };
             using var stream = CliIo.OpenOutput(parse.GetValue(output)!);
-            SyntheticStreams.Write(options, stream);
+            switch (parse.GetValue(backChannel))
+            {
+                case null or "":
+                    SyntheticStreams.Write(options, stream);
+                    break;
+                case "migrate-receiver":
+                    stream.Write(SyntheticStreams.MigrateReceiverSide());
+                    break;
+                case "colo":
+                    stream.Write(SyntheticStreams.ColoBackChannel(Math.Max(1, options.Checkpoints)));
+                    break;
+                case "postcopy":
+                    stream.Write(SyntheticStreams.PostcopyBackChannel(Math.Max(1, options.Pages / 16)));
+                    break;
+                default:
+                    Console.Error.WriteLine("generate: --back-channel takes migrate-receiver, colo or postcopy");
+                    return ExitCodes.UsageOrIo;
+            }
             return ExitCodes.Ok;
         });
         return command;
