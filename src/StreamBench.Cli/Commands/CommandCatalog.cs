@@ -7,6 +7,10 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return InspectCommand.Create();
+        yield return DumpCommand.Create();
+        yield return VerifyCommand.Create();
         yield return GenerateCommand.Create();
+        yield return ConvertLegacyCommand.Create();
     }
 }

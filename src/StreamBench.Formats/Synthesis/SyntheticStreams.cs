@@ -362,7 +362,7 @@ public static class SyntheticStreams
         {
             // HEADER, one CPU record per vCPU (hvm_hw_cpu is 1032 bytes), END.
             const int cpuSize = 1032;
-            var size = (HvmSaveWire.DescriptorSize * 2) + HvmSaveWire.HeaderBodySize + (o.Vcpus * (HvmSaveWire.DescriptorSize + cpuSize)) + HvmSaveWire.DescriptorSize;
+            var size = HvmSaveWire.DescriptorSize + HvmSaveWire.HeaderBodySize + (o.Vcpus * (HvmSaveWire.DescriptorSize + cpuSize)) + HvmSaveWire.DescriptorSize;
             var blob = new byte[size];
             var at = 0;
             void Descriptor(HvmSaveCode code, int instance, int length)

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using StreamBench.Formats.Verification;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary>The JSON shapes of <c>verify --json</c> and <c>inspect --json</c>.</summary>
+internal static class JsonReport
+{
+    public static void WriteVerify(Utf8JsonWriter w, string path, VerifierOptions options, VerifyResult result)
+    {
+        w.WriteStartObject();
+        w.WriteString("input", path);
+        w.WriteString("profile", result.Profile.ToString().ToLowerInvariant());
+        w.WriteString("dialect", StreamOptions.DialectName(options.Dialect));
+        w.WriteBoolean("valid", result.IsValid);
+        w.WriteNumber("errors", result.ErrorCount);
+        w.WriteNumber("warnings", result.WarningCount);
+        w.WriteNumber("infos", result.InfoCount);
+        w.WriteNumber("findingsDropped", result.FindingsDropped);
+        w.WriteStartArray("findings");
+        foreach (var f in result.Findings)
+        {
+            WriteFinding(w, f);
+        }
+        w.WriteEndArray();
+        w.WritePropertyName("summary");
+        WriteSummary(w, result.Summary);
+        w.WriteEndObject();
+    }
+
+    public static void WriteFinding(Utf8JsonWriter w, Finding f)
+    {
+        w.WriteStartObject();
+        w.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
+        w.WriteNumber("offset", f.Offset);
+        w.WriteNumber("record", f.RecordIndex);
+        if (f.RecordType is not null)
+        {
+            w.WriteString("type", f.RecordType);
+        }
+        w.WriteString("layer", f.Layer);
+        if (f.Field is not null)
+        {
+            w.WriteString("field", f.Field);
+        }
+        w.WriteString("message", f.Message);
+        w.WriteString("check", f.CheckId);
+        w.WriteEndObject();
+    }
+
+    public static void WriteSummary(Utf8JsonWriter w, StreamSummary s)
+    {
+        w.WriteStartObject();
+        w.WriteString("format", s.Format.ToString().ToLowerInvariant());
+        w.WriteStartArray("layers");
+        foreach (var layer in s.Layers)
+        {
+            w.WriteStringValue(Formats.Streams.XenStreamReader.LayerName(layer));
+        }
+        w.WriteEndArray();
+        if (s.LibxlVersion is { } lv)
+        {
+            w.WriteNumber("libxlVersion", lv);
+        }
+        if (s.ImageVersion is { } iv)
+        {
+            w.WriteNumber("libxcVersion", iv);
+        }
+        if (s.GuestType is { } gt)
+        {
+            w.WriteString("guestType", gt.ToString());
+        }
+        if (s.XenVersion is { } xv)
+        {
+            w.WriteString("xenVersion", xv);
+        }
+        w.WriteNumber("records", s.Records);
+        w.WriteNumber("pageDataRecords", s.PageDataRecords);
+        w.WriteNumber("pfnEntries", s.PfnEntries);
+        w.WriteNumber("dataPages", s.DataPages);
+        w.WriteBoolean("verifyMode", s.VerifyMode);
+        w.WriteBoolean("checkpointed", s.Checkpointed);
+        w.WriteNumber("checkpointsComplete", s.CheckpointsComplete);
+        w.WriteBoolean("checkpointIncomplete", s.CheckpointIncomplete);
+        w.WriteNumber("discardedBytes", s.DiscardedBytes);
+        w.WriteNumber("trailingBytes", s.TrailingBytes);
+        w.WriteNumber("migrateMessages", s.MigrateMessages);
+        w.WriteString("ending", s.Ending.ToString());
+        w.WriteBoolean("truncated", s.Truncated);
+        w.WriteNumber("length", s.Length);
+        w.WriteStartArray("recordCounts");
+        foreach (var c in s.RecordCounts)
+        {
+            w.WriteStartObject();
+            w.WriteString("layer", c.Layer);
+            w.WriteNumber("type", c.Type);
+            w.WriteString("name", c.Name);
+            w.WriteNumber("count", c.Count);
+            w.WriteNumber("bodyBytes", c.BodyBytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using StreamBench.Formats.Streams;
+using StreamBench.Formats.Wire;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary>The input argument and the --format/--dialect options every stream-reading command shares.</summary>
+internal sealed class StreamOptions
+{
+    public Argument<string> Input { get; } = new("input") { Description = "stream file, or - for standard input" };
+
+    public Option<string> Format { get; } = new("--format", "-f")
+    {
+        Description = "outer layer: auto, xl, libxl, libxc, legacy, back-channel, migrate-receiver",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public Option<string> Dialect { get; } = new("--dialect")
+    {
+        Description = "record dictionary: upstream or postcopy-rfc (never guessed: 0x10-0x12 differ)",
+        DefaultValueFactory = _ => "upstream",
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Input);
+        command.Options.Add(Format);
+        command.Options.Add(Dialect);
+    }
+
+    public XenStreamReaderOptions ReaderOptions(ParseResult parse) => new()
+    {
+        Format = ParseFormat(parse.GetValue(Format)),
+        Dialect = CliParsing.ParseDialect(parse.GetValue(Dialect)),
+    };
+
+    public static OuterFormat ParseFormat(string? value) => value switch
+    {
+        null or "" or "auto" => OuterFormat.Auto,
+        "xl" => OuterFormat.Xl,
+        "libxl" => OuterFormat.Libxl,
+        "libxc" => OuterFormat.Libxc,
+        "legacy" => OuterFormat.Legacy,
+        "back-channel" or "backchannel" => OuterFormat.BackChannel,
+        "migrate-receiver" => OuterFormat.MigrateReceiver,
+        _ => throw new ArgumentException($"unknown format '{value}': use auto, xl, libxl, libxc, legacy, back-channel or migrate-receiver"),
+    };
+
+    /// <summary>Dialect name as the CLI spells it.</summary>
+    public static string DialectName(StreamDialect dialect) => dialect == StreamDialect.PostcopyRfc ? "postcopy-rfc" : "upstream";
+}
+
+/// <summary>Runs a command body, mapping errors to exit codes and messages on stderr.</summary>
+internal static class CommandRunner
+{
+    public static int Run(string command, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Formats.StreamFormatException e)
+        {
+            Console.Error.WriteLine($"{command}: {e.Message}");
+            return ExitCodes.InvalidStream;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"{command}: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"{command}: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine($"{command}: {e.Message}");
+            return ExitCodes.UsageOrIo;
+        }
+    }
+}

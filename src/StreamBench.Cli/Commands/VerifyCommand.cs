@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Text.Json;
+using StreamBench.Formats.Streams;
+using StreamBench.Formats.Verification;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary><c>streambench verify</c>: exit 0 for a valid stream, 1 for an invalid one, 2 for a usage or I/O error.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var io = new StreamOptions();
+        var profile = new Option<string>("--profile", "-p")
+        {
+            Description = "xen (exactly verify-stream-v2's checks, without its bugs), restore (+ the C restore's), strict (+ ordering and consistency)",
+            DefaultValueFactory = _ => "strict",
+        };
+        var checkpointed = new Option<string>("--checkpointed")
+        {
+            Description = "auto, yes (a Remus/COLO stream: CHECKPOINT allowed) or no (plain stream)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var json = new Option<bool>("--json") { Description = "one JSON document on stdout, for scripts" };
+        var max = new Option<int>("--max-findings") { Description = "findings kept and printed", DefaultValueFactory = _ => 1000 };
+        var command = new Command("verify", "Check a stream against a profile; findings name offset, record and field.");
+        io.AddTo(command);
+        command.Options.Add(profile);
+        command.Options.Add(checkpointed);
+        command.Options.Add(json);
+        command.Options.Add(max);
+        command.SetAction(parse => CommandRunner.Run("verify", () =>
+        {
+            var options = new VerifierOptions
+            {
+                Profile = ParseProfile(parse.GetValue(profile)),
+                Reader = io.ReaderOptions(parse),
+                CheckpointMode = ParseCheckpointMode(parse.GetValue(checkpointed)),
+                MaxFindings = parse.GetValue(max),
+            };
+            var path = parse.GetValue(io.Input)!;
+            VerifyResult result;
+            using (var source = ByteSource.Open(path))
+            using (new Progress(source, "verify"))
+            {
+                result = Verifier.Verify(source, options);
+            }
+            if (parse.GetValue(json))
+            {
+                using var stdout = Console.OpenStandardOutput();
+                using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+                JsonReport.WriteVerify(writer, path, options, result);
+            }
+            else
+            {
+                WriteText(Console.Out, path, result);
+            }
+            return result.IsValid ? ExitCodes.Ok : ExitCodes.InvalidStream;
+        }));
+        return command;
+    }
+
+    public static VerificationProfile ParseProfile(string? value) => value switch
+    {
+        "xen" => VerificationProfile.Xen,
+        "restore" => VerificationProfile.Restore,
+        null or "" or "strict" => VerificationProfile.Strict,
+        _ => throw new ArgumentException($"unknown profile '{value}': use xen, restore or strict"),
+    };
+
+    public static CheckpointMode ParseCheckpointMode(string? value) => value switch
+    {
+        null or "" or "auto" => CheckpointMode.Auto,
+        "yes" or "true" => CheckpointMode.Checkpointed,
+        "no" or "false" => CheckpointMode.Plain,
+        _ => throw new ArgumentException($"unknown --checkpointed value '{value}': use auto, yes or no"),
+    };
+
+    private static void WriteText(TextWriter output, string path, VerifyResult result)
+    {
+        foreach (var finding in result.Findings)
+        {
+            output.WriteLine(finding.ToString());
+        }
+        if (result.FindingsDropped > 0)
+        {
+            output.WriteLine($"... {result.FindingsDropped} more findings not shown");
+        }
+        var s = result.Summary;
+        var verdict = result.IsValid ? "VALID" : "INVALID";
+        output.WriteLine(
+            $"{path}: {verdict} (profile {result.Profile.ToString().ToLowerInvariant()}): {result.ErrorCount} errors, {result.WarningCount} warnings, " +
+            $"{s.Records} records, {s.DataPages} pages, {s.Length} bytes");
+    }
+}

@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using StreamBench.Formats.Wire;
+
+namespace StreamBench.Formats.Records;
+
+/// <summary>
+/// X86_TSC_INFO (FORMAT.md 4.1): <c>u32 mode; u32 khz; u64 nsec; u32 incarnation; u32 reserved</c>, exactly 24 bytes.
+/// </summary>
+public readonly struct TscInfoBody
+{
+    /// <summary>TSC_MODE_*: 0 default, 1 always emulate, 2 never emulate (3, PVRDTSCP, was removed).</summary>
+    public uint Mode { get; }
+
+    /// <summary>Guest TSC frequency in kHz.</summary>
+    public uint Khz { get; }
+
+    /// <summary>Elapsed nanoseconds (the TSC offset).</summary>
+    public ulong Nsec { get; }
+
+    /// <summary>The TSC incarnation.</summary>
+    public uint Incarnation { get; }
+
+    /// <summary>Reserved (zero on save).</summary>
+    public uint Reserved { get; }
+
+    /// <summary>The highest TSC mode current Xen accepts.</summary>
+    public const uint MaxKnownMode = 2;
+
+    private TscInfoBody(uint mode, uint khz, ulong nsec, uint incarnation, uint reserved)
+    {
+        Mode = mode;
+        Khz = khz;
+        Nsec = nsec;
+        Incarnation = incarnation;
+        Reserved = reserved;
+    }
+
+    /// <summary>Decodes the first 24 bytes; false when fewer are given.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> body, out TscInfoBody tsc)
+    {
+        if (body.Length < LibxcBodySizes.TscInfo)
+        {
+            tsc = default;
+            return false;
+        }
+        tsc = new TscInfoBody(BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(body[8..]), BinaryPrimitives.ReadUInt32LittleEndian(body[16..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(body[20..]));
+        return true;
+    }
+}
+
+/// <summary>xen_cpuid_leaf_t: <c>u32 leaf, subleaf, a, b, c, d</c>.</summary>
+/// <param name="Leaf">CPUID leaf.</param>
+/// <param name="Subleaf">Subleaf, or 0xFFFFFFFF for "no subleaf".</param>
+/// <param name="A">EAX.</param>
+/// <param name="B">EBX.</param>
+/// <param name="C">ECX.</param>
+/// <param name="D">EDX.</param>
+public readonly record struct CpuidLeaf(uint Leaf, uint Subleaf, uint A, uint B, uint C, uint D)
+{
+    /// <summary>Decodes 24 bytes.</summary>
+    public static CpuidLeaf Read(ReadOnlySpan<byte> e) => new(BinaryPrimitives.ReadUInt32LittleEndian(e),
+        BinaryPrimitives.ReadUInt32LittleEndian(e[4..]), BinaryPrimitives.ReadUInt32LittleEndian(e[8..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(e[12..]), BinaryPrimitives.ReadUInt32LittleEndian(e[16..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(e[20..]));
+
+    /// <summary>Whether the leaf has no subleaf.</summary>
+    public bool HasNoSubleaf => Subleaf == LibxcBodySizes.CpuidNoSubleaf;
+}
+
+/// <summary>X86_CPUID_POLICY (FORMAT.md 4.1, v3): <c>xen_cpuid_leaf_t[]</c>, a non-zero multiple of 24 bytes.</summary>
+public readonly ref struct CpuidPolicyBody
+{
+    private readonly ReadOnlySpan<byte> _bytes;
+
+    /// <summary>Wraps the body (any length; <see cref="IsWellFormed"/> tells whether it is a whole number of leaves).</summary>
+    public CpuidPolicyBody(ReadOnlySpan<byte> body) => _bytes = body;
+
+    /// <summary>Whole leaves in the span.</summary>
+    public int Count => _bytes.Length / LibxcBodySizes.CpuidLeaf;
+
+    /// <summary>Non-empty and a multiple of 24.</summary>
+    public bool IsWellFormed => _bytes.Length > 0 && _bytes.Length % LibxcBodySizes.CpuidLeaf == 0;
+
+    /// <summary>Leaf <paramref name="index"/>.</summary>
+    public CpuidLeaf this[int index] => CpuidLeaf.Read(_bytes.Slice(index * LibxcBodySizes.CpuidLeaf, LibxcBodySizes.CpuidLeaf));
+}
+
+/// <summary>xen_msr_entry_t: <c>u32 idx; u32 flags (MBZ); u64 val</c>.</summary>
+/// <param name="Index">The MSR index.</param>
+/// <param name="Flags">Must be zero.</param>
+/// <param name="Value">The MSR value.</param>
+public readonly record struct MsrPolicyEntry(uint Index, uint Flags, ulong Value)
+{
+    /// <summary>Decodes 16 bytes.</summary>
+    public static MsrPolicyEntry Read(ReadOnlySpan<byte> e) => new(BinaryPrimitives.ReadUInt32LittleEndian(e),
+        BinaryPrimitives.ReadUInt32LittleEndian(e[4..]), BinaryPrimitives.ReadUInt64LittleEndian(e[8..]));
+}
+
+/// <summary>X86_MSR_POLICY (FORMAT.md 4.1, v3): <c>xen_msr_entry_t[]</c>, a non-zero multiple of 16 bytes.</summary>
+public readonly ref struct MsrPolicyBody
+{
+    private readonly ReadOnlySpan<byte> _bytes;
+
+    /// <summary>Wraps the body.</summary>
+    public MsrPolicyBody(ReadOnlySpan<byte> body) => _bytes = body;
+
+    /// <summary>Whole entries in the span.</summary>
+    public int Count => _bytes.Length / LibxcBodySizes.MsrEntry;
+
+    /// <summary>Non-empty and a multiple of 16.</summary>
+    public bool IsWellFormed => _bytes.Length > 0 && _bytes.Length % LibxcBodySizes.MsrEntry == 0;
+
+    /// <summary>Entry <paramref name="index"/>.</summary>
+    public MsrPolicyEntry this[int index] => MsrPolicyEntry.Read(_bytes.Slice(index * LibxcBodySizes.MsrEntry, LibxcBodySizes.MsrEntry));
+}

@@ -1,0 +1,319 @@
+using System.Globalization;
+using StreamBench.Formats.Records;
+using StreamBench.Formats.Streams;
+using StreamBench.Formats.Wire;
+
+namespace StreamBench.Formats.Verification;
+
+/// <summary>
+/// The libxl layer (FORMAT.md 2): header and records, one method per record type behind a dispatch table.
+/// verify-stream-v2's VerifyLibxl checks (items 3-14) are in every profile; libxl_stream_read.c's in restore;
+/// stream-shape rules in strict.
+/// </summary>
+internal sealed class LibxlRules
+{
+    internal static readonly VerificationCheck Ident = new("libxl.header.ident", ProfileSet.All, FindingSeverity.Error,
+        "The libxl header starts with the ident \"LibxlFmt\".", "verify 3; C libxl_stream_read.c", fatal: true);
+    internal static readonly VerificationCheck Version = new("libxl.header.version", ProfileSet.All, FindingSeverity.Error,
+        "The libxl header version is 2.", "verify 4; C");
+    internal static readonly VerificationCheck Options = new("libxl.header.options", ProfileSet.All, FindingSeverity.Error,
+        "Reserved option bits 2..31 are zero (verify-stream-v2 masks only 2..15: a bug not copied).", "verify 5 (fixed); spec 2.1");
+    internal static readonly VerificationCheck BigEndianIgnored = new("libxl.header.big-endian-ignored", ProfileSet.Xen, FindingSeverity.Warning,
+        "The endianness bit is set; verify-stream-v2's check is dead code, so it accepts the stream and reads it as little-endian.", "verify 6 (dead code)");
+    internal static readonly VerificationCheck BigEndian = new("libxl.header.big-endian", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "The endianness bit is clear (libxl cannot restore big-endian streams).", "C libxl_stream_read.c");
+    internal static readonly VerificationCheck UnknownType = new("libxl.record.unknown-type", ProfileSet.All, FindingSeverity.Error,
+        "The record type is one libxl defines (0..5, plus 6 in the post-copy RFC); libxl has no optional records.", "verify 7; C process_record default");
+    internal static readonly VerificationCheck Padding = new("libxl.record.padding", ProfileSet.All, FindingSeverity.Error,
+        "Record padding bytes are zero.", "verify 8");
+    internal static readonly VerificationCheck EndLength = new("libxl.end.length", ProfileSet.All, FindingSeverity.Error,
+        "END has an empty body.", "verify 9");
+    internal static readonly VerificationCheck LibxcContextLength = new("libxl.libxc-context.length", ProfileSet.All, FindingSeverity.Error,
+        "LIBXC_CONTEXT has an empty body.", "verify 10");
+    internal static readonly VerificationCheck XenstoreTooShort = new("libxl.xenstore-data.too-short", ProfileSet.All, FindingSeverity.Error,
+        "EMULATOR_XENSTORE_DATA holds at least the 8-byte emulator sub-header.", "verify 11; C");
+    internal static readonly VerificationCheck XenstoreEmulator = new("libxl.xenstore-data.emulator-id", ProfileSet.All, FindingSeverity.Error,
+        "EMULATOR_XENSTORE_DATA's emulator_id is 0, 1 or 2.", "verify 11");
+    internal static readonly VerificationCheck XenstoreFraming = new("libxl.xenstore-data.framing", ProfileSet.All, FindingSeverity.Error,
+        "Non-empty xenstore data ends in NUL and holds an even number of strings (verify-stream-v2 under Python 3 rejects all: a bug not copied).",
+        "verify 11 (fixed); C libxl__restore_emulator_xenstore_data");
+    internal static readonly VerificationCheck XenstoreKey = new("libxl.xenstore-data.key", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "Every key is non-empty and relative (no leading '/').", "C libxl__restore_emulator_xenstore_data");
+    internal static readonly VerificationCheck EmulatorContextTooShort = new("libxl.emulator-context.too-short", ProfileSet.All, FindingSeverity.Error,
+        "EMULATOR_CONTEXT holds at least the 8-byte emulator sub-header.", "verify 12; C write_emulator_blob");
+    internal static readonly VerificationCheck EmulatorContextEmulator = new("libxl.emulator-context.emulator-id", ProfileSet.All, FindingSeverity.Error,
+        "EMULATOR_CONTEXT's emulator_id is 0, 1 or 2.", "verify 12");
+    internal static readonly VerificationCheck EmulatorNotHvm = new("libxl.emulator.not-hvm", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "EMULATOR_* records belong to HVM guests only.", "C process_record (\"... when none was expected\")");
+    internal static readonly VerificationCheck CheckpointEndLength = new("libxl.checkpoint-end.length", ProfileSet.All, FindingSeverity.Error,
+        "CHECKPOINT_END has an empty body.", "verify 13");
+    internal static readonly VerificationCheck CheckpointEndUnexpected = new("libxl.checkpoint-end.unexpected", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "CHECKPOINT_END only closes a checkpoint's libxl records (after a libxc CHECKPOINT).", "C process_record (\"Unexpected CHECKPOINT_END\")");
+    internal static readonly VerificationCheck CheckpointStateEmpty = new("libxl.checkpoint-state.empty", ProfileSet.All, FindingSeverity.Error,
+        "CHECKPOINT_STATE has a non-empty body.", "verify 14");
+    internal static readonly VerificationCheck CheckpointStateTooShort = new("libxl.checkpoint-state.too-short", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "CHECKPOINT_STATE holds at least the u32 control_id (the C reader dereferences it unchecked).", "FORMAT.md 8; C process_record");
+    internal static readonly VerificationCheck CheckpointStateId = new("libxl.checkpoint-state.control-id", ProfileSet.Strict, FindingSeverity.Error,
+        "CHECKPOINT_STATE's control_id is 0..3.", "FORMAT.md 2.3");
+    internal static readonly VerificationCheck CheckpointStateUnexpected = new("libxl.checkpoint-state.unexpected", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "CHECKPOINT_STATE belongs to the COLO back channel, not to the main stream.", "C process_record (\"Unexpected CHECKPOINT_STATE\")");
+    internal static readonly VerificationCheck TailRecord = new("libxl.tail.record", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "A checkpoint's libxl records are EMULATOR_* then CHECKPOINT_END (post-copy: EMULATOR_* then POSTCOPY_TRANSITION_END).",
+        "FORMAT.md 2.4, 9; C stream_complete asserts on END inside a checkpoint");
+    internal static readonly VerificationCheck PostcopyTransitionEndLength = new("libxl.postcopy-transition-end.length", ProfileSet.All, FindingSeverity.Error,
+        "RFC POSTCOPY_TRANSITION_END has an empty body.", "FORMAT.md 9");
+    internal static readonly VerificationCheck PostcopyTransitionEndUnexpected = new("libxl.postcopy-transition-end.unexpected", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "RFC POSTCOPY_TRANSITION_END only follows libxc POSTCOPY_TRANSITION.", "FORMAT.md 9");
+    internal static readonly VerificationCheck LibxcContextFirst = new("libxl.order.libxc-context-first", ProfileSet.Strict, FindingSeverity.Error,
+        "The first libxl record is LIBXC_CONTEXT.", "FORMAT.md 2.4");
+    internal static readonly VerificationCheck LibxcContextDuplicate = new("libxl.libxc-context.duplicate", ProfileSet.Strict, FindingSeverity.Error,
+        "There is exactly one LIBXC_CONTEXT (later checkpoints continue the same libxc stream).", "FORMAT.md 2.4");
+    internal static readonly VerificationCheck LibxcContextMissing = new("libxl.libxc-context.missing", ProfileSet.Strict, FindingSeverity.Error,
+        "A complete libxl stream holds a LIBXC_CONTEXT (else no guest memory or state is restored).", "FORMAT.md 2.4");
+
+    private readonly VerificationContext _ctx;
+    private readonly Action?[] _handlers;
+    private PostcopyRules? _postcopy;
+    private bool _sawRecord;
+    private bool _sawLibxcContext;
+
+    public LibxlRules(VerificationContext ctx)
+    {
+        _ctx = ctx;
+        _handlers = new Action?[(int)LibxlPostcopyRecordType.PostcopyTransitionEnd + 1];
+        _handlers[(int)LibxlRecordType.End] = End;
+        _handlers[(int)LibxlRecordType.LibxcContext] = LibxcContext;
+        _handlers[(int)LibxlRecordType.EmulatorXenstoreData] = EmulatorXenstoreData;
+        _handlers[(int)LibxlRecordType.EmulatorContext] = EmulatorContext;
+        _handlers[(int)LibxlRecordType.CheckpointEnd] = CheckpointEnd;
+        _handlers[(int)LibxlRecordType.CheckpointState] = CheckpointState;
+        if (ctx.Rfc)
+        {
+            _handlers[(int)LibxlPostcopyRecordType.PostcopyTransitionEnd] = PostcopyTransitionEnd;
+        }
+    }
+
+    /// <summary>Connects the post-copy rules (RFC dialect), which own the post-copy phase.</summary>
+    public void Attach(PostcopyRules postcopy) => _postcopy = postcopy;
+
+    public void Header()
+    {
+        var h = _ctx.Reader.LibxlHeader!.Value;
+        _ctx.Summary.LibxlVersion = h.Version;
+        _ctx.Summary.LibxlOptions = h.Options;
+        if (h.Ident != LibxlWire.Ident)
+        {
+            _ctx.ReportAtItem(Ident, 0, "ident", string.Create(CultureInfo.InvariantCulture,
+                $"expected 0x{LibxlWire.Ident:x16} (\"LibxlFmt\"), found 0x{h.Ident:x16}"));
+            return;
+        }
+        if (h.Version != LibxlWire.Version)
+        {
+            _ctx.ReportAtItem(Version, 8, "version", string.Create(CultureInfo.InvariantCulture, $"expected {LibxlWire.Version}, found {h.Version}"));
+        }
+        var reserved = (uint)h.Options & ~(uint)LibxlOptions.Known;
+        if (reserved != 0)
+        {
+            _ctx.ReportAtItem(Options, 12, "options", string.Create(CultureInfo.InvariantCulture,
+                $"expected reserved bits 2..31 clear, found 0x{reserved:x}"));
+        }
+        if ((h.Options & LibxlOptions.BigEndian) != 0)
+        {
+            _ctx.ReportAtItem(BigEndianIgnored, 12, "options", "endianness bit set (big-endian); verify-stream-v2 ignores it and reads the stream as little-endian");
+            _ctx.ReportAtItem(BigEndian, 12, "options", "expected a little-endian stream (bit 0 clear), found the big-endian bit set");
+        }
+    }
+
+    /// <summary>One libxl record. Returns whether its padding is to be checked.</summary>
+    public bool Record()
+    {
+        var r = _ctx.Reader;
+        var type = r.RecordType;
+        _ctx.Summary.CountRecord(StreamLayer.Libxl, type, r.BodyLength);
+        if (!_sawRecord)
+        {
+            _sawRecord = true;
+            if (type != (uint)LibxlRecordType.LibxcContext)
+            {
+                _ctx.Report(LibxcContextFirst, null, "expected LIBXC_CONTEXT as the first libxl record, found " + r.RecordTypeName);
+            }
+        }
+        if (_ctx.InCheckpointTail && type is not ((uint)LibxlRecordType.EmulatorXenstoreData or (uint)LibxlRecordType.EmulatorContext or (uint)LibxlRecordType.CheckpointEnd))
+        {
+            _ctx.Report(TailRecord, null, "expected EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT or CHECKPOINT_END after a libxc CHECKPOINT, found " + r.RecordTypeName);
+        }
+        else if (_ctx.InPostcopyTail && type is not ((uint)LibxlRecordType.EmulatorXenstoreData or (uint)LibxlRecordType.EmulatorContext
+            or (uint)LibxlPostcopyRecordType.PostcopyTransitionEnd))
+        {
+            _ctx.Report(TailRecord, null, "expected EMULATOR_XENSTORE_DATA, EMULATOR_CONTEXT or POSTCOPY_TRANSITION_END after POSTCOPY_TRANSITION, found " + r.RecordTypeName);
+        }
+        var handler = type < (uint)_handlers.Length ? _handlers[type] : null;
+        if (handler is null)
+        {
+            _ctx.Report(UnknownType, "type", string.Create(CultureInfo.InvariantCulture,
+                $"expected a libxl record type in 0..{(_ctx.Rfc ? 6 : 5)}, found 0x{type:x8}"));
+        }
+        else
+        {
+            handler();
+        }
+        return true;
+    }
+
+    private void EmptyBody(VerificationCheck check)
+    {
+        var len = _ctx.Reader.BodyLength;
+        if (len != 0)
+        {
+            _ctx.Report(check, "length", string.Create(CultureInfo.InvariantCulture, $"expected an empty body, found {len} bytes"));
+        }
+    }
+
+    private void End()
+    {
+        EmptyBody(EndLength);
+        if (!_sawLibxcContext)
+        {
+            _ctx.Report(LibxcContextMissing, null, "expected a LIBXC_CONTEXT before the libxl END, found none");
+        }
+    }
+
+    private void LibxcContext()
+    {
+        EmptyBody(LibxcContextLength);
+        if (_sawLibxcContext)
+        {
+            _ctx.Report(LibxcContextDuplicate, null, "expected one LIBXC_CONTEXT, found another");
+        }
+        _sawLibxcContext = true;
+        _ctx.SawEmbeddedLibxc = true;
+    }
+
+    private void EmulatorXenstoreData()
+    {
+        if (!EmulatorSubHeader(XenstoreTooShort, XenstoreEmulator))
+        {
+            return;
+        }
+        var r = _ctx.Reader;
+        var len = r.BodyLength;
+        if (len == LibxlWire.EmulatorSubHeaderSize)
+        {
+            return;
+        }
+        var scanner = default(XenstoreDataScanner);
+        if (len <= _ctx.Window)
+        {
+            scanner.Add(r.BodyPrefix((int)len)[LibxlWire.EmulatorSubHeaderSize..]);
+        }
+        else
+        {
+            // Stream it: a libxl record has no length cap, and the check needs every byte.
+            var buffer = _ctx.Scratch;
+            var skip = LibxlWire.EmulatorSubHeaderSize;
+            int n;
+            while ((n = r.ReadBody(buffer)) > 0)
+            {
+                scanner.Add(buffer.AsSpan(skip, n - skip));
+                skip = 0;
+            }
+        }
+        const int payload = LibxlWire.EmulatorSubHeaderSize;
+        switch (scanner.FramingProblem)
+        {
+            case XenstoreDataProblem.NotNulTerminated:
+                _ctx.ReportInBody(XenstoreFraming, len - 1, "data", string.Create(CultureInfo.InvariantCulture,
+                    $"expected the key/value data to end in NUL, found a last string starting at body offset {payload + scanner.LastStringOffset} with no NUL"));
+                break;
+            case XenstoreDataProblem.OddStringCount:
+                _ctx.ReportInBody(XenstoreFraming, payload + scanner.LastStringOffset, "data", string.Create(CultureInfo.InvariantCulture,
+                    $"expected an even number of strings (key, value pairs), found {scanner.Strings}"));
+                break;
+        }
+        if (scanner.KeyProblem != XenstoreDataProblem.None)
+        {
+            _ctx.ReportInBody(XenstoreKey, payload + scanner.KeyProblemOffset, "key", scanner.KeyProblem == XenstoreDataProblem.EmptyKey
+                ? "expected a non-empty key, found an empty one"
+                : "expected a key relative to the device-model path, found one starting with '/'");
+        }
+    }
+
+    private void EmulatorContext() => EmulatorSubHeader(EmulatorContextTooShort, EmulatorContextEmulator);
+
+    private bool EmulatorSubHeader(VerificationCheck tooShort, VerificationCheck emulatorId)
+    {
+        var r = _ctx.Reader;
+        if (_ctx.Guest is { } guest && guest != DomainType.X86Hvm)
+        {
+            _ctx.Report(EmulatorNotHvm, null, "expected " + r.RecordTypeName + " only for an HVM guest, found it in an x86 PV stream");
+        }
+        if (r.BodyLength < LibxlWire.EmulatorSubHeaderSize)
+        {
+            _ctx.Report(tooShort, "length", string.Create(CultureInfo.InvariantCulture,
+                $"expected at least {LibxlWire.EmulatorSubHeaderSize} bytes (emulator_id, index), found {r.BodyLength}"));
+            return false;
+        }
+        if (EmulatorBody.TryParse(r.BodyPrefix(LibxlWire.EmulatorSubHeaderSize), out var e) && !e.IsKnownEmulator)
+        {
+            _ctx.ReportInBody(emulatorId, 0, "emulator_id", string.Create(CultureInfo.InvariantCulture,
+                $"expected 0 (unknown), 1 (qemu-traditional) or 2 (qemu-upstream), found {e.EmulatorId}"));
+        }
+        return true;
+    }
+
+    private void CheckpointEnd()
+    {
+        EmptyBody(CheckpointEndLength);
+        if (_ctx.InCheckpointTail)
+        {
+            _ctx.OnCheckpointEnd();
+        }
+        else
+        {
+            _ctx.Report(CheckpointEndUnexpected, null, "expected CHECKPOINT_END only after a libxc CHECKPOINT, found it outside a checkpoint");
+        }
+    }
+
+    private void CheckpointState()
+    {
+        _ctx.Report(CheckpointStateUnexpected, null, "expected CHECKPOINT_STATE only on the COLO back channel, found it in the main stream");
+        CheckpointStateLayout();
+    }
+
+    /// <summary>CHECKPOINT_STATE's body (also used on the back channel).</summary>
+    public void CheckpointStateLayout()
+    {
+        var r = _ctx.Reader;
+        var len = r.BodyLength;
+        if (len == 0)
+        {
+            _ctx.Report(CheckpointStateEmpty, "length", "expected a body (u32 control_id), found an empty one");
+            return;
+        }
+        if (len < LibxlWire.CheckpointStateSize)
+        {
+            _ctx.Report(CheckpointStateTooShort, "length", string.Create(CultureInfo.InvariantCulture,
+                $"expected at least {LibxlWire.CheckpointStateSize} bytes (u32 control_id), found {len}"));
+            return;
+        }
+        if (CheckpointStateBody.TryParse(r.BodyPrefix(LibxlWire.CheckpointStateSize), out var state) && !state.IsKnown)
+        {
+            _ctx.ReportInBody(CheckpointStateId, 0, "control_id", string.Create(CultureInfo.InvariantCulture,
+                $"expected 0 (CHECKPOINT_NEW), 1 (SVM_SUSPENDED), 2 (SVM_READY) or 3 (SVM_RESUMED), found {state.ControlId}"));
+        }
+    }
+
+    private void PostcopyTransitionEnd()
+    {
+        EmptyBody(PostcopyTransitionEndLength);
+        if (_ctx.InPostcopyTail)
+        {
+            _ctx.InPostcopyTail = false;
+            _postcopy?.OnTransitionEnd();
+        }
+        else
+        {
+            _ctx.Report(PostcopyTransitionEndUnexpected, null, "expected POSTCOPY_TRANSITION_END only after a libxc POSTCOPY_TRANSITION, found it elsewhere");
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using StreamBench.Formats.Streams;
+
+namespace StreamBench.Formats.Verification;
+
+/// <summary>
+/// Rules about the stream as a whole: how it ends (END, truncation, failover of a checkpointed stream), bytes after
+/// END, <c>xl migrate</c> messages, and inputs the verifier cannot frame (legacy images).
+/// </summary>
+internal sealed class StreamRules(VerificationContext ctx)
+{
+    internal static readonly VerificationCheck Truncated = new("stream.truncated", ProfileSet.All, FindingSeverity.Error,
+        "The input ends inside a header, record or padding (a checkpointed stream past its first complete checkpoint is a failover in restore/strict).",
+        "verify 2 (IOError \"Stream truncated\"); C read_exact");
+    internal static readonly VerificationCheck MissingEnd = new("stream.missing-end", ProfileSet.All, FindingSeverity.Error,
+        "The input ends on a record boundary without the outermost END (restore/strict: only for streams that are not checkpointed).",
+        "verify 2; C restore loop runs to END");
+    internal static readonly VerificationCheck Failover = new("stream.failover", ProfileSet.RestoreAndStrict, FindingSeverity.Info,
+        "A checkpointed stream ends at failover: the receiver keeps the last complete checkpoint and discards the rest.",
+        "FORMAT.md 5.4; C restore remus_failover");
+    internal static readonly VerificationCheck FailoverBeforeCheckpoint = new("stream.failover-before-checkpoint", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "A checkpointed stream ends before its first checkpoint is complete: there is no consistent state to fail over to.",
+        "C handle_checkpoint (\"We don't have a consistent state\")");
+    internal static readonly VerificationCheck Malformed = new("stream.malformed", ProfileSet.All, FindingSeverity.Error,
+        "The reader cannot frame the input (other than by truncation).", "XenStreamReader");
+    internal static readonly VerificationCheck Legacy = new("stream.legacy", ProfileSet.All, FindingSeverity.Error,
+        "The input is not a v2/v3 stream (no xl magic, no LibxlFmt ident, no XENF image header): a legacy image or garbage; not verified.",
+        "verify 15/16 (a libxc stream must start with the image marker)", fatal: true);
+    internal static readonly VerificationCheck TrailingData = new("stream.trailing-data", ProfileSet.Strict, FindingSeverity.Error,
+        "Nothing but xl migrate protocol messages may follow the outermost END.", "FORMAT.md 14");
+    internal static readonly VerificationCheck TrailingDataIgnored = new("stream.trailing-data-ignored", ProfileSet.Xen | ProfileSet.Restore, FindingSeverity.Info,
+        "Bytes after the outermost END are ignored (verify-stream-v2 and the restore stop reading at END).", "FORMAT.md 10 (not checked), 11");
+    internal static readonly VerificationCheck MigrateFailed = new("stream.migrate-failed", ProfileSet.All, FindingSeverity.Warning,
+        "The xl migrate receiver reported a non-zero unpause result.", "tools/xl/xl_migrate.c");
+
+    private long _trailingOffset = -1;
+
+    /// <summary>An <c>xl migrate</c> message.</summary>
+    public void Message()
+    {
+        var r = ctx.Reader;
+        ctx.Summary.MigrateMessages++;
+        if (r.Message == MigrateMessage.Report)
+        {
+            var result = r.ReportResult;
+            if (result != 0)
+            {
+                ctx.ReportAtItem(MigrateFailed, r.BodyLength - 1, "result",
+                    string.Create(CultureInfo.InvariantCulture, $"expected unpause result 0 (success), found {result}"));
+            }
+        }
+    }
+
+    /// <summary>A chunk of bytes after END.</summary>
+    public void Trailing()
+    {
+        if (_trailingOffset < 0)
+        {
+            _trailingOffset = ctx.Reader.Offset;
+        }
+        ctx.Summary.TrailingBytes += ctx.Reader.BodyLength;
+    }
+
+    /// <summary>A legacy image (or unrecognised input).</summary>
+    public void LegacyImage() => ctx.Report(Legacy, null,
+        "expected an xl header, a LibxlFmt header or a XENF image header, found none (a legacy image is verified only after convert-legacy-stream)");
+
+    /// <summary>The reader reached the end of the input normally.</summary>
+    public void Ended(StreamEnding ending)
+    {
+        var summary = ctx.Summary;
+        summary.Ending = ending;
+        summary.Length = ctx.InputLength;
+        if (_trailingOffset >= 0)
+        {
+            var bytes = summary.TrailingBytes;
+            var message = string.Create(CultureInfo.InvariantCulture, $"expected nothing after END but xl migrate messages, found {bytes} bytes");
+            ctx.ReportAt(TrailingData, _trailingOffset, -1, "TRAILING_DATA", "stream", null, message);
+            ctx.ReportAt(TrailingDataIgnored, _trailingOffset, -1, "TRAILING_DATA", "stream", null,
+                string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes after END are ignored"));
+        }
+        if (ending is StreamEnding.MissingEnd or StreamEnding.Failover)
+        {
+            EndedEarly(truncatedAt: -1, null);
+        }
+        Checkpoints();
+    }
+
+    /// <summary>The reader threw: truncation or unframeable input.</summary>
+    public void Threw(StreamFormatException e)
+    {
+        ctx.Summary.Length = ctx.InputLength;
+        if (e.IsTruncation)
+        {
+            ctx.Summary.Truncated = true;
+            EndedEarly(e.Offset, e);
+        }
+        else
+        {
+            ctx.ReportAt(Malformed, e.Offset, e.RecordIndex, e.RecordType, e.Layer, e.Field, e.Problem);
+        }
+        Checkpoints();
+    }
+
+    private void EndedEarly(long truncatedAt, StreamFormatException? e)
+    {
+        // xen: verify-stream-v2 calls any stream without END truncated. restore/strict: a checkpointed stream ends at
+        // failover; it is fine once one checkpoint is complete (FORMAT.md 5.4).
+        var failoverSemantics = ctx.Profile != VerificationProfile.Xen && ctx.IsCheckpointed;
+        var summary = ctx.Summary;
+        if (failoverSemantics)
+        {
+            summary.Checkpointed = true;
+            summary.CheckpointIncomplete = ctx.CompleteCheckpoints == 0 || ctx.LastCheckpointEnd < summary.Length;
+            var end = ctx.CompleteCheckpoints == 0 ? 0 : ctx.LastCheckpointEnd;
+            summary.DiscardedBytes = Math.Max(0, summary.Length - end);
+            var at = truncatedAt >= 0 ? truncatedAt : summary.Length;
+            if (ctx.CompleteCheckpoints == 0)
+            {
+                ctx.ReportAt(FailoverBeforeCheckpoint, at, -1, null, "stream", null,
+                    "expected at least one complete checkpoint before failover, found none (the receiver has no consistent state)");
+            }
+            else
+            {
+                ctx.ReportAt(Failover, ctx.LastCheckpointEnd, -1, null, "stream", null, string.Create(CultureInfo.InvariantCulture,
+                    $"stream ends at failover after {ctx.CompleteCheckpoints} complete checkpoint(s); {summary.DiscardedBytes} bytes of an incomplete checkpoint are discarded"));
+            }
+            return;
+        }
+        if (e is not null)
+        {
+            ctx.ReportAt(Truncated, e.Offset, e.RecordIndex, e.RecordType, e.Layer, e.Field, e.Problem);
+        }
+        else
+        {
+            ctx.ReportAt(MissingEnd, summary.Length, -1, null, "stream", null,
+                string.Create(CultureInfo.InvariantCulture, $"expected an END record, found the end of the input at offset {summary.Length}"));
+        }
+    }
+
+    private void Checkpoints()
+    {
+        var summary = ctx.Summary;
+        summary.CheckpointsComplete = ctx.CompleteCheckpoints;
+        if (ctx.IsCheckpointed)
+        {
+            summary.Checkpointed = true;
+        }
+        else if (ctx.SawCheckpoint && ctx.Options.CheckpointMode == CheckpointMode.Auto)
+        {
+            // Auto decided "plain" only now (a libxl stream without a CHECKPOINT_END): report the CHECKPOINT late.
+            ctx.ReportAt(LibxcRules.CheckpointInPlainStream, ctx.FirstCheckpointOffset, ctx.FirstCheckpointIndex, "CHECKPOINT", "libxc", null,
+                LibxcRules.PlainCheckpointMessage);
+        }
+    }
+}
