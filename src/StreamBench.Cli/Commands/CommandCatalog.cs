@@ -11,6 +11,5 @@ internal static class CommandCatalog
         yield return DumpCommand.Create();
         yield return VerifyCommand.Create();
         yield return GenerateCommand.Create();
-        yield return ConvertLegacyCommand.Create();
     }
 }
