@@ -378,7 +378,8 @@ types:
   x86_pv_vcpu_xsave:
     doc: |
       X86_PV_VCPU_XSAVE: xcr0, xcr0_accum and the xsave area. Xen 4.6-4.8 could send the header
-      alone (errata), so the xsave fields are present only when the body has room for them.
+      alone (errata), so xcr0 and xcr0_accum are read only when the body has room for both (at
+      least 24 octets); a shorter body is all `area` (the C restore rejects 1..15 octets of blob).
     doc-ref: FORMAT.md 4.1
     seq:
       - id: vcpu_id
@@ -391,12 +392,12 @@ types:
         doc-ref: FORMAT.md 4.1
       - id: xcr0
         type: u8
-        if: _io.size - _io.pos >= 16
+        if: _io.size >= 24
         doc: XCR0.
         doc-ref: FORMAT.md 4.1
       - id: xcr0_accum
         type: u8
-        if: _io.size - _io.pos >= 8
+        if: _io.size >= 24
         doc: Every XCR0 bit the vCPU has used.
         doc-ref: FORMAT.md 4.1
       - id: area

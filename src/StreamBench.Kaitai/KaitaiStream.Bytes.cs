@@ -51,7 +51,7 @@ public partial class KaitaiStream
                 throw new EndOfStreamException($"end of stream reached at position {_buffer.Length}, but no terminator {terminator} found after position {start}");
             }
 
-            _pos = _buffer.Length;
+            _pos = Math.Max(_pos, _buffer.Length);
             return rest.ToArray();
         }
 
@@ -84,7 +84,7 @@ public partial class KaitaiStream
             throw new EndOfStreamException($"end of stream reached at position {_buffer.Length}, but no terminator [{Convert.ToHexString(terminator)}] found after position {start}");
         }
 
-        _pos = _buffer.Length;
+        _pos = Math.Max(_pos, _buffer.Length);
         return rest.ToArray();
     }
 

@@ -164,6 +164,11 @@ public partial class KaitaiStream
     private ReadOnlySpan<byte> Take(int count)
     {
         AlignToByte();
+        if (count == 0)
+        {
+            return ReadOnlySpan<byte>.Empty; // even past the end, as a MemoryStream would
+        }
+
         EnsureAvailable(count);
         var span = _buffer.Span.Slice(_pos, count);
         _pos += count;

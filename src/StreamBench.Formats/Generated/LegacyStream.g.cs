@@ -27,10 +27,11 @@ namespace Kaitai
     /// &quot;format B&quot; body follows) and unknown chunk ids fail with a validation error, as the converter
     /// fails; COMPRESSED_DATA's payload is read but not decompressed. In the PV tail the vCPU records
     /// are counted from the VCPU_INFO bitmaps; their vCPU ids (the set bits, in order) are left to the
-    /// reader. The converter's own rejections (duplicate pfns in a batch, batches above 1024,
-    /// max_vcpu_id above 4095, an unknown &quot;vcpu&quot; block size or extended-info block) are exposed as
-    /// instances, not enforced. A guest width that cannot be derived (no or odd &quot;vcpu&quot; block) gives an
-    /// empty p2m frame list, where the converter would fail.
+    /// reader. The converter's own rejections are not enforced: batches above 1024
+    /// (`exceeds_max_batch`), max_vcpu_id above 4095 (`exceeds_max_vcpu_id`) and unknown extended-info
+    /// blocks (`is_known`) are exposed as instances; duplicate pfns in a batch are not detected. A guest
+    /// width that cannot be derived (no &quot;vcpu&quot; block, or one of another size) gives an empty p2m frame
+    /// list, where the converter would fail.
     /// </summary>
     /// <remarks>
     /// Reference: FORMAT.md 6

@@ -2630,7 +2630,8 @@ namespace Kaitai
 
         /// <summary>
         /// X86_PV_VCPU_XSAVE: xcr0, xcr0_accum and the xsave area. Xen 4.6-4.8 could send the header
-        /// alone (errata), so the xsave fields are present only when the body has room for them.
+        /// alone (errata), so xcr0 and xcr0_accum are read only when the body has room for both (at
+        /// least 24 octets); a shorter body is all `area` (the C restore rejects 1..15 octets of blob).
         /// </summary>
         /// <remarks>
         /// Reference: FORMAT.md 4.1
@@ -2652,10 +2653,10 @@ namespace Kaitai
             {
                 _vcpuId = m_io.ReadU4le();
                 _reserved = m_io.ReadU4le();
-                if (M_Io.Size - M_Io.Pos >= 16) {
+                if (M_Io.Size >= 24) {
                     _xcr0 = m_io.ReadU8le();
                 }
-                if (M_Io.Size - M_Io.Pos >= 8) {
+                if (M_Io.Size >= 24) {
                     _xcr0Accum = m_io.ReadU8le();
                 }
                 _area = m_io.ReadBytesFull();
