@@ -22,12 +22,25 @@ public static class KaitaiParsers
         var rfc = dialect == StreamDialect.PostcopyRfc;
         return format switch
         {
+            // xl_save_file.ksy embeds the upstream libxl stream; in the RFC dialect the part after the xl header is
+            // parsed with postcopy_rfc.ksy instead.
+            OuterFormat.Xl when rfc => new PostcopyRfc(new KaitaiStream(bytes[XlPayloadOffset(bytes.Span)..])),
             OuterFormat.Xl => new XlSaveFile(io),
             OuterFormat.Libxl => rfc ? new PostcopyRfc(io) : new LibxlStream(io),
             OuterFormat.Libxc => rfc ? new PostcopyRfc.RfcLibxcStream(io) : new LibxcStream(io),
             OuterFormat.Legacy => ParseLegacy(bytes.Span, io),
             _ => throw new ArgumentException($"no Kaitai description for a {format} input as a whole; dump it without --kaitai"),
         };
+    }
+
+    private static int XlPayloadOffset(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < XlWire.HeaderSize)
+        {
+            throw new EndOfStreamException("the xl header needs 48 bytes");
+        }
+        var optional = BinaryPrimitives.ReadUInt32LittleEndian(bytes[XlWire.OptionalDataLengthOffset..]);
+        return (int)Math.Min(bytes.Length, XlWire.HeaderSize + (long)optional);
     }
 
     /// <summary>

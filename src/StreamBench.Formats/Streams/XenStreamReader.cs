@@ -150,7 +150,13 @@ public sealed class XenStreamReader : IDisposable
         StreamItemKind.LibxlHeader => "LIBXL_HEADER",
         StreamItemKind.LibxcImageHeader => "IMAGE_HEADER",
         StreamItemKind.LibxcDomainHeader => "DOMAIN_HEADER",
-        StreamItemKind.ProtocolMessage => "MIGRATE_" + Message.ToString().ToUpperInvariant(),
+        StreamItemKind.ProtocolMessage => Message switch
+        {
+            MigrateMessage.ReceiverBanner => "MIGRATE_RECEIVER_BANNER",
+            MigrateMessage.ReceiverReady => "MIGRATE_RECEIVER_READY",
+            MigrateMessage.PermissionToGo => "MIGRATE_PERMISSION_TO_GO",
+            _ => "MIGRATE_REPORT",
+        },
         StreamItemKind.LegacyImage => "LEGACY_IMAGE",
         StreamItemKind.TrailingData => "TRAILING_DATA",
         _ => "NONE",

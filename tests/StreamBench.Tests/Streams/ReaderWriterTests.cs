@@ -149,7 +149,7 @@ public sealed class ReaderWriterTests
     {
         var bytes = SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.XlMigrateSender, Guest = SyntheticGuest.Pvh, Pages = 1 });
         var items = Items(bytes);
-        Assert.Equal(["libxl:END", "MIGRATE_PERMISSIONTOGO", "ending:Complete"], items.TakeLast(3));
+        Assert.Equal(["libxl:END", "MIGRATE_PERMISSION_TO_GO", "ending:Complete"], items.TakeLast(3));
     }
 
     [Fact]
