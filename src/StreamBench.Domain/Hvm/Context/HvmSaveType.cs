@@ -1,0 +1,137 @@
+namespace StreamBench.Domain.Hvm.Context;
+
+/// <summary>
+/// HVM save record type codes (xen/include/public/arch-x86/hvm/save.h, HVM_SAVE_CODE_MAX 20).
+/// This is Xen's ABI for XEN_DOMCTL_{get,set}hvmcontext, not the migration stream.
+/// </summary>
+public enum HvmSaveType : ushort
+{
+    /// <summary>END: the terminating entry (length 0).</summary>
+    End = 0,
+    /// <summary>HEADER: struct hvm_save_header (magic, version, changeset, cpuid, gtsc_khz).</summary>
+    Header = 1,
+    /// <summary>CPU: struct hvm_hw_cpu, per vCPU.</summary>
+    Cpu = 2,
+    /// <summary>PIC: struct hvm_hw_vpic, instance 0 master, 1 slave.</summary>
+    Pic = 3,
+    /// <summary>IOAPIC: struct hvm_hw_vioapic (48 pins).</summary>
+    IoApic = 4,
+    /// <summary>LAPIC: struct hvm_hw_lapic, per vCPU.</summary>
+    Lapic = 5,
+    /// <summary>LAPIC_REGS: the 1 KiB APIC register page, per vCPU.</summary>
+    LapicRegs = 6,
+    /// <summary>PCI_IRQ: PCI INTx wire bitmap.</summary>
+    PciIrq = 7,
+    /// <summary>ISA_IRQ: ISA IRQ wire bitmap.</summary>
+    IsaIrq = 8,
+    /// <summary>PCI_LINK: PCI-ISA link routing.</summary>
+    PciLink = 9,
+    /// <summary>PIT: the 8254.</summary>
+    Pit = 10,
+    /// <summary>RTC: CMOS registers.</summary>
+    Rtc = 11,
+    /// <summary>HPET.</summary>
+    Hpet = 12,
+    /// <summary>PMTIMER: ACPI PM timer.</summary>
+    PmTimer = 13,
+    /// <summary>MTRR: MTRR and PAT MSRs, per vCPU.</summary>
+    Mtrr = 14,
+    /// <summary>VIRIDIAN_DOMAIN: Hyper-V enlightenment domain state.</summary>
+    ViridianDomain = 15,
+    /// <summary>CPU_XSAVE: XSAVE state, per vCPU, variable length.</summary>
+    CpuXsave = 16,
+    /// <summary>VIRIDIAN_VCPU: Hyper-V enlightenment vCPU state.</summary>
+    ViridianVcpu = 17,
+    /// <summary>VMCE_VCPU: virtual machine-check state, per vCPU.</summary>
+    VmceVcpu = 18,
+    /// <summary>TSC_ADJUST: IA32_TSC_ADJUST, per vCPU.</summary>
+    TscAdjust = 19,
+    /// <summary>CPU_MSR: extra MSRs, per vCPU, variable length.</summary>
+    CpuMsr = 20,
+}
+
+/// <summary>Static facts about each HVM save type: name, size rule, per-vCPU or per-domain.</summary>
+public static class HvmSaveTypes
+{
+    /// <summary>sizeof(struct hvm_save_descriptor): u16 typecode, u16 instance, u32 length.</summary>
+    public const int DescriptorSize = 8;
+
+    /// <summary>HVM_FILE_MAGIC.</summary>
+    public const uint FileMagic = 0x5438_1286;
+
+    /// <summary>HVM_FILE_VERSION.</summary>
+    public const uint FileVersion = 1;
+
+    /// <summary>HVM_SAVE_CODE_MAX.</summary>
+    public const ushort MaxCode = 20;
+
+    /// <summary>Minimum CPU_XSAVE length: offsetof(save_area) (24) + the legacy area and header (576).</summary>
+    public const int CpuXsaveMinLength = 24 + 512 + 64;
+
+    /// <summary>CPU_MSR header: u32 count + u32 padding before the entries.</summary>
+    public const int CpuMsrHeaderLength = 8;
+
+    /// <summary>Bytes per CPU_MSR entry (u32 index, u32 reserved, u64 value).</summary>
+    public const int CpuMsrEntryLength = 16;
+
+    /// <summary>Save.h's name for a type code ("CPU", "LAPIC_REGS", ...), or "#n" if unknown.</summary>
+    public static string Name(ushort code) => code switch
+    {
+        0 => "END",
+        1 => "HEADER",
+        2 => "CPU",
+        3 => "PIC",
+        4 => "IOAPIC",
+        5 => "LAPIC",
+        6 => "LAPIC_REGS",
+        7 => "PCI_IRQ",
+        8 => "ISA_IRQ",
+        9 => "PCI_LINK",
+        10 => "PIT",
+        11 => "RTC",
+        12 => "HPET",
+        13 => "PMTIMER",
+        14 => "MTRR",
+        15 => "VIRIDIAN_DOMAIN",
+        16 => "CPU_XSAVE",
+        17 => "VIRIDIAN_VCPU",
+        18 => "VMCE_VCPU",
+        19 => "TSC_ADJUST",
+        20 => "CPU_MSR",
+        _ => $"#{code}",
+    };
+
+    /// <summary>The exact body length of a fixed-size type, or -1 for variable-length types (CPU_XSAVE, CPU_MSR).</summary>
+    public static int FixedLength(HvmSaveType type) => type switch
+    {
+        HvmSaveType.End => 0,
+        HvmSaveType.Header => 24,
+        HvmSaveType.Cpu => 1032,
+        HvmSaveType.Pic => 8,
+        HvmSaveType.IoApic => 16 + (48 * 8),
+        HvmSaveType.Lapic => 24,
+        HvmSaveType.LapicRegs => 1024,
+        HvmSaveType.PciIrq => 16,
+        HvmSaveType.IsaIrq => 8,
+        HvmSaveType.PciLink => 8,
+        HvmSaveType.Pit => (3 * 16) + 8,
+        HvmSaveType.Rtc => 16,
+        HvmSaveType.Hpet => 1048,
+        HvmSaveType.PmTimer => 8,
+        HvmSaveType.Mtrr => 240,
+        HvmSaveType.ViridianDomain => 32,
+        HvmSaveType.ViridianVcpu => 16,
+        HvmSaveType.VmceVcpu => 32,
+        HvmSaveType.TscAdjust => 8,
+        HvmSaveType.CpuXsave or HvmSaveType.CpuMsr => -1,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown HVM save type"),
+    };
+
+    /// <summary>True for types saved once per vCPU (instance = vCPU id).</summary>
+    public static bool IsPerVcpu(HvmSaveType type) => type is HvmSaveType.Cpu or HvmSaveType.Lapic or HvmSaveType.LapicRegs
+        or HvmSaveType.Mtrr or HvmSaveType.CpuXsave or HvmSaveType.ViridianVcpu or HvmSaveType.VmceVcpu
+        or HvmSaveType.TscAdjust or HvmSaveType.CpuMsr;
+
+    /// <summary>Instances a per-domain type may have (PIC: 2, others: 1).</summary>
+    public static int DomainInstances(HvmSaveType type) => type == HvmSaveType.Pic ? 2 : 1;
+}
