@@ -58,6 +58,14 @@ tp=${tp:-0}; tf=${tf:-0}
 if [ "$test_rc" -ne 0 ] && [ "$tf" -eq 0 ]; then tf=1; echo "dotnet test exited $test_rc without a failed test: counted as one failure"; fi
 passed=$((passed + tp)); failed=$((failed + tf))
 
+step "the CLI packs and installs as a .NET tool"
+tooldir=$(mktemp -d)
+( dotnet pack src/StreamBench.Cli -c Release -nologo -v q -o "$tooldir/nupkg" >/dev/null \
+  && dotnet tool install --tool-path "$tooldir/bin" --add-source "$tooldir/nupkg" StreamBench.Cli >/dev/null \
+  && "$tooldir/bin/streambench" verify corpus/synthetic/xl-pv.bin )
+count "dotnet-tool" $?
+rm -rf "$tooldir"
+
 if [ "$fuzz" = 1 ] && [ -x fuzz/smoke.sh ]; then
   step "fuzz smoke"
   bash fuzz/smoke.sh
