@@ -184,6 +184,8 @@ internal sealed class LibxcRules
     internal static readonly VerificationCheck RequiredHvmContext = new("libxc.required.hvm-context", ProfileSet.Strict, FindingSeverity.Error,
         "A complete HVM stream carries HVM_CONTEXT.", "FORMAT.md 5.2; C x86_hvm_stream_complete");
 
+    private const uint MaxDuplicateCheck = 1 << 16;
+
     private const int PvOnlyMask = (1 << 0x02) | (1 << 0x03) | (1 << 0x04) | (1 << 0x05) | (1 << 0x06) | (1 << 0x07) | (1 << 0x0C);
     private const int HvmOnlyMask = (1 << 0x09) | (1 << 0x0A);
 
@@ -252,6 +254,11 @@ internal sealed class LibxcRules
 
     public void ImageHeader()
     {
+        // A new libxc stream (a second LIBXC_CONTEXT starts a fresh xc_domain_restore): forget the previous one's state.
+        _pvInfoSeen = _p2mSeen = _staticDataEnd = _staticDataEndExplicit = _staticDataEndReported = _sawPageData = false;
+        _pageBeforeP2mReported = _vcpuOrderReported = _hvmOrderReported = _vcpu0Basic = _hvmContextSeen = _requiredChecked = false;
+        _width = 8;
+        _maxPfn = 0;
         var h = _ctx.Reader.ImageHeader!.Value;
         _ctx.ImageVersion = h.Version;
         _ctx.Summary.ImageVersion = h.Version;
@@ -627,10 +634,8 @@ internal sealed class LibxcRules
             _ctx.Report(P2mFrameCount, "length", string.Create(CultureInfo.InvariantCulture,
                 $"expected {expected} bytes (8 + 8 × {(expected - 8) / 8} frames for pfns 0x{start:x}..0x{end:x}, width {_width}), found {len}"));
         }
-        if (!_p2mSeen || end > _maxPfn)
-        {
-            _maxPfn = Math.Max(_p2mSeen ? _maxPfn : 0, end);
-        }
+        // The C restore grows max_pfn to end_pfn (expand_p2m); it never shrinks.
+        _maxPfn = _p2mSeen ? Math.Max(_maxPfn, end) : end;
         _p2mSeen = true;
     }
 
@@ -974,7 +979,8 @@ internal sealed class LibxcRules
             _ctx.ReportInBody(PageDataPfnRange, i >= 0 ? PageDataBody.WordOffset(i) : 0, i >= 0 ? string.Create(CultureInfo.InvariantCulture, $"pfn[{i}]") : "pfn",
                 string.Create(CultureInfo.InvariantCulture, $"expected pfns <= max_pfn 0x{_maxPfn:x} (from X86_PV_P2M_FRAMES), found 0x{stats.MaxPfn:x}"));
         }
-        if (inPlace && !stats.StrictlyIncreasing && _ctx.On(PageDataDuplicatePfn))
+        // Sorting needs a copy of the pfns: done for batches up to 64 Ki pfns (a bigger one is already a batch-size error).
+        if (inPlace && !stats.StrictlyIncreasing && count <= MaxDuplicateCheck && _ctx.On(PageDataDuplicatePfn))
         {
             DuplicatePfns(words);
         }

@@ -71,6 +71,8 @@ internal sealed class PostcopyRules
     private bool _unannouncedReported;
     private long _forbiddenIndex;
     private ulong _forbiddenWord;
+    private long _unannouncedIndex;
+    private ulong _unannouncedPfn;
 
     public PostcopyRules(VerificationContext ctx, LibxcRules libxc)
     {
@@ -218,9 +220,6 @@ internal sealed class PostcopyRules
         }
         SawPostcopyPages = true;
     }
-
-    private long _unannouncedIndex;
-    private ulong _unannouncedPfn;
 
     private void Announce(ReadOnlySpan<byte> words, long firstIndex)
     {

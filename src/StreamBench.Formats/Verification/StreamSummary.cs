@@ -139,7 +139,8 @@ public sealed class StreamSummary
             }
             foreach (var ((layer, type), (count, bytes)) in _other.OrderBy(kv => kv.Key.Layer).ThenBy(kv => kv.Key.Type))
             {
-                var name = layer == StreamLayer.Libxl ? RecordNames.Libxl(type, Dialect) : RecordNames.Libxc(type, Dialect);
+                var owner = layer == StreamLayer.BackChannel ? XenStreamReader.BackChannelOwner(type, Dialect) : layer;
+                var name = owner == StreamLayer.Libxl ? RecordNames.Libxl(type, Dialect) : RecordNames.Libxc(type, Dialect);
                 list.Add(new RecordTypeCount(XenStreamReader.LayerName(layer), type, name, count, bytes));
             }
             if (_otherOverflowCount > 0)

@@ -17,6 +17,7 @@ internal sealed class VerificationContext
     private readonly List<Finding> _findings = [];
     private readonly int _maxFindings;
     private byte[]? _scratch;
+    private bool _completingCheckpoint;
 
     public VerificationContext(XenStreamReader reader, VerifierOptions options)
     {
@@ -132,10 +133,18 @@ internal sealed class VerificationContext
         CompleteCheckpoint();
     }
 
-    private void CompleteCheckpoint()
+    // A checkpoint counts as complete only once the record that completes it has been read to its last padding byte.
+    private void CompleteCheckpoint() => _completingCheckpoint = true;
+
+    /// <summary>Called after each record has been read completely (body skipped, padding read).</summary>
+    public void AfterRecord()
     {
-        CompleteCheckpoints++;
-        LastCheckpointEnd = Reader.Offset + Reader.ItemLength;
+        if (_completingCheckpoint)
+        {
+            _completingCheckpoint = false;
+            CompleteCheckpoints++;
+            LastCheckpointEnd = Reader.Offset + Reader.ItemLength;
+        }
     }
 
     // ---- reporting ----

@@ -81,6 +81,7 @@ public static class Verifier
                             _ => back.Record(),
                         };
                         var padding = reader.FinishItem();
+                        ctx.AfterRecord();
                         if (checkPadding && padding.IndexOfAnyExcept((byte)0) is var bad && bad >= 0)
                         {
                             var check = reader.Layer switch

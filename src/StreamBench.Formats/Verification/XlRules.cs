@@ -10,6 +10,9 @@ internal sealed class XlRules(VerificationContext ctx)
 {
     internal static readonly VerificationCheck Magic = new("xl.magic", ProfileSet.All, FindingSeverity.Error,
         "The first 32 bytes are the xl magic \"Xen saved domain, xl format\\n \\0 \\r\".", "verify 1 (\"No xl header\"); xl_vmcontrol.c", fatal: true);
+    internal static readonly VerificationCheck BigEndian = new("xl.big-endian", ProfileSet.All, FindingSeverity.Error,
+        "The xl header is not big-endian (byteorder 0x01020304 stored big-endian): verify-stream-v2 reads its fields as little-endian and misframes the rest; xl refuses it.",
+        "verify 1 (reads \"=IIII\" natively); xl_vmcontrol.c (\"File has wrong byte order\")");
     internal static readonly VerificationCheck ByteOrder = new("xl.byteorder", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "byteorder is 0x01020304 in little-endian order (xl refuses other byte orders).", "xl_vmcontrol.c (\"File has wrong byte order\")");
     internal static readonly VerificationCheck MandatoryFlags = new("xl.mandatory-flags", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
@@ -35,7 +38,12 @@ internal sealed class XlRules(VerificationContext ctx)
             ctx.ReportAtItem(Magic, 0, "magic", "expected the xl save-file magic \"Xen saved domain, xl format\\n \\0 \\r\", found other bytes");
             return;
         }
-        if (h.ByteOrder != XlWire.ByteOrderMarker)
+        if (h.BigEndian)
+        {
+            ctx.ReportAtItem(BigEndian, XlWire.ByteOrderOffset, "byteorder",
+                "expected a little-endian header (byteorder bytes 04 03 02 01), found a big-endian one (01 02 03 04)");
+        }
+        else if (h.ByteOrder != XlWire.ByteOrderMarker)
         {
             ctx.ReportAtItem(ByteOrder, XlWire.ByteOrderOffset, "byteorder",
                 string.Create(CultureInfo.InvariantCulture, $"expected 0x{XlWire.ByteOrderMarker:x8} (little-endian), found 0x{h.ByteOrder:x8}"));
