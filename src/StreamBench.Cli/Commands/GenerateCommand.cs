@@ -22,6 +22,7 @@ internal static class GenerateCommand
         var xtab = new Option<int>("--xtab-every") { Description = "send every n-th pfn as XTAB (0 = none)" };
         var failover = new Option<bool>("--no-end") { Description = "checkpointed streams: stop at failover without END (default: END after the last checkpoint)" };
         var partial = new Option<bool>("--partial-checkpoint") { Description = "with --no-end: leave a half-sent checkpoint at failover" };
+        var colo = new Option<bool>("--colo") { Description = "checkpointed libxl streams: a COLO CHECKPOINT_STATE after each CHECKPOINT_END" };
         var xenstore = new Option<bool>("--xenstore-data") { Description = "HVM libxl streams: add EMULATOR_XENSTORE_DATA" };
         var backChannel = new Option<string?>("--back-channel")
         {
@@ -30,7 +31,7 @@ internal static class GenerateCommand
         var output = new Option<string>("--output", "-o") { Description = "output file, or - for stdout", Required = true };
         var command = new Command("generate", "Write a synthetic valid stream of any layer and dialect.")
         {
-            layer, guest, pages, batch, version, dialect, checkpoints, debug, vcpus, seed, xtab, failover, partial, xenstore, backChannel, output,
+            layer, guest, pages, batch, version, dialect, checkpoints, debug, vcpus, seed, xtab, failover, partial, colo, xenstore, backChannel, output,
         };
         command.SetAction(parse =>
         {
@@ -50,6 +51,7 @@ internal static class GenerateCommand
                 EndAtFailover = parse.GetValue(failover),
                 PartialCheckpointAtFailover = parse.GetValue(partial),
                 XenstoreData = parse.GetValue(xenstore),
+                Colo = parse.GetValue(colo),
             };
             using var stream = CliIo.OpenOutput(parse.GetValue(output)!);
             switch (parse.GetValue(backChannel))

@@ -21,17 +21,24 @@ internal sealed class StreamOptions
         DefaultValueFactory = _ => "upstream",
     };
 
+    public Option<bool> Colo { get; } = new("--colo")
+    {
+        Description = "a COLO primary stream: a libxl CHECKPOINT_STATE follows each CHECKPOINT_END (never guessed: its type number is also a libxc one)",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
         command.Options.Add(Format);
         command.Options.Add(Dialect);
+        command.Options.Add(Colo);
     }
 
     public XenStreamReaderOptions ReaderOptions(ParseResult parse) => new()
     {
         Format = ParseFormat(parse.GetValue(Format)),
         Dialect = CliParsing.ParseDialect(parse.GetValue(Dialect)),
+        Colo = parse.GetValue(Colo),
     };
 
     public static OuterFormat ParseFormat(string? value) => value switch

@@ -16,6 +16,13 @@ public sealed record XenStreamReaderOptions
     /// <summary>The largest body <see cref="XenStreamReader.GetBody"/> buffers when it does not fit the source's window.</summary>
     public int MaxBufferedBody { get; init; } = (int)LibxcWire.RecordLengthMax + Framing.Alignment;
 
+    /// <summary>
+    /// A COLO primary → secondary stream: after each CHECKPOINT_END the primary sends a libxl CHECKPOINT_STATE
+    /// (CHECKPOINT_NEW) before the next checkpoint's libxc records. Its type, 5, is also a libxc record type
+    /// (X86_PV_VCPU_EXTENDED), so this is an explicit option, like the dialect.
+    /// </summary>
+    public bool Colo { get; init; }
+
     /// <summary>Largest chunk of trailing or legacy bytes handed out as one item.</summary>
     public int ChunkSize { get; init; } = 1 << 16;
 }
@@ -58,6 +65,7 @@ public sealed class XenStreamReader : IDisposable
     private bool _libxcEmbedded;
     private bool _inCheckpointTail;
     private bool _inPostcopyTail;
+    private bool _expectColoState;
     private bool _itemFinished = true;
     private long _bodyStart;
     private long _bodyConsumed;
@@ -219,6 +227,13 @@ public sealed class XenStreamReader : IDisposable
                     return ReadDomainHeader();
                 case State.LibxlRecords:
                     return ReadRecord(StreamLayer.Libxl);
+                case State.LibxcRecords when _expectColoState:
+                    _expectColoState = false;
+                    if (_src.Ensure(4) && BinaryPrimitives.ReadUInt32LittleEndian(_src.Peek(4)) == (uint)LibxlRecordType.CheckpointState)
+                    {
+                        return ReadRecord(StreamLayer.Libxl);
+                    }
+                    return ReadRecord(StreamLayer.Libxc);
                 case State.LibxcRecords:
                     return ReadRecord(StreamLayer.Libxc);
                 case State.BackChannel:
@@ -427,6 +442,7 @@ public sealed class XenStreamReader : IDisposable
                     break;
                 case (uint)LibxlRecordType.CheckpointEnd when _inCheckpointTail:
                     _inCheckpointTail = false;
+                    _expectColoState = _options.Colo;
                     _state = State.LibxcRecords;
                     break;
                 case (uint)LibxlPostcopyRecordType.PostcopyTransitionEnd when rfc && _inPostcopyTail:

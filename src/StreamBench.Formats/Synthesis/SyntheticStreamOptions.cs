@@ -82,6 +82,9 @@ public sealed record SyntheticStreamOptions
     /// <summary>Seed for page contents.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>A COLO primary stream: a libxl CHECKPOINT_STATE (CHECKPOINT_NEW) after each CHECKPOINT_END.</summary>
+    public bool Colo { get; init; }
+
     /// <summary>Adds EMULATOR_XENSTORE_DATA (HVM, libxl layers).</summary>
     public bool XenstoreData { get; init; }
 }

@@ -145,6 +145,10 @@ public static class SyntheticStreams
                     {
                         EmulatorRecords();
                         w.WriteRecord(LibxlRecordType.CheckpointEnd);
+                        if (o.Colo)
+                        {
+                            ColoCheckpointNew();
+                        }
                     }
                 }
                 if (o.EndAtFailover)
@@ -168,6 +172,13 @@ public static class SyntheticStreams
             {
                 w.WriteMessage(MigrateMessage.PermissionToGo);
             }
+        }
+
+        private void ColoCheckpointNew()
+        {
+            Span<byte> state = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(state, (uint)CheckpointControlId.CheckpointNew);
+            w.WriteRecord(LibxlRecordType.CheckpointState, state);
         }
 
         private void RunPostcopy()

@@ -115,6 +115,33 @@ public sealed class ReaderWriterTests
     }
 
     [Fact]
+    public void A_colo_stream_read_with_the_colo_option_takes_the_state_after_checkpoint_end_as_libxl()
+    {
+        var bytes = SyntheticStreams.Generate(new SyntheticStreamOptions
+        {
+            Layer = SyntheticLayer.Libxl, Guest = SyntheticGuest.Pvh, Pages = 1, Checkpoints = 2, DirtyPagesPerCheckpoint = 1, Version = 2, Colo = true,
+        });
+        using var reader = XenStreamReader.FromMemory(bytes, new XenStreamReaderOptions { Colo = true });
+        var items = new List<string>();
+        while (reader.Read())
+        {
+            items.Add(reader.Kind == StreamItemKind.Record ? $"{XenStreamReader.LayerName(reader.Layer)}:{reader.RecordTypeName}" : reader.RecordTypeName);
+        }
+        Assert.Equal(
+        [
+            "LIBXL_HEADER", "libxl:LIBXC_CONTEXT", "IMAGE_HEADER", "DOMAIN_HEADER", "libxc:PAGE_DATA",
+            "libxc:X86_TSC_INFO", "libxc:HVM_CONTEXT", "libxc:HVM_PARAMS", "libxc:CHECKPOINT", "libxl:CHECKPOINT_END",
+            "libxl:CHECKPOINT_STATE", "libxc:PAGE_DATA", "libxc:X86_TSC_INFO", "libxc:HVM_CONTEXT", "libxc:HVM_PARAMS",
+            "libxc:CHECKPOINT", "libxl:CHECKPOINT_END", "libxl:CHECKPOINT_STATE",
+        ], items);
+        Assert.Equal(StreamEnding.Failover, reader.Ending);
+
+        // Without the option the same bytes read as a libxc record of type 5: the option is never guessed.
+        var plain = Items(bytes);
+        Assert.Contains("libxc:X86_PV_VCPU_EXTENDED", plain);
+    }
+
+    [Fact]
     public void The_postcopy_dialect_hands_the_stream_to_libxl_at_transition_and_back_at_transition_end()
     {
         var bytes = SyntheticStreams.Generate(new SyntheticStreamOptions
