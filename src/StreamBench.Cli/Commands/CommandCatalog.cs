@@ -11,5 +11,12 @@ internal static class CommandCatalog
         yield return DumpCommand.Create();
         yield return VerifyCommand.Create();
         yield return GenerateCommand.Create();
+        yield return ConvertLegacyCommand.Create();
+        yield return RecordCommand.Create();
+        yield return ReplayCommand.Create();
+        yield return SliceCommand.Create();
+        yield return ScrubCommand.Create();
+        yield return DiffCommand.Create();
+        yield return ExportCommand.Create();
     }
 }

@@ -57,6 +57,9 @@ internal sealed class LibxlRules
         "CHECKPOINT_STATE's control_id is 0..3.", "FORMAT.md 2.3");
     internal static readonly VerificationCheck CheckpointStateUnexpected = new("libxl.checkpoint-state.unexpected", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "CHECKPOINT_STATE belongs to the COLO back channel, not to the main stream.", "C process_record (\"Unexpected CHECKPOINT_STATE\")");
+    internal static readonly VerificationCheck ColoStateId = new("libxl.checkpoint-state.colo-main", ProfileSet.Strict, FindingSeverity.Error,
+        "On a COLO main stream (primary → secondary) the CHECKPOINT_STATE after CHECKPOINT_END is CHECKPOINT_NEW; the others travel on the back channel.",
+        "libxl_colo_restore.c colo_stream_read_done (\"invalid section\")");
     internal static readonly VerificationCheck TailRecord = new("libxl.tail.record", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "A checkpoint's libxl records are EMULATOR_* then CHECKPOINT_END (post-copy: EMULATOR_* then POSTCOPY_TRANSITION_END).",
         "FORMAT.md 2.4, 9; C stream_complete asserts on END inside a checkpoint");
@@ -76,6 +79,7 @@ internal sealed class LibxlRules
     private PostcopyRules? _postcopy;
     private bool _sawRecord;
     private bool _sawLibxcContext;
+    private uint _previousType = uint.MaxValue;
 
     public LibxlRules(VerificationContext ctx)
     {
@@ -157,6 +161,7 @@ internal sealed class LibxlRules
         {
             handler();
         }
+        _previousType = type;
         return true;
     }
 
@@ -276,8 +281,23 @@ internal sealed class LibxlRules
 
     private void CheckpointState()
     {
-        _ctx.Report(CheckpointStateUnexpected, null, "expected CHECKPOINT_STATE only on the COLO back channel, found it in the main stream");
+        // A COLO primary sends CHECKPOINT_NEW right after each CHECKPOINT_END (the reader's explicit Colo option).
+        var coloNew = _ctx.Options.Reader.Colo && _previousType == (uint)LibxlRecordType.CheckpointEnd;
+        if (!coloNew)
+        {
+            _ctx.Report(CheckpointStateUnexpected, null, _ctx.Options.Reader.Colo
+                ? "expected CHECKPOINT_STATE on a COLO main stream only right after CHECKPOINT_END, found it elsewhere"
+                : "expected CHECKPOINT_STATE only on the COLO back channel (or, with --colo, after CHECKPOINT_END), found it in the main stream");
+        }
         CheckpointStateLayout();
+        var r = _ctx.Reader;
+        if (coloNew && r.BodyLength >= LibxlWire.CheckpointStateSize
+            && CheckpointStateBody.TryParse(r.BodyPrefix(LibxlWire.CheckpointStateSize), out var state)
+            && state.ControlId != (uint)CheckpointControlId.CheckpointNew)
+        {
+            _ctx.ReportInBody(ColoStateId, 0, "control_id", string.Create(CultureInfo.InvariantCulture,
+                $"expected 0 (CHECKPOINT_NEW) on the main stream, found {state.ControlId}"));
+        }
     }
 
     /// <summary>CHECKPOINT_STATE's body (also used on the back channel).</summary>

@@ -227,6 +227,16 @@ public static class CheckCases
         yield return Rec("libxl.checkpoint-state.too-short", () => TestStream.BackChannel(StreamDialect.Upstream, (5, [1, 0])), _ => 0, field: "length");
         yield return Rec("libxl.checkpoint-state.control-id", () => TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(9))), _ => 0, 0, "control_id");
         yield return Rec("libxl.checkpoint-state.unexpected", () => With(L(), s => s.InsertLibxl(s.Parts.Count - 1, 5, Bodies.U32(0))), s => s.Parts.Count - 2);
+        yield return Rec("libxl.checkpoint-state.colo-main", () => With(TestStream.HvmRemusLibxl(), s =>
+            s.InsertLibxl(I(s, LibxlRecordType.CheckpointEnd) + 1, 5, Bodies.U32(1))), s => I(s, LibxlRecordType.CheckpointEnd) + 1, 0, "control_id") with
+        {
+            Mode = CheckpointMode.Checkpointed,
+            RejectedBy = ProfileSet.Xen | ProfileSet.Strict, // xen: verify-stream-v2 always wants END
+            Run = (s, p) => Verifier.Verify(s.Build(), VerifierOptions.Create(p, s.Format, checkpoints: CheckpointMode.Checkpointed) with
+            {
+                Reader = new XenStreamReaderOptions { Format = s.Format, Colo = true },
+            }),
+        };
         yield return Rec("libxl.tail.record", () => With(TestStream.HvmRemusLibxl(), s =>
         {
             var i = I(s, LibxlRecordType.CheckpointEnd);

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+using StreamBench.Formats;
+using StreamBench.Formats.Legacy;
+using StreamBench.Formats.Streams;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary>
+/// <c>streambench convert-legacy</c>: Xen's convert-legacy-stream, with the same flags and the same output bytes
+/// (docs/LEGACY.md). -w and -g may be left out: they are then detected from the image.
+/// </summary>
+internal static class ConvertLegacyCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string>("--in", "-i") { Description = "legacy input: a file, a decimal fd, or - for stdin", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "v3 output: a file, a decimal fd, or - for stdout", Required = true };
+        var width = new Option<string>("--width", "-w") { Description = "legacy toolstack bitness: 32 or 64 (default: detect)" };
+        width.AcceptOnlyFromAmong("32", "64");
+        var guest = new Option<string>("--guest-type", "-g") { Description = "type of guest in the stream: pv or hvm (default: detect)" };
+        guest.AcceptOnlyFromAmong("pv", "hvm");
+        var format = new Option<string>("--format", "-f") { Description = "format of the output stream: libxc or libxl", DefaultValueFactory = _ => "libxc" };
+        format.AcceptOnlyFromAmong("libxc", "libxl");
+        var xl = new Option<bool>("--xl", "-x") { Description = "an xl header precedes the legacy image (it is copied through)" };
+        var skipQemu = new Option<bool>("--skip-qemu") { Description = "do not process the QEMU record (libxc output only, as Xen's converter)" };
+        var checkpoints = new Option<bool>("--checkpoints") { Description = "convert Remus checkpoints after the first image (decoding compressed ones) into a checkpointed stream" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "summarise stream contents" };
+        var command = new Command("convert-legacy", "Convert a legacy (Xen <= 4.5) save image to a v3 libxc or libxl stream, byte for byte as Xen's convert-legacy-stream.")
+        {
+            input, output, width, guest, format, xl, skipQemu, checkpoints, verbose,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new LegacyConverterOptions
+            {
+                Width = parse.GetValue(width) switch
+                {
+                    "32" => LegacyWidth.Bits32,
+                    "64" => LegacyWidth.Bits64,
+                    _ => LegacyWidth.Auto,
+                },
+                GuestType = parse.GetValue(guest) switch
+                {
+                    "pv" => LegacyGuestType.Pv,
+                    "hvm" => LegacyGuestType.Hvm,
+                    _ => LegacyGuestType.Auto,
+                },
+                Format = parse.GetValue(format) == "libxl" ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc,
+                XlHeader = parse.GetValue(xl),
+                SkipQemu = parse.GetValue(skipQemu),
+                Checkpoints = parse.GetValue(checkpoints),
+            };
+            var inPath = parse.GetValue(input)!;
+            var outPath = parse.GetValue(output)!;
+            // -v lines go to stdout, as Xen's converter prints them, unless the stream itself goes there.
+            var log = parse.GetValue(verbose) ? (outPath == "-" ? Console.Error : Console.Out) : null;
+            ByteSource source;
+            Stream sink;
+            try
+            {
+                source = OpenInput(inPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Console.Error.WriteLine($"convert-legacy: cannot open input '{inPath}': {e.Message}");
+                return ExitCodes.UsageOrIo;
+            }
+            using (source)
+            {
+                try
+                {
+                    sink = OpenOutput(outPath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    Console.Error.WriteLine($"convert-legacy: cannot open output '{outPath}': {e.Message}");
+                    return ExitCodes.UsageOrIo;
+                }
+                using (sink)
+                {
+                    try
+                    {
+                        var result = LegacyConverter.Convert(source, sink, options, log);
+                        log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"Converted {result.Images} image(s), {result.Pages} pages in {result.PageDataRecords} PAGE_DATA records, {result.BytesWritten} bytes written"));
+                        return ExitCodes.Ok;
+                    }
+                    catch (StreamFormatException e)
+                    {
+                        Console.Error.WriteLine("Stream Error: " + e.Message);
+                        return ExitCodes.InvalidStream;
+                    }
+                    catch (IOException e)
+                    {
+                        Console.Error.WriteLine("convert-legacy: I/O error: " + e.Message);
+                        return ExitCodes.UsageOrIo;
+                    }
+                }
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Like Xen's open_file_or_fd: a decimal number is a file descriptor.</summary>
+    private static bool TryFd(string value, out int fd) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out fd);
+
+    /// <summary>
+    /// Files are read through one 4 MiB buffer rather than mapped: the conversion touches every byte once, reads are as
+    /// fast as page faults here, and the resident set stays small however large the image is.
+    /// </summary>
+    private static ByteSource OpenInput(string value)
+    {
+        if (TryFd(value, out var fd))
+        {
+            return ByteSource.FromStream(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1), ownsStream: true, InputWindow);
+        }
+        if (value == "-")
+        {
+            return ByteSource.Open(value);
+        }
+        return ByteSource.FromStream(new FileStream(value, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0), ownsStream: true, InputWindow);
+    }
+
+    private const int InputWindow = 4 << 20;
+
+    private static Stream OpenOutput(string value) => TryFd(value, out var fd)
+        ? new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1)
+        : CliIo.OpenOutput(value);
+}

@@ -1,0 +1,167 @@
+using System.CommandLine;
+using System.Globalization;
+using StreamBench.Capture.Format;
+using StreamBench.Capture.Replay;
+using StreamBench.Formats.Streams;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary><c>streambench replay</c>: sends one direction of a capture somewhere, sequenced against the peer, with faults.</summary>
+internal static class ReplayCommand
+{
+    /// <summary>Builds the simulated restore engine target, or null while the engine has no restore entry point.</summary>
+    internal static Func<IRestoreEngineEndpoint?> EngineFactory { get; set; } = EngineBinding.Create;
+
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "capture file (or a plain stream file)" };
+        var direction = new Option<string>("--direction") { Description = "s2r or r2s", DefaultValueFactory = _ => "s2r" };
+        var output = new Option<string?>("--output", "-o") { Description = "write to a file, or - for standard output (the default)" };
+        var tcp = new Option<string?>("--to-tcp") { Description = "connect to HOST:PORT and send there" };
+        var toCommand = new Option<string?>("--to-command") { Description = "run a command (sh -c) and send to its stdin; its stdout is the peer" };
+        var toEngine = new Option<bool>("--to-engine") { Description = "restore into the simulated restore engine" };
+        var pace = new Option<string>("--pace") { Description = "full (default) or recorded", DefaultValueFactory = _ => "full" };
+        var sequence = new Option<string>("--sequence") { Description = "auto, recorded, protocol or none", DefaultValueFactory = _ => "auto" };
+        var peerTimeout = new Option<double>("--peer-timeout") { Description = "seconds to wait for the peer at each step", DefaultValueFactory = _ => 120 };
+        var peerOutput = new Option<string?>("--peer-output") { Description = "save what the peer sent to this file" };
+        var cutByte = new Option<string?>("--cut-at-byte") { Description = "the target receives exactly N bytes" };
+        var cutRecord = new Option<string?>("--cut-at-record") { Description = "stop right before record N (0-based)" };
+        var corrupt = new Option<string[]>("--corrupt") { Description = "XOR the byte at OFFSET with XORBYTE (default 0xff); repeatable", AllowMultipleArgumentsPerToken = false };
+        var delay = new Option<string[]>("--delay-record") { Description = "N:MS pause before record N; repeatable" };
+        var duplicate = new Option<string[]>("--duplicate-record") { Description = "send record N twice; repeatable" };
+        var drop = new Option<string[]>("--drop-record") { Description = "do not send record N; repeatable" };
+        var dialect = new Option<string>("--dialect") { Description = "upstream or postcopy-rfc", DefaultValueFactory = _ => "upstream" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "no report on standard error" };
+        var cmd = new Command("replay", "Replay one direction of a capture to a file, stdout, a TCP endpoint, a command or the simulated restore engine.")
+        {
+            input, direction, output, tcp, toCommand, toEngine, pace, sequence, peerTimeout, peerOutput,
+            cutByte, cutRecord, corrupt, delay, duplicate, drop, dialect, quiet,
+        };
+        cmd.SetAction(parse =>
+        {
+            FaultPlan faults;
+            ReplayOptions options;
+            CaptureDirection dir;
+            try
+            {
+                dir = CaptureDirections.Parse(parse.GetValue(direction));
+                faults = new FaultPlan
+                {
+                    CutAtByte = parse.GetValue(cutByte) is { } cb ? FaultPlan.ParseNumber(cb, "byte count") : null,
+                    CutAtRecord = parse.GetValue(cutRecord) is { } cr ? FaultPlan.ParseNumber(cr, "record") : null,
+                    Corruptions = [.. (parse.GetValue(corrupt) ?? []).Select(FaultPlan.ParseCorruption)],
+                    Delays = (parse.GetValue(delay) ?? []).Select(FaultPlan.ParseDelay).ToDictionary(d => d.Record, d => d.Milliseconds),
+                    Duplicates = (parse.GetValue(duplicate) ?? []).Select(x => FaultPlan.ParseNumber(x, "record")).ToHashSet(),
+                    Drops = (parse.GetValue(drop) ?? []).Select(x => FaultPlan.ParseNumber(x, "record")).ToHashSet(),
+                };
+                options = new ReplayOptions
+                {
+                    Pace = parse.GetValue(pace) switch
+                    {
+                        "full" => ReplayPace.Full,
+                        "recorded" => ReplayPace.Recorded,
+                        var p => throw new ArgumentException($"unknown pace '{p}': use full or recorded"),
+                    },
+                    Sequencing = parse.GetValue(sequence) switch
+                    {
+                        "auto" => ReplaySequencing.Auto,
+                        "recorded" => ReplaySequencing.Recorded,
+                        "protocol" => ReplaySequencing.Protocol,
+                        "none" => ReplaySequencing.None,
+                        var q => throw new ArgumentException($"unknown sequencing '{q}': use auto, recorded, protocol or none"),
+                    },
+                    PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
+                    FinishTimeout = TimeSpan.FromSeconds(Math.Max(10, parse.GetValue(peerTimeout))),
+                    Faults = faults,
+                };
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine("streambench replay: " + e.Message);
+                return ExitCodes.UsageOrIo;
+            }
+            var targets = new[] { parse.GetValue(output) is not null, parse.GetValue(tcp) is not null, parse.GetValue(toCommand) is not null, parse.GetValue(toEngine) }.Count(x => x);
+            if (targets > 1)
+            {
+                Console.Error.WriteLine("streambench replay: give one target: -o, --to-tcp, --to-command or --to-engine");
+                return ExitCodes.UsageOrIo;
+            }
+            var readerOptions = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) };
+            try
+            {
+                using var replayInput = ReplayInput.Open(parse.GetValue(input)!, dir, dir == CaptureDirection.SenderToReceiver ? readerOptions : null);
+                using var target = OpenTarget(parse, output, tcp, toCommand, toEngine);
+                if (target is null)
+                {
+                    Console.Error.WriteLine("streambench replay: the simulated restore engine is not available in this build (StreamBench.Engine has no restore entry point yet)");
+                    return ExitCodes.UsageOrIo;
+                }
+                var result = Replayer.Run(replayInput, target, options);
+                if (parse.GetValue(peerOutput) is { } po)
+                {
+                    File.WriteAllBytes(po, result.PeerReceived);
+                }
+                if (!parse.GetValue(quiet))
+                {
+                    Report(replayInput, target, faults, result);
+                }
+                return result.Succeeded ? ExitCodes.Ok : ExitCodes.InvalidStream;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException
+                or System.Net.Sockets.SocketException or System.ComponentModel.Win32Exception)
+            {
+                Console.Error.WriteLine("streambench replay: " + e.Message);
+                return ExitCodes.UsageOrIo;
+            }
+        });
+        return cmd;
+    }
+
+    private static IReplayTarget? OpenTarget(ParseResult parse, Option<string?> output, Option<string?> tcp, Option<string?> toCommand, Option<bool> toEngine)
+    {
+        if (parse.GetValue(tcp) is { } endpoint)
+        {
+            return new TcpReplayTarget(endpoint);
+        }
+        if (parse.GetValue(toCommand) is { } command)
+        {
+            return new ProcessReplayTarget(command);
+        }
+        if (parse.GetValue(toEngine))
+        {
+            return EngineFactory() is { } engine ? new EngineReplayTarget(engine) : null;
+        }
+        var path = parse.GetValue(output) ?? "-";
+        return new StreamReplayTarget(CliIo.OpenOutput(path), path == "-" ? "standard output" : path);
+    }
+
+    private static void Report(ReplayInput input, IReplayTarget target, FaultPlan faults, ReplayResult r)
+    {
+        var e = Console.Error;
+        e.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"streambench replay: {input.Description} -> {target.Description}: sent {r.BytesSent} of {input.Length} bytes in {r.Duration.TotalMilliseconds:0} ms; faults: {faults}; sequencing: {r.Script.Mode} ({r.Script.Gates.Count} waits)"));
+        if (r.Script.Mode != ReplaySequencing.None || r.PeerBytes > 0)
+        {
+            var diverged = r.PeerDivergedAt is { } d ? string.Create(CultureInfo.InvariantCulture, $", differs from the recorded peer from byte {d}") : ", as recorded";
+            e.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  peer sent {r.PeerBytes} bytes{(r.Script.ExpectedPeer.Length > 0 ? diverged : "")}"));
+        }
+        if (r.MigrateResult is { } m)
+        {
+            e.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  xl migrate report: result {m}"));
+        }
+        if (r.Stopped is not null)
+        {
+            e.WriteLine("  stopped: " + r.Stopped);
+        }
+        e.WriteLine("  target: " + r.Target.Detail);
+    }
+}
+
+/// <summary>
+/// Binds <c>--to-engine</c> to StreamBench.Engine's restore entry point. StreamBench.Engine has none yet, so this returns
+/// null and the command says so; wiring it is one <see cref="IRestoreEngineEndpoint"/> implementation here.
+/// </summary>
+internal static class EngineBinding
+{
+    public static IRestoreEngineEndpoint? Create() => null;
+}

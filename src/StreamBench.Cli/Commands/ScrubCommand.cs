@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using StreamBench.Capture.Format;
+using StreamBench.Capture.Tools;
+using StreamBench.Formats.Streams;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary><c>streambench scrub</c>: replaces guest page contents with a deterministic pattern, keeping the structure.</summary>
+internal static class ScrubCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "capture or stream file (- for standard input)" };
+        var output = new Option<string>("--output", "-o") { Description = "output: a capture for a capture, a stream for a stream (- for stdout)", Required = true };
+        var seed = new Option<ulong>("--seed") { Description = "mixed into the pattern" };
+        var shared = new Option<bool>("--shared-info") { Description = "also replace the PV SHARED_INFO page" };
+        var keep = new Option<bool>("--keep-metadata") { Description = "keep the capture's host and command-line metadata" };
+        var dialect = new Option<string>("--dialect") { Description = "upstream or postcopy-rfc", DefaultValueFactory = _ => "upstream" };
+        var cmd = new Command("scrub", "Replace guest memory contents with a deterministic pattern (per pfn and seed); zero pages stay zero, structure stays.")
+        {
+            input, output, seed, shared, keep, dialect,
+        };
+        cmd.SetAction(parse =>
+        {
+            var options = new ScrubOptions
+            {
+                Seed = parse.GetValue(seed),
+                SharedInfo = parse.GetValue(shared),
+                KeepMetadata = parse.GetValue(keep),
+                Reader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
+            };
+            var inPath = parse.GetValue(input)!;
+            var outPath = parse.GetValue(output)!;
+            string? temp = null;
+            try
+            {
+                ScrubResult result;
+                if (CaptureFile.IsCapture(inPath))
+                {
+                    if (outPath == "-")
+                    {
+                        Console.Error.WriteLine("streambench scrub: a scrubbed capture must go to a file");
+                        return ExitCodes.UsageOrIo;
+                    }
+                    result = StreamScrubber.ScrubCapture(inPath, outPath, options);
+                }
+                else
+                {
+                    if (inPath == "-")
+                    {
+                        // The scrubber reads its input twice: spool standard input first.
+                        temp = Path.GetTempFileName();
+                        using (var spool = File.Create(temp))
+                        using (var stdin = Console.OpenStandardInput())
+                        {
+                            stdin.CopyTo(spool, 1 << 20);
+                        }
+                        inPath = temp;
+                    }
+                    using var src = new FileStream(inPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+                    using var dst = CliIo.OpenOutput(outPath);
+                    result = StreamScrubber.ScrubStream(src, dst, options);
+                }
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"streambench scrub: {result.PagesScrubbed} pages replaced, {result.ZeroPagesKept} zero pages kept, {result.PageTablesKept} page-table pages kept, {result.SharedInfoPages} shared_info pages replaced; {result.Bytes} bytes"));
+                foreach (var n in result.Notes)
+                {
+                    Console.Error.WriteLine("streambench scrub: note: " + n);
+                }
+                return ExitCodes.Ok;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
+            {
+                Console.Error.WriteLine("streambench scrub: " + e.Message);
+                return ExitCodes.UsageOrIo;
+            }
+            finally
+            {
+                if (temp is not null)
+                {
+                    File.Delete(temp);
+                }
+            }
+        });
+        return cmd;
+    }
+}

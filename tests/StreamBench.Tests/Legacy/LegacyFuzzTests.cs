@@ -1,0 +1,173 @@
+using FsCheck;
+using FsCheck.Fluent;
+using StreamBench.Formats;
+using StreamBench.Formats.Legacy;
+using StreamBench.Formats.Streams;
+using StreamBench.Formats.Wire;
+using StreamBench.Tests.Support;
+using Xunit;
+using Property = StreamBench.Tests.Support.Property;
+
+namespace StreamBench.Tests.Legacy;
+
+/// <summary>Mutated legacy images give a <see cref="StreamFormatException"/> with an in-range offset, or a result; never another exception or a hang.</summary>
+public sealed class LegacyFuzzTests
+{
+    /// <summary>A valid image and the mutations to apply to it.</summary>
+    public sealed record Mutation(LegacySyntheticOptions Image, int[] Flips, int CutPermille, int ChunkIdAt, int ChunkId, bool Checkpoints, bool Libxl);
+
+    private static readonly Gen<Mutation> Mutations =
+        from width in Gen.Elements(LegacyWidth.Bits32, LegacyWidth.Bits64)
+        from pv in Gen.Elements(false, true)
+        from pages in Gen.Choose(1, 12)
+        from checkpoints in Gen.Choose(0, 2)
+        from compression in Gen.Elements(false, true)
+        from seed in Gen.Choose(1, int.MaxValue)
+        from flipCount in Gen.Choose(0, 6)
+        from flips in Gen.ArrayOf(Gen.Choose(0, int.MaxValue), flipCount)
+        from cut in Gen.Frequency((2, Gen.Constant(1000)), (1, Gen.Choose(0, 999)))
+        from idAt in Gen.Frequency((3, Gen.Constant(-1)), (1, Gen.Choose(0, int.MaxValue)))
+        from id in Gen.Choose(-22, 1100)
+        from libxl in Gen.Elements(false, true)
+        select new Mutation(
+            new LegacySyntheticOptions
+            {
+                Width = width,
+                Guest = pv ? LegacyGuestType.Pv : LegacyGuestType.Hvm,
+                GuestWidth = seed % 2 == 0 ? 8 : 4,
+                Pages = pages,
+                BatchSize = 1 + (seed % 5),
+                Seed = (ulong)seed,
+                Vcpus = 1 + (seed % 3),
+                Toolstack = seed % 3 == 0,
+                XsaveSize = seed % 4 == 0 ? 32 : 0,
+                OddPages = seed % 5 < 2,
+                Checkpoints = checkpoints,
+                Compression = compression && checkpoints > 0,
+                DirtyPagesPerCheckpoint = 4,
+                HvmContextSize = 64,
+                QemuSize = 64,
+            },
+            flips, cut, idAt, id, checkpoints > 0, libxl);
+
+    private static readonly string[] Layers = ["legacy", "xl"];
+
+    private static byte[] Apply(Mutation m)
+    {
+        var bytes = LegacySyntheticImage.Generate(m.Image);
+        foreach (var f in m.Flips)
+        {
+            bytes[f % bytes.Length] ^= (byte)(1 << (f / bytes.Length % 8));
+        }
+        if (m.ChunkIdAt >= 0 && bytes.Length >= 4)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(m.ChunkIdAt % (bytes.Length - 3)), m.ChunkId);
+        }
+        return bytes.AsSpan(0, (int)((long)bytes.Length * m.CutPermille / 1000)).ToArray();
+    }
+
+    private static void OnlyFormatErrors(byte[] input, Action run)
+    {
+        var task = Task.Run(() =>
+        {
+            try
+            {
+                run();
+            }
+            catch (StreamFormatException e)
+            {
+                Assert.InRange(e.Offset, 0, input.Length);
+                Assert.Contains(e.Layer, Layers);
+            }
+        });
+        Assert.True(task.Wait(TimeSpan.FromSeconds(20)), "no answer in 20 s: a hang");
+        task.GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public void Reading_a_mutated_image_fails_only_with_StreamFormatException()
+    {
+        Property.Check(Mutations, m =>
+        {
+            var input = Apply(m);
+            foreach (var semantics in new[] { LegacySemantics.XenConverter, LegacySemantics.LibxcRestore })
+            {
+                OnlyFormatErrors(input, () =>
+                {
+                    using var r = LegacyStreamReader.FromMemory(input, new LegacyStreamReaderOptions { Semantics = semantics, MaxBufferedBody = 1 << 20 });
+                    var buffer = new byte[4096];
+                    while (r.Read())
+                    {
+                        while (r.ReadBody(buffer) > 0)
+                        {
+                        }
+                    }
+                });
+            }
+        }, runs: 400);
+    }
+
+    [Fact]
+    public void Converting_a_mutated_image_fails_only_with_StreamFormatException()
+    {
+        Property.Check(Mutations, m =>
+        {
+            var input = Apply(m);
+            OnlyFormatErrors(input, () =>
+            {
+                var options = new LegacyConverterOptions
+                {
+                    Checkpoints = m.Checkpoints,
+                    Format = m.Libxl ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc,
+                    CompressionCacheCapacity = 64,
+                };
+                using var source = ByteSource.FromMemory(input);
+                LegacyConverter.Convert(source, Stream.Null, options);
+            });
+        }, runs: 400);
+    }
+
+    [Fact]
+    public void Converting_a_mutated_image_through_a_pipe_fails_only_with_StreamFormatException()
+    {
+        Property.Check(Mutations, m =>
+        {
+            var input = Apply(m);
+            OnlyFormatErrors(input, () =>
+            {
+                using var source = ByteSource.FromStream(new TrickleStream(input, 1500), bufferSize: 4096);
+                LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = m.Checkpoints, XlHeader = m.ChunkId % 7 == 0 });
+            });
+        }, runs: 150);
+    }
+
+    [Fact]
+    public void Lying_lengths_do_not_allocate_or_hang()
+    {
+        var input = LegacyRefusals.Build(LegacyWidth.Bits64, w =>
+        {
+            w.WriteHeader(16);
+            w.WriteChunkId((int)LegacyChunkId.CompressedData);
+            w.WriteU64(long.MaxValue);
+        });
+        OnlyFormatErrors(input, () =>
+        {
+            using var r = LegacyStreamReader.FromMemory(input);
+            while (r.Read())
+            {
+                if (r.Kind == LegacyItemKind.CompressedData)
+                {
+                    Assert.Equal("length", Assert.Throws<StreamFormatException>(() => r.GetBody()).Field);
+                }
+            }
+        });
+        var toolstack = LegacyRefusals.Build(LegacyWidth.Bits64, w =>
+        {
+            w.WriteHeader(16);
+            w.WriteChunkId((int)LegacyChunkId.Toolstack);
+            w.WriteU32(uint.MaxValue);
+        });
+        var e = Assert.Throws<StreamFormatException>(() => LegacyConverter.Convert(toolstack, new LegacyConverterOptions { Format = LegacyOutputFormat.Libxl }));
+        Assert.Equal("size", e.Field);
+    }
+}
