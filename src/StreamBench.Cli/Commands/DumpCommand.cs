@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StreamBench.Formats.KaitaiView;
+using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Streams;
 
@@ -31,7 +32,14 @@ internal static class DumpCommand
                 return KaitaiDump.Run(path, options, Console.Out, parse.GetValue(items));
             }
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
-            using var reader = XenStreamReader.Open(path, options);
+            var source = ByteSource.Open(path);
+            if (StreamOptions.IsLegacy(source, options))
+            {
+                using var legacy = new LegacyStreamReader(source, io.LegacyOptions(parse), ownsSource: true);
+                WriteLegacyText(legacy, stdout, parse.GetValue(items));
+                return ExitCodes.Ok;
+            }
+            using var reader = new XenStreamReader(source, options, ownsSource: true);
             if (parse.GetValue(json))
             {
                 WriteJson(reader, stdout, parse.GetValue(items));
@@ -74,6 +82,25 @@ internal static class DumpCommand
             output.WriteLine(sb.ToString());
         }
         output.WriteLine(string.Create(ci, $"@{reader.Source.Position,-10} end          {reader.Ending} ({reader.RecordIndex + 1} records, {reader.CheckpointCount} checkpoints)"));
+    }
+
+    /// <summary>The text form for a legacy image: one line per item of the legacy reader.</summary>
+    public static void WriteLegacyText(LegacyStreamReader reader, TextWriter output, int maxItems = RecordDescriber.DefaultMaxItems)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        while (reader.Read())
+        {
+            sb.Clear();
+            sb.Append(ci, $"@{reader.Offset,-10} legacy       #{reader.ItemIndex,-6} {reader.ItemName} len={reader.BodyLength}");
+            foreach (var field in LegacyDescriber.Describe(reader, maxItems))
+            {
+                sb.Append(' ').Append(field.Name).Append('=').Append(field.Value);
+            }
+            output.WriteLine(sb.ToString());
+        }
+        output.WriteLine(string.Create(ci,
+            $"end{"",-8} {"",-12} {reader.Ending} ({reader.ItemIndex + 1} items, {reader.CompleteImages} complete images, {reader.DiscardedBytes} bytes discarded)"));
     }
 
     /// <summary>The JSON-lines form.</summary>

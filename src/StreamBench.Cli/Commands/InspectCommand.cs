@@ -24,7 +24,9 @@ internal static class InspectCommand
             using (var source = ByteSource.Open(path))
             using (new Progress(source, "inspect"))
             {
-                result = Verifier.Verify(source, options);
+                result = StreamOptions.IsLegacy(source, options.Reader)
+                    ? LegacyVerification.Verify(source, io.LegacyOptions(parse), options)
+                    : Verifier.Verify(source, options);
             }
             if (parse.GetValue(json))
             {

@@ -26,13 +26,47 @@ internal sealed class StreamOptions
         Description = "a COLO primary stream: a libxl CHECKPOINT_STATE follows each CHECKPOINT_END (never guessed: its type number is also a libxc one)",
     };
 
+    public Option<string> LegacyWidth { get; } = new("--width", "-w")
+    {
+        Description = "legacy input: toolstack word size, 32 or 64 (default: detected from octets 4-7, FORMAT.md 6)",
+    };
+
+    public Option<string> LegacyGuest { get; } = new("--guest", "-g")
+    {
+        Description = "legacy input: guest type, pv or hvm (default: detected)",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
         command.Options.Add(Format);
         command.Options.Add(Dialect);
         command.Options.Add(Colo);
+        command.Options.Add(LegacyWidth);
+        command.Options.Add(LegacyGuest);
     }
+
+    public Formats.Legacy.LegacyStreamReaderOptions LegacyOptions(ParseResult parse) => new()
+    {
+        Width = parse.GetValue(LegacyWidth) switch
+        {
+            null or "" or "auto" => Formats.Legacy.LegacyWidth.Auto,
+            "32" => Formats.Legacy.LegacyWidth.Bits32,
+            "64" => Formats.Legacy.LegacyWidth.Bits64,
+            var w => throw new ArgumentException($"--width takes 32 or 64, not '{w}'"),
+        },
+        GuestType = parse.GetValue(LegacyGuest) switch
+        {
+            null or "" or "auto" => Formats.Legacy.LegacyGuestType.Auto,
+            "pv" => Formats.Legacy.LegacyGuestType.Pv,
+            "hvm" => Formats.Legacy.LegacyGuestType.Hvm,
+            var g => throw new ArgumentException($"--guest takes pv or hvm, not '{g}'"),
+        },
+    };
+
+    /// <summary>Whether the input is a legacy image: named so, or detected.</summary>
+    public static bool IsLegacy(ByteSource source, XenStreamReaderOptions options) => options.Format == OuterFormat.Legacy
+        || (options.Format == OuterFormat.Auto && XenStreamReader.DetectFormat(source) == OuterFormat.Legacy);
 
     public XenStreamReaderOptions ReaderOptions(ParseResult parse) => new()
     {

@@ -43,7 +43,9 @@ internal static class VerifyCommand
             using (var source = ByteSource.Open(path))
             using (new Progress(source, "verify"))
             {
-                result = Verifier.Verify(source, options);
+                result = StreamOptions.IsLegacy(source, options.Reader)
+                    ? LegacyVerification.Verify(source, io.LegacyOptions(parse), options)
+                    : Verifier.Verify(source, options);
             }
             if (parse.GetValue(json))
             {

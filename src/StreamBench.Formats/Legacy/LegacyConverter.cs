@@ -34,6 +34,12 @@ public sealed record LegacyConverterOptions
     public bool SkipQemu { get; init; }
 
     /// <summary>
+    /// Accept an HVM image that ends right after its tail, with no QEMU record (PV-on-HVM saves without a device
+    /// model). Xen's converter requires the record unless --skip-qemu; restore and verify use this to read both.
+    /// </summary>
+    public bool QemuRecordOptional { get; init; }
+
+    /// <summary>
     /// Convert Remus checkpoints after the first image into a checkpointed v3 stream (CHECKPOINT records; for libxl
     /// output also CHECKPOINT_END). Off by default: like Xen's converter, stop after the first image.
     /// </summary>
@@ -154,7 +160,8 @@ public static class LegacyConverter
                 GuestType = o.GuestType,
                 Semantics = LegacySemantics.XenConverter,
                 // Xen's converter reads the QEMU record unless --skip-qemu in libxc mode (it ignores --skip-qemu for libxl).
-                QemuRecord = _libxl || !o.SkipQemu ? LegacyQemuRecordHandling.Require : LegacyQemuRecordHandling.Skip,
+                QemuRecord = o.QemuRecordOptional ? LegacyQemuRecordHandling.Auto
+                    : _libxl || !o.SkipQemu ? LegacyQemuRecordHandling.Require : LegacyQemuRecordHandling.Skip,
                 StopAfterFirstImage = !o.Checkpoints,
             };
             _r = new LegacyStreamReader(src, readerOptions);
@@ -172,6 +179,12 @@ public static class LegacyConverter
             if (_r.Ending == StreamEnding.Failover)
             {
                 _failover = true;
+            }
+            if (_awaitQemu && o.QemuRecordOptional && !_failover)
+            {
+                // The image ended right after the HVM tail: no device-model record to wait for.
+                _awaitQemu = false;
+                EndOfImage(checkpoint: false);
             }
             if (_failover)
             {

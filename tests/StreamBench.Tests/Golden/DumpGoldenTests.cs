@@ -1,4 +1,5 @@
 using StreamBench.Cli.Commands;
+using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
 using StreamBench.Tests.Support;
 using Xunit;
@@ -15,10 +16,19 @@ public sealed class DumpGoldenTests
     public void Dump_of_every_corpus_stream_matches_its_snapshot(string name)
     {
         var stream = Corpus.Get(name);
-        using var reader = XenStreamReader.Open(stream.Path, stream.ReaderOptions);
         using var text = new StringWriter();
         text.WriteLine($"# {stream.Name}: {stream.What}");
-        DumpCommand.WriteText(reader, text);
+        var source = ByteSource.Open(stream.Path);
+        if (stream.Format == OuterFormat.Legacy || (stream.Format == OuterFormat.Auto && XenStreamReader.DetectFormat(source) == OuterFormat.Legacy))
+        {
+            using var legacy = new LegacyStreamReader(source, ownsSource: true);
+            DumpCommand.WriteLegacyText(legacy, text);
+        }
+        else
+        {
+            using var reader = new XenStreamReader(source, stream.ReaderOptions, ownsSource: true);
+            DumpCommand.WriteText(reader, text);
+        }
         Snapshot.Match(text.ToString(), name.Replace('/', '_'));
     }
 }
