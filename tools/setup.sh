@@ -39,6 +39,9 @@ if [ -f "$root/tools/codegen/package-lock.json" ] && [ ! -d "$root/tools/codegen
 fi
 if [ "${STREAMBENCH_SKIP_ORACLE:-0}" != 1 ] && [ -x "$root/tools/oracle/setup.sh" ]; then
   bash "$root/tools/oracle/setup.sh" >/dev/null || die "could not install Xen's verify-stream-v2 (tools/oracle/setup.sh); set STREAMBENCH_SKIP_ORACLE=1 to run without the oracle tests"
+  if [ ! -f "$root/tools/oracle/READY" ]; then
+    bash "$root/tools/oracle/selftest.sh" >/dev/null || die "Xen's stream tools are installed but fail their self-test (tools/oracle/selftest.sh); set STREAMBENCH_SKIP_ORACLE=1 to run without the oracle tests"
+  fi
 fi
 if [ "${STREAMBENCH_SKIP_FUZZ:-0}" != 1 ]; then
   have afl-fuzz || apt_install afl++ || echo "setup: afl++ unavailable: the fuzz smoke will fail; set STREAMBENCH_SKIP_FUZZ=1 to skip it" >&2
