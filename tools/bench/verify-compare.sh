@@ -11,8 +11,8 @@ pages=${2:-262144}
 mkdir -p "$work"
 cd "$root"
 bash tools/setup.sh --tests >/dev/null
-dotnet build src/StreamBench.Cli -c Release -v q -nologo >/dev/null
-sb="dotnet $root/src/StreamBench.Cli/bin/Release/net10.0/streambench.dll"
+"$root/tools/streambench" --help >/dev/null # publishes the Release, ReadyToRun build into artifacts/cli
+sb="$root/artifacts/cli/streambench"
 oracle="$root/tools/oracle/verify-stream-v2"
 
 big="$work/hvm-1g.libxc"; small="$work/onepage.libxc"

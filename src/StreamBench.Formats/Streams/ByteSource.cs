@@ -48,7 +48,7 @@ public abstract class ByteSource : IDisposable
         if (path == "-")
         {
             PipeTuning.Enlarge(0);
-            return new BufferedByteSource(Console.OpenStandardInput(), ownsStream: true);
+            return new BufferedByteSource(Console.OpenStandardInput(), ownsStream: true) { SpliceFd = 0 };
         }
         var info = new FileInfo(path);
         // FIFOs, sockets and /proc files report length 0 and take the buffered path.
@@ -107,6 +107,55 @@ public static class PipeTuning
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static extern int Fcntl(int fd, int command, int argument);
+
+    private static int s_devNull = -2;
+
+    /// <summary>
+    /// Discards <paramref name="count"/> bytes from the pipe <paramref name="fd"/> by splicing them to /dev/null (no
+    /// copy into this process). False when splicing is not possible at all (not a pipe, not Linux): read instead.
+    /// </summary>
+    public static bool TrySpliceToNull(int fd, long count, out long spliced, out bool endOfInput)
+    {
+        spliced = 0;
+        endOfInput = false;
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        if (s_devNull == -2)
+        {
+            s_devNull = Open("/dev/null", 1 /* O_WRONLY */);
+        }
+        if (s_devNull < 0)
+        {
+            return false;
+        }
+        while (spliced < count)
+        {
+            var n = Splice(fd, IntPtr.Zero, s_devNull, IntPtr.Zero, (nuint)Math.Min(count - spliced, 1 << 20), 1 /* SPLICE_F_MOVE */);
+            if (n < 0)
+            {
+                if (spliced == 0)
+                {
+                    return false; // EINVAL: not a pipe; the caller reads instead
+                }
+                break;
+            }
+            if (n == 0)
+            {
+                endOfInput = true;
+                break;
+            }
+            spliced += n;
+        }
+        return true;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "splice", SetLastError = true)]
+    private static extern nint Splice(int fdIn, IntPtr offIn, int fdOut, IntPtr offOut, nuint length, uint flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
 }
 
 /// <summary>A source over bytes in memory.</summary>
@@ -235,6 +284,12 @@ public sealed class BufferedByteSource : ByteSource
     /// <inheritdoc />
     public override void Advance(int count) => _start += count;
 
+    /// <summary>
+    /// The file descriptor behind the stream when it is a pipe (Linux): skipped bytes are then spliced to /dev/null
+    /// in the kernel instead of being copied into this process. -1 (the default) reads them.
+    /// </summary>
+    public int SpliceFd { get; init; } = -1;
+
     /// <inheritdoc />
     public override long Skip(long count)
     {
@@ -248,6 +303,12 @@ public sealed class BufferedByteSource : ByteSource
         // The buffer is empty now: restart it at the new position.
         _bufferOffset += _start;
         _start = _end = 0;
+        if (SpliceFd >= 0 && !_eof && PipeTuning.TrySpliceToNull(SpliceFd, left, out var spliced, out var eof))
+        {
+            _bufferOffset += spliced;
+            _eof = eof;
+            return inBuffer + spliced;
+        }
         if (_stream.CanSeek)
         {
             var here = _stream.Position;
