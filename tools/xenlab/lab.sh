@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# tools/xenlab/lab.sh - the real Xen lab: boots Xen 4.17 + a Linux dom0 under
+# qemu-system-x86_64 (TCG) and runs save / restore / migrate / remus scenarios on tiny guests.
+#
+# usage: tools/xenlab/lab.sh [--scenarios LIST] [--out DIR] [--corpus] [--streams DIR]
+#                            [--timeout SECONDS] [--skip] [--list]
+#   --scenarios LIST  comma-separated (default: all, see --list)
+#   --out DIR         results folder (default <repo>/artifacts/xenlab)
+#   --corpus          store the captured streams in corpus/real (zstd -15) + MANIFEST.tsv
+#   --streams DIR     streams to hand in to restore-host / receive-replay / bad-streams
+#                     (default: the captures of this run, else corpus/real)
+#   --timeout S       wall-clock limit per qemu boot (default 1500)
+#   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
+#   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
+#   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,
+#                     restore-host,receive-replay,bad-streams (no --debug / Remus / HVM)
+# Output: per-scenario PASS/FAIL lines with timings; DIR/results.tsv and DIR/results.json;
+#         DIR/boot-N/ holds the serial log and every file the dom0 wrote.
+# Exit: 0 when no scenario FAILed, 1 otherwise, 2 when the lab could not be built or booted.
+set -uo pipefail
+# run from a private copy, so that editing lab.sh during a (long) run cannot break that run
+if [ -z "${XENLAB_HERE:-}" ]; then
+  export XENLAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  cp "$XENLAB_HERE/lab.sh" "${TMPDIR:-/tmp}/xenlab-lab.$$.sh"
+  exec bash "${TMPDIR:-/tmp}/xenlab-lab.$$.sh" "$@"
+fi
+rm -f "$0" 2>/dev/null || true   # bash keeps reading its open copy
+here=$XENLAB_HERE
+repo=$(cd "$here/../.." && pwd)
+C=${XENLAB_CACHE:-$repo/.cache/xenlab}
+CAPTURE_ALL="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-debug remus-pvh save-hvm migrate-hvm remus-hvm"
+REPLAY_ALL="restore-host receive-replay bad-streams"
+scen=""; out=$repo/artifacts/xenlab; corpus=0; streams=""; tmo=1500
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scenarios) scen=$(echo "$2" | tr , ' '); shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --corpus) corpus=1; shift ;;
+    --streams) streams=$2; shift 2 ;;
+    --timeout) tmo=$2; shift 2 ;;
+    --skip) XENLAB_SKIP=1; shift ;;
+    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh restore-host receive-replay bad-streams"; shift ;;
+    --list) echo "capture (boot 1): $CAPTURE_ALL"; echo "replay  (boot 2): $REPLAY_ALL"; exit 0 ;;
+    -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$here/lab.sh"; exit 0 ;;
+    *) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
+  esac
+done
+if [ "${XENLAB_SKIP:-0}" = 1 ]; then echo "xenlab: SKIP (XENLAB_SKIP=1 / --skip)"; exit 0; fi
+[ -n "$scen" ] || scen="$CAPTURE_ALL $REPLAY_ALL"
+cap=""; rep=""
+for s in $scen; do
+  case " $CAPTURE_ALL " in *" $s "*) cap="$cap $s"; continue ;; esac
+  case " $REPLAY_ALL " in *" $s "*) rep="$rep $s"; continue ;; esac
+  echo "lab.sh: unknown scenario '$s' (see --list)" >&2; exit 64
+done
+mkdir -p "$out"; out=$(cd "$out" && pwd)
+rm -rf "$out"/boot-* "$out"/results.* "$out"/bad
+T0=$(date +%s)
+"$here/build.sh" || { echo "xenlab: build failed" >&2; exit 2; }
+B=$C/boot
+
+boot() {  # n indir : runs one qemu boot with indir as input tar; results into $out/boot-n
+  local n=$1 ind=$2 bd=$out/boot-$1
+  mkdir -p "$bd/files"
+  cp "$here/runner.sh" "$ind/runner.sh"; chmod +x "$ind/runner.sh"
+  tar -cf "$bd/in.img" -C "$ind" .
+  # the output disk: sparse, large enough for every capture of one boot
+  rm -f "$bd/out.img"; truncate -s 6G "$bd/out.img"
+  echo "xenlab: boot $n: scenarios:$(cat "$ind/scenarios")"
+  local t0=$(date +%s)
+  timeout --foreground -k 10 "$tmo" nice -n 10 qemu-system-x86_64 \
+    -accel tcg,thread=multi -M pc -cpu qemu64,+svm,+npt -smp 2 -m 4096 \
+    -display none -serial stdio -monitor none -no-reboot \
+    -kernel "$B/xen" \
+    -append "console=com1 com1=115200,8n1 dom0_mem=2048M,max:2048M dom0_max_vcpus=2 noreboot spec-ctrl=no" \
+    -initrd "$B/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init,$B/dom0.cpio.gz" \
+    -drive file="$bd/in.img",if=virtio,format=raw,readonly=on \
+    -drive file="$bd/out.img",if=virtio,format=raw \
+    < /dev/null 2>&1 | tee "$bd/serial.log" | grep --line-buffered '^LAB:' | sed -u 's/^LAB: /  | /'
+  local rc=${PIPESTATUS[0]}
+  echo "xenlab: boot $n ended after $(( $(date +%s) - t0 )) s (qemu rc=$rc)"
+  tar -xif "$bd/out.img" -C "$bd/files" 2>/dev/null || true
+  rm -f "$bd/out.img" "$bd/in.img"
+  grep -q 'LAB: runner done' "$bd/serial.log" || echo "xenlab: WARNING: boot $n did not finish its runner"
+}
+
+# ---- boot 1: capture scenarios -----------------------------------------------------------
+if [ -n "$cap" ]; then
+  ind=$(mktemp -d); echo "$cap" > "$ind/scenarios"; [ -n "${XENLAB_WATCHDOG:-}" ] && echo watchdog > "$ind/scenarios-opts"
+  boot 1 "$ind"; rm -rf "$ind"
+fi
+
+# ---- boot 2: replay scenarios (streams handed in from the host) --------------------------
+if [ -n "$rep" ]; then
+  ind=$(mktemp -d); echo "$rep" > "$ind/scenarios"; mkdir -p "$ind/streams" "$ind/bad"
+  for f in save-pv.xl save-pvh.xl migrate-pvh.s2r; do
+    if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
+    elif [ -n "$streams" ] && [ -f "$streams/$f.zst" ]; then zstd -q -d "$streams/$f.zst" -o "$ind/streams/$f"
+    elif [ -f "$out/boot-1/files/$f" ]; then cp "$out/boot-1/files/$f" "$ind/streams/"
+    elif [ -f "$repo/corpus/real/$f.zst" ]; then zstd -q -d "$repo/corpus/real/$f.zst" -o "$ind/streams/$f"
+    fi
+  done
+  echo "xenlab: handing in: $(cd "$ind/streams" && ls | tr '\n' ' ')"
+  if [[ " $rep " == *" bad-streams "* ]]; then
+    mkdir -p "$out/bad"
+    for f in ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl}; do
+      [ -f "$ind/streams/$f" ] && python3 "$here/mkbad.py" "$ind/streams/$f" "$ind/bad" >> "$out/bad/variants.tsv"
+    done
+    cp "$ind"/bad/*.bad "$out/bad/" 2>/dev/null || true
+  fi
+  boot 2 "$ind"; rm -rf "$ind"
+fi
+
+# ---- results -----------------------------------------------------------------------------
+res=$out/results.tsv
+printf 'scenario\tstatus\tseconds\talive\tdetail\n' > "$res"
+for s in $cap $rep; do
+  line=$(cat "$out"/boot-*/serial.log 2>/dev/null | tr -d '\r' | grep -a "^LAB: RESULT	$s	" | tail -1 | cut -f2-)
+  [ -n "$line" ] || line="$s	FAIL	0	-	no result (dom0 crashed or timed out)"
+  echo "$line" >> "$res"
+done
+python3 - "$res" "$out/results.json" "$(( $(date +%s) - T0 ))" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+json.dump({"xen": "4.17 (Debian xen-hypervisor-4.17-amd64)", "total_seconds": int(sys.argv[3]),
+           "scenarios": rows}, open(sys.argv[2], "w"), indent=1)
+PY
+echo "xenlab results ($(( $(date +%s) - T0 )) s total; $res):"
+npass=0; nfail=0; nskip=0
+while IFS=$'\t' read -r s st sec al det; do
+  [ "$s" = scenario ] && continue
+  case $st in PASS|XFAIL) npass=$((npass+1)); tag=PASS ;; SKIP) nskip=$((nskip+1)); tag=SKIP ;; *) nfail=$((nfail+1)); tag=FAIL ;; esac
+  printf '  %-4s %-15s %7ss  alive=%-3s %s%s\n' "$tag" "$s" "$sec" "$al" "$( [ $st = XFAIL ] && echo '(expected failure, known limit) ')" "$det"
+done < "$res"
+[ -f "$out/boot-2/files/bad-results.tsv" ] && { echo "expected-failure streams (name, status, rc, seconds, leftover, sha256/16, Xen's messages):"; sed 's/^/    /' "$out/boot-2/files/bad-results.tsv"; }
+
+# record-level summary of every capture (libxl/libxc record counts, checkpoints, trailing text)
+caps=$(ls "$out"/boot-*/files/*.xl "$out"/boot-*/files/*.s2r 2>/dev/null)
+[ -n "$caps" ] && python3 "$here/streamsum.py" $caps > "$out/streams.txt" 2>&1 && echo "stream summaries: $out/streams.txt"
+if [ "$corpus" = 1 ]; then "$here/corpus.sh" "$out"; fi
+echo "xenlab: $npass passed, $nfail failed, $nskip skipped"
+[ $nfail = 0 ]

@@ -1,0 +1,307 @@
+#!/bin/sh
+# xenlab runner: runs INSIDE dom0 (busybox sh).  Started by dom0-init from the input disk.
+# Input:  /in/scenarios (space-separated list), /in/streams/* (streams handed in by the host),
+#         /in/bad/* (hand-corrupted streams for expected-failure scenarios).
+# Output: raw tar chunks written one after another onto /dev/vdb (read back with tar -xi);
+#         each scenario's result is also printed on the console as
+#         "LAB: RESULT<TAB>scenario<TAB>status<TAB>seconds<TAB>alive<TAB>detail".
+export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
+P=/out/pending; mkdir -p $P
+OUTDEV=/dev/vdb
+OFF=0            # next free MiB on $OUTDEV
+CONS=/var/log/xen/console
+SCEN=$(cat /in/scenarios 2>/dev/null)
+ALIVE_WAIT=${ALIVE_WAIT:-30}
+
+# Keep every child (xl, QEMU with nographic=1 takes over its stdin) away from the console tty:
+# with stdin on /dev/console, QEMU grabbed the console and the runner's output stopped.
+exec < /dev/null
+say() { echo "LAB: $*"; }
+now() { cut -d' ' -f1 /proc/uptime; }
+el() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
+fsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# Write every file in $P as one tar archive at MiB $OFF of $OUTDEV, then delete them.
+# (Each archive starts on a 1 MiB boundary; the host reads the chunks with `tar -xi`.)
+flush_out() {
+  ( cd $P || exit 0
+    files=$(ls -A); [ -n "$files" ] || exit 0
+    tar -cf - $files | dd of=$OUTDEV bs=1M seek=$OFF iflag=fullblock oflag=direct conv=notrunc 2>/dev/null )
+  bytes=0
+  for f in $(ls -A $P); do s=$(fsize $P/$f); bytes=$((bytes + 512 + (s + 511) / 512 * 512)); done
+  [ $bytes -gt 0 ] && OFF=$((OFF + (bytes + 10240 + 1048575) / 1048576))
+  rm -f $P/* 2>/dev/null
+  sync
+}
+
+result() {  # scenario status seconds alive detail
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" > $P/result-$1.tsv
+  printf 'LAB: RESULT\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5"
+}
+
+ticklines() { cat $CONS/guest-$1*.log 2>/dev/null | tr -d '\r' | grep -c '^tick '; }
+lasttick() {  # last tick in the most recently written console log of guest NAME
+  f=$(ls -t $CONS/guest-$1*.log 2>/dev/null | head -1); [ -n "$f" ] || return 0
+  tr -d '\r' < $f | grep '^tick ' | tail -1 | cut -d' ' -f2; }
+# wait until N more tick lines than BASE appear for guest NAME; echo yes/no
+wait_ticks() {  # name base n timeout_seconds (dom0 uptime-based: loop iterations are slow under TCG)
+  dl=$(awk -v a="$(now)" -v t="$4" 'BEGIN{printf "%.2f", a + t}')
+  while :; do
+    [ $(ticklines $1) -ge $(($2 + $3)) ] && { echo yes; return 0; }
+    [ "$(awk -v a="$(now)" -v d="$dl" 'BEGIN{print (a >= d) ? 1 : 0}')" = 1 ] && break
+    sleep 0.5
+  done
+  echo no; return 1
+}
+alive() {  # name -> yes/no: do console ticks keep coming?
+  b=$(ticklines $1); wait_ticks $1 $b 2 $ALIVE_WAIT
+}
+
+mkcfg() {  # name type
+  if [ "$2" = hvm ]; then
+    # true HVM with Debian's QEMU (qemu-xen) device model; the kernel is booted directly by
+    # SeaBIOS (fw_cfg linuxboot) and ticks on the emulated UART, which QEMU writes to a file
+    # that is named like the xenconsoled logs so the same tick checks apply.
+    cat > /tmp/$1.cfg <<C
+name="$1"
+type="hvm"
+kernel="/guest/vmlinuz"
+ramdisk="/guest/tick.cpio.gz"
+extra="console=ttyS0 xen_nopv rdinit=/init init_on_free=1"
+memory=128
+vcpus=1
+vnc=0
+nographic=1
+serial="file:$CONS/guest-$1-serial.log"
+device_model_version="qemu-xen"
+device_model_override="/usr/libexec/xen-qemu-system-i386"
+on_crash="preserve"
+C
+    return
+  fi
+  cat > /tmp/$1.cfg <<C
+name="$1"
+type="$2"
+kernel="/guest/vmlinuz"
+ramdisk="/guest/tick.cpio.gz"
+extra="console=hvc0 rdinit=/init init_on_free=1"
+memory=128
+vcpus=1
+on_crash="preserve"
+C
+}
+
+ensure_guest() {  # name type ; creates and waits for ticks
+  xl domid $1 >/dev/null 2>&1 && return 0
+  mkcfg $1 $2
+  b=$(ticklines $1)
+  t0=$(now)
+  timeout 300 xl -vv create /tmp/$1.cfg >> $P/log-guests.txt 2>&1 &
+  cpid=$!; w=0
+  while kill -0 $cpid 2>/dev/null; do   # live diagnostics while xl create runs (HVM + QEMU can be slow)
+    sleep 1; w=$((w + 1))
+    [ $((w % 30)) = 0 ] && say "xl create $1 still running after ${w}s: $(tail -2 $P/log-guests.txt | tr '\n' ' ' | cut -c1-200) | qemu: $(tail -2 /var/log/xen/qemu-dm-$1.log 2>/dev/null | tr '\n' ' ' | cut -c1-200)"
+  done
+  wait $cpid || { say "create $1 failed: $(tail -3 $P/log-guests.txt | tr "\n" " ")"; return 1; }
+  bootwait=150; [ "$2" = hvm ] && bootwait=${HVM_BOOT_WAIT:-480}   # SeaBIOS + non-PV kernel boot is slow under nested TCG
+  if [ "$(wait_ticks $1 $b 2 $bootwait)" = yes ]; then
+    say "guest $1 ($2) ticking after $(el $t0 $(now)) s"; return 0
+  fi
+  say "guest $1 ($2) never ticked; xl list: $(xl list | awk 'NR>1{printf "%s/%s ", $1, $5}')"
+  [ -f /var/log/xen/qemu-dm-$1.log ] && say "qemu-dm-$1.log: $(tail -5 /var/log/xen/qemu-dm-$1.log | tr '\n' ' ')"
+  say "console: $(tail -c 300 $CONS/guest-$1*.log 2>/dev/null | tr '\r\n' '  ')"
+  return 1
+}
+
+destroy_all() {
+  for d in $(xl list 2>/dev/null | awk 'NR>2{print $1}'); do xl destroy $d >/dev/null 2>&1; done
+  sleep 1
+}
+
+# ------------------------------------------------------------------------------------------
+sc_save() {  # scenario type name [-c]
+  sc=$1; ty=$2; n=$3; opt=$4
+  ensure_guest $n $ty || { result $sc FAIL 0 no "guest did not start"; return; }
+  t0=$(now)
+  xl save $opt $n $P/$sc.xl > $P/log-$sc.txt 2>&1; rc=$?
+  t1=$(now); ts=$(el $t0 $t1); sz=$(fsize $P/$sc.xl)
+  [ $rc = 0 ] || { result $sc FAIL $ts no "xl save rc=$rc"; return; }
+  if [ -n "$opt" ]; then
+    a=$(alive $n)
+    [ $a = yes ] && st=PASS || st=FAIL
+    result $sc $st $ts $a "save=${ts}s size=$sz lasttick=$(lasttick $n)"
+    return
+  fi
+  tr0=$(now)
+  xl restore $P/$sc.xl >> $P/log-$sc.txt 2>&1; rc=$?
+  tr=$(el $tr0 $(now))
+  a=$(alive $n)
+  [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
+  result $sc $st $ts $a "save=${ts}s restore=${tr}s restore_rc=$rc size=$sz lasttick=$(lasttick $n)"
+}
+
+sc_migrate() {  # scenario type name [--debug]
+  sc=$1; ty=$2; n=$3; dbg=$4; rflag=-e; [ -n "$dbg" ] && rflag="-e -d"
+  ensure_guest $n $ty || { result $sc FAIL 0 no "guest did not start"; return; }
+  t0=$(now)
+  xl migrate $dbg -s '' $n "tee $P/$sc.s2r | xl migrate-receive $rflag 2>$P/log-$sc-receiver.txt | tee $P/$sc.r2s" \
+     > $P/log-$sc.txt 2>&1; rc=$?
+  ts=$(el $t0 $(now))
+  a=$(alive $n)
+  det="rc=$rc s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) lasttick=$(lasttick $n)"
+  if [ "$sc" = migrate-pv ]; then   # known limit: PV live migration needs shadow paging
+    if [ $rc != 0 ] && grep -q 'logdirty' $P/log-$sc*.txt; then
+      result $sc XFAIL $ts $a "$det expected: $(grep -h -m1 -i logdirty $P/log-$sc*.txt | tr '\t' ' ')"
+    else result $sc FAIL $ts $a "$det (expected logdirty failure not seen)"; fi
+    return
+  fi
+  [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
+  result $sc $st $ts $a "$det"
+}
+
+sc_remus() {  # scenario type name
+  sc=$1; ty=$2; n=$3
+  ensure_guest $n $ty || { result $sc FAIL 0 no "guest did not start"; return; }
+  prim=$(xl domid $n)
+  t0=$(now)
+  xl remus -F -n -d -i 200 -s '' $n "tee $P/$sc.s2r | xl migrate-receive -r 2>$P/log-$sc-receiver.txt | tee $P/$sc.r2s" \
+     > $P/log-$sc.txt 2>&1 &
+  spid=$!
+  # wait for the end of the first full (live) pass (libxc prints "Frames iteration 0: N/N 100%";
+  # the pass scans the whole p2m, ~1M pfns for PVH), then let checkpoints run for a while
+  t=0; while ! grep -qE 'iteration 0: .*100%|iteration 1' $P/log-$sc.txt && [ $t -lt 1800 ] && kill -0 $spid 2>/dev/null; do sleep 0.5; t=$((t+1)); done
+  tfull=$(el $t0 $(now))
+  sleep ${REMUS_CHECKPOINT_SECONDS:-15}
+  s_before=$(fsize $P/$sc.s2r)
+  kill -9 $spid 2>/dev/null; wait $spid 2>/dev/null
+  xl destroy $prim >> $P/log-$sc.txt 2>&1
+  tk=$(now)
+  # wait for the receiver to fail over (its xl ends, or the domain is renamed back)
+  t=0; while [ $t -lt 120 ]; do
+    ps | grep -v grep | grep -q 'migrate-receive' || break
+    grep -q 'Failover' $P/log-$sc-receiver.txt 2>/dev/null && xl domid $n >/dev/null 2>&1 && break
+    sleep 0.5; t=$((t+1)); done
+  tf=$(el $tk $(now))
+  a=$(alive $n)
+  fo=$(grep -c -i 'failover' $P/log-$sc-receiver.txt 2>/dev/null)
+  det="first_pass=${tfull}s failover=${tf}s s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) failover_msgs=$fo domains=$(xl list | awk 'NR>1{printf "%s,", $1}') lasttick=$(lasttick $n)"
+  [ $a = yes ] && [ "$fo" -gt 0 ] && st=PASS || st=FAIL
+  result $sc $st $(el $t0 $(now)) $a "$det"
+}
+
+sc_restore_host() {  # restore every stream the host handed in
+  sc=restore-host; any=0; allok=1; det=""; tt0=$(now)
+  for f in /in/streams/*.xl; do
+    [ -f "$f" ] || continue; any=1
+    b=$(basename $f .xl)
+    destroy_all
+    t0=$(now)
+    xl restore $f > $P/log-$sc-$b.txt 2>&1; rc=$?
+    tr=$(el $t0 $(now))
+    n=$(xl list | awk 'NR>2{print $1; exit}')
+    a=no; [ -n "$n" ] && a=$(alive $n)
+    [ $rc = 0 ] && [ $a = yes ] || allok=0
+    det="$det $b:rc=$rc,${tr}s,alive=$a,tick=$(lasttick $n)"
+    say "restore-host $b rc=$rc ${tr}s alive=$a"
+  done
+  destroy_all
+  [ $any = 0 ] && { result $sc SKIP 0 - "no streams handed in"; return; }
+  [ $allok = 1 ] && st=PASS || st=FAIL
+  result $sc $st $(el $tt0 $(now)) $a "$det"
+}
+
+sc_receive_replay() {  # xl migrate-receive fed by a replayed sender stream
+  sc=receive-replay; f=/in/streams/migrate-pvh.s2r
+  [ -f $f ] || { result $sc SKIP 0 - "no migrate-pvh.s2r handed in"; return; }
+  destroy_all
+  t0=$(now)
+  xl migrate-receive -e < $f > $P/$sc.r2s 2> $P/log-$sc.txt; rc=$?
+  ts=$(el $t0 $(now))
+  n=$(xl list | awk 'NR>2{print $1; exit}')
+  a=no; [ -n "$n" ] && a=$(alive $n)
+  [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
+  result $sc $st $ts $a "rc=$rc domain=$n r2s=$(fsize $P/$sc.r2s) lasttick=$(lasttick $n)"
+  destroy_all
+}
+
+apply_bad() {  # spec -> /tmp/bad.bin (copy of the handed-in base stream, then truncate/poke)
+  base=$(awk '$1=="base"{print $2}' $1)
+  cp /in/streams/$base /tmp/bad.bin || return 1
+  grep -E '^(truncate|poke) ' $1 | while read op a b; do
+    case $op in
+      truncate) truncate -s $a /tmp/bad.bin ;;
+      poke) esc=""; h=$b
+            while [ -n "$h" ]; do byte=${h%"${h#??}"}; h=${h#??}; esc="$esc\\$(printf %03o 0x$byte)"; done
+            printf "$esc" | dd of=/tmp/bad.bin bs=1 seek=$a conv=notrunc 2>/dev/null ;;
+    esac
+  done
+}
+
+sc_bad() {  # expected failures: xl restore of truncated / hand-corrupted real streams
+  sc=bad-streams; any=0; allok=1; det=""; tt0=$(now); nrej=0; nacc=""; ncr=""; nto=""
+  for f in /in/bad/*.bad; do
+    [ -f "$f" ] || continue
+    b=$(basename $f .bad)
+    destroy_all
+    apply_bad $f || { say "bad $b: base stream missing"; continue; }
+    any=1
+    sum=$(sha256sum /tmp/bad.bin | cut -c1-16)
+    t0=$(now)
+    timeout 120 xl restore /tmp/bad.bin > $P/log-bad-$b.txt 2>&1; rc=$?
+    tr=$(el $t0 $(now))
+    left=$(xl list | awk 'NR>2{printf "%s,", $1}')
+    a=-; [ -n "$left" ] && a=$(alive $(xl list | awk 'NR>2{print $1; exit}'))
+    if [ $rc = 124 ] || [ $rc = 137 ]; then st=TIMEOUT; allok=0; nto="$nto $b"
+    elif [ $rc -ge 128 ]; then st=xl-crashed; ncr="$ncr $b"
+    elif [ $rc != 0 ]; then st=expected-failure; nrej=$((nrej+1))
+    else st=ACCEPTED; nacc="$nacc $b"; fi
+    msg=$(grep -iE 'error|fail|invalid|unable|truncat|unknown|incorrect|mismatch|unsupported|short' $P/log-bad-$b.txt | grep -v 'Loading new save file' | head -3 | tr '\t\n' '  ' | cut -c1-400)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b" "$st" "$rc" "$tr" "${left:--}" "$sum" "$msg" >> $P/bad-results.tsv
+    say "bad $b $st rc=$rc ${tr}s left=${left:--} alive=$a: $msg"
+    rm -f /tmp/bad.bin
+  done
+  destroy_all
+  [ $any = 0 ] && { result $sc SKIP 0 - "no bad streams handed in"; return; }
+  # The scenario records Xen's behaviour; it fails only if a restore hung (timeout).
+  [ $allok = 1 ] && st=PASS || st=FAIL
+  result $sc $st $(el $tt0 $(now)) - "rejected=$nrej accepted(unexpected):${nacc:- none} xl-crashed:${ncr:- none} timeout:${nto:- none}"
+}
+
+# ------------------------------------------------------------------------------------------
+say "runner start: scenarios: $SCEN"
+if [ -n "${XENLAB_WATCHDOG:-$(grep -o 'watchdog' /in/scenarios-opts 2>/dev/null)}" ]; then
+  ( while sleep 20; do
+      echo "LAB: watchdog uptime=$(now) procs: $(ps -o pid,args | grep -E 'xl|qemu|timeout' | grep -v grep | cut -c1-120 | tr '\n' ';')"
+      echo "LAB: watchdog domains: $(xl list 2>/dev/null | awk 'NR>1{printf "%s/%s/%s ", $1, $5, $6}') consoles: $(ls -l $CONS 2>/dev/null | awk 'NR>1{printf "%s:%s ", $NF, $5}')"
+      echo "LAB: watchdog qemu-dm: $(tail -c 300 /var/log/xen/qemu-dm-*.log 2>/dev/null | tr '\n' ' ')"
+      echo "LAB: watchdog xl: $(tail -c 300 $P/log-guests.txt 2>/dev/null | tr '\n' ' ')"
+    done ) &
+fi
+xl info > $P/xl-info.txt 2>&1
+for s in $SCEN; do
+  say "scenario $s start uptime=$(now)"
+  case $s in
+    save-pv)      sc_save save-pv pv pv1 ;;
+    save-c)       sc_save save-c pv pv1 -c ;;
+    save-pvh)     sc_save save-pvh pvh pvh1 ;;
+    migrate-pv)   sc_migrate migrate-pv pv pv1 ;;
+    migrate-pvh)  sc_migrate migrate-pvh pvh pvh1 ;;
+    migrate-debug) sc_migrate migrate-debug pvh pvh1 --debug ;;
+    remus-pvh)    sc_remus remus-pvh pvh pvh1 ;;
+    save-hvm)     sc_save save-hvm hvm hvm1 ;;
+    migrate-hvm)  sc_migrate migrate-hvm hvm hvm1 ;;
+    remus-hvm)    sc_remus remus-hvm hvm hvm1 ;;
+    restore-host) sc_restore_host ;;
+    receive-replay) sc_receive_replay ;;
+    bad-streams)  sc_bad ;;
+    *)            result $s SKIP 0 - "unknown scenario" ;;
+  esac
+  xl list > $P/xl-list-$s.txt 2>&1
+  flush_out
+done
+destroy_all
+xl dmesg > $P/xl-dmesg.txt 2>&1
+cp $CONS/*.log /var/log/xen/qemu-dm-*.log /var/log/xen/xl-*.log $P/ 2>/dev/null
+dmesg > $P/dom0-dmesg.txt 2>&1
+flush_out
+say "runner done uptime=$(now)"
