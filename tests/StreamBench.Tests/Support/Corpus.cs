@@ -79,7 +79,8 @@ public static class Corpus
                     _ => OuterFormat.Auto,
                 };
                 var dialect = Cell("dialect") is "postcopy-rfc" ? StreamDialect.PostcopyRfc : StreamDialect.Upstream;
-                list.Add(new CorpusStream(name, path.EndsWith(".zst", StringComparison.Ordinal) ? Decompressed(path) : path, format, dialect, Cell("what")));
+                var what = Cell("what").Length > 0 ? Cell("what") : Cell("notes");
+                list.Add(new CorpusStream(name, path.EndsWith(".zst", StringComparison.Ordinal) ? Decompressed(path) : path, format, dialect, what));
             }
         }
         return list;
