@@ -44,8 +44,8 @@ public abstract class GuestDomain : IDisposable
     /// <summary>The most vCPUs a simulated domain may have (HVM save instances are u16; keep it sane).</summary>
     public const int MaxVcpuLimit = 128;
 
-    /// <summary>The guest kind.</summary>
-    public GuestType Type { get; }
+    /// <summary>The guest kind (a PV domain's follows its geometry: <see cref="Pv.PvDomain.SetGeometry"/>).</summary>
+    public GuestType Type { get; private protected set; }
 
     /// <summary>Number of vCPUs the domain was created with (Xen's max_vcpus).</summary>
     public int MaxVcpus { get; }

@@ -7,6 +7,9 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return DemoCommand.Create();
+        yield return SaveCommand.Create();
+        yield return RestoreCommand.Create();
         yield return InspectCommand.Create();
         yield return DumpCommand.Create();
         yield return VerifyCommand.Create();

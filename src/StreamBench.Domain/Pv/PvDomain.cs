@@ -111,6 +111,7 @@ public sealed partial class PvDomain : GuestDomain
         }
 
         Geometry = geometry;
+        Type = geometry.GuestType;
         foreach (PvVcpuState v in _vcpus)
         {
             v.Reset(geometry.GuestWidth);
@@ -155,8 +156,17 @@ public sealed partial class PvDomain : GuestDomain
             return;
         }
 
+        // The guest keeps its p2m in its own pages, one per FramesPerPage pfns: a max_pfn whose p2m needs more frames
+        // than the domain may have pages is impossible. Checked before growing, so a stream's 16-byte X86_PV_P2M_FRAMES
+        // with end_pfn 0xffffffff cannot make the frame list grow to millions of entries (found by fuzzing).
+        ulong frames = (newMaxPfn / (ulong)Geometry.FramesPerPage) + 1;
+        if (frames > MemoryLimitPages)
+        {
+            throw new DomainException(
+                $"max_pfn 0x{newMaxPfn:x} needs {frames} p2m frames, more than the domain's limit of {MemoryLimitPages} pages");
+        }
+
         _maxPfn = newMaxPfn;
-        ulong frames = (_maxPfn / (ulong)Geometry.FramesPerPage) + 1;
         while ((ulong)_p2mFramePfns.Count < frames)
         {
             _p2mFramePfns.Add(PageGeometry.InvalidFrame);

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using StreamBench.Domain;
+using StreamBench.Engine.Restore;
+using StreamBench.Formats.Streams;
+
+namespace StreamBench.Cli.Commands;
+
+/// <summary>
+/// <c>streambench restore</c>: restores a stream (file or stdin; xl, libxl or bare libxc) into a fresh simulated
+/// domain and prints a report whose last line is <c>digest: &lt;64 hex&gt;</c>. Exit 0 on success, 1 on a stream
+/// error (the message names offset, record and field, and ends with the check id), 2 on a usage or I/O error.
+/// The domain's configuration comes from the xl header; streams without one need --vcpus and --memory (and
+/// --guest pvh for a PVH guest), as <c>xl restore</c> needs a config file for them.
+/// </summary>
+internal static class RestoreCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "stream file, or - for standard input" };
+        var format = new Option<string>("--format", "-f") { Description = "auto, xl, libxl or libxc", DefaultValueFactory = _ => "auto" };
+        var guest = new Option<string?>("--guest") { Description = "pv, pv32, hvm or pvh (overrides the stream's config)" };
+        var memory = new Option<string?>("--memory", "-m") { Description = "guest RAM, e.g. 256M (overrides the stream's config)" };
+        var vcpus = new Option<int?>("--vcpus") { Description = "vCPUs (overrides the stream's config)" };
+        var checkpointed = new Option<string>("--checkpointed")
+        {
+            Description = "auto (accept Remus checkpoints), yes, or no (a CHECKPOINT is an error)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var ignoreReserved = new Option<bool>("--ignore-reserved") { Description = "ignore non-zero reserved fields and padding, as the C restore does" };
+        var openMap = new Option<bool?>("--open-memory-map")
+        {
+            Description = "HVM/PVH: let the guest populate pfns inside libxl's holes (default: yes for real xl configs, no for the engine's own streams)",
+        };
+        var command = new Command("restore", "Restore a stream into a simulated domain; prints the restored domain's digest last.")
+        {
+            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap,
+        };
+        command.Arguments.Add(input);
+        command.SetAction(parse => EngineCli.Run("restore", () =>
+        {
+            string path = parse.GetValue(input)!;
+            string? guestText = parse.GetValue(guest);
+            string? memoryText = parse.GetValue(memory);
+            var options = new RestoreOptions
+            {
+                Reader = new XenStreamReaderOptions { Format = ParseFormat(parse.GetValue(format)) },
+                Guest = guestText is null ? null : GuestTypeExtensions.Parse(guestText),
+                MemoryPages = memoryText is null ? null : EngineCli.ParseMemoryPages(memoryText),
+                Vcpus = parse.GetValue(vcpus),
+                Checkpoints = VerifyCommand.ParseCheckpointMode(parse.GetValue(checkpointed)),
+                CheckReservedFields = !parse.GetValue(ignoreReserved),
+                OpenMemoryMap = parse.GetValue(openMap),
+            };
+            RestoreResult result;
+            using (ByteSource source = ByteSource.Open(path))
+            {
+                result = RestoreEngine.Restore(source, options);
+            }
+
+            using GuestDomain domain = result.Domain;
+            TextWriter o = Console.Out;
+            var ci = CultureInfo.InvariantCulture;
+            o.WriteLine($"restore: {path} ({result.Format.ToString().ToLowerInvariant()}, stream v{result.StreamVersion}, Xen {result.XenVersion.Major}.{result.XenVersion.Minor}): {result.Config?.ToString() ?? domain.Type.ToName()}");
+            o.WriteLine(string.Create(ci,
+                $"records: {result.Records}, PAGE_DATA: {result.PageDataRecords}, pfns: {result.Pfns}, pages of data: {result.DataPages}, bytes: {result.Bytes}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
+            if (result.Checkpointed)
+            {
+                o.WriteLine($"checkpoints applied: {result.CheckpointsApplied}" +
+                    (result.FailedOver ? $" (failover: {result.DiscardedRecords} records, {result.DiscardedBytes} bytes of an incomplete checkpoint discarded)" : ""));
+            }
+
+            foreach (string warning in result.Warnings)
+            {
+                o.WriteLine($"note: {warning}");
+            }
+
+            int exit = ExitCodes.Ok;
+            if (result.VerifyMode)
+            {
+                o.WriteLine($"verify: {result.VerifiedPages} pages compared, {result.VerifyMismatchCount} mismatch(es)" +
+                    (result.VerifyMismatchCount > 0 ? ": pfns " + string.Join(", ", result.VerifyMismatches.Take(16).Select(p => $"0x{p:x}")) : ""));
+                if (result.VerifyMismatchCount > 0)
+                {
+                    Console.Error.WriteLine($"restore: VERIFY found {result.VerifyMismatchCount} page(s) that differ from the first copy");
+                    exit = ExitCodes.InvalidStream;
+                }
+            }
+
+            o.WriteLine($"digest: {domain.ComputeDigest()}");
+            return exit;
+        }));
+        return command;
+    }
+
+    private static OuterFormat ParseFormat(string? value) => value switch
+    {
+        null or "" or "auto" => OuterFormat.Auto,
+        "xl" => OuterFormat.Xl,
+        "libxl" => OuterFormat.Libxl,
+        "libxc" => OuterFormat.Libxc,
+        _ => throw new ArgumentException($"unknown format '{value}': use auto, xl, libxl or libxc"),
+    };
+}
