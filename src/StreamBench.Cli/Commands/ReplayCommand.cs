@@ -163,5 +163,33 @@ internal static class ReplayCommand
 /// </summary>
 internal static class EngineBinding
 {
-    public static IRestoreEngineEndpoint? Create() => null;
+    public static IRestoreEngineEndpoint? Create() => new EngineEndpoint();
+
+    /// <summary>
+    /// The simulated restore engine as a replay target. It answers like an <c>xl migrate</c> receiver: the banner
+    /// first, then "ready" once the stream is in and the domain restored, so a replayed sender side sequences as
+    /// it would against a real receiver.
+    /// </summary>
+    private sealed class EngineEndpoint : IRestoreEngineEndpoint
+    {
+        public string Description => "simulated restore engine";
+
+        public ReplayTargetOutcome Restore(Stream input, Stream backChannel, CancellationToken cancel)
+        {
+            backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverBanner);
+            backChannel.Flush();
+            try
+            {
+                var result = Engine.Restore.RestoreEngine.Restore(input, new Engine.Restore.RestoreOptions());
+                using var domain = result.Domain;
+                backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverReady);
+                backChannel.Flush();
+                return new ReplayTargetOutcome(true, 0, $"restored {result.Records} records; digest: {domain.ComputeDigest()}");
+            }
+            catch (Formats.StreamFormatException e)
+            {
+                return new ReplayTargetOutcome(false, ExitCodes.InvalidStream, e.Message);
+            }
+        }
+    }
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using StreamBench.Domain;
 using StreamBench.Engine.Restore;
+using StreamBench.Formats;
+using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
 
 namespace StreamBench.Cli.Commands;
@@ -55,7 +57,30 @@ internal static class RestoreCommand
             RestoreResult result;
             using (ByteSource source = ByteSource.Open(path))
             {
-                result = RestoreEngine.Restore(source, options);
+                if (StreamOptions.IsLegacy(source, options.Reader))
+                {
+                    // Legacy (pre-4.6) input: convert on the fly, as libxl's conversion helper does.
+                    using var conversion = LegacyOnTheFly.Start(source);
+                    try
+                    {
+                        result = RestoreEngine.Restore(conversion.Converted, options with
+                        {
+                            Reader = options.Reader with { Format = OuterFormat.Libxl },
+                        });
+                    }
+                    catch (StreamFormatException) when (conversion.Finish() is { } legacyError)
+                    {
+                        throw legacyError; // the legacy input's own error, at its offset, explains the failure
+                    }
+                    if (conversion.Finish() is { } late)
+                    {
+                        throw late;
+                    }
+                }
+                else
+                {
+                    result = RestoreEngine.Restore(source, options);
+                }
             }
 
             using GuestDomain domain = result.Domain;

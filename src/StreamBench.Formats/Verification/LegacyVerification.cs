@@ -1,4 +1,3 @@
-using System.IO.Pipes;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
 
@@ -18,36 +17,12 @@ public static class LegacyVerification
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(legacy);
         ArgumentNullException.ThrowIfNull(options);
-        using var server = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var client = new AnonymousPipeClientStream(PipeDirection.In, server.ClientSafePipeHandle);
-        StreamFormatException? legacyError = null;
-        var converter = Task.Run(() =>
-        {
-            try
-            {
-                LegacyConverter.Convert(source, server, new LegacyConverterOptions
-                {
-                    Width = legacy.Width,
-                    GuestType = legacy.GuestType,
-                    Format = LegacyOutputFormat.Libxl,
-                    QemuRecordOptional = true,
-                });
-            }
-            catch (StreamFormatException e)
-            {
-                legacyError = e;
-            }
-            finally
-            {
-                server.Dispose(); // EOF for the verifier
-            }
-        });
-        var converted = Verifier.Verify(ByteSource.FromStream(client), options with
+        using var conversion = LegacyOnTheFly.Start(source, legacy);
+        var converted = Verifier.Verify(ByteSource.FromStream(conversion.Converted), options with
         {
             Reader = options.Reader with { Format = OuterFormat.Libxl },
         });
-        client.CopyTo(Stream.Null); // the verifier may stop early: let the converter finish writing
-        converter.GetAwaiter().GetResult();
+        var legacyError = conversion.Finish();
 
         var findings = new List<Finding>();
         long errors = 0;
