@@ -66,6 +66,27 @@ tooldir=$(mktemp -d)
 count "dotnet-tool" $?
 rm -rf "$tooldir"
 
+if [ "$lab" = 1 ] && [ -x tools/xenlab/lab.sh ]; then
+  # Not gating yet: under load the PVH guest's boot can overrun the lab's deadlines (docs/XENLAB.md). Its scenarios
+  # are reported here (and in artifacts/xenlab/results.tsv) but not counted in the final line. STREAMBENCH_LAB_GATING=1
+  # counts them.
+  step "real Xen lab (Xen 4.17 under QEMU; tools/test.sh --no-lab skips it)"
+  timeout 2700 bash tools/xenlab/lab.sh --quick --out "$root/artifacts/xenlab" > "$root/artifacts/xenlab.log" 2>&1
+  grep -E '^  (PASS|FAIL|SKIP) ' "$root/artifacts/xenlab.log" || tail -5 "$root/artifacts/xenlab.log"
+  line=$(grep -E '^xenlab: [0-9]+ passed, [0-9]+ failed' "$root/artifacts/xenlab.log" | tail -1)
+  echo "lab result: ${line:-the lab did not report its scenarios}" | sed 's/ passed, / ok, /; s/ failed/ not ok/'
+  if [ "${STREAMBENCH_LAB_GATING:-0}" = 1 ]; then
+    if [ -n "$line" ]; then
+      passed=$((passed + $(echo "$line" | sed -E 's/^xenlab: ([0-9]+) passed.*/\1/')))
+      failed=$((failed + $(echo "$line" | sed -E 's/^xenlab: [0-9]+ passed, ([0-9]+) failed.*/\1/')))
+    else
+      failed=$((failed + 1))
+    fi
+  fi
+else
+  echo "SKIP real Xen lab (--no-lab or STREAMBENCH_SKIP_LAB=1)"
+fi
+
 if [ "$fuzz" = 1 ] && [ -x fuzz/smoke.sh ]; then
   step "fuzz smoke"
   bash fuzz/smoke.sh
