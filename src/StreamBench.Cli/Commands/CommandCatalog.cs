@@ -21,5 +21,6 @@ internal static class CommandCatalog
         yield return ScrubCommand.Create();
         yield return DiffCommand.Create();
         yield return ExportCommand.Create();
+        yield return FuzzCommand.Create();
     }
 }

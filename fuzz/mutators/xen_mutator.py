@@ -1,0 +1,628 @@
+"""Structure-aware AFL++ custom mutator for Xen save/migration streams (docs/FUZZING.md).
+
+Loaded by afl-fuzz with ``PYTHONPATH=fuzz/mutators AFL_PYTHON_MODULE=xen_mutator`` (AFL++ built with Python
+support, as Debian's is). It parses the input into the xl header, the libxl header, the libxc image and domain
+headers and the 8-octet-aligned records of every layer (following the layer switches: LIBXC_CONTEXT, libxc END,
+CHECKPOINT / CHECKPOINT_END), mutates at record level, and writes the stream back with consistent framing unless a
+mutation breaks the framing on purpose:
+
+  drop, duplicate, move or swap records; resize a body; retype a record; rewrite a length field alone; bad padding;
+  split a checkpoint (insert CHECKPOINT [+ CHECKPOINT_END]) or merge two (remove them); insert a record built from a
+  template (PAGE_DATA with chosen page types, X86_PV_INFO, P2M_FRAMES, TSC_INFO, HVM_PARAMS, CPUID/MSR policies,
+  HVM_CONTEXT, EMULATOR_*, CHECKPOINT_STATE, END...); change a field inside a known body or header (PAGE_DATA count
+  and pfn type nibbles, widths, levels, pfn ranges, versions, options, page_shift, emulator ids, xl flags and optional
+  length); splice records from a second queue entry; cut the stream at or inside a record; append trailing bytes or
+  xl migrate messages. Legacy (pre-v2) images get chunk-level mutations: chunk ids and batch counts written at
+  4-octet boundaries, and 4/4096-octet aligned region copies and cuts.
+
+afl-fuzz runs these mutations in its custom-mutator stage, then its own byte-level havoc as usual (unless
+AFL_CUSTOM_MUTATOR_ONLY is set). Run as a script, it is an offline corpus expander instead:
+
+  python3 fuzz/mutators/xen_mutator.py --expand IN_DIR OUT_DIR [-n 20] [--seed 1]
+"""
+
+import os
+import random
+import struct
+import sys
+import zlib
+
+XL_MAGIC = b"Xen saved domain, xl format\n \x00 \r"
+LIBXL_IDENT = b"LibxlFmt"
+LIBXC_MARKER = b"\xff" * 8
+XENF = b"XENF"
+
+# libxc record types (upstream) and the RFC's; libxl types.
+LIBXC_TYPES = list(range(0x00, 0x13)) + [0x13, 0x14, 0x15, 0x16]
+LIBXL_TYPES = [0, 1, 2, 3, 4, 5, 6]
+END, PAGE_DATA, PV_INFO, P2M, VCPU_BASIC, VCPU_EXT, VCPU_XSAVE, SHARED_INFO, TSC, HVM_CONTEXT, HVM_PARAMS = range(11)
+TOOLSTACK, VCPU_MSRS, VERIFY, CHECKPOINT, DIRTY_PFN, STATIC_END, CPUID, MSR = range(0x0B, 0x13)
+L_END, L_LIBXC_CONTEXT, L_XS_DATA, L_EMU_CONTEXT, L_CHECKPOINT_END, L_CHECKPOINT_STATE = range(6)
+
+INTERESTING_LENGTHS = [0, 1, 4, 7, 8, 9, 15, 16, 24, 4095, 4096, 4097, 0x7FF, 0x1000000,
+                       0x08000000, 0x08000001, 0x00800000, 0x00800001, 0x7FFFFFFF, 0x80000000,
+                       0xFFFFFFF8, 0xFFFFFFFF]
+INTERESTING_U32 = [0, 1, 2, 3, 4, 5, 7, 8, 0xFF, 0x100, 0x3FF, 0x400, 0x401, 0x7FFF, 0x8000, 0xFFFF,
+                   0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF]
+LEGACY_CHUNK_IDS = [0, 1, 2, 1023, 1024, 1025] + [-i for i in range(1, 22)] + [-0x7FFFFFFF - 1]
+MIGRATE_MESSAGES = [b"domain is yours, you are cleared to unpause\x00",
+                    b"xl migration receiver ready, send binary domain data.\n",
+                    b"domain received, ready to unpause\x00",
+                    b"my copy unpause results are as follows\x00\x00"]
+
+_rng = random.Random(0)
+
+
+class Rec:
+    __slots__ = ("layer", "type", "body", "pad", "length")
+
+    def __init__(self, layer, rtype, body, pad=None, length=None):
+        self.layer = layer
+        self.type = rtype
+        self.body = bytes(body)
+        self.pad = pad          # None: zero padding of the right size
+        self.length = length    # None: len(body)
+
+    def copy(self):
+        return Rec(self.layer, self.type, self.body, self.pad, self.length)
+
+    def serialize(self):
+        n = len(self.body)
+        length = n if self.length is None else self.length
+        pad = bytes((8 - n % 8) % 8) if self.pad is None else self.pad
+        return struct.pack("<II", self.type & 0xFFFFFFFF, length & 0xFFFFFFFF) + self.body + pad
+
+
+class Raw:
+    __slots__ = ("kind", "data")
+
+    def __init__(self, kind, data):
+        self.kind = kind        # "xl", "libxl", "libxc", "tail", "legacy"
+        self.data = bytearray(data)
+
+    def copy(self):
+        return Raw(self.kind, self.data)
+
+    def serialize(self):
+        return bytes(self.data)
+
+
+def parse(buf):
+    """Splits a stream into Raw headers and Rec records. Unparseable rest becomes a Raw tail."""
+    segs = []
+    n = len(buf)
+    pos = 0
+    if buf[:32] == XL_MAGIC and n >= 48:
+        optlen = struct.unpack_from("<I", buf, 44)[0]
+        end = min(n, 48 + optlen)
+        segs.append(Raw("xl", buf[:end]))
+        pos = end
+    if buf[pos:pos + 8] == LIBXL_IDENT:
+        segs.append(Raw("libxl", buf[pos:pos + 16]))
+        pos += 16
+        layer = "libxl"
+    elif buf[pos:pos + 8] == LIBXC_MARKER and buf[pos + 8:pos + 12] == XENF:
+        segs.append(Raw("libxc", buf[pos:pos + 40]))
+        pos += 40
+        layer = "libxc-bare"
+    elif pos == 0 and not looks_like_records(buf):
+        return [Raw("legacy", buf)]
+    else:
+        layer = "libxc-bare" if pos > 0 else "back"
+    tail = False
+    while pos + 8 <= n and not tail:
+        rtype, length = struct.unpack_from("<II", buf, pos)
+        end = pos + 8 + length
+        padded = end + (8 - length % 8) % 8
+        if padded > n:
+            break
+        segs.append(Rec(layer, rtype, buf[pos + 8:end], None if not any(buf[end:padded]) else bytes(buf[end:padded])))
+        pos = padded
+        if layer == "libxl":
+            if rtype == L_LIBXC_CONTEXT:
+                if buf[pos:pos + 8] == LIBXC_MARKER:
+                    segs.append(Raw("libxc", buf[pos:pos + 40]))
+                    pos += 40
+                layer = "libxc"
+            elif rtype == L_CHECKPOINT_END:
+                layer = "libxc"
+            elif rtype == L_END:
+                tail = True
+        elif layer == "libxc":
+            if rtype in (END, CHECKPOINT):
+                layer = "libxl"
+        elif layer == "libxc-bare" and rtype == END:
+            tail = True
+    if pos < n:
+        segs.append(Raw("tail", buf[pos:]))
+    return segs
+
+
+def looks_like_records(buf):
+    """A bare back channel: a plausible record header at offset 0."""
+    if len(buf) < 8:
+        return False
+    rtype, length = struct.unpack_from("<II", buf, 0)
+    return rtype in (L_CHECKPOINT_STATE, DIRTY_PFN, 0x15, 0x16) and length <= len(buf)
+
+
+def serialize(segs):
+    return b"".join(s.serialize() for s in segs)
+
+
+def records(segs):
+    return [i for i, s in enumerate(segs) if isinstance(s, Rec)]
+
+
+# ---- record templates -----------------------------------------------------------------------------------------
+
+def page_word(pfn, ptype):
+    return ((ptype & 0xF) << 60) | (pfn & ((1 << 52) - 1))
+
+
+def make_page_data(rng):
+    count = rng.choice([1, 1, 2, 3, 8, 0, 1024, 1025])
+    count = min(count, 64) if rng.random() < 0.9 else count
+    words = []
+    pages = 0
+    for i in range(count):
+        ptype = rng.choice([0, 0, 0, 1, 2, 3, 4, 5, 8, 9, 0xC, 0xD, 0xE, 0xF, 0xF])
+        pfn = rng.choice([i, rng.randrange(1 << 20), (1 << 52) - 1, 0])
+        w = page_word(pfn, ptype)
+        if rng.random() < 0.05:
+            w |= 1 << rng.randrange(52, 60)
+        words.append(w)
+        if (ptype & 7) <= 4 and not 5 <= ptype <= 8:
+            pages += 1
+    pages = min(pages, 4) if rng.random() < 0.7 else pages
+    body = struct.pack("<II", count, 0) + b"".join(struct.pack("<Q", w) for w in words)
+    return body + bytes([rng.randrange(256)]) * (4096 * min(pages, 8))
+
+
+def make_body(layer, rtype, rng):
+    if layer == "libxl":
+        if rtype in (L_XS_DATA, L_EMU_CONTEXT):
+            hdr = struct.pack("<II", rng.choice([0, 1, 2, 3, 0xFFFFFFFF]), rng.choice([0, 1, 7]))
+            if rtype == L_XS_DATA:
+                return hdr + rng.choice([b"", b"physmap/1/name\x00vga\x00", b"k\x00", b"a\x00b\x00c\x00"])
+            return hdr + b"QEVM" + struct.pack(">I", 3) + bytes(rng.randrange(0, 64))
+        if rtype == L_CHECKPOINT_STATE:
+            return struct.pack("<I", rng.randrange(5))[:rng.choice([4, 4, 4, 0, 1, 3])]
+        return b""
+    if rtype == PAGE_DATA or rtype == 0x14:
+        return make_page_data(rng)
+    if rtype == 0x12 and rng.random() < 0.3 or rtype == 0x15:  # RFC POSTCOPY_PFNS / FAULT: pfn list without pages
+        count = rng.choice([0, 1, 2, 5])
+        return struct.pack("<II", count, 0) + b"".join(struct.pack("<Q", page_word(rng.randrange(64), 0)) for _ in range(count))
+    if rtype == PV_INFO:
+        return struct.pack("<BB6x", rng.choice([8, 4, 0, 2, 16]), rng.choice([4, 3, 2, 5]))
+    if rtype == P2M:
+        start = rng.choice([0, 1, 511, 512, 0xFFFFFFFF])
+        end = rng.choice([start, start + 511, start + 512, 0, 0xFFFFFFFF]) & 0xFFFFFFFF
+        frames = rng.choice([1, 2, 3, 0])
+        return struct.pack("<II", start, end) + b"".join(struct.pack("<Q", rng.randrange(1 << 20)) for _ in range(frames))
+    if rtype in (VCPU_BASIC, VCPU_EXT, VCPU_XSAVE, VCPU_MSRS):
+        size = {VCPU_BASIC: rng.choice([5168, 2800, 0]), VCPU_EXT: rng.choice([128, 0, 129]),
+                VCPU_XSAVE: rng.choice([16, 64, 8]), VCPU_MSRS: rng.choice([16, 32, 17])}[rtype]
+        return struct.pack("<II", rng.choice([0, 1, 127, 0xFFFFFFFF]), 0) + bytes(size)
+    if rtype == SHARED_INFO:
+        return bytes(rng.choice([4096, 4096, 4095, 4097]))
+    if rtype == TSC:
+        return struct.pack("<IIQII", rng.randrange(4), rng.choice([0, 1000000, 0xFFFFFFFF]), rng.randrange(1 << 40), 1, rng.choice([0, 0, 1]))
+    if rtype == HVM_PARAMS:
+        count = rng.choice([0, 1, 2, 3])
+        body = struct.pack("<II", count, 0)
+        for _ in range(count):
+            body += struct.pack("<QQ", rng.choice([1, 5, 6, 12, 17, 19, 27, 32, 33, 34, 0xFF]), rng.randrange(1 << 20))
+        return body
+    if rtype == HVM_CONTEXT:
+        hdr = struct.pack("<HHI", 1, 0, 24) + struct.pack("<IIQII", 0x54381286, 1, 0, 0, 0)
+        return rng.choice([hdr + struct.pack("<HHI", 0, 0, 0), hdr, b"\x01", hdr[:12]])
+    if rtype == CPUID:
+        return bytes(24 * rng.choice([1, 2, 0])) + bytes(rng.choice([0, 0, 1]))
+    if rtype == MSR:
+        return bytes(16 * rng.choice([1, 2, 0])) + bytes(rng.choice([0, 0, 8]))
+    if rtype == DIRTY_PFN:
+        return b"".join(struct.pack("<Q", rng.randrange(1 << 20)) for _ in range(rng.choice([0, 1, 3])))
+    return b""
+
+
+def libxc_headers(rng):
+    ihdr = LIBXC_MARKER + XENF + struct.pack(">IHHI", rng.choice([3, 3, 2, 1, 4]), rng.choice([0, 0, 1, 2]), 0, 0)
+    dhdr = struct.pack("<IHHII", rng.choice([1, 2, 2, 0, 3]), rng.choice([12, 12, 13]), 0, rng.choice([4, 0]), rng.choice([17, 1]))
+    return ihdr + dhdr
+
+
+# ---- mutations ------------------------------------------------------------------------------------------------
+
+def m_drop(segs, add, rng):
+    idx = records(segs)
+    if idx:
+        del segs[rng.choice(idx)]
+        return True
+    return False
+
+
+def m_duplicate(segs, add, rng):
+    idx = records(segs)
+    if not idx:
+        return False
+    i = rng.choice(idx)
+    segs.insert(rng.choice([i + 1, rng.choice(idx)]), segs[i].copy())
+    return True
+
+
+def m_move(segs, add, rng):
+    idx = records(segs)
+    if len(idx) < 2:
+        return False
+    a, b = rng.sample(idx, 2)
+    if rng.random() < 0.5:
+        segs[a], segs[b] = segs[b], segs[a]
+    else:
+        s = segs.pop(a)
+        segs.insert(b, s)
+    return True
+
+
+def m_resize(segs, add, rng):
+    idx = records(segs)
+    if not idx:
+        return False
+    r = segs[rng.choice(idx)]
+    n = len(r.body)
+    choice = rng.randrange(5)
+    if choice == 0 and n:
+        r.body = r.body[:rng.randrange(n)]
+    elif choice == 1:
+        r.body = r.body[:n & ~7] if n & 7 else r.body[:max(0, n - 8)]
+    elif choice == 2:
+        r.body += bytes(rng.choice([1, 4, 8, 16, 24, 4096]))
+    elif choice == 3:
+        r.body += bytes(rng.randrange(256) for _ in range(rng.choice([1, 3, 8])))
+    else:
+        r.body = r.body + r.body[:rng.choice([8, 16, 4096])]
+    return True
+
+
+def m_retype(segs, add, rng):
+    idx = records(segs)
+    if not idx:
+        return False
+    r = segs[rng.choice(idx)]
+    choice = rng.randrange(4)
+    if choice == 0:
+        r.type = rng.choice(LIBXL_TYPES if r.layer == "libxl" else LIBXC_TYPES)
+    elif choice == 1:
+        r.type = rng.choice(LIBXC_TYPES if r.layer == "libxl" else LIBXL_TYPES)
+    elif choice == 2:
+        r.type |= 0x80000000
+    else:
+        r.type = rng.choice(INTERESTING_U32)
+    return True
+
+
+def m_length_field(segs, add, rng):
+    idx = records(segs)
+    if not idx:
+        return False
+    r = segs[rng.choice(idx)]
+    n = len(r.body)
+    r.length = rng.choice(INTERESTING_LENGTHS + [n + 1, n - 1, n + 8, n - 8, n + 4096, n * 2, rng.randrange(1 << 32)]) & 0xFFFFFFFF
+    return True
+
+
+def m_padding(segs, add, rng):
+    idx = records(segs)
+    if not idx:
+        return False
+    r = segs[rng.choice(idx)]
+    want = (8 - len(r.body) % 8) % 8
+    choice = rng.randrange(3)
+    if choice == 0 and want:
+        p = bytearray(want)
+        p[rng.randrange(want)] = rng.randrange(1, 256)
+        r.pad = bytes(p)
+    elif choice == 1:
+        r.pad = b""
+    else:
+        r.pad = bytes(rng.randrange(1, 8))
+    return True
+
+
+def m_split_checkpoint(segs, add, rng):
+    idx = [i for i in records(segs) if segs[i].layer != "libxl"]
+    if not idx:
+        return False
+    at = rng.choice(idx) + 1
+    layer = segs[at - 1].layer
+    ins = [Rec(layer, CHECKPOINT, b"")]
+    if layer == "libxc" or rng.random() < 0.2:
+        if rng.random() < 0.5:
+            ins.append(Rec("libxl", L_EMU_CONTEXT, make_body("libxl", L_EMU_CONTEXT, rng)))
+        ins.append(Rec("libxl", L_CHECKPOINT_END, b""))
+        if rng.random() < 0.3:
+            ins.append(Rec("libxl", L_CHECKPOINT_STATE, make_body("libxl", L_CHECKPOINT_STATE, rng)))
+    segs[at:at] = ins
+    return True
+
+
+def m_merge_checkpoints(segs, add, rng):
+    idx = [i for i in records(segs) if segs[i].type == CHECKPOINT and segs[i].layer != "libxl"]
+    if not idx:
+        return False
+    i = rng.choice(idx)
+    del segs[i]
+    # The CHECKPOINT_END closing it, if any.
+    for j in range(i, min(len(segs), i + 4)):
+        if isinstance(segs[j], Rec) and segs[j].layer == "libxl" and segs[j].type == L_CHECKPOINT_END:
+            del segs[j]
+            break
+    return True
+
+
+def m_insert(segs, add, rng):
+    idx = records(segs)
+    at = rng.choice(idx) + rng.randrange(2) if idx else len(segs)
+    layer = segs[at - 1].layer if 0 < at <= len(segs) and isinstance(segs[at - 1], Rec) else "libxc"
+    if rng.random() < 0.15:
+        layer = "libxl" if layer != "libxl" else "libxc"
+    if layer == "libxl":
+        rtype = rng.choice(LIBXL_TYPES)
+        segs.insert(at, Rec(layer, rtype, make_body(layer, rtype, rng)))
+        if rtype == L_LIBXC_CONTEXT and rng.random() < 0.8:
+            segs.insert(at + 1, Raw("libxc", libxc_headers(rng)))
+    else:
+        rtype = rng.choice(LIBXC_TYPES + [PAGE_DATA] * 3)
+        segs.insert(at, Rec(layer, rtype, make_body(layer, rtype, rng)))
+    return True
+
+
+def m_field(segs, add, rng):
+    """A field inside a known body, or a header field."""
+    idx = records(segs)
+    heads = [s for s in segs if isinstance(s, Raw) and s.kind in ("xl", "libxl", "libxc")]
+    if heads and (not idx or rng.random() < 0.25):
+        h = rng.choice(heads)
+        d = h.data
+        if h.kind == "xl" and len(d) >= 48:
+            off = rng.choice([32, 36, 40, 44])
+            val = rng.choice([0, 1, 2, 3, 4, 0x01020304, 0x04030201, 0xFFFFFFFF, len(d) - 48 + rng.choice([-1, 1, 8, 4096])])
+            struct.pack_into("<I", d, off, val & 0xFFFFFFFF)
+        elif h.kind == "libxl" and len(d) >= 16:
+            off = rng.choice([8, 12])
+            struct.pack_into(">I", d, off, rng.choice([0, 1, 2, 3, 0x10000, 0xFFFC, 0xFFFFFFFF]))
+        elif h.kind == "libxc" and len(d) >= 40:
+            which = rng.randrange(7)
+            if which == 0:
+                struct.pack_into(">I", d, 12, rng.choice([0, 1, 2, 3, 4, 0xFFFFFFFF]))
+            elif which == 1:
+                struct.pack_into(">H", d, 16, rng.choice([0, 1, 2, 0x8000]))
+            elif which == 2:
+                struct.pack_into(">H", d, 18, rng.choice([0, 1]))
+            elif which == 3:
+                struct.pack_into("<I", d, 24, rng.choice([0, 1, 2, 3, 4, 0xFFFFFFFF]))
+            elif which == 4:
+                struct.pack_into("<H", d, 28, rng.choice([0, 11, 12, 13, 21, 0xFFFF]))
+            elif which == 5:
+                struct.pack_into("<H", d, 30, rng.choice([0, 1]))
+            else:
+                struct.pack_into("<II", d, 32, rng.choice([0, 4, 0xFFFFFFFF]), rng.choice([0, 1, 17]))
+        return True
+    if not idx:
+        return False
+    r = segs[rng.choice(idx)]
+    b = bytearray(r.body)
+    t = r.type
+    if r.layer != "libxl" and t in (PAGE_DATA, 0x14, 0x12, 0x15) and len(b) >= 8:
+        if rng.random() < 0.4:
+            struct.pack_into("<I", b, 0, rng.choice([0, 1, 2, 1024, 1025, 0xFFFFFFFF, struct.unpack_from("<I", b, 0)[0] + rng.choice([-1, 1])]) & 0xFFFFFFFF)
+        elif len(b) >= 16:
+            k = rng.randrange((len(b) - 8) // 8 if len(b) < 8 + 8 * 1024 else 1024)
+            off = 8 + 8 * k
+            if off + 8 <= len(b):
+                w = struct.unpack_from("<Q", b, off)[0]
+                choice = rng.randrange(3)
+                if choice == 0:
+                    w = (w & ((1 << 60) - 1)) | (rng.randrange(16) << 60)
+                elif choice == 1:
+                    w |= 1 << rng.randrange(52, 60)
+                else:
+                    w = (w & ~((1 << 52) - 1)) | rng.choice([0, 1, 511, 512, (1 << 52) - 1, rng.randrange(1 << 32)])
+                struct.pack_into("<Q", b, off, w & 0xFFFFFFFFFFFFFFFF)
+            else:
+                struct.pack_into("<I", b, 4, 1)
+    elif r.layer != "libxl" and t == PV_INFO and len(b) >= 2:
+        b[rng.randrange(2)] = rng.choice([0, 2, 3, 4, 5, 8, 16, 0xFF])
+    elif r.layer != "libxl" and t == P2M and len(b) >= 8:
+        struct.pack_into("<I", b, rng.choice([0, 4]), rng.choice(INTERESTING_U32))
+    elif len(b) >= 4:
+        off = rng.randrange(0, len(b) - 3) & ~3
+        struct.pack_into("<I", b, off, rng.choice(INTERESTING_U32))
+    else:
+        return False
+    r.body = bytes(b)
+    return True
+
+
+def m_splice(segs, add, rng):
+    if not add:
+        return False
+    other = parse(bytes(add))
+    idx = records(other)
+    if not idx:
+        return False
+    a = rng.choice(idx)
+    b = min(len(other), a + rng.choice([1, 1, 2, 4]))
+    piece = [s.copy() for s in other[a:b]]
+    mine = records(segs)
+    at = rng.choice(mine) + 1 if mine else len(segs)
+    segs[at:at] = piece
+    return True
+
+
+def m_cut(segs, add, rng):
+    """Ends the stream at a record boundary (returned as a marker) or inside a record."""
+    idx = records(segs)
+    if not idx:
+        return False
+    i = rng.choice(idx)
+    data = segs[i].serialize()
+    keep = rng.choice([0, 0, 4, 8, 12, len(data) - 1, rng.randrange(len(data))])
+    del segs[i + 1:]
+    if keep == 0:
+        del segs[i]
+    else:
+        segs[i] = Raw("tail", data[:keep])
+    return True
+
+
+def m_trailer(segs, add, rng):
+    choice = rng.randrange(3)
+    if choice == 0:
+        segs.append(Raw("tail", rng.choice(MIGRATE_MESSAGES)))
+    elif choice == 1:
+        segs.append(Raw("tail", bytes(rng.randrange(256) for _ in range(rng.choice([1, 7, 8, 16])))))
+    else:
+        segs.append(Raw("tail", struct.pack("<II", rng.choice([0, 4, 5]), 0)))
+    return True
+
+
+RECORD_MUTATIONS = [
+    (m_drop, 8), (m_duplicate, 6), (m_move, 6), (m_resize, 8), (m_retype, 6), (m_length_field, 8), (m_padding, 3),
+    (m_split_checkpoint, 4), (m_merge_checkpoints, 3), (m_insert, 10), (m_field, 14), (m_splice, 6), (m_cut, 4),
+    (m_trailer, 2),
+]
+_TOTAL = sum(w for _, w in RECORD_MUTATIONS)
+
+
+def pick(rng):
+    x = rng.randrange(_TOTAL)
+    for fn, w in RECORD_MUTATIONS:
+        if x < w:
+            return fn
+        x -= w
+    return RECORD_MUTATIONS[0][0]
+
+
+def mutate_legacy(data, add, rng):
+    """Chunk-level mutations for pre-v2 images (int32 chunk ids, ulong pfn arrays, 4 KiB pages)."""
+    d = bytearray(data)
+    for _ in range(rng.randrange(1, 4)):
+        n = len(d)
+        choice = rng.randrange(5)
+        if choice == 0 and n >= 4:
+            off = rng.randrange(n - 3) & ~3
+            struct.pack_into("<i", d, off, rng.choice(LEGACY_CHUNK_IDS))
+        elif choice == 1:
+            off = rng.randrange(n + 1) & ~3
+            chunk = struct.pack("<i", rng.choice(LEGACY_CHUNK_IDS)) + bytes(rng.choice([0, 4, 12, 16]))
+            d[off:off] = chunk
+        elif choice == 2 and n >= 8:
+            size = rng.choice([4, 8, 16, 4096, 4100])
+            off = rng.randrange(max(1, n - size)) & ~3
+            del d[off:off + size]
+        elif choice == 3 and n >= 8:
+            size = rng.choice([4, 8, 16, 4096])
+            src = rng.randrange(max(1, n - size)) & ~3
+            dst = rng.randrange(n) & ~3
+            d[dst:dst] = d[src:src + size]
+        elif add:
+            cut = rng.randrange(len(d) + 1) & ~3
+            other = bytes(add)
+            d = d[:cut] + other[rng.randrange(len(other) + 1) & ~3:]
+    return bytes(d)
+
+
+# ---- AFL++ custom mutator API -----------------------------------------------------------------------------------
+
+_cache_key = None
+_cache_segs = None
+_last = ""
+
+
+def init(seed):
+    global _rng
+    _rng = random.Random(seed)
+
+
+def deinit():
+    pass
+
+
+def fuzz_count(buf):
+    # Record-level mutants per queue entry; havoc and splicing still follow with their own budget.
+    return 64 if len(buf) < 256 << 10 else 16
+
+
+def describe(max_description_length):
+    # AFL++ 4.04c reads the description with PyBytes_AsString: bytes, not str.
+    return ("xenrec-" + _last).encode("ascii")[:max_description_length]
+
+
+def mutate(buf, add_buf, rng):
+    global _cache_key, _cache_segs, _last
+    data = bytes(buf)
+    key = (len(data), zlib.crc32(data))
+    if key != _cache_key:
+        _cache_key = key
+        _cache_segs = parse(data)
+    if len(_cache_segs) == 1 and isinstance(_cache_segs[0], Raw) and _cache_segs[0].kind == "legacy":
+        _last = "legacy"
+        return mutate_legacy(data, add_buf, rng)
+    segs = [s.copy() for s in _cache_segs]
+    names = []
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        fn = pick(rng)
+        if fn(segs, add_buf, rng):
+            names.append(fn.__name__[2:])
+    _last = "+".join(names) or "none"
+    return serialize(segs)
+
+
+def fuzz(buf, add_buf, max_size):
+    out = mutate(buf, add_buf, _rng)
+    if len(out) > max_size:
+        out = out[:max_size]
+    if not out:
+        # afl-fuzz aborts on an empty mutant ("Size returned: 0"): keep one byte.
+        out = bytes(buf[:1]) or b"\x00"
+    return bytearray(out)
+
+
+# ---- offline corpus expander ------------------------------------------------------------------------------------
+
+def expand(src, dst, count, seed):
+    rng = random.Random(seed)
+    os.makedirs(dst, exist_ok=True)
+    files = sorted(f for f in os.listdir(src) if not f.startswith(".") and os.path.isfile(os.path.join(src, f)))
+    inputs = [open(os.path.join(src, f), "rb").read() for f in files]
+    written = 0
+    for name, data in zip(files, inputs):
+        seen = set()
+        for i in range(count):
+            add = rng.choice(inputs) if inputs else b""
+            out = mutate(data, add, rng)
+            h = zlib.crc32(out)
+            if h in seen or out == data:
+                continue
+            seen.add(h)
+            with open(os.path.join(dst, "%s.%s.%03d" % (name, _last.replace("+", "_"), i)), "wb") as f:
+                f.write(out)
+            written += 1
+    return written
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if len(args) >= 3 and args[0] == "--expand":
+        n = 20
+        seed = 1
+        if "-n" in args:
+            n = int(args[args.index("-n") + 1])
+        if "--seed" in args:
+            seed = int(args[args.index("--seed") + 1])
+        print("xen_mutator: %d files written to %s" % (expand(args[1], args[2], n, seed), args[2]))
+    else:
+        print(__doc__)
+        sys.exit(2)
