@@ -73,6 +73,10 @@ fi
 dotnet_bin=$(fz_dotnet)
 
 [ "$quiet" = 1 ] || fz_say "$target: ${seconds}s x $jobs job(s), seeds $family ($(ls "$fz_work/seeds/$family" | wc -l) files), dictionaries: ${dicts:-none}, $([ "$oop" = 1 ] && echo out-of-process || echo in-process), custom mutator: $([ $use_mutator = 1 ] && echo on || echo off), out $out"
+# CPU time of the campaign: this shell's reaped children (afl-fuzz, which reaps its fork server, which reaps every
+# forked run), in clock ticks, before and after.
+cpu_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
+cpu_before=$(cpu_ticks)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap 'cleanup; exit 130' INT TERM
@@ -89,6 +93,7 @@ done
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=$?; done
 trap - INT TERM
+cpu_seconds=$(( ($(cpu_ticks) - cpu_before) / $(getconf CLK_TCK) ))
 
 # Summary from every instance's fuzzer_stats.
 total_execs=0; total_time=0; crashes=0; hangs=0; died=0; paths=0; edges=0; rate=0
@@ -116,8 +121,8 @@ for ((j = 0; j < jobs; j++)); do
   fi
 done
 printf '%-20s %-6s %10s %9s %7s %7s %8s %6s\n' "$target" total "$total_execs" "$rate" "$paths" "$edges" "$crashes" "$hangs"
-printf 'FUZZ-RESULT target=%s seconds=%s jobs=%s execs=%s execs_per_sec=%s paths=%s edges=%s crashes=%s hangs=%s died=%s load=%s\n' \
-  "$target" "$seconds" "$jobs" "$total_execs" "$rate" "$paths" "$edges" "$crashes" "$hangs" "$died" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')" >"$out/result"
+printf 'FUZZ-RESULT target=%s seconds=%s jobs=%s cpu_seconds=%s execs=%s execs_per_sec=%s paths=%s edges=%s crashes=%s hangs=%s died=%s load=%s\n' \
+  "$target" "$seconds" "$jobs" "$cpu_seconds" "$total_execs" "$rate" "$paths" "$edges" "$crashes" "$hangs" "$died" "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')" >"$out/result"
 cat "$out/result"
 if [ "$crashes" -gt 0 ] || [ "$hangs" -gt 0 ] || [ "$died" -gt 0 ]; then
   [ "$quiet" = 1 ] || fz_say "findings: tools/fuzz/triage.sh $out"
