@@ -13,7 +13,9 @@
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
 #   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,
-#                     restore-host,receive-replay,bad-streams (no --debug / Remus / HVM)
+#                     restore-host,engine-roundtrip,receive-replay,bad-streams (no --debug / Remus / HVM)
+#   engine-roundtrip: on the host, `streambench restore F --save-to engine-F` (the simulated domain restores each
+#                     handed-in save and our engine saves it again), then xl restore of that in dom0
 # Output: per-scenario PASS/FAIL lines with timings; DIR/results.tsv and DIR/results.json;
 #         DIR/boot-N/ holds the serial log and every file the dom0 wrote.
 # Exit: 0 when no scenario FAILed, 1 otherwise, 2 when the lab could not be built or booted.
@@ -29,7 +31,7 @@ here=$XENLAB_HERE
 repo=$(cd "$here/../.." && pwd)
 C=${XENLAB_CACHE:-$repo/.cache/xenlab}
 CAPTURE_ALL="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-debug remus-pvh save-hvm migrate-hvm remus-hvm"
-REPLAY_ALL="restore-host receive-replay bad-streams"
+REPLAY_ALL="restore-host engine-roundtrip receive-replay bad-streams"
 scen=""; out=$repo/artifacts/xenlab; corpus=0; streams=""; tmo=1500
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
     --streams) streams=$2; shift 2 ;;
     --timeout) tmo=$2; shift 2 ;;
     --skip) XENLAB_SKIP=1; shift ;;
-    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh restore-host receive-replay bad-streams"; shift ;;
+    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh restore-host engine-roundtrip receive-replay bad-streams"; shift ;;
     --list) echo "capture (boot 1): $CAPTURE_ALL"; echo "replay  (boot 2): $REPLAY_ALL"; exit 0 ;;
     -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$here/lab.sh"; exit 0 ;;
     *) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
@@ -100,7 +102,20 @@ if [ -n "$rep" ]; then
     elif [ -f "$repo/corpus/real/$f.zst" ]; then zstd -q -d "$repo/corpus/real/$f.zst" -o "$ind/streams/$f"
     fi
   done
-  echo "xenlab: handing in: $(cd "$ind/streams" && ls | tr '\n' ' ')"
+  if [[ " $rep " == *" engine-roundtrip "* ]]; then
+    # real capture -> restore into the simulated domain -> save again with our engine -> (dom0) xl restore
+    mkdir -p "$ind/engine"
+    for f in save-pv.xl save-pvh.xl; do
+      [ -f "$ind/streams/$f" ] || continue
+      if "$repo/tools/streambench" restore "$ind/streams/$f" --save-to "$ind/engine/engine-$f" > "$out/engine-roundtrip-$f.txt" 2>&1; then
+        echo "xenlab: engine-roundtrip: $f -> engine-$f ($(sed -n 's/^saved again: [^:]*: //p' "$out/engine-roundtrip-$f.txt"))"
+      else
+        echo "xenlab: engine-roundtrip: the engine could not restore/save $f: $(tail -2 "$out/engine-roundtrip-$f.txt" | tr '\n' ' ')"
+        rm -f "$ind/engine/engine-$f"
+      fi
+    done
+  fi
+  echo "xenlab: handing in: $(cd "$ind/streams" && ls | tr '\n' ' ')$(ls "$ind/engine" 2>/dev/null | tr '\n' ' ')"
   if [[ " $rep " == *" bad-streams "* ]]; then
     mkdir -p "$out/bad"
     for f in ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl}; do

@@ -53,6 +53,22 @@ wait_ticks() {  # name base n timeout_seconds (dom0 uptime-based: loop iteration
   done
   echo no; return 1
 }
+consize() { cat $CONS/guest-$1*.log 2>/dev/null | wc -c; }
+# wait for a booting guest's first ticks: the deadline moves on while its console keeps growing (a kernel that is
+# still printing is still booting: under TCG on a loaded host that can take minutes), up to a hard cap; echo yes/no
+wait_boot() {  # name base timeout_seconds cap_seconds
+  start=$(now); dl=$(awk -v a="$start" -v t="$3" 'BEGIN{printf "%.2f", a + t}')
+  cap=$(awk -v a="$start" -v t="$4" 'BEGIN{printf "%.2f", a + t}'); last=$(consize $1)
+  while :; do
+    [ "$(wait_ticks $1 $2 2 20)" = yes ] && { echo yes; return 0; }
+    t=$(now); sz=$(consize $1)
+    if [ "$sz" != "$last" ]; then   # progress: allow another 90 s from now, within the cap
+      last=$sz; dl=$(awk -v a="$t" -v c="$cap" 'BEGIN{d = a + 90; printf "%.2f", (d < c) ? d : c}')
+    fi
+    [ "$(awk -v a="$t" -v d="$dl" 'BEGIN{print (a >= d) ? 1 : 0}')" = 1 ] && break
+  done
+  echo no; return 1
+}
 alive() {  # name -> yes/no: do console ticks keep coming?
   b=$(ticklines $1); wait_ticks $1 $b 2 $ALIVE_WAIT
 }
@@ -104,7 +120,7 @@ ensure_guest() {  # name type ; creates and waits for ticks
   done
   wait $cpid || { say "create $1 failed: $(tail -3 $P/log-guests.txt | tr "\n" " ")"; return 1; }
   bootwait=150; [ "$2" = hvm ] && bootwait=${HVM_BOOT_WAIT:-480}   # SeaBIOS + non-PV kernel boot is slow under nested TCG
-  if [ "$(wait_ticks $1 $b 2 $bootwait)" = yes ]; then
+  if [ "$(wait_boot $1 $b $bootwait ${BOOT_WAIT_CAP:-900})" = yes ]; then
     say "guest $1 ($2) ticking after $(el $t0 $(now)) s"; return 0
   fi
   say "guest $1 ($2) never ticked; xl list: $(xl list | awk 'NR>1{printf "%s/%s ", $1, $5}')"
@@ -189,9 +205,9 @@ sc_remus() {  # scenario type name
   result $sc $st $(el $t0 $(now)) $a "$det"
 }
 
-sc_restore_host() {  # restore every stream the host handed in
-  sc=restore-host; any=0; allok=1; det=""; tt0=$(now)
-  for f in /in/streams/*.xl; do
+sc_restore_host() {  # restore every stream the host handed in (restore-host: /in/streams; engine-roundtrip: /in/engine)
+  sc=${1:-restore-host}; dir=${2:-/in/streams}; any=0; allok=1; det=""; tt0=$(now)
+  for f in $dir/*.xl; do
     [ -f "$f" ] || continue; any=1
     b=$(basename $f .xl)
     destroy_all
@@ -202,7 +218,7 @@ sc_restore_host() {  # restore every stream the host handed in
     a=no; [ -n "$n" ] && a=$(alive $n)
     [ $rc = 0 ] && [ $a = yes ] || allok=0
     det="$det $b:rc=$rc,${tr}s,alive=$a,tick=$(lasttick $n)"
-    say "restore-host $b rc=$rc ${tr}s alive=$a"
+    say "$sc $b rc=$rc ${tr}s alive=$a"
   done
   destroy_all
   [ $any = 0 ] && { result $sc SKIP 0 - "no streams handed in"; return; }
@@ -292,6 +308,7 @@ for s in $SCEN; do
     migrate-hvm)  sc_migrate migrate-hvm hvm hvm1 ;;
     remus-hvm)    sc_remus remus-hvm hvm hvm1 ;;
     restore-host) sc_restore_host ;;
+    engine-roundtrip) sc_restore_host engine-roundtrip /in/engine ;;
     receive-replay) sc_receive_replay ;;
     bad-streams)  sc_bad ;;
     *)            result $s SKIP 0 - "unknown scenario" ;;

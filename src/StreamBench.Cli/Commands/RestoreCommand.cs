@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using StreamBench.Domain;
 using StreamBench.Engine.Restore;
+using StreamBench.Engine.Save;
 using StreamBench.Formats;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
@@ -34,9 +35,17 @@ internal static class RestoreCommand
         {
             Description = "HVM/PVH: let the guest populate pfns inside libxl's holes (default: yes for real xl configs, no for the engine's own streams)",
         };
+        var saveTo = new Option<string?>("--save-to")
+        {
+            Description = "then save the restored domain again with this engine into FILE (- for stdout): the round trip a real host's xl restore can take",
+        };
+        var saveFormat = new Option<string?>("--save-format")
+        {
+            Description = "with --save-to: xl, libxl or libxc (default: the input's own layer; xl keeps the input's config text)",
+        };
         var command = new Command("restore", "Restore a stream into a simulated domain; prints the restored domain's digest last.")
         {
-            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap,
+            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat,
         };
         command.Arguments.Add(input);
         command.SetAction(parse => EngineCli.Run("restore", () =>
@@ -84,7 +93,7 @@ internal static class RestoreCommand
             }
 
             using GuestDomain domain = result.Domain;
-            TextWriter o = Console.Out;
+            TextWriter o = parse.GetValue(saveTo) == "-" ? Console.Error : Console.Out; // stdout carries the saved stream
             var ci = CultureInfo.InvariantCulture;
             o.WriteLine($"restore: {path} ({result.Format.ToString().ToLowerInvariant()}, stream v{result.StreamVersion}, Xen {result.XenVersion.Major}.{result.XenVersion.Minor}): {result.Config?.ToString() ?? domain.Type.ToName()}");
             o.WriteLine(string.Create(ci,
@@ -110,6 +119,26 @@ internal static class RestoreCommand
                     Console.Error.WriteLine($"restore: VERIFY found {result.VerifyMismatchCount} page(s) that differ from the first copy");
                     exit = ExitCodes.InvalidStream;
                 }
+            }
+
+            if (parse.GetValue(saveTo) is { } savePath)
+            {
+                // The engine's own save of what it restored: xl keeps the save file's config text, so that xl restore
+                // recreates the same domain on a real host. A checkpointed input is saved as a plain stream.
+                SaveFormat layer = parse.GetValue(saveFormat) is { } text ? EngineCli.ParseFormat(text) : result.Format switch
+                {
+                    OuterFormat.Libxc => SaveFormat.Libxc,
+                    OuterFormat.Libxl => SaveFormat.Libxl,
+                    _ => SaveFormat.Xl,
+                };
+                SaveResult saved;
+                using (Stream stream = CliIo.OpenOutput(savePath))
+                {
+                    saved = SaveEngine.Save(domain, stream, new SaveOptions { Format = layer, Config = result.Config, XenVersion = result.XenVersion });
+                }
+
+                o.WriteLine(string.Create(ci,
+                    $"saved again: {savePath} ({layer.ToString().ToLowerInvariant()}{(layer == SaveFormat.Xl && result.Config is { XlConfigText.IsEmpty: false } ? ", the input's config" : "")}): {saved.Records} records, {saved.Bytes} bytes"));
             }
 
             o.WriteLine($"digest: {domain.ComputeDigest()}");

@@ -412,6 +412,12 @@ public sealed partial class RestoreEngine
             MaxPages = config?.MaxPages,
             OpenMemoryMap = _options.OpenMemoryMap ?? config?.OpenMemoryMap ?? false,
         };
+        if (config is not null && config.Type == resolved.Type && config.Vcpus == resolved.Vcpus && config.MemoryPages == resolved.MemoryPages)
+        {
+            // Nothing overridden: keep the save file's own config text, so that a save of this domain carries it again.
+            resolved = resolved with { XlConfigText = config.XlConfigText, XlConfigIsJson = config.XlConfigIsJson };
+        }
+
         _result.Config = resolved;
         GuestDomain domain = resolved.CreateEmpty(_options.Host);
         _options.DomainCreated?.Invoke(domain);

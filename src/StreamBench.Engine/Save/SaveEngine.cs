@@ -450,7 +450,7 @@ public sealed class SaveEngine
     {
         if (_options.Format == SaveFormat.Xl)
         {
-            _writer.WriteXlHeader(XlMandatoryFlags.Json | XlMandatoryFlags.StreamV2, _result.Config.ToJson());
+            _writer.WriteXlHeader((_result.Config.XlConfigIsJson ? XlMandatoryFlags.Json : 0) | XlMandatoryFlags.StreamV2, _result.Config.XlHeaderConfig());
         }
 
         if (Toolstack)

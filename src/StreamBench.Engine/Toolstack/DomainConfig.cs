@@ -44,6 +44,20 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
     /// <summary>Guest RAM in MiB (rounded down).</summary>
     public ulong MemoryMiB => MemoryPages / 256;
 
+    /// <summary>
+    /// The config exactly as an xl header carried it (the text after the u32 size, its NUL included), when the
+    /// domain came from a real save file. A save of the restored domain writes it back unchanged, as xl does with the
+    /// config it restored from, so that <c>xl restore</c> on a real host recreates the same domain (name, kernel,
+    /// console, on_* actions: everything this model does not keep).
+    /// </summary>
+    public ReadOnlyMemory<byte> XlConfigText { get; init; }
+
+    /// <summary>Whether <see cref="XlConfigText"/> is libxl JSON (the xl header's JSON mandatory flag) or xl.cfg text.</summary>
+    public bool XlConfigIsJson { get; init; } = true;
+
+    /// <summary>The config bytes an xl header gets: the original text when there is one, else this model's JSON.</summary>
+    public byte[] XlHeaderConfig() => XlConfigText.IsEmpty ? ToJson() : XlConfigText.ToArray();
+
     /// <summary>The configuration of an existing domain (what a saver writes for it).</summary>
     public static DomainConfig FromDomain(GuestDomain domain)
     {
@@ -158,7 +172,11 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
 
         try
         {
-            DomainConfig config = json ? ParseJson(text) : ParseXlCfg(Encoding.UTF8.GetString(text));
+            DomainConfig config = (json ? ParseJson(text) : ParseXlCfg(Encoding.UTF8.GetString(text))) with
+            {
+                XlConfigText = optionalData.Slice(4, (int)size).ToArray(),
+                XlConfigIsJson = json,
+            };
             if (config.Vcpus is < 1 or > GuestDomain.MaxVcpuLimit)
             {
                 throw new FormatException($"the config names {config.Vcpus} vCPUs (1..{GuestDomain.MaxVcpuLimit} allowed)");

@@ -92,5 +92,23 @@ public sealed class RealStreamTests(ITestOutputHelper output)
         RestoreResult second = EngineTestSupport.Restore(again.ToArray());
         using GuestDomain copy = second.Domain;
         Assert.Equal(domain.ComputeDigest(), copy.ComputeDigest());
+
+        if (detected == OuterFormat.Xl)
+        {
+            // `restore --save-to` (the lab's engine-roundtrip, which real xl restores): the save file's own config
+            // text goes back into the xl header unchanged, so xl recreates the same domain.
+            using var roundTrip = new MemoryStream();
+            SaveEngine.Save(domain, roundTrip, new SaveOptions { Format = SaveFormat.Xl, Config = restored.Config, XenVersion = restored.XenVersion });
+            Assert.Equal(XlOptionalData(File.ReadAllBytes(s.Path)), XlOptionalData(roundTrip.ToArray()));
+            Assert.True(Verifier.Verify(roundTrip.ToArray(), VerifierOptions.Create(VerificationProfile.Strict)).IsValid);
+        }
+    }
+
+    private static byte[] XlOptionalData(byte[] stream)
+    {
+        using var reader = XenStreamReader.FromMemory(stream, new XenStreamReaderOptions { Format = OuterFormat.Xl });
+        Assert.True(reader.Read());
+        Assert.NotNull(reader.XlHeader);
+        return reader.GetBody().ToArray();
     }
 }

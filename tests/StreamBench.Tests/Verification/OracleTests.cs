@@ -58,6 +58,8 @@ public sealed class OracleTests
             "Xen's convert-legacy-stream output with EMULATOR_XENSTORE_DATA (the legacy toolstack physmap): Python 3 bug.",
         ["corpus:legacy/pv64-guest32-toolstack.libxl"] =
             "the same converter output for a PV guest: Python 3 bug (the restore profile also rejects it: EMULATOR_* in a PV stream).",
+        ["probe:xl-byteorder-word-swapped"] =
+            "a valid xl stream with only its byteorder word big-endian: verify-stream-v2 reads the fields as little-endian and accepts; we honour the marker and reject (xl.big-endian), as xl does.",
         ["defect:libxc.checkpoint.plain-stream/auto-libxl"] =
             "a libxc CHECKPOINT inside a libxl stream: verify-stream-v2 keeps parsing libxc records, we hand over to libxl like libxl's reader.",
     };
@@ -216,6 +218,10 @@ public sealed class OracleTests
         ctxFirst.Parts.Remove(par);
         ctxFirst.Parts.Insert(ctxFirst.Find(LibxcRecordType.HvmContext), par);
         yield return new OracleCase("probe:hvm-params-before-context", ctxFirst.Build(), OuterFormat.Libxc);
+        // A valid xl stream whose byteorder word alone reads 01 02 03 04 (docs/VERIFIER.md divergence 9).
+        byte[] swapped = SyntheticStreams.Generate(SyntheticCases.Named["xl-pv"]);
+        swapped[32] = 1; swapped[33] = 2; swapped[34] = 3; swapped[35] = 4;
+        yield return new OracleCase("probe:xl-byteorder-word-swapped", swapped, OuterFormat.Xl);
         var toolstack = TestStream.Pv();
         toolstack.InsertLibxc(toolstack.Parts.Count - 1, LibxcRecordType.Toolstack, new byte[16]);
         yield return new OracleCase("probe:toolstack-script-error", toolstack.Build(), OuterFormat.Libxc);
