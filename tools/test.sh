@@ -67,20 +67,31 @@ count "dotnet-tool" $?
 rm -rf "$tooldir"
 
 if [ "$lab" = 1 ] && [ -x tools/xenlab/lab.sh ]; then
-  # Not gating yet: under load the PVH guest's boot can overrun the lab's deadlines (docs/XENLAB.md). Its scenarios
-  # are reported here (and in artifacts/xenlab/results.tsv) but not counted in the final line. STREAMBENCH_LAB_GATING=1
-  # counts them.
+  # The real Xen lab's CI subset counts in the final line: each scenario is one pass or failure (a lab that cannot be
+  # built or booted is one failure). Everything runs under TCG, so a scenario can lose to the host's load; when the
+  # first run fails and took less than 25 minutes (and this script less than 50), the lab runs once more and the
+  # second run counts. Both runs are
+  # printed. STREAMBENCH_LAB_GATING=0 reports the lab without counting it.
   step "real Xen lab (Xen 4.17 under QEMU; tools/test.sh --no-lab skips it)"
-  timeout 2700 bash tools/xenlab/lab.sh --quick --out "$root/artifacts/xenlab" > "$root/artifacts/xenlab.log" 2>&1
-  grep -E '^  (PASS|FAIL|SKIP) ' "$root/artifacts/xenlab.log" || tail -5 "$root/artifacts/xenlab.log"
-  line=$(grep -E '^xenlab: [0-9]+ passed, [0-9]+ failed' "$root/artifacts/xenlab.log" | tail -1)
-  echo "lab result: ${line:-the lab did not report its scenarios}" | sed 's/ passed, / ok, /; s/ failed/ not ok/'
-  if [ "${STREAMBENCH_LAB_GATING:-0}" = 1 ]; then
-    if [ -n "$line" ]; then
-      passed=$((passed + $(echo "$line" | sed -E 's/^xenlab: ([0-9]+) passed.*/\1/')))
-      failed=$((failed + $(echo "$line" | sed -E 's/^xenlab: [0-9]+ passed, ([0-9]+) failed.*/\1/')))
+  lab_line=""
+  for attempt in 1 2; do
+    t0=$(date +%s)
+    timeout 2700 bash tools/xenlab/lab.sh --quick --out "$root/artifacts/xenlab" > "$root/artifacts/xenlab.log" 2>&1
+    lab_rc=$?
+    cp "$root/artifacts/xenlab.log" "$root/artifacts/xenlab-attempt$attempt.log"
+    grep -E '^  (PASS|FAIL|SKIP) ' "$root/artifacts/xenlab.log" | cut -c1-220 || tail -5 "$root/artifacts/xenlab.log"
+    lab_line=$(grep -E '^xenlab: [0-9]+ passed, [0-9]+ failed' "$root/artifacts/xenlab.log" | tail -1)
+    echo "lab attempt $attempt ($(( $(date +%s) - t0 )) s, rc $lab_rc): ${lab_line:-the lab did not report its scenarios}"
+    [ "$lab_rc" = 0 ] && [ -n "$lab_line" ] && break
+    [ $(( $(date +%s) - t0 )) -lt 1500 ] && [ "$SECONDS" -lt 3000 ] || break   # keep CI within its 90 minutes
+    [ "$attempt" = 1 ] && echo "the lab failed; running it once more (artifacts/xenlab-attempt1.log keeps the first run)"
+  done
+  if [ "${STREAMBENCH_LAB_GATING:-1}" = 1 ]; then
+    if [ -n "$lab_line" ]; then
+      passed=$((passed + $(echo "$lab_line" | sed -E 's/^xenlab: ([0-9]+) passed.*/\1/')))
+      failed=$((failed + $(echo "$lab_line" | sed -E 's/^xenlab: [0-9]+ passed, ([0-9]+) failed.*/\1/')))
     else
-      failed=$((failed + 1))
+      echo "FAIL real Xen lab: no result (see artifacts/xenlab.log)"; failed=$((failed + 1))
     fi
   fi
 else

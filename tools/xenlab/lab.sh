@@ -112,6 +112,7 @@ if [ -n "$rep" ]; then
       else
         echo "xenlab: engine-roundtrip: the engine could not restore/save $f: $(tail -2 "$out/engine-roundtrip-$f.txt" | tr '\n' ' ')"
         rm -f "$ind/engine/engine-$f"
+        echo "$f: the engine could not restore/save it (engine-roundtrip-$f.txt)" >> "$ind/engine/failed"
       fi
     done
   fi

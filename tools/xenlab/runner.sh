@@ -221,6 +221,7 @@ sc_restore_host() {  # restore every stream the host handed in (restore-host: /i
     say "$sc $b rc=$rc ${tr}s alive=$a"
   done
   destroy_all
+  [ -f $dir/failed ] && { result $sc FAIL $(el $tt0 $(now)) - "$(cat $dir/failed | tr '\n' ' ')$det"; return; }
   [ $any = 0 ] && { result $sc SKIP 0 - "no streams handed in"; return; }
   [ $allok = 1 ] && st=PASS || st=FAIL
   result $sc $st $(el $tt0 $(now)) $a "$det"
@@ -291,6 +292,9 @@ if [ -n "${XENLAB_WATCHDOG:-$(grep -o 'watchdog' /in/scenarios-opts 2>/dev/null)
       echo "LAB: watchdog domains: $(xl list 2>/dev/null | awk 'NR>1{printf "%s/%s/%s ", $1, $5, $6}') consoles: $(ls -l $CONS 2>/dev/null | awk 'NR>1{printf "%s:%s ", $NF, $5}')"
       echo "LAB: watchdog qemu-dm: $(tail -c 300 /var/log/xen/qemu-dm-*.log 2>/dev/null | tr '\n' ' ')"
       echo "LAB: watchdog xl: $(tail -c 300 $P/log-guests.txt 2>/dev/null | tr '\n' ' ')"
+      echo "LAB: watchdog xen console (guest firmware via port 0xe9): $(xl dmesg 2>/dev/null | grep -a '(d[1-9]' | tail -4 | tr '\n' ' ' | cut -c1-600)"
+      echo "LAB: watchdog serial: $(tail -c 200 $CONS/guest-*-serial.log 2>/dev/null | tr -c '[:print:]' ' ')"
+      echo "LAB: watchdog top: $(top -b -n 1 2>/dev/null | sed -n '1,2p;5,10p' | cut -c1-100 | tr '\n' ';')"
     done ) &
 fi
 xl info > $P/xl-info.txt 2>&1
