@@ -603,6 +603,10 @@ types:
         type: u1
         doc: Padding.
         doc-ref: xen/include/public/arch-x86/hvm/save.h
+      - id: rtc_offset
+        type: s8
+        doc: The guest clock's offset from host time (24 bytes in all, as Xen 4.17's real HVM saves carry).
+        doc-ref: xen/include/public/arch-x86/hvm/save.h
 
   hvm_hw_pmtimer:
     doc: struct hvm_hw_pmtimer (save code PMTIMER).

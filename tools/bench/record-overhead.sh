@@ -6,6 +6,8 @@
 #   base        cat big | cat > /dev/null
 #   record      cat big | streambench record --transport -o cap -- cat > /dev/null      (both directions recorded: 2 GiB)
 #   tee         cat big | tee c1 | cat | tee c2 > /dev/null    (the same 2 GiB written to disk with no recorder at all)
+#   base/quiet  cat big | sh -c 'cat > /dev/null'      (a receiver that answers nothing, as xl migrate-receive does)
+#   record/quiet cat big | streambench record --transport -o cap -- sh -c 'cat > /dev/null'   (1 GiB recorded)
 # and, at a migration-like link rate (--rate MB/s, a receiver that answers nothing, as xl migrate-receive does):
 #   base@rate   ratelimit big | sh -c 'cat > /dev/null'
 #   record@rate ratelimit big | streambench record --transport -o cap -- sh -c 'cat > /dev/null'
@@ -24,8 +26,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-dotnet build -c Release "$root/src/StreamBench.Cli/StreamBench.Cli.csproj" -v q -nologo >/dev/null
-sb=(dotnet "$root/src/StreamBench.Cli/bin/Release/net10.0/streambench.dll")
+"$root/tools/streambench" --version >/dev/null || exit 2   # the published Release (ReadyToRun) CLI, as users run it
+sb=("$root/artifacts/cli/streambench")
 work=${dir:-$(mktemp -d)}
 mkdir -p "$work"
 cleanup() { [ "$keep" = 1 ] || rm -rf "$work"; }
@@ -63,11 +65,14 @@ run() { # name, command...
 base() { cat "$big" | cat > /dev/null; }
 record() { cat "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- cat > /dev/null; rm -f "$work/cap.cap"; }
 teeref() { cat "$big" | tee "$work/c1" | cat | tee "$work/c2" > /dev/null; rm -f "$work/c1" "$work/c2"; }
+base_quiet() { cat "$big" | sh -c 'cat > /dev/null'; }
+record_quiet() { cat "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- sh -c 'cat > /dev/null'; rm -f "$work/cap.cap"; }
 base_rate() { ratelimit "$big" | sh -c 'cat > /dev/null'; }
 record_rate() { ratelimit "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- sh -c 'cat > /dev/null'; rm -f "$work/cap.cap"; }
 
 for ((i = 1; i <= rounds; i++)); do
   run base base; run record record; run tee teeref
+  run base/quiet base_quiet; run record/quiet record_quiet
   run base@rate base_rate; run record@rate record_rate
   echo "round $i/$rounds done" >&2
 done
@@ -75,13 +80,14 @@ done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mbps() { awk -v b="$bytes" -v t="$1" 'BEGIN {print b / t / 1e6}'; }
 printf '%-12s %10s %12s\n' case "median s" "MB/s"
-for name in base record tee base@rate record@rate; do
+for name in base record tee base/quiet record/quiet base@rate record@rate; do
   m=$(echo "${times[$name]}" | median)
   printf '%-12s %10.3f %12.0f\n' "$name" "$m" "$(mbps "$m")"
-  eval "m_${name//@/_}=$m"
+  v=${name//@/_}; eval "m_${v//\//_}=$m"
 done
 overhead() { awk -v a="$1" -v b="$2" 'BEGIN {print (b / a - 1) * 100}'; }
 printf 'recording overhead vs cat|cat:              %6.1f %%\n' "$(overhead "$m_base" "$m_record")"
 printf 'recording overhead vs tee to disk (no recorder): %6.1f %%\n' "$(overhead "$m_tee" "$m_record")"
+printf 'recording overhead, quiet receiver, full speed: %6.1f %%\n' "$(overhead "$m_base_quiet" "$m_record_quiet")"
 printf 'recording overhead at %s MB/s:              %6.1f %%\n' "$rate" "$(overhead "$m_base_rate" "$m_record_rate")"
 echo "($(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds, $bytes bytes)"

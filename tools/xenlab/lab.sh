@@ -95,7 +95,7 @@ fi
 # ---- boot 2: replay scenarios (streams handed in from the host) --------------------------
 if [ -n "$rep" ]; then
   ind=$(mktemp -d); echo "$rep" > "$ind/scenarios"; mkdir -p "$ind/streams" "$ind/bad"
-  for f in save-pv.xl save-pvh.xl migrate-pvh.s2r; do
+  for f in save-pv.xl save-pvh.xl save-hvm.xl migrate-pvh.s2r; do
     if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
     elif [ -n "$streams" ] && [ -f "$streams/$f.zst" ]; then zstd -q -d "$streams/$f.zst" -o "$ind/streams/$f"
     elif [ -f "$out/boot-1/files/$f" ]; then cp "$out/boot-1/files/$f" "$ind/streams/"
@@ -105,7 +105,7 @@ if [ -n "$rep" ]; then
   if [[ " $rep " == *" engine-roundtrip "* ]]; then
     # real capture -> restore into the simulated domain -> save again with our engine -> (dom0) xl restore
     mkdir -p "$ind/engine"
-    for f in save-pv.xl save-pvh.xl; do
+    for f in save-pv.xl save-pvh.xl save-hvm.xl; do
       [ -f "$ind/streams/$f" ] || continue
       if "$repo/tools/streambench" restore "$ind/streams/$f" --save-to "$ind/engine/engine-$f" > "$out/engine-roundtrip-$f.txt" 2>&1; then
         echo "xenlab: engine-roundtrip: $f -> engine-$f ($(sed -n 's/^saved again: [^:]*: //p' "$out/engine-roundtrip-$f.txt"))"

@@ -216,6 +216,7 @@ sc_restore_host() {  # restore every stream the host handed in (restore-host: /i
     [ -f "$f" ] || continue; any=1
     b=$(basename $f .xl)
     destroy_all
+    case $b in *hvm*) xl vcpu-pin Domain-0 all 0 >/dev/null 2>&1 ;; esac   # the HVM guest's config pins it to pCPU 1
     t0=$(now)
     xl restore $f > $P/log-$sc-$b.txt 2>&1; rc=$?
     tr=$(el $t0 $(now))
@@ -226,6 +227,7 @@ sc_restore_host() {  # restore every stream the host handed in (restore-host: /i
     say "$sc $b rc=$rc ${tr}s alive=$a"
   done
   destroy_all
+  xl vcpu-pin Domain-0 all all >/dev/null 2>&1
   [ -f $dir/failed ] && { result $sc FAIL $(el $tt0 $(now)) - "$(cat $dir/failed | tr '\n' ' ')$det"; return; }
   [ $any = 0 ] && { result $sc SKIP 0 - "no streams handed in"; return; }
   [ $allok = 1 ] && st=PASS || st=FAIL

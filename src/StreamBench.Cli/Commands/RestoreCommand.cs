@@ -134,7 +134,13 @@ internal static class RestoreCommand
                 SaveResult saved;
                 using (Stream stream = CliIo.OpenOutput(savePath))
                 {
-                    saved = SaveEngine.Save(domain, stream, new SaveOptions { Format = layer, Config = result.Config, XenVersion = result.XenVersion });
+                    saved = SaveEngine.Save(domain, stream, new SaveOptions
+                    {
+                        Format = layer,
+                        Config = result.Config,
+                        XenVersion = result.XenVersion,
+                        EmulatorContext = result.EmulatorContext, // a real QEMU must be able to load it again
+                    });
                 }
 
                 o.WriteLine(string.Create(ci,

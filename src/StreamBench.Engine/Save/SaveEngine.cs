@@ -470,11 +470,16 @@ public sealed class SaveEngine
 
         if (HasDeviceModel && !checkpointed)
         {
-            WriteLibxlRecord(LibxlRecordType.EmulatorContext, EmulatorState.CreateRecordBody(_domain.MaxVcpus));
+            WriteLibxlRecord(LibxlRecordType.EmulatorContext, EmulatorBody());
         }
 
         WriteLibxlRecord(LibxlRecordType.End, default);
     }
+
+    // EMULATOR_CONTEXT: the device model's state the caller handed over, else the engine's own minimal QEMU image.
+    private byte[] EmulatorBody() => _options.EmulatorContext is { } image
+        ? EmulatorState.CreateRecordBody(image)
+        : EmulatorState.CreateRecordBody(_domain.MaxVcpus);
 
     // After a libxc CHECKPOINT in a libxl stream: the device model's state, then CHECKPOINT_END.
     private void WriteCheckpointTail()
@@ -486,7 +491,7 @@ public sealed class SaveEngine
 
         if (HasDeviceModel)
         {
-            WriteLibxlRecord(LibxlRecordType.EmulatorContext, EmulatorState.CreateRecordBody(_domain.MaxVcpus));
+            WriteLibxlRecord(LibxlRecordType.EmulatorContext, EmulatorBody());
         }
 
         WriteLibxlRecord(LibxlRecordType.CheckpointEnd, default);

@@ -69,6 +69,13 @@ public sealed record SaveOptions
     /// <summary>The config written into an xl header (default: the domain's own).</summary>
     public DomainConfig? Config { get; init; }
 
+    /// <summary>
+    /// The device model's state for EMULATOR_CONTEXT (the QEMU image, without the emulator sub-header), as libxl takes
+    /// it from QEMU. Null: the engine's own minimal QEMU image. A save of a restored real HVM guest passes the
+    /// restored one (<c>RestoreResult.EmulatorContext</c>), so that a real QEMU can load it again.
+    /// </summary>
+    public byte[]? EmulatorContext { get; init; }
+
     /// <summary>Bytes the stream writer gathers before writing to the output.</summary>
     public int WriterBufferSize { get; init; } = 1 << 18;
 

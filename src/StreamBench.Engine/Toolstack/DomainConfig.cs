@@ -55,6 +55,15 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
     /// <summary>Whether <see cref="XlConfigText"/> is libxl JSON (the xl header's JSON mandatory flag) or xl.cfg text.</summary>
     public bool XlConfigIsJson { get; init; } = true;
 
+    /// <summary>Equal when every field is, the config text compared byte for byte.</summary>
+    public bool Equals(DomainConfig? other) =>
+        other is not null && Type == other.Type && Vcpus == other.Vcpus && MemoryPages == other.MemoryPages && Name == other.Name
+        && MaxPages == other.MaxPages && OpenMemoryMap == other.OpenMemoryMap && XlConfigIsJson == other.XlConfigIsJson
+        && XlConfigText.Span.SequenceEqual(other.XlConfigText.Span);
+
+    /// <summary>Hash of the fields that <see cref="Equals(DomainConfig?)"/> compares (the config text by length).</summary>
+    public override int GetHashCode() => HashCode.Combine(Type, Vcpus, MemoryPages, Name, MaxPages, OpenMemoryMap, XlConfigText.Length);
+
     /// <summary>The config bytes an xl header gets: the original text when there is one, else this model's JSON.</summary>
     public byte[] XlHeaderConfig() => XlConfigText.IsEmpty ? ToJson() : XlConfigText.ToArray();
 

@@ -39,13 +39,15 @@ public static class EmulatorState
     }
 
     /// <summary>The EMULATOR_CONTEXT body: emulator sub-header (id, index 0), then the image.</summary>
-    public static byte[] CreateRecordBody(int vcpus)
+    public static byte[] CreateRecordBody(int vcpus) => CreateRecordBody(CreateQemuImage(vcpus));
+
+    /// <summary>The EMULATOR_CONTEXT body for a given device model image: emulator sub-header (id, index 0), then it.</summary>
+    public static byte[] CreateRecordBody(ReadOnlySpan<byte> image)
     {
-        byte[] image = CreateQemuImage(vcpus);
         var body = new byte[LibxlWire.EmulatorSubHeaderSize + image.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)Emulator);
         BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(4), 0);
-        image.CopyTo(body, LibxlWire.EmulatorSubHeaderSize);
+        image.CopyTo(body.AsSpan(LibxlWire.EmulatorSubHeaderSize));
         return body;
     }
 

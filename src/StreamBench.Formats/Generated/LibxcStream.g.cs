@@ -775,10 +775,12 @@ namespace Kaitai
                 _cmosData = m_io.ReadBytes(14);
                 _cmosIndex = m_io.ReadU1();
                 _pad0 = m_io.ReadU1();
+                _rtcOffset = m_io.ReadS8le();
             }
             private byte[] _cmosData;
             private byte _cmosIndex;
             private byte _pad0;
+            private long _rtcOffset;
             private LibxcStream m_root;
             private LibxcStream.HvmSaveRecord m_parent;
 
@@ -805,6 +807,14 @@ namespace Kaitai
             /// Reference: xen/include/public/arch-x86/hvm/save.h
             /// </remarks>
             public byte Pad0 { get { return _pad0; } }
+
+            /// <summary>
+            /// The guest clock's offset from host time (24 bytes in all, as Xen 4.17's real HVM saves carry).
+            /// </summary>
+            /// <remarks>
+            /// Reference: xen/include/public/arch-x86/hvm/save.h
+            /// </remarks>
+            public long RtcOffset { get { return _rtcOffset; } }
             public LibxcStream M_Root { get { return m_root; } }
             public LibxcStream.HvmSaveRecord M_Parent { get { return m_parent; } }
         }

@@ -201,7 +201,8 @@ public sealed class RestoreSemanticsTests
         using GuestDomain source = EngineTestSupport.Build(GuestType.Pvh, 6, 3);
         byte[] stream = EngineTestSupport.Save(source, new SaveOptions { Format = SaveFormat.Xl });
         RestoreResult r = EngineTestSupport.Restore(stream);
-        Assert.Equal(new DomainConfig(GuestType.Pvh, 3, 6 * 256) { Name = "streambench", MaxPages = source.MemoryLimitPages }, r.Config);
+        Assert.Equal(new DomainConfig(GuestType.Pvh, 3, 6 * 256) { Name = "streambench", MaxPages = source.MemoryLimitPages }, r.Config! with { XlConfigText = default });
+        Assert.Equal(DomainConfig.FromDomain(source).ToJson(), r.Config.XlConfigText.ToArray()); // kept for a save of the restored domain
         AssertSameDigest(source, r);
 
         // Without a config, the memory must be given; hvm vs pvh cannot be told from the libxc stream.

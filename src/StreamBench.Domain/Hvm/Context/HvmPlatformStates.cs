@@ -146,7 +146,7 @@ public sealed class HvmPitState : HvmSaveEntry
     public uint Speaker { get => U32(SpeakerDataOn); set => SetU32(SpeakerDataOn, value); }
 }
 
-/// <summary>RTC: 14 CMOS bytes, cmos_index, pad (16 bytes).</summary>
+/// <summary>RTC: 14 CMOS bytes, cmos_index, pad, rtc_offset (24 bytes).</summary>
 public sealed class HvmRtcState : HvmSaveEntry
 {
     /// <summary>RTC_CMOS_SIZE.</summary>
@@ -162,6 +162,13 @@ public sealed class HvmRtcState : HvmSaveEntry
 
     /// <summary>cmos_index.</summary>
     public byte Index { get => Data[CmosSize]; set => Data[CmosSize] = value; }
+
+    /// <summary>rtc_offset: the guest clock's offset from host time (int64 at byte 16, after pad0).</summary>
+    public long Offset
+    {
+        get => System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(Data[16..]);
+        set => System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(Data[16..], value);
+    }
 }
 
 /// <summary>HPET: struct hvm_hw_hpet (1048 bytes).</summary>

@@ -115,7 +115,7 @@ public static class HvmSaveTypes
         HvmSaveType.IsaIrq => 8,
         HvmSaveType.PciLink => 8,
         HvmSaveType.Pit => (3 * 16) + 8,
-        HvmSaveType.Rtc => 16,
+        HvmSaveType.Rtc => 24,
         HvmSaveType.Hpet => 1048,
         HvmSaveType.PmTimer => 8,
         HvmSaveType.Mtrr => 240,
