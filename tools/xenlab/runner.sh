@@ -63,7 +63,7 @@ wait_boot() {  # name base timeout_seconds cap_seconds
     [ "$(wait_ticks $1 $2 2 20)" = yes ] && { echo yes; return 0; }
     t=$(now); sz=$(consize $1)
     if [ "$sz" != "$last" ]; then   # progress: allow another 90 s from now, within the cap
-      last=$sz; dl=$(awk -v a="$t" -v c="$cap" 'BEGIN{d = a + 90; printf "%.2f", (d < c) ? d : c}')
+      last=$sz; dl=$(awk -v a="$t" -v c="$cap" -v o="$dl" 'BEGIN{d = a + 90; if (d > c) d = c; if (d < o) d = o; printf "%.2f", d}')
     fi
     [ "$(awk -v a="$t" -v d="$dl" 'BEGIN{print (a >= d) ? 1 : 0}')" = 1 ] && break
   done
