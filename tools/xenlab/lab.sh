@@ -81,9 +81,10 @@ stop_host() {  # pid name grace : wait up to grace s for a host-side helper, the
   local i=0
   while kill -0 "$1" 2>/dev/null && [ $i -lt "$3" ]; do sleep 1; i=$((i+1)); done
   if kill -0 "$1" 2>/dev/null; then
-    echo "xenlab: $2 still running after the boot (+${3}s): SIGTERM"; kill -TERM "$1" 2>/dev/null
+    echo "xenlab: $2 still running after the boot (+${3}s): SIGTERM"
+    pkill -TERM -P "$1" 2>/dev/null; kill -TERM "$1" 2>/dev/null   # its children (timeout + streambench), then it
     i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 15 ]; do sleep 1; i=$((i+1)); done
-    kill -0 "$1" 2>/dev/null && { echo "xenlab: $2: SIGKILL"; kill -KILL "$1" 2>/dev/null; }
+    kill -0 "$1" 2>/dev/null && { echo "xenlab: $2: SIGKILL"; pkill -KILL -P "$1" 2>/dev/null; kill -KILL "$1" 2>/dev/null; }
   fi
   wait "$1" 2>/dev/null
 }
@@ -108,6 +109,7 @@ boot() {  # n indir : runs one qemu boot with indir as input tar; results into $
     -drive file="$bd/out.img",if=virtio,format=raw "${QEMU_NET[@]}" \
     < /dev/null 2>&1 | tee "$bd/serial.log" | grep --line-buffered '^LAB:' | sed -u 's/^LAB: /  | /'
   local rc=${PIPESTATUS[0]}
+  touch "$bd/qemu.done"
   echo "xenlab: boot $n ended after $(( $(date +%s) - t0 )) s (qemu rc=$rc)"
   tar -xif "$bd/out.img" -C "$bd/files" 2>/dev/null || true
   rm -f "$bd/out.img" "$bd/in.img"
@@ -154,7 +156,9 @@ fi
 # ---- boot 2: replay scenarios (streams handed in from the host) --------------------------
 if [ -n "$rep" ]; then
   ind=$(mktemp -d); echo "$rep" > "$ind/scenarios"; mkdir -p "$ind/streams" "$ind/bad"
-  for f in save-pv.xl save-pvh.xl migrate-pvh.s2r; do
+  handin="save-pv.xl save-pvh.xl migrate-pvh.s2r"   # only the scenarios that read /in/streams need them (~420 MB)
+  [[ " $rep " =~ \ (restore-host|engine-roundtrip|receive-replay|bad-streams)\  ]] || handin=""
+  for f in $handin; do
     if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
     elif [ -n "$streams" ] && [ -f "$streams/$f.zst" ]; then zstd -q -d "$streams/$f.zst" -o "$ind/streams/$f"
     elif [ -f "$out/boot-1/files/$f" ]; then cp "$out/boot-1/files/$f" "$ind/streams/"
@@ -194,7 +198,8 @@ if [ -n "$rep" ]; then
       # the replay starts when dom0 says its receiver listens (a hostfwd connect before that would be reset)
       ( sl=$out/boot-2/serial.log; w=0
         while ! grep -qa '^LAB: LISTEN replay-recorded' "$sl" 2>/dev/null; do
-          sleep 1; w=$((w+1)); [ $w -ge "$NETTMO" ] && { echo 124 > "$out/replay-recorded.rc"; exit 0; }
+          [ -f "$out/boot-2/qemu.done" ] && { echo "xenlab: replay-recorded: dom0 never listened"; echo "none 0" > "$out/replay-recorded.rc"; exit 0; }
+          sleep 1; w=$((w+1)); [ $w -ge "$NETTMO" ] && { echo "124 0" > "$out/replay-recorded.rc"; exit 0; }
         done
         echo "xenlab: replay-recorded: dom0 listens after ${w}s; streambench replay $rcap --to-tcp 127.0.0.1:$p2"
         t0=$(date +%s.%N)
