@@ -12,8 +12,8 @@
 #   --timeout S       wall-clock limit per qemu boot (default 1500)
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
-#   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,
-#                     restore-host,engine-roundtrip,receive-replay,bad-streams (no --debug / Remus / HVM)
+#   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,migrate-recorded,
+#                     restore-host,engine-roundtrip,receive-replay,bad-streams,replay-recorded (no --debug / Remus / HVM)
 #   migrate-recorded: (boot 1, the VM gets a user-mode NIC) `xl migrate -s '' pvh1 "nc 10.0.2.2 P1"` in dom0, through
 #                     `streambench record -o DIR/migrate-recorded.sbcap --listen 127.0.0.1:P1 --connect 127.0.0.1:P2` on
 #                     the host; P2 is forwarded to dom0's `nc -l -p 5001 -e xl migrate-receive -e`. Then, on the host,
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
     --streams) streams=$2; shift 2 ;;
     --timeout) tmo=$2; shift 2 ;;
     --skip) XENLAB_SKIP=1; shift ;;
-    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh restore-host engine-roundtrip receive-replay bad-streams"; shift ;;
+    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-recorded restore-host engine-roundtrip receive-replay bad-streams replay-recorded"; shift ;;
     --list) echo "capture (boot 1): $CAPTURE_ALL"; echo "replay  (boot 2): $REPLAY_ALL"; exit 0 ;;
     -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$here/lab.sh"; exit 0 ;;
     *) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
