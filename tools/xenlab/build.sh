@@ -100,7 +100,8 @@ mkdir -p "$R/lib/modules/$KVER/kernel"
 for m in drivers/xen/xen-evtchn.ko drivers/xen/xen-privcmd.ko drivers/xen/xen-gntdev.ko \
          drivers/xen/xen-gntalloc.ko drivers/xen/xenfs/xenfs.ko drivers/block/virtio_blk.ko \
          drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko drivers/virtio/virtio_pci.ko \
-         drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci_modern_dev.ko; do
+         drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci_modern_dev.ko \
+         drivers/net/virtio_net.ko; do
   [ -f "$KM/$m" ] || die "module $m not in $kpkg"
   mkdir -p "$R/lib/modules/$KVER/kernel/$(dirname $m)"; cp "$KM/$m" "$R/lib/modules/$KVER/kernel/$m"
 done

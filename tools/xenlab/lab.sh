@@ -12,8 +12,15 @@
 #   --timeout S       wall-clock limit per qemu boot (default 1500)
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
-#   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,
-#                     restore-host,engine-roundtrip,receive-replay,bad-streams (no --debug / Remus / HVM)
+#   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,migrate-recorded,
+#                     restore-host,engine-roundtrip,receive-replay,bad-streams,replay-recorded (no --debug / Remus / HVM)
+#   migrate-recorded: (boot 1, the VM gets a user-mode NIC) `xl migrate -s '' pvh1 "nc 10.0.2.2 P1"` in dom0, through
+#                     `streambench record -o DIR/migrate-recorded.sbcap --listen 127.0.0.1:P1 --connect 127.0.0.1:P2` on
+#                     the host; P2 is forwarded to dom0's `nc -l -p 5001 -e xl migrate-receive -e`. Then, on the host,
+#                     `streambench export --info` (both directions) and `streambench verify` of the exported s2r.
+#   replay-recorded:  (boot 2) dom0 listens as above; the host runs `streambench replay CAP --to-tcp 127.0.0.1:P2`
+#                     (CAP: --streams DIR/migrate-recorded.sbcap, else this run's); the domain must then tick in dom0.
+#   env XENLAB_NET_TIMEOUT  limit in seconds for each host-side process of those two (default: --timeout)
 #   engine-roundtrip: on the host, `streambench restore F --save-to engine-F` (the simulated domain restores each
 #                     handed-in save and our engine saves it again), then xl restore of that in dom0
 # Output: per-scenario PASS/FAIL lines with timings; DIR/results.tsv and DIR/results.json;
@@ -30,8 +37,8 @@ rm -f "$0" 2>/dev/null || true   # bash keeps reading its open copy
 here=$XENLAB_HERE
 repo=$(cd "$here/../.." && pwd)
 C=${XENLAB_CACHE:-$repo/.cache/xenlab}
-CAPTURE_ALL="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-debug remus-pvh save-hvm migrate-hvm remus-hvm"
-REPLAY_ALL="restore-host engine-roundtrip receive-replay bad-streams"
+CAPTURE_ALL="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-debug remus-pvh save-hvm migrate-hvm remus-hvm migrate-recorded"
+REPLAY_ALL="restore-host engine-roundtrip receive-replay bad-streams replay-recorded"
 scen=""; out=$repo/artifacts/xenlab; corpus=0; streams=""; tmo=1500
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +48,7 @@ while [ $# -gt 0 ]; do
     --streams) streams=$2; shift 2 ;;
     --timeout) tmo=$2; shift 2 ;;
     --skip) XENLAB_SKIP=1; shift ;;
-    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh restore-host engine-roundtrip receive-replay bad-streams"; shift ;;
+    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-recorded restore-host engine-roundtrip receive-replay bad-streams replay-recorded"; shift ;;
     --list) echo "capture (boot 1): $CAPTURE_ALL"; echo "replay  (boot 2): $REPLAY_ALL"; exit 0 ;;
     -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$here/lab.sh"; exit 0 ;;
     *) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
@@ -56,10 +63,32 @@ for s in $scen; do
   echo "lab.sh: unknown scenario '$s' (see --list)" >&2; exit 64
 done
 mkdir -p "$out"; out=$(cd "$out" && pwd)
-rm -rf "$out"/boot-* "$out"/results.* "$out"/bad
+rm -rf "$out"/boot-* "$out"/results.* "$out"/bad "$out"/host-*.tsv "$out"/migrate-recorded* "$out"/replay-recorded*
 T0=$(date +%s)
 "$here/build.sh" || { echo "xenlab: build failed" >&2; exit 2; }
 B=$C/boot
+SB=$repo/tools/streambench
+QEMU_NET=()   # set per boot when a network scenario runs
+freeports() { python3 -c 'import socket
+ss=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1", 0)) for x in ss]
+print(*[x.getsockname()[1] for x in ss])'; }
+usernet() {  # hostport -> QEMU args: user-mode NIC, host 127.0.0.1:hostport -> dom0 (10.0.2.15) port 5001
+  QEMU_NET=(-netdev "user,id=n0,net=10.0.2.0/24,host=10.0.2.2,hostfwd=tcp:127.0.0.1:$1-10.0.2.15:5001"
+            -device virtio-net-pci,netdev=n0)
+}
+stop_host() {  # pid name grace : wait up to grace s for a host-side helper, then TERM it (then KILL)
+  local i=0
+  while kill -0 "$1" 2>/dev/null && [ $i -lt "$3" ]; do sleep 1; i=$((i+1)); done
+  if kill -0 "$1" 2>/dev/null; then
+    echo "xenlab: $2 still running after the boot (+${3}s): SIGTERM"
+    pkill -TERM -P "$1" 2>/dev/null; kill -TERM "$1" 2>/dev/null   # its children (timeout + streambench), then it
+    i=0; while kill -0 "$1" 2>/dev/null && [ $i -lt 15 ]; do sleep 1; i=$((i+1)); done
+    kill -0 "$1" 2>/dev/null && { echo "xenlab: $2: SIGKILL"; pkill -KILL -P "$1" 2>/dev/null; kill -KILL "$1" 2>/dev/null; }
+  fi
+  wait "$1" 2>/dev/null
+}
+NETTMO=${XENLAB_NET_TIMEOUT:-$tmo}
 
 boot() {  # n indir : runs one qemu boot with indir as input tar; results into $out/boot-n
   local n=$1 ind=$2 bd=$out/boot-$1
@@ -77,9 +106,10 @@ boot() {  # n indir : runs one qemu boot with indir as input tar; results into $
     -append "console=com1 com1=115200,8n1 dom0_mem=2048M,max:2048M dom0_max_vcpus=2 noreboot spec-ctrl=no guest_loglvl=all" \
     -initrd "$B/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init,$B/dom0.cpio.gz" \
     -drive file="$bd/in.img",if=virtio,format=raw,readonly=on \
-    -drive file="$bd/out.img",if=virtio,format=raw \
+    -drive file="$bd/out.img",if=virtio,format=raw "${QEMU_NET[@]}" \
     < /dev/null 2>&1 | tee "$bd/serial.log" | grep --line-buffered '^LAB:' | sed -u 's/^LAB: /  | /'
   local rc=${PIPESTATUS[0]}
+  touch "$bd/qemu.done"
   echo "xenlab: boot $n ended after $(( $(date +%s) - t0 )) s (qemu rc=$rc)"
   tar -xif "$bd/out.img" -C "$bd/files" 2>/dev/null || true
   rm -f "$bd/out.img" "$bd/in.img"
@@ -89,13 +119,46 @@ boot() {  # n indir : runs one qemu boot with indir as input tar; results into $
 # ---- boot 1: capture scenarios -----------------------------------------------------------
 if [ -n "$cap" ]; then
   ind=$(mktemp -d); echo "$cap" > "$ind/scenarios"; [ -n "${XENLAB_WATCHDOG:-}" ] && echo watchdog > "$ind/scenarios-opts"
-  boot 1 "$ind"; rm -rf "$ind"
+  recpid=""
+  if [[ " $cap " == *" migrate-recorded "* ]]; then
+    # our recorder in the middle of a real live migration: dom0 -> 10.0.2.2:P1 (host) -> recorder -> 127.0.0.1:P2
+    # -> QEMU hostfwd -> dom0:5001 (xl migrate-receive)
+    "$SB" --version > /dev/null 2>&1 || { echo "xenlab: streambench CLI does not build/run" >&2; exit 2; }
+    read -r p1 p2 < <(freeports)
+    echo "recport $p1" > "$ind/net"; usernet "$p2"
+    rec=$out/migrate-recorded.sbcap
+    timeout -k 10 "$NETTMO" "$SB" record -o "$rec" --listen "127.0.0.1:$p1" --connect "127.0.0.1:$p2" \
+      > "$out/migrate-recorded-record.log" 2>&1 &
+    recpid=$!
+    echo "xenlab: migrate-recorded: host recorder pid $recpid: streambench record -o $rec --listen 127.0.0.1:$p1 --connect 127.0.0.1:$p2 (hostfwd 127.0.0.1:$p2 -> dom0:5001)"
+  fi
+  boot 1 "$ind"; rm -rf "$ind"; QEMU_NET=()
+  if [ -n "$recpid" ]; then
+    stop_host "$recpid" "recorder" 30; rrc=$?
+    echo "xenlab: migrate-recorded: recorder rc=$rrc: $(tail -3 "$out/migrate-recorded-record.log" | tr '\n' ' ')"
+    # host-side checks: both directions in the capture, and the exported s2r verifies
+    hs=PASS; hd="recorder_rc=$rrc"; [ "$rrc" = 0 ] || hs=FAIL
+    if [ -f "$rec" ]; then
+      "$SB" export "$rec" --info > "$out/migrate-recorded-info.txt" 2>&1; irc=$?
+      "$SB" export "$rec" -o "$out/migrate-recorded.s2r" > "$out/migrate-recorded-export.log" 2>&1; erc=$?
+      "$SB" export "$rec" --direction r2s -o "$out/migrate-recorded.r2s" >> "$out/migrate-recorded-export.log" 2>&1
+      s2r=$(stat -c %s "$out/migrate-recorded.s2r" 2>/dev/null || echo 0); r2s=$(stat -c %s "$out/migrate-recorded.r2s" 2>/dev/null || echo 0)
+      "$SB" verify "$out/migrate-recorded.s2r" > "$out/migrate-recorded-verify.txt" 2>&1; vrc=$?
+      ended=$(grep -cE '^  (s2r|r2s): .*, ended,' "$out/migrate-recorded-info.txt")
+      hd="$hd cap=$(stat -c %s "$rec") info_rc=$irc s2r=$s2r r2s=$r2s ended=$ended/2 verify_rc=$vrc"
+      { [ $irc = 0 ] && [ $erc = 0 ] && [ "$s2r" -gt 0 ] && [ "$r2s" -gt 0 ] && [ "$ended" = 2 ] && [ $vrc = 0 ]; } || hs=FAIL
+    else hs=FAIL; hd="$hd no capture file"; fi
+    printf '%s\t%s\n' "$hs" "$hd" > "$out/host-migrate-recorded.tsv"
+    echo "xenlab: migrate-recorded host checks: $hs $hd"
+  fi
 fi
 
 # ---- boot 2: replay scenarios (streams handed in from the host) --------------------------
 if [ -n "$rep" ]; then
   ind=$(mktemp -d); echo "$rep" > "$ind/scenarios"; mkdir -p "$ind/streams" "$ind/bad"
-  for f in save-pv.xl save-pvh.xl save-hvm.xl migrate-pvh.s2r; do
+  handin="save-pv.xl save-pvh.xl save-hvm.xl migrate-pvh.s2r"   # only the scenarios that read /in/streams need them (~560 MB)
+  [[ " $rep " =~ \ (restore-host|engine-roundtrip|receive-replay|bad-streams)\  ]] || handin=""
+  for f in $handin; do
     if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
     elif [ -n "$streams" ] && [ -f "$streams/$f.zst" ]; then zstd -q -d "$streams/$f.zst" -o "$ind/streams/$f"
     elif [ -f "$out/boot-1/files/$f" ]; then cp "$out/boot-1/files/$f" "$ind/streams/"
@@ -124,7 +187,37 @@ if [ -n "$rep" ]; then
     done
     cp "$ind"/bad/*.bad "$out/bad/" 2>/dev/null || true
   fi
-  boot 2 "$ind"; rm -rf "$ind"
+  reppid=""
+  if [[ " $rep " == *" replay-recorded "* ]]; then
+    rcap=""
+    if [ -n "$streams" ] && [ -f "$streams/migrate-recorded.sbcap" ]; then rcap=$streams/migrate-recorded.sbcap
+    elif [ -f "$out/migrate-recorded.sbcap" ]; then rcap=$out/migrate-recorded.sbcap; fi
+    if [ -n "$rcap" ]; then
+      "$SB" --version > /dev/null 2>&1 || { echo "xenlab: streambench CLI does not build/run" >&2; exit 2; }
+      read -r p1 p2 < <(freeports); usernet "$p2"
+      echo "$rcap" > "$ind/replay-recorded.expected"
+      # the replay starts when dom0 says its receiver listens (a hostfwd connect before that would be reset)
+      ( sl=$out/boot-2/serial.log; w=0
+        while ! grep -qa '^LAB: LISTEN replay-recorded' "$sl" 2>/dev/null; do
+          [ -f "$out/boot-2/qemu.done" ] && { echo "xenlab: replay-recorded: dom0 never listened"; echo "none 0" > "$out/replay-recorded.rc"; exit 0; }
+          sleep 1; w=$((w+1)); [ $w -ge "$NETTMO" ] && { echo "124 0" > "$out/replay-recorded.rc"; exit 0; }
+        done
+        echo "xenlab: replay-recorded: dom0 listens after ${w}s; streambench replay $rcap --to-tcp 127.0.0.1:$p2"
+        t0=$(date +%s.%N)
+        timeout -k 10 "$NETTMO" "$SB" replay "$rcap" --to-tcp "127.0.0.1:$p2" --peer-timeout 600 \
+          --peer-output "$out/replay-recorded.peer" > "$out/replay-recorded-replay.log" 2>&1
+        r=$?; echo "$r $(python3 -c "import time; print(f'{time.time()-$t0:.1f}')")" > "$out/replay-recorded.rc"
+        echo "xenlab: replay-recorded: replay rc=$r" ) &
+      reppid=$!
+    else echo "xenlab: replay-recorded: no migrate-recorded.sbcap (from --streams or boot 1): SKIP"; fi
+  fi
+  boot 2 "$ind"; rm -rf "$ind"; QEMU_NET=()
+  if [ -n "$reppid" ]; then
+    stop_host "$reppid" "replayer" 30
+    read -r r rs < "$out/replay-recorded.rc" 2>/dev/null || { r=none; rs=0; }
+    [ "$r" = 0 ] && hs=PASS || hs=FAIL
+    printf '%s\t%s\n' "$hs" "replay_rc=$r replay=${rs}s cap=$rcap" > "$out/host-replay-recorded.tsv"
+  fi
 fi
 
 # ---- results -----------------------------------------------------------------------------
@@ -133,6 +226,12 @@ printf 'scenario\tstatus\tseconds\talive\tdetail\n' > "$res"
 for s in $cap $rep; do
   line=$(cat "$out"/boot-*/serial.log 2>/dev/null | tr -d '\r' | grep -a "^LAB: RESULT	$s	" | tail -1 | cut -f2-)
   [ -n "$line" ] || line="$s	FAIL	0	-	no result (dom0 crashed or timed out)"
+  if [ -f "$out/host-$s.tsv" ]; then   # a network scenario: the host side's verdict counts too
+    IFS=$'\t' read -r hs hd < "$out/host-$s.tsv"
+    IFS=$'\t' read -r _ st sec al det <<< "$line"
+    [ "$st" = PASS ] && [ "$hs" != PASS ] && st=FAIL
+    line="$s	$st	$sec	$al	$det host: $hs $hd"
+  fi
   echo "$line" >> "$res"
 done
 python3 - "$res" "$out/results.json" "$(( $(date +%s) - T0 ))" <<'PY'

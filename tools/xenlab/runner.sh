@@ -248,6 +248,63 @@ sc_receive_replay() {  # xl migrate-receive fed by a replayed sender stream
   destroy_all
 }
 
+# ---- network scenarios: the bytes cross QEMU user-mode networking to streambench on the host --------------------
+# lab.sh gives the VM a virtio NIC (dom0-init sets eth0 = 10.0.2.15, the host is 10.0.2.2) and forwards the host's
+# 127.0.0.1:P2 to dom0's port $LPORT, where a busybox `nc -l -e` runs `xl migrate-receive -e` on the connection.
+# /in/net: "recport N" = the host port on which `streambench record` listens (dom0 connects to 10.0.2.2:N).
+LPORT=5001
+netok() { [ -e /sys/class/net/eth0 ] && ifconfig eth0 2>/dev/null | grep -q 'inet addr:10.0.2.15'; }
+listen_receiver() {  # scenario : starts `nc -l -p $LPORT -e xl migrate-receive -e` in the background, sets lpid
+  printf '#!/bin/sh\nexec xl migrate-receive -e 2>>%s\n' "$P/log-$1-receiver.txt" > /tmp/recv-$1.sh
+  chmod +x /tmp/recv-$1.sh
+  nc -l -p $LPORT -e /tmp/recv-$1.sh > /dev/null 2>> $P/log-$1-nc.txt &
+  lpid=$!
+  sleep 1
+  kill -0 $lpid 2>/dev/null
+}
+wait_pid() {  # pid timeout_seconds (dom0 uptime) -> rc of the process, 124 when it had to be killed
+  dl=$(awk -v a="$(now)" -v t="$2" 'BEGIN{printf "%.2f", a + t}')
+  while kill -0 $1 2>/dev/null; do
+    [ "$(awk -v a="$(now)" -v d="$dl" 'BEGIN{print (a >= d) ? 1 : 0}')" = 1 ] && { kill -9 $1 2>/dev/null; wait $1 2>/dev/null; return 124; }
+    sleep 0.5
+  done
+  wait $1
+}
+
+sc_migrate_recorded() {  # xl migrate whose transport is streambench's TCP proxy on the host (both directions recorded)
+  sc=migrate-recorded; n=pvh1
+  netok || { result $sc FAIL 0 no "no network in dom0 (eth0: $(ifconfig eth0 2>&1 | head -2 | tr '\n' ' '))"; return; }
+  recport=$(awk '$1=="recport"{print $2}' /in/net 2>/dev/null)
+  [ -n "$recport" ] || { result $sc FAIL 0 no "no recorder port handed in (/in/net)"; return; }
+  ensure_guest $n pvh || { result $sc FAIL 0 no "guest did not start"; return; }
+  listen_receiver $sc || { result $sc FAIL 0 no "nc listener did not start: $(cat $P/log-$sc-nc.txt)"; return; }
+  say "$sc: receiver listening on :$LPORT; xl migrate -s '' $n \"nc 10.0.2.2 $recport\""
+  t0=$(now)
+  timeout ${MIGRATE_TIMEOUT:-900} xl migrate -s '' $n "nc 10.0.2.2 $recport" > $P/log-$sc.txt 2>&1; rc=$?
+  ts=$(el $t0 $(now))
+  wait_pid $lpid 60; rrc=$?
+  a=$(alive $n)
+  [ $rc = 0 ] && [ $rrc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
+  result $sc $st $ts $a "rc=$rc receiver_rc=$rrc domain=$(xl domid $n 2>/dev/null) lasttick=$(lasttick $n)"
+}
+
+sc_replay_recorded() {  # xl migrate-receive behind a TCP listener, fed by `streambench replay CAP --to-tcp` on the host
+  sc=replay-recorded
+  [ -f /in/replay-recorded.expected ] || { result $sc SKIP 0 - "no capture on the host to replay"; return; }
+  netok || { result $sc FAIL 0 no "no network in dom0"; return; }
+  destroy_all
+  listen_receiver $sc || { result $sc FAIL 0 no "nc listener did not start: $(cat $P/log-$sc-nc.txt)"; return; }
+  t0=$(now)
+  say "LISTEN $sc port $LPORT"   # lab.sh starts the replay on the host when it sees this line
+  wait_pid $lpid ${REPLAY_TIMEOUT:-900}; rc=$?
+  ts=$(el $t0 $(now))
+  n=$(xl list | awk 'NR>2{print $1; exit}')
+  a=no; [ -n "$n" ] && a=$(alive $n)
+  [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
+  result $sc $st $ts $a "receiver_rc=$rc domain=$n lasttick=$(lasttick $n)"
+  destroy_all
+}
+
 apply_bad() {  # spec -> /tmp/bad.bin (copy of the handed-in base stream, then truncate/poke)
   base=$(awk '$1=="base"{print $2}' $1)
   cp /in/streams/$base /tmp/bad.bin || return 1
@@ -321,6 +378,8 @@ for s in $SCEN; do
     restore-host) sc_restore_host ;;
     engine-roundtrip) sc_restore_host engine-roundtrip /in/engine ;;
     receive-replay) sc_receive_replay ;;
+    migrate-recorded) sc_migrate_recorded ;;
+    replay-recorded) sc_replay_recorded ;;
     bad-streams)  sc_bad ;;
     *)            result $s SKIP 0 - "unknown scenario" ;;
   esac
