@@ -230,6 +230,81 @@ public sealed class LegacyConverterTests
         }
     }
 
+    [Theory]
+    [InlineData(LegacyGuestType.Pv, LegacyOutputFormat.Libxl, false)]
+    [InlineData(LegacyGuestType.Pv, LegacyOutputFormat.Libxc, true)]
+    [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxl, false)]
+    [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxc, false)]
+    [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxl, true)]
+    public void A_failover_anywhere_in_a_later_checkpoint_ends_the_output_at_a_record_boundary(LegacyGuestType guest, LegacyOutputFormat format, bool lastCheckpoint)
+    {
+        var legacy = LegacySyntheticImage.Generate(new LegacySyntheticOptions
+        {
+            Guest = guest, Pages = 40, Checkpoints = 2, DirtyPagesPerCheckpoint = 30, LastCheckpoint = lastCheckpoint, QemuSize = 3000,
+        });
+        var options = new LegacyConverterOptions { Checkpoints = true, Format = format };
+        var full = Convert(ByteSource.FromMemory(legacy), options, out _);
+        var dropped = new HashSet<string>();
+        var cuts = Enumerable.Range(1, 400).Concat(Enumerable.Range(4, 4000).Select(i => i * 53)).Where(c => c < legacy.Length).Distinct();
+        var failovers = 0;
+        foreach (var cut in cuts)
+        {
+            byte[] output;
+            LegacyConversionResult result;
+            try
+            {
+                output = Convert(ByteSource.FromMemory(legacy.AsMemory(0, legacy.Length - cut)), options, out result);
+            }
+            catch (StreamFormatException e) when (e.IsTruncation)
+            {
+                continue; // a cut inside the first image is an error, not a failover
+            }
+            if (!result.Failover)
+            {
+                continue; // a cut on a checkpoint boundary
+            }
+            failovers++;
+            // The output is a prefix of the uncut conversion that ends on a record boundary: it frames to a failover.
+            Assert.True(full.AsSpan().StartsWith(output), $"cut {cut}: not a prefix of the full conversion");
+            var records = Records(output, out var reader);
+            using (reader)
+            {
+                Assert.Equal(StreamEnding.Failover, reader.Ending);
+            }
+            Assert.NotEmpty(records);
+            if (result.PartialItemDropped is { } item)
+            {
+                dropped.Add(item);
+            }
+        }
+        Assert.True(failovers > 100, $"{failovers} failover cuts");
+        Assert.Contains("PAGE_BATCH", dropped);
+        if (guest == LegacyGuestType.Hvm)
+        {
+            Assert.Contains("HVM_TAIL_CONTEXT", dropped);
+            if (format == LegacyOutputFormat.Libxl || lastCheckpoint)
+            {
+                Assert.Contains("QEMU_RECORD", dropped);
+            }
+        }
+        else
+        {
+            Assert.Contains("PV_TAIL_SHARED_INFO", dropped);
+        }
+    }
+
+    [Fact]
+    public void The_failover_log_line_names_the_item_that_was_not_written()
+    {
+        var legacy = LegacySyntheticImage.Generate(new LegacySyntheticOptions { Guest = LegacyGuestType.Pv, Pages = 40, Checkpoints = 2, DirtyPagesPerCheckpoint = 30 });
+        var log = new StringWriter();
+        using var source = ByteSource.FromMemory(legacy.AsMemory(0, legacy.Length - 5000));
+        var result = LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = true }, log);
+        Assert.True(result.Failover);
+        Assert.Equal("PV_TAIL_VCPU_BASIC", result.PartialItemDropped); // 5000 bytes before the end: inside vCPU 0's 5168-byte context
+        Assert.Contains("its complete records end the output without CHECKPOINT (the PV_TAIL_VCPU_BASIC the input stops in was not written)", log.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_checkpointed_libxc_conversion_drops_the_QEMU_records_it_cannot_carry()
     {
