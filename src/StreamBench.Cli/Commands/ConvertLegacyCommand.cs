@@ -108,8 +108,9 @@ internal static class ConvertLegacyCommand
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out fd);
 
     /// <summary>
-    /// Files are read through one 4 MiB buffer rather than mapped: the conversion touches every byte once, reads are as
-    /// fast as page faults here, and the resident set stays small however large the image is.
+    /// Regular files are memory-mapped (<see cref="ByteSource.Open"/>: populated ahead, dropped behind, so the resident
+    /// set stays bounded): page data then goes from the page cache to the output with one copy, and zero pages are
+    /// recognised without copying them. File descriptors and stdin are read through one 4 MiB buffer.
     /// </summary>
     private static ByteSource OpenInput(string value)
     {
@@ -117,11 +118,7 @@ internal static class ConvertLegacyCommand
         {
             return ByteSource.FromStream(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1), ownsStream: true, InputWindow);
         }
-        if (value == "-")
-        {
-            return ByteSource.Open(value);
-        }
-        return ByteSource.FromStream(new FileStream(value, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0), ownsStream: true, InputWindow);
+        return ByteSource.Open(value);
     }
 
     private const int InputWindow = 4 << 20;

@@ -93,6 +93,9 @@ public sealed record LegacyConversionResult
     /// <summary>Bytes written.</summary>
     public long BytesWritten { get; init; }
 
+    /// <summary>Bytes of zero pages left as holes in the output file rather than written (they read back as zeros).</summary>
+    public long HoleBytes { get; init; }
+
     /// <summary>Input was left after the converted image (Xen's converter ignores it too).</summary>
     public bool TrailingDataIgnored { get; init; }
 
@@ -125,11 +128,12 @@ public static class LegacyConverter
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
-        using var writer = new XenStreamWriter(output, leaveOpen: true, bufferSize: 1 << 16);
+        // Written to a regular file at its end, runs of zero pages become holes (the bytes read back are the same).
+        using var writer = XenStreamWriter.ForFile(output, leaveOpen: true, bufferSize: 1 << 16);
         using var conversion = new Conversion(input, writer, options, log);
         var result = conversion.Run();
         writer.Flush();
-        return result with { BytesWritten = writer.Position };
+        return result with { BytesWritten = writer.Position, HoleBytes = writer.HoleBytes };
     }
 
     /// <summary>Converts bytes in memory (tests).</summary>
@@ -474,7 +478,7 @@ public static class LegacyConverter
             {
                 BinaryPrimitives.WriteUInt64LittleEndian(head[(LibxcBodySizes.PageDataHeader + (i * 8))..], LegacyPfn.ToV2Word(_words[i]));
             }
-            BodyRecord((uint)LibxcRecordType.PageData, (uint)length, head, pages * (long)LegacyLayout.PageSize);
+            BodyRecord((uint)LibxcRecordType.PageData, (uint)length, head, pages * (long)LegacyLayout.PageSize, pageData: true);
             _pageRecords++;
             _pages += pages;
         }
@@ -490,20 +494,20 @@ public static class LegacyConverter
         /// (<paramref name="bodyLength"/> bytes). Streamed; in a later checkpoint read whole first (up to
         /// <see cref="LegacyConverterOptions.MaxHeldCheckpointRecord"/>), so a failover inside it writes none of it.
         /// </summary>
-        private void BodyRecord(uint type, uint length, ReadOnlySpan<byte> prefix, long bodyLength)
+        private void BodyRecord(uint type, uint length, ReadOnlySpan<byte> prefix, long bodyLength, bool pageData = false)
         {
             if (Holding && bodyLength <= o.MaxHeldCheckpointRecord)
             {
                 HoldBody();
                 w.BeginRecord(type, length);
                 w.WriteBody(prefix);
-                w.WriteBody(_held.AsSpan(0, _heldLength));
+                w.WritePageBody(_held.AsSpan(0, _heldLength));
                 w.EndRecord();
                 return;
             }
             w.BeginRecord(type, length);
             w.WriteBody(prefix);
-            CopyBody();
+            CopyBody(pageData);
             w.EndRecord();
         }
 
@@ -530,7 +534,7 @@ public static class LegacyConverter
         }
 
         /// <summary>Streams the rest of the current body into the open record, in place where the source allows.</summary>
-        private void CopyBody()
+        private void CopyBody(bool pageData = false)
         {
             while (true)
             {
@@ -539,7 +543,14 @@ public static class LegacyConverter
                 {
                     return;
                 }
-                w.WriteBody(span);
+                if (pageData)
+                {
+                    w.WritePageBody(span); // zero-page runs may become holes in a file
+                }
+                else
+                {
+                    w.WriteBody(span);
+                }
             }
         }
 

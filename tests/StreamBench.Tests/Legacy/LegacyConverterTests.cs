@@ -305,6 +305,85 @@ public sealed class LegacyConverterTests
         Assert.Contains("its complete records end the output without CHECKPOINT (the PV_TAIL_VCPU_BASIC the input stops in was not written)", log.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(LegacyOutputFormat.Libxc)]
+    [InlineData(LegacyOutputFormat.Libxl)]
+    public void Zero_page_runs_become_holes_in_a_file_and_the_bytes_read_back_the_same(LegacyOutputFormat format)
+    {
+        // A legacy save of a simulated HVM guest: half its pages are zero, many in runs.
+        using var domain = LegacySaveTests.Build(new LegacySaveTests.Scenario(StreamBench.Domain.GuestType.Hvm, 8, 1, 77, LegacyWidth.Bits64, 0));
+        var image = LegacySaveTests.SaveLegacy(domain, LegacyWidth.Bits64, out _);
+        var options = new LegacyConverterOptions { Format = format };
+        var expected = LegacyConverter.Convert(image, options);
+        var dir = Directory.CreateTempSubdirectory("legacy-sparse-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "out");
+            LegacyConversionResult result;
+            using (var source = ByteSource.FromMemory(image))
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            {
+                result = LegacyConverter.Convert(source, file, options);
+            }
+            Assert.True(result.HoleBytes >= 2 * 4096, $"{result.HoleBytes} bytes of holes");
+            Assert.Equal(expected.Length, result.BytesWritten);
+            Assert.Equal(expected, File.ReadAllBytes(path));
+
+            // A file that already holds bytes where the output goes is written densely: no stale byte survives.
+            File.WriteAllBytes(path, Enumerable.Repeat((byte)0xAA, expected.Length + 100).ToArray());
+            using (var source = ByteSource.FromMemory(image))
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+            {
+                result = LegacyConverter.Convert(source, file, options);
+            }
+            Assert.Equal(0, result.HoleBytes);
+            Assert.Equal(expected, File.ReadAllBytes(path).AsSpan(0, expected.Length).ToArray());
+
+            // A pipe-like stream (not seekable) gets every byte.
+            using var ms = new MemoryStream();
+            using (var source = ByteSource.FromMemory(image))
+            {
+                result = LegacyConverter.Convert(source, ms, options);
+            }
+            Assert.Equal(0, result.HoleBytes);
+            Assert.Equal(expected, ms.ToArray());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_hole_at_the_end_of_the_written_bytes_is_covered_by_the_file_length()
+    {
+        var dir = Directory.CreateTempSubdirectory("legacy-sparse-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "out");
+            var pages = new byte[6 * 4096];
+            pages[5] = 1; // page 0 has data, pages 1..5 are zero
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            using (var w = XenStreamWriter.ForFile(file, leaveOpen: true))
+            {
+                Assert.True(w.SparseZeroPages);
+                w.BeginRecord(1, (uint)pages.Length);
+                w.WritePageBody(pages);
+                Assert.True(w.HoleBytes >= 4 * 4096);
+                w.Flush(); // the record is still open: the file must already read back whole
+                Assert.Equal(8 + pages.Length, new FileInfo(path).Length);
+                w.EndRecord();
+            }
+            var back = File.ReadAllBytes(path);
+            Assert.Equal(8 + pages.Length, back.Length);
+            Assert.Equal(pages, back[8..]);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void A_checkpointed_libxc_conversion_drops_the_QEMU_records_it_cannot_carry()
     {
