@@ -89,33 +89,55 @@ public sealed class XenStreamWriter : IDisposable
             return;
         }
         const int page = LibxcWire.PageSize;
+        const int head = 64;
         var dataStart = 0;
         var i = 0;
         while (i + page <= pages.Length)
         {
-            if (pages.Slice(i, page).ContainsAnyExcept((byte)0))
+            // A page whose first bytes are not zero is data (most data pages fail here at once); a run of pages whose
+            // first bytes are zero is scanned in full only if it is long enough to leave a hole.
+            if (pages.Slice(i, head).ContainsAnyExcept((byte)0))
             {
                 i += page;
                 continue;
             }
-            var zeroStart = i;
-            while (i + page <= pages.Length && !pages.Slice(i, page).ContainsAnyExcept((byte)0))
+            var candidate = i;
+            while (i + page <= pages.Length && !pages.Slice(i, head).ContainsAnyExcept((byte)0))
             {
                 i += page;
             }
-            // The run [zeroStart, i) lands at output offsets [at, at + length): only whole blocks inside it can be holes.
-            var at = Position + (zeroStart - dataStart);
-            var firstBlock = (at + page - 1) / page;
-            var endBlock = (at + (i - zeroStart)) / page;
-            if (endBlock - firstBlock >= MinHoleBlocks)
+            if (WholeBlocks(Position + (candidate - dataStart), i - candidate) < MinHoleBlocks)
             {
-                WriteBody(pages[dataStart..zeroStart]);
-                Hole(i - zeroStart);
-                dataStart = i;
+                continue;
+            }
+            var k = candidate;
+            while (k < i)
+            {
+                if (pages.Slice(k, page).ContainsAnyExcept((byte)0))
+                {
+                    k += page;
+                    continue;
+                }
+                var zeroStart = k;
+                while (k < i && !pages.Slice(k, page).ContainsAnyExcept((byte)0))
+                {
+                    k += page;
+                }
+                // The run [zeroStart, k) lands at output offsets from Position + (zeroStart - dataStart): only the
+                // whole blocks inside it can be holes (the kernel zero-fills the rest of a partly written block).
+                if (WholeBlocks(Position + (zeroStart - dataStart), k - zeroStart) >= MinHoleBlocks)
+                {
+                    WriteBody(pages[dataStart..zeroStart]);
+                    Hole(k - zeroStart);
+                    dataStart = k;
+                }
             }
         }
         WriteBody(pages[dataStart..]);
     }
+
+    private static long WholeBlocks(long at, long length) =>
+        ((at + length) / LibxcWire.PageSize) - ((at + LibxcWire.PageSize - 1) / LibxcWire.PageSize);
 
     private void Hole(long length)
     {
