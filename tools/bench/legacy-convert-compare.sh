@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Times, in one run, `streambench convert-legacy` against Xen's convert-legacy-stream and `cp` on a 1 GiB legacy
 # image that the CLI writes (`streambench save --guest hvm -m 1G -f legacy`: a simulated HVM guest, half its pages
-# zero), file to file. Each timed run starts with its output file removed (not timed); best of 3. Checks that our
-# output equals Xen's byte for byte (cmp), prints the ratio, the allocated size of each output (ours leaves runs of
-# zero pages as holes) and the load average before and after (the build machine is shared: read the figures with it).
+# zero), file to file, also with --sparse (runs of zero pages left as holes). Each timed run starts with its output
+# file removed (not timed); best of 3. Checks that our outputs equal Xen's byte for byte (cmp), prints the ratios, the
+# allocated size of the outputs and the load average before and after (the build machine is shared: read the figures
+# with it).
 # Xen's converter is timed through tools/oracle/convert-legacy-stream (the wrapper, which re-checks the oracle set-up
 # on each run) and also run directly with its python3, so its start-up cost is visible.
 # Usage: tools/bench/legacy-convert-compare.sh [WORKDIR] [MEMORY]   (default WORKDIR: /dev/shm/... if writable, else
@@ -50,23 +51,26 @@ size=$(stat -c %s "$image")
 echo "image: $image ($size bytes) on $fs; load average before: $load_before"
 echo
 measure ours  "streambench convert-legacy -i IMAGE -o OUT"         "$work/ours.out" "$sb" convert-legacy -i "$image" -o "$work/ours.out" -w 64 -g hvm
+measure ours_sparse "streambench convert-legacy --sparse -i IMAGE -o OUT" "$work/sparse.out" "$sb" convert-legacy --sparse -i "$image" -o "$work/sparse.out" -w 64 -g hvm
 measure xen   "tools/oracle/convert-legacy-stream -i IMAGE -o OUT" "$work/xen.out"  "$wrapper" -i "$image" -o "$work/xen.out" -w 64 -g hvm
 measure xen_direct "convert-legacy-stream (python3 directly)"      "$work/xen.out"  env PYTHONPATH="$XEN_ORACLE_PYTHONPATH" "$XEN_ORACLE_PYTHON" "$XEN_ORACLE_CONVERT" -i "$image" -o "$work/xen.out" -w 64 -g hvm
 measure cp    "cp IMAGE OUT"                                       "$work/cp.out"   cp "$image" "$work/cp.out"
 # The outputs of the last runs stay for the comparison.
 "$sb" convert-legacy -i "$image" -o "$work/ours.out" -w 64 -g hvm
 echo
-if cmp "$work/xen.out" "$work/ours.out"; then same="identical"; else same="DIFFERENT"; fi
+if cmp "$work/xen.out" "$work/ours.out" && cmp "$work/xen.out" "$work/sparse.out"; then same="identical"; else same="DIFFERENT"; fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-alloc_ours=$(du -k "$work/ours.out" | cut -f1); alloc_xen=$(du -k "$work/xen.out" | cut -f1)
+alloc_ours=$(du -k "$work/sparse.out" | cut -f1); alloc_xen=$(du -k "$work/xen.out" | cut -f1)
 out_size=$(stat -c %s "$work/ours.out")
-python3 - "$size" "$out_size" "${r[ours]}" "${r[xen]}" "${r[xen_direct]}" "${r[cp]}" "$alloc_ours" "$alloc_xen" "$same" "$load_before" "$load_after" <<'PY'
+"$sb" convert-legacy --sparse -i "$image" -o "$work/sparse.out" -w 64 -g hvm
+python3 - "$size" "$out_size" "${r[ours]}" "${r[xen]}" "${r[xen_direct]}" "${r[cp]}" "$alloc_ours" "$alloc_xen" "$same" "$load_before" "$load_after" "${r[ours_sparse]}" <<'PY'
 import sys
-size, out_size, ours, xen, xen_direct, cp, alloc_ours, alloc_xen, same, lb, la = sys.argv[1:]
+size, out_size, ours, xen, xen_direct, cp, alloc_ours, alloc_xen, same, lb, la, sparse = sys.argv[1:]
 f = float
-print(f"outputs: {same} ({int(out_size)} bytes; allocated: ours {int(alloc_ours)/1024:.0f} MiB, Xen's {int(alloc_xen)/1024:.0f} MiB)")
+print(f"outputs (ours, ours --sparse, Xen's): {same} ({int(out_size)} bytes; allocated: --sparse {int(alloc_ours)/1024:.0f} MiB, Xen's {int(alloc_xen)/1024:.0f} MiB)")
 print(f"ours {int(size)/f(ours)/1e9:.2f} GB/s; Xen's converter {f(xen)/f(ours):.2f}x slower through the wrapper "
       f"(target >= 3), {f(xen_direct)/f(ours):.2f}x run directly; cp {f(cp)/f(ours):.2f}x of ours")
+print(f"ours --sparse {int(size)/f(sparse)/1e9:.2f} GB/s: Xen's {f(xen)/f(sparse):.2f}x slower through the wrapper, {f(xen_direct)/f(sparse):.2f}x run directly")
 print(f"load average: before {lb}, after {la} (2 cores; a shared, busy machine makes every figure noisy)")
 PY
-rm -f "$work/cp.out"
+rm -f "$work/cp.out" "$work/sparse.out"

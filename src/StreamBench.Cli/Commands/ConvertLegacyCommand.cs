@@ -26,10 +26,11 @@ internal static class ConvertLegacyCommand
         var xl = new Option<bool>("--xl", "-x") { Description = "an xl header precedes the legacy image (it is copied through)" };
         var skipQemu = new Option<bool>("--skip-qemu") { Description = "do not process the QEMU record (libxc output only, as Xen's converter)" };
         var checkpoints = new Option<bool>("--checkpoints") { Description = "convert Remus checkpoints after the first image (decoding compressed ones) into a checkpointed stream" };
+        var sparse = new Option<bool>("--sparse") { Description = "-o FILE: leave runs of zero pages as holes (same bytes read back, less space)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "summarise stream contents" };
         var command = new Command("convert-legacy", "Convert a legacy (Xen <= 4.5) save image to a v3 libxc or libxl stream, byte for byte as Xen's convert-legacy-stream.")
         {
-            input, output, width, guest, format, xl, skipQemu, checkpoints, verbose,
+            input, output, width, guest, format, xl, skipQemu, checkpoints, sparse, verbose,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +52,7 @@ internal static class ConvertLegacyCommand
                 XlHeader = parse.GetValue(xl),
                 SkipQemu = parse.GetValue(skipQemu),
                 Checkpoints = parse.GetValue(checkpoints),
+                SparseOutput = parse.GetValue(sparse),
             };
             var inPath = parse.GetValue(input)!;
             var outPath = parse.GetValue(output)!;

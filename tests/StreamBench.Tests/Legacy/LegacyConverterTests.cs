@@ -315,7 +315,7 @@ public sealed class LegacyConverterTests
         // A legacy save of a simulated HVM guest: half its pages are zero, many in runs.
         using var domain = LegacySaveTests.Build(new LegacySaveTests.Scenario(StreamBench.Domain.GuestType.Hvm, 8, 1, 77, LegacyWidth.Bits64, 0));
         var image = LegacySaveTests.SaveLegacy(domain, LegacyWidth.Bits64, out _);
-        var options = new LegacyConverterOptions { Format = format };
+        var options = new LegacyConverterOptions { Format = format, SparseOutput = true };
         var expected = LegacyConverter.Convert(image, options);
         var dir = Directory.CreateTempSubdirectory("legacy-sparse-");
         try
@@ -329,6 +329,15 @@ public sealed class LegacyConverterTests
             }
             Assert.True(result.HoleBytes >= 2 * 4096, $"{result.HoleBytes} bytes of holes");
             Assert.Equal(expected.Length, result.BytesWritten);
+            Assert.Equal(expected, File.ReadAllBytes(path));
+
+            // Without SparseOutput every byte is written.
+            using (var source = ByteSource.FromMemory(image))
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            {
+                result = LegacyConverter.Convert(source, file, options with { SparseOutput = false });
+            }
+            Assert.Equal(0, result.HoleBytes);
             Assert.Equal(expected, File.ReadAllBytes(path));
 
             // A file that already holds bytes where the output goes is written densely: no stale byte survives.
