@@ -55,6 +55,20 @@ measure ours_sparse "streambench convert-legacy --sparse -i IMAGE -o OUT" "$work
 measure xen   "tools/oracle/convert-legacy-stream -i IMAGE -o OUT" "$work/xen.out"  "$wrapper" -i "$image" -o "$work/xen.out" -w 64 -g hvm
 measure xen_direct "convert-legacy-stream (python3 directly)"      "$work/xen.out"  env PYTHONPATH="$XEN_ORACLE_PYTHONPATH" "$XEN_ORACLE_PYTHON" "$XEN_ORACLE_CONVERT" -i "$image" -o "$work/xen.out" -w 64 -g hvm
 measure cp    "cp IMAGE OUT"                                       "$work/cp.out"   cp "$image" "$work/cp.out"
+# CPU time (user + sys) of one more run each: under a heavy load the wall clock mostly measures the scheduler.
+cpu() { # label, output file, command...
+  local label=$1 out=$2; shift 2
+  rm -f "$out"
+  /usr/bin/time -f '%U %S' -o "$work/cpu.txt" "$@" >/dev/null 2>&1
+  printf '%-58s %8.3f s CPU\n' "$label" "$(awk '{print $1 + $2}' "$work/cpu.txt")"
+}
+echo
+cpu "streambench convert-legacy"          "$work/ours.out"   "$sb" convert-legacy -i "$image" -o "$work/ours.out" -w 64 -g hvm
+cpu "streambench convert-legacy --sparse" "$work/sparse.out" "$sb" convert-legacy --sparse -i "$image" -o "$work/sparse.out" -w 64 -g hvm
+cpu "tools/oracle/convert-legacy-stream"  "$work/xen.out"    "$wrapper" -i "$image" -o "$work/xen.out" -w 64 -g hvm
+cpu "convert-legacy-stream (python3 directly)" "$work/xen.out" env PYTHONPATH="$XEN_ORACLE_PYTHONPATH" "$XEN_ORACLE_PYTHON" "$XEN_ORACLE_CONVERT" -i "$image" -o "$work/xen.out" -w 64 -g hvm
+cpu "cp"                                  "$work/cp.out"     cp "$image" "$work/cp.out"
+rm -f "$work/cpu.txt"
 # The outputs of the last runs stay for the comparison.
 "$sb" convert-legacy -i "$image" -o "$work/ours.out" -w 64 -g hvm
 echo
