@@ -9,7 +9,7 @@ namespace StreamBench.Fuzz.Targets;
 /// The <c>legacy-converter</c> target: <see cref="LegacyConverter"/> to a bare libxc stream (Xen's defaults) and to a
 /// checkpointed libxl stream; whatever it writes must read to a clean end with <see cref="XenStreamReader"/> (a
 /// conversion that succeeds but writes a stream our own reader cannot frame is a bug, reported as a mismatch). A
-/// failover conversion (the input stops inside a Remus checkpoint) may end inside the record being streamed.
+/// failover conversion (the input stops inside a Remus checkpoint) must end on a record boundary too.
 /// </summary>
 internal static class LegacyConverterTarget
 {
@@ -67,10 +67,9 @@ internal static class LegacyConverterTarget
                 reader.FinishItem();
             }
         }
-        catch (StreamFormatException e) when (!(result.Failover && e.IsTruncation))
+        catch (StreamFormatException e)
         {
-            // A failover conversion stops where the input stops, possibly inside a streamed record (the restore engine
-            // reads that as failover too); anything else must frame cleanly.
+            // Every conversion, a failover included (the record the input stops in is not written), must frame cleanly.
             throw new DifferentialMismatchException(
                 $"the converter ({options.Format}{(options.Checkpoints ? ", checkpoints" : "")}) wrote {written.Length} bytes the reader cannot frame: {e.Message}", e);
         }

@@ -26,10 +26,11 @@ internal static class ConvertLegacyCommand
         var xl = new Option<bool>("--xl", "-x") { Description = "an xl header precedes the legacy image (it is copied through)" };
         var skipQemu = new Option<bool>("--skip-qemu") { Description = "do not process the QEMU record (libxc output only, as Xen's converter)" };
         var checkpoints = new Option<bool>("--checkpoints") { Description = "convert Remus checkpoints after the first image (decoding compressed ones) into a checkpointed stream" };
+        var sparse = new Option<bool>("--sparse") { Description = "-o FILE: leave runs of zero pages as holes (same bytes read back, less space)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "summarise stream contents" };
         var command = new Command("convert-legacy", "Convert a legacy (Xen <= 4.5) save image to a v3 libxc or libxl stream, byte for byte as Xen's convert-legacy-stream.")
         {
-            input, output, width, guest, format, xl, skipQemu, checkpoints, verbose,
+            input, output, width, guest, format, xl, skipQemu, checkpoints, sparse, verbose,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +52,7 @@ internal static class ConvertLegacyCommand
                 XlHeader = parse.GetValue(xl),
                 SkipQemu = parse.GetValue(skipQemu),
                 Checkpoints = parse.GetValue(checkpoints),
+                SparseOutput = parse.GetValue(sparse),
             };
             var inPath = parse.GetValue(input)!;
             var outPath = parse.GetValue(output)!;
@@ -108,8 +110,9 @@ internal static class ConvertLegacyCommand
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out fd);
 
     /// <summary>
-    /// Files are read through one 4 MiB buffer rather than mapped: the conversion touches every byte once, reads are as
-    /// fast as page faults here, and the resident set stays small however large the image is.
+    /// Regular files are memory-mapped (<see cref="ByteSource.Open"/>: populated ahead, dropped behind, so the resident
+    /// set stays bounded): page data then goes from the page cache to the output with one copy, and zero pages are
+    /// recognised without copying them. File descriptors and stdin are read through one 4 MiB buffer.
     /// </summary>
     private static ByteSource OpenInput(string value)
     {
@@ -117,11 +120,7 @@ internal static class ConvertLegacyCommand
         {
             return ByteSource.FromStream(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1), ownsStream: true, InputWindow);
         }
-        if (value == "-")
-        {
-            return ByteSource.Open(value);
-        }
-        return ByteSource.FromStream(new FileStream(value, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0), ownsStream: true, InputWindow);
+        return ByteSource.Open(value);
     }
 
     private const int InputWindow = 4 << 20;

@@ -5,6 +5,7 @@ using StreamBench.Domain.Builders;
 using StreamBench.Domain.Digest;
 using StreamBench.Domain.Workloads;
 using StreamBench.Engine.Save;
+using StreamBench.Formats.Legacy;
 
 namespace StreamBench.Cli.Commands;
 
@@ -28,7 +29,12 @@ internal static class SaveCommand
         };
         var seed = new Option<ulong>("--seed") { Description = "seed of the domain's contents and the workload", DefaultValueFactory = _ => 1ul };
         var version = new Option<uint>("--stream-version") { Description = "libxc stream version 2 or 3", DefaultValueFactory = _ => 3u };
-        var format = new Option<string>("--format", "-f") { Description = "xl (with a JSON config), libxl or libxc", DefaultValueFactory = _ => "xl" };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "xl (with a JSON config), libxl, libxc, or legacy (a pre-Xen-4.6 libxc image: PV, PV32 or HVM, non-live)",
+            DefaultValueFactory = _ => "xl",
+        };
+        var legacyWidth = new Option<int>("--legacy-width") { Description = "with -f legacy: the toolstack width, 32 or 64", DefaultValueFactory = _ => 64 };
         var verifyMode = new Option<bool>("--verify-mode") { Description = "with --live: VERIFY, then every page again (xl migrate --debug)" };
         var maxIterations = new Option<int>("--max-iterations") { Description = "pre-copy policy: at most this many live iterations", DefaultValueFactory = _ => PrecopyPolicy.XenMaxIterations };
         var threshold = new Option<long>("--dirty-threshold") { Description = "pre-copy policy: stop once fewer pages are dirty", DefaultValueFactory = _ => PrecopyPolicy.XenDirtyThreshold };
@@ -36,7 +42,7 @@ internal static class SaveCommand
         var output = new Option<string>("--output", "-o") { Description = "output file, or - for stdout (the report then goes to stderr)", Required = true };
         var command = new Command("save", "Build a simulated domain and save it into a stream; prints the domain's digest last.")
         {
-            guest, memory, vcpus, live, workload, seed, version, format, verifyMode, maxIterations, threshold, checkpoints, output,
+            guest, memory, vcpus, live, workload, seed, version, format, legacyWidth, verifyMode, maxIterations, threshold, checkpoints, output,
         };
         command.SetAction(parse => EngineCli.Run("save", () =>
         {
@@ -44,6 +50,12 @@ internal static class SaveCommand
             TextWriter report = path == "-" ? Console.Error : Console.Out;
             var spec = new DomainSpec(GuestTypeExtensions.Parse(parse.GetValue(guest)!), EngineCli.ParseMemoryMiB(parse.GetValue(memory)!),
                 parse.GetValue(vcpus), parse.GetValue(seed));
+            if (string.Equals(parse.GetValue(format)?.Trim(), "legacy", StringComparison.OrdinalIgnoreCase))
+            {
+                return SaveLegacy(spec, path, report, parse.GetValue(legacyWidth),
+                    parse.GetValue(live) || parse.GetValue(verifyMode) || parse.GetValue(checkpoints) != 0 || parse.GetResult(version) is { Implicit: false });
+            }
+
             using GuestDomain domain = DomainBuilder.Build(spec);
             bool isLive = parse.GetValue(live);
             Workload? load = isLive ? EngineCli.ParseWorkload(parse.GetValue(workload), domain, spec.Seed) : null;
@@ -77,6 +89,46 @@ internal static class SaveCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    // -f legacy: a non-live save into a legacy (pre-4.6) libxc image (docs/LEGACY.md 6).
+    private static int SaveLegacy(DomainSpec spec, string path, TextWriter report, int width, bool v2Options)
+    {
+        if (v2Options)
+        {
+            throw new ArgumentException("-f legacy writes a non-live, single image: --live, --verify-mode, --checkpoints and --stream-version do not apply");
+        }
+
+        if (width is not (32 or 64))
+        {
+            throw new ArgumentException($"--legacy-width {width}: use 32 or 64");
+        }
+
+        using GuestDomain domain = DomainBuilder.Build(spec);
+        var options = new LegacySaveOptions { Width = width == 32 ? LegacyWidth.Bits32 : LegacyWidth.Bits64 };
+        if (path == "-")
+        {
+            StreamBench.Formats.Streams.PipeTuning.Enlarge(1);
+        }
+
+        LegacySaveResult result;
+        using (Stream stream = CliIo.OpenOutput(path))
+        {
+            result = LegacySave.Save(domain, stream, options);
+        }
+
+        report.WriteLine($"save: {spec.Type.ToName()}, {spec.Vcpus} vCPU(s), {spec.MemoryMiB} MiB, seed {spec.Seed} -> {path} (legacy, {width}-bit toolstack, non-live)");
+        report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  p2m_size 0x{result.P2mSize:x}: {result.Batches} batches, {result.Pfns} pfns, {result.DataPages} pages of data, {result.NormalisedPages} page tables normalised"));
+        foreach (string lost in result.NotCarried)
+        {
+            report.WriteLine($"  not carried by the legacy format: {lost}");
+        }
+
+        report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bytes: {result.Bytes}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
+        report.WriteLine($"digest: {DomainDigest.Compute(domain)}");
+        return ExitCodes.Ok;
     }
 }
 

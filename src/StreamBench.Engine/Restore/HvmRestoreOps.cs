@@ -18,6 +18,9 @@ internal sealed class HvmRestoreOps : X86RestoreOps
     private readonly HvmDomain _hvm;
     private byte[]? _context;
 
+    /// <summary>The VM86 TSS size Xen assumes for HVM_PARAM_VM86_TSS (old hvmloaders hard-code 128 bytes).</summary>
+    private const ulong Vm86TssLegacySize = 128;
+
     public HvmRestoreOps(RestoreEngine engine, HvmDomain domain) : base(engine, domain) => _hvm = domain;
 
     public override bool PfnIsValid(ulong pfn) => true;
@@ -98,9 +101,25 @@ internal sealed class HvmRestoreOps : X86RestoreOps
                     continue; // obsolete: silently dropped
             }
 
+            uint index = checked((uint)Math.Min(entry.Index, uint.MaxValue));
+            ulong value = entry.Value;
+            if (index == HvmParamIndex.Vm86Tss)
+            {
+                // hvm_set_param (Xen >= 4.9): HVM_PARAM_VM86_TSS, which 4.6-4.8 savers and converted legacy images send,
+                // sets VM86_TSS_SIZED with the 128-byte size old hvmloaders hard-code; above 32 bits it is -EINVAL.
+                if (value > uint.MaxValue)
+                {
+                    throw Engine.Fail(record, RestoreChecks.HvmParam,
+                        $"set HVM param {entry.Index} = 0x{entry.Value:x16}: the VM86 TSS address must fit 32 bits", $"param[{i}]", record.At(8 + (16L * i)));
+                }
+
+                index = HvmParamIndex.Vm86TssSized;
+                value = value == 0 ? 0 : value | (Vm86TssLegacySize << 32);
+            }
+
             try
             {
-                _hvm.Params.Set(checked((uint)Math.Min(entry.Index, uint.MaxValue)), entry.Value);
+                _hvm.Params.Set(index, value);
             }
             catch (DomainException e)
             {

@@ -247,7 +247,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
                         $"X86_PV_VCPU_EXTENDED record too long: max {LibxcBodySizes.VcpuHeader + LibxcBodySizes.VcpuExtendedMax}, got {record.Length}", "body_length");
                 }
 
-                slot.Extended = blob.ToArray();
+                slot.Extended = TrimExtended(blob).ToArray();
                 break;
             case LibxcRecordType.X86PvVcpuXsave:
                 if (blob.Length < LibxcBodySizes.VcpuXsaveMin)
@@ -268,6 +268,22 @@ internal sealed class PvRestoreOps : X86RestoreOps
                 slot.Msrs = blob.ToArray();
                 break;
         }
+    }
+
+    /// <summary>
+    /// XEN_DOMCTL_set_ext_vcpucontext reads the structure's own size field (u32 at offset 4): bytes beyond it are not
+    /// state. A legacy saver sent the whole 128-byte domctl union, so a converted image carries the context zero-padded
+    /// to 128 bytes; the padding is dropped here (only when it is all zeros, so nothing the sender set is lost).
+    /// </summary>
+    private static ReadOnlySpan<byte> TrimExtended(ReadOnlySpan<byte> blob)
+    {
+        if (blob.Length < 8)
+        {
+            return blob;
+        }
+
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(blob[4..]);
+        return size >= 8 && size < (uint)blob.Length && !blob[(int)size..].ContainsAnyExcept((byte)0) ? blob[..(int)size] : blob;
     }
 
     // handle_shared_info: vcpu_info and arch copied, event state cleared (LoadSharedInfo).

@@ -59,6 +59,21 @@ public sealed record LegacyConverterOptions
 
     /// <summary>The largest QEMU record of unknown length ("QemuDeviceModelRecord" through a pipe) buffered for libxl output.</summary>
     public int MaxBufferedQemuRecord { get; init; } = 256 << 20;
+
+    /// <summary>
+    /// With <see cref="Checkpoints"/>: the largest record of a checkpoint after the first that is read whole before it
+    /// is written, so that a failover (the input ending inside that checkpoint) leaves the output at a record boundary.
+    /// The buffer grows only as input arrives. A larger record (an HVM context or QEMU record above this size) is
+    /// streamed, and a failover inside it leaves the output inside it.
+    /// </summary>
+    public int MaxHeldCheckpointRecord { get; init; } = 64 << 20;
+
+    /// <summary>
+    /// --sparse: when the output is a regular file written at its end, leave runs of all-zero pages as holes (seek over
+    /// them) instead of writing them. The bytes read back are the same; the file takes less space. Off by default: the
+    /// zero test reads every page, and on ext4 the holes cost more than the writes they save (docs/LEGACY.md 5).
+    /// </summary>
+    public bool SparseOutput { get; init; }
 }
 
 /// <summary>What a conversion did.</summary>
@@ -85,11 +100,21 @@ public sealed record LegacyConversionResult
     /// <summary>Bytes written.</summary>
     public long BytesWritten { get; init; }
 
+    /// <summary>Bytes of zero pages left as holes in the output file rather than written (they read back as zeros).</summary>
+    public long HoleBytes { get; init; }
+
     /// <summary>Input was left after the converted image (Xen's converter ignores it too).</summary>
     public bool TrailingDataIgnored { get; init; }
 
-    /// <summary>A Remus stream stopped inside a checkpoint; that checkpoint's records end the output unterminated.</summary>
+    /// <summary>A Remus stream stopped inside a checkpoint; that checkpoint's complete records end the output unterminated.</summary>
     public bool Failover { get; init; }
+
+    /// <summary>
+    /// On a failover: the legacy item (PAGE_BATCH, PV_TAIL_VCPU_BASIC, HVM_TAIL_CONTEXT, QEMU_RECORD, ...) the end of
+    /// the input cut while its record was being read; that record was not written. Null when the input ended between
+    /// items.
+    /// </summary>
+    public string? PartialItemDropped { get; init; }
 
     /// <summary>QEMU records of checkpoints dropped because libxc output has no place for them.</summary>
     public int QemuRecordsDropped { get; init; }
@@ -110,11 +135,14 @@ public static class LegacyConverter
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(options);
-        using var writer = new XenStreamWriter(output, leaveOpen: true, bufferSize: 1 << 16);
+        // --sparse, to a regular file at its end: runs of zero pages become holes (the bytes read back are the same).
+        using var writer = options.SparseOutput
+            ? XenStreamWriter.ForFile(output, leaveOpen: true, bufferSize: 1 << 16)
+            : new XenStreamWriter(output, leaveOpen: true, bufferSize: 1 << 16);
         using var conversion = new Conversion(input, writer, options, log);
         var result = conversion.Run();
         writer.Flush();
-        return result with { BytesWritten = writer.Position };
+        return result with { BytesWritten = writer.Position, HoleBytes = writer.HoleBytes };
     }
 
     /// <summary>Converts bytes in memory (tests).</summary>
@@ -146,7 +174,11 @@ public static class LegacyConverter
         private int _images;
         private int _qemuDropped;
         private bool _failover;
+        private string? _partialItem;
         private bool _awaitQemu;
+        private byte[] _held = [];
+        private int _heldLength;
+        private string? _holdingItem;
 
         public LegacyConversionResult Run()
         {
@@ -175,6 +207,7 @@ public static class LegacyConverter
             catch (StreamFormatException e) when (e.IsTruncation && _r.CheckpointIndex > 0)
             {
                 _failover = true;
+                _partialItem = _holdingItem;
             }
             if (_r.Ending == StreamEnding.Failover)
             {
@@ -189,7 +222,8 @@ public static class LegacyConverter
             if (_failover)
             {
                 Info(string.Create(CultureInfo.InvariantCulture,
-                    $"Failover: the input stops inside checkpoint {_r.CheckpointIndex}; its records end the output without CHECKPOINT"));
+                    $"Failover: the input stops inside checkpoint {_r.CheckpointIndex}; its complete records end the output without CHECKPOINT")
+                    + (_partialItem is null ? "" : $" (the {_partialItem} the input stops in was not written)"));
             }
             var trailing = !_failover && _r.HasTrailingData;
             if (trailing)
@@ -206,6 +240,7 @@ public static class LegacyConverter
                 DecompressedPages = _decoder?.PagesDecoded ?? 0,
                 TrailingDataIgnored = trailing,
                 Failover = _failover,
+                PartialItemDropped = _partialItem,
                 QemuRecordsDropped = _qemuDropped,
             };
         }
@@ -445,7 +480,6 @@ public static class LegacyConverter
             }
             var pages = _r.DataPageCount;
             var length = LibxcBodySizes.PageDataHeader + (n * 8L) + (pages * (long)LegacyLayout.PageSize);
-            w.BeginRecord((uint)LibxcRecordType.PageData, (uint)length);
             var head = _scratch.AsSpan(0, LibxcBodySizes.PageDataHeader + (n * 8));
             BinaryPrimitives.WriteUInt32LittleEndian(head, (uint)n);
             BinaryPrimitives.WriteUInt32LittleEndian(head[4..], 0);
@@ -453,15 +487,63 @@ public static class LegacyConverter
             {
                 BinaryPrimitives.WriteUInt64LittleEndian(head[(LibxcBodySizes.PageDataHeader + (i * 8))..], LegacyPfn.ToV2Word(_words[i]));
             }
-            w.WriteBody(head);
-            CopyBody();
-            w.EndRecord();
+            BodyRecord((uint)LibxcRecordType.PageData, (uint)length, head, pages * (long)LegacyLayout.PageSize, pageData: true);
             _pageRecords++;
             _pages += pages;
         }
 
+        /// <summary>
+        /// Whether records are read whole before they are written: in a Remus checkpoint after the first, where the end
+        /// of the input is a failover (not an error) and the output must stop at a record boundary.
+        /// </summary>
+        private bool Holding => _r.CheckpointIndex > 0;
+
+        /// <summary>
+        /// A record of <paramref name="length"/> bytes: <paramref name="prefix"/>, then the current item's body
+        /// (<paramref name="bodyLength"/> bytes). Streamed; in a later checkpoint read whole first (up to
+        /// <see cref="LegacyConverterOptions.MaxHeldCheckpointRecord"/>), so a failover inside it writes none of it.
+        /// </summary>
+        private void BodyRecord(uint type, uint length, ReadOnlySpan<byte> prefix, long bodyLength, bool pageData = false)
+        {
+            if (Holding && bodyLength <= o.MaxHeldCheckpointRecord)
+            {
+                HoldBody();
+                w.BeginRecord(type, length);
+                w.WriteBody(prefix);
+                w.WritePageBody(_held.AsSpan(0, _heldLength));
+                w.EndRecord();
+                return;
+            }
+            w.BeginRecord(type, length);
+            w.WriteBody(prefix);
+            CopyBody(pageData);
+            w.EndRecord();
+        }
+
+        /// <summary>Reads the rest of the current body into <see cref="_held"/>, which grows only as bytes arrive.</summary>
+        private void HoldBody()
+        {
+            _holdingItem = _r.ItemName;
+            _heldLength = 0;
+            while (true)
+            {
+                var span = _r.ReadBodySpan(1 << 22);
+                if (span.IsEmpty)
+                {
+                    break;
+                }
+                if (_held.Length - _heldLength < span.Length)
+                {
+                    Array.Resize(ref _held, Math.Max(_heldLength + span.Length, (int)Math.Min(2L * _held.Length, Array.MaxLength)));
+                }
+                span.CopyTo(_held.AsSpan(_heldLength));
+                _heldLength += span.Length;
+            }
+            _holdingItem = null;
+        }
+
         /// <summary>Streams the rest of the current body into the open record, in place where the source allows.</summary>
-        private void CopyBody()
+        private void CopyBody(bool pageData = false)
         {
             while (true)
             {
@@ -470,7 +552,14 @@ public static class LegacyConverter
                 {
                     return;
                 }
-                w.WriteBody(span);
+                if (pageData)
+                {
+                    w.WritePageBody(span); // zero-page runs may become holes in a file
+                }
+                else
+                {
+                    w.WriteBody(span);
+                }
             }
         }
 
@@ -649,10 +738,7 @@ public static class LegacyConverter
                 throw Fail(string.Create(CultureInfo.InvariantCulture,
                     $"{_r.ItemName} of {bodyLength} bytes does not fit a record (at most 4 GiB)"), "length");
             }
-            w.BeginRecord(type, (uint)length);
-            w.WriteBody(prefix);
-            CopyBody();
-            w.EndRecord();
+            BodyRecord(type, (uint)length, prefix, bodyLength);
         }
 
         /// <summary>The libxc tail is written: END (or CHECKPOINT), then the libxl records that follow the libxc stream.</summary>
@@ -688,16 +774,17 @@ public static class LegacyConverter
             {
                 throw Fail("the emulator record would exceed 4 GiB", "length");
             }
-            w.BeginRecord((uint)type, (uint)length);
             Span<byte> h = stackalloc byte[LibxlWire.EmulatorSubHeaderSize];
             BinaryPrimitives.WriteUInt32LittleEndian(h, (uint)EmulatorId.Unknown);
             BinaryPrimitives.WriteUInt32LittleEndian(h[4..], 0);
-            w.WriteBody(h);
-            w.WriteBody(data);
             if (streamed > 0)
             {
-                CopyBody();
+                BodyRecord((uint)type, (uint)length, h, streamed); // data is empty when the body is streamed
+                return;
             }
+            w.BeginRecord((uint)type, (uint)length);
+            w.WriteBody(h);
+            w.WriteBody(data);
             w.EndRecord();
         }
 
@@ -730,6 +817,11 @@ public static class LegacyConverter
             }
             else
             {
+                var hold = Holding && _r.BodyLength >= 0 && _r.BodyLength <= o.MaxHeldCheckpointRecord;
+                if (hold)
+                {
+                    HoldBody(); // the last image of a Remus stream: its raw QEMU record is written whole or not at all
+                }
                 w.WriteRaw(_r.QemuSignatureBytes);
                 if (_r.QemuSignature != LegacyQemuSignature.QemuDeviceModelRecord)
                 {
@@ -737,7 +829,11 @@ public static class LegacyConverter
                     BinaryPrimitives.WriteUInt32LittleEndian(len, (uint)_r.BodyLength);
                     w.WriteRaw(len);
                 }
-                while (true)
+                if (hold)
+                {
+                    w.WriteRaw(_held.AsSpan(0, _heldLength));
+                }
+                while (!hold)
                 {
                     var span = _r.ReadBodySpan(1 << 22);
                     if (span.IsEmpty)

@@ -18,6 +18,7 @@ public sealed class XenStreamWriter : IDisposable
     private long _flushed;
     private long _recordLeft = -1;
     private uint _recordLength;
+    private long _holeAtEnd;
 
     /// <summary>Writes to <paramref name="output"/>.</summary>
     public XenStreamWriter(Stream output, bool leaveOpen = false, int bufferSize = 1 << 16)
@@ -31,6 +32,122 @@ public sealed class XenStreamWriter : IDisposable
 
     /// <summary>Bytes written so far (including buffered ones).</summary>
     public long Position => _flushed + _used;
+
+    /// <summary>
+    /// Whether <see cref="WritePageBody"/> may leave runs of zero pages as holes (seeking over them) instead of writing
+    /// them. Only for a seekable output written at its end (a file just created or truncated): what was never written
+    /// reads back as zeros, so the bytes are the same. <see cref="ForFile"/> decides it for a stream.
+    /// </summary>
+    public bool SparseZeroPages { get; init; }
+
+    /// <summary>Zero runs that would leave fewer whole 4 KiB blocks of the output unwritten are written as data.</summary>
+    public int MinHoleBlocks { get; init; } = 2;
+
+    /// <summary>Bytes left as holes by <see cref="WritePageBody"/>.</summary>
+    public long HoleBytes { get; private set; }
+
+    /// <summary>
+    /// A writer that leaves zero pages as holes when <paramref name="output"/> is a regular file positioned at its end
+    /// (<see cref="SparseZeroPages"/>); otherwise a plain writer.
+    /// </summary>
+    public static XenStreamWriter ForFile(Stream output, bool leaveOpen = false, int bufferSize = 1 << 16)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var sparse = false;
+        if (output is FileStream { CanSeek: true } file)
+        {
+            try
+            {
+                sparse = file.Position == file.Length && IsRegularFile(file);
+            }
+            catch (IOException)
+            {
+                sparse = false;
+            }
+        }
+        return new XenStreamWriter(output, leaveOpen, bufferSize) { SparseZeroPages = sparse };
+    }
+
+    private static bool IsRegularFile(FileStream file) =>
+        !string.IsNullOrEmpty(file.Name) && File.Exists(file.Name) && (File.GetAttributes(file.Name) & FileAttributes.Device) == 0;
+
+    /// <summary>
+    /// Part of the open record's body that holds whole 4 KiB pages (a PAGE_DATA record's page data). With
+    /// <see cref="SparseZeroPages"/>, runs of all-zero pages that cover at least <see cref="MinHoleBlocks"/> whole
+    /// blocks of the output are skipped with a seek rather than written; the bytes read back are the same.
+    /// </summary>
+    public void WritePageBody(ReadOnlySpan<byte> pages)
+    {
+        if (!SparseZeroPages || pages.Length < 2 * LibxcWire.PageSize)
+        {
+            WriteBody(pages);
+            return;
+        }
+        if (_recordLeft < pages.Length)
+        {
+            WriteBody(pages); // throws the overrun error
+            return;
+        }
+        const int page = LibxcWire.PageSize;
+        const int head = 64;
+        var dataStart = 0;
+        var i = 0;
+        while (i + page <= pages.Length)
+        {
+            // A page whose first bytes are not zero is data (most data pages fail here at once); a run of pages whose
+            // first bytes are zero is scanned in full only if it is long enough to leave a hole.
+            if (pages.Slice(i, head).ContainsAnyExcept((byte)0))
+            {
+                i += page;
+                continue;
+            }
+            var candidate = i;
+            while (i + page <= pages.Length && !pages.Slice(i, head).ContainsAnyExcept((byte)0))
+            {
+                i += page;
+            }
+            if (WholeBlocks(Position + (candidate - dataStart), i - candidate) < MinHoleBlocks)
+            {
+                continue;
+            }
+            var k = candidate;
+            while (k < i)
+            {
+                if (pages.Slice(k, page).ContainsAnyExcept((byte)0))
+                {
+                    k += page;
+                    continue;
+                }
+                var zeroStart = k;
+                while (k < i && !pages.Slice(k, page).ContainsAnyExcept((byte)0))
+                {
+                    k += page;
+                }
+                // The run [zeroStart, k) lands at output offsets from Position + (zeroStart - dataStart): only the
+                // whole blocks inside it can be holes (the kernel zero-fills the rest of a partly written block).
+                if (WholeBlocks(Position + (zeroStart - dataStart), k - zeroStart) >= MinHoleBlocks)
+                {
+                    WriteBody(pages[dataStart..zeroStart]);
+                    Hole(k - zeroStart);
+                    dataStart = k;
+                }
+            }
+        }
+        WriteBody(pages[dataStart..]);
+    }
+
+    private static long WholeBlocks(long at, long length) =>
+        ((at + length) / LibxcWire.PageSize) - ((at + LibxcWire.PageSize - 1) / LibxcWire.PageSize);
+
+    private void Hole(long length)
+    {
+        _recordLeft -= length;
+        FlushBuffer();
+        _out.Seek(length, SeekOrigin.Current);
+        _flushed += length;
+        _holeAtEnd = _flushed;
+        HoleBytes += length;
+    }
 
     /// <summary>The xl header with its optional data (written in the byte order the fields name).</summary>
     public void WriteXlHeader(XlHeaderFields header, ReadOnlySpan<byte> optionalData)
@@ -264,13 +381,25 @@ public sealed class XenStreamWriter : IDisposable
     public void Flush()
     {
         FlushBuffer();
+        ExtendOverHole();
         _out.Flush();
+    }
+
+    // A hole at the very end of the output is not part of the file until its length covers it (ftruncate).
+    private void ExtendOverHole()
+    {
+        if (_holeAtEnd != 0 && _holeAtEnd == _flushed)
+        {
+            _out.SetLength(_flushed);
+            _holeAtEnd = 0;
+        }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
         FlushBuffer();
+        ExtendOverHole();
         if (!_leaveOpen)
         {
             _out.Dispose();

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using System.Buffers.Binary;
 using StreamBench.Formats;
 using StreamBench.Formats.Legacy;
@@ -227,6 +229,219 @@ public sealed class LegacyConverterTests
             Convert(ByteSource.FromMemory(bytes), new LegacyConverterOptions { Checkpoints = true, Format = LegacyOutputFormat.Libxl }, out var result);
             Assert.True(result.Failover, $"cut {cut}");
             Assert.InRange(result.Images, 2, 3);
+        }
+    }
+
+    [Theory]
+    [InlineData(LegacyGuestType.Pv, LegacyOutputFormat.Libxl, false)]
+    [InlineData(LegacyGuestType.Pv, LegacyOutputFormat.Libxc, true)]
+    [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxl, false)]
+    [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxc, false)]
+    [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxl, true)]
+    public void A_failover_anywhere_in_a_later_checkpoint_ends_the_output_at_a_record_boundary(LegacyGuestType guest, LegacyOutputFormat format, bool lastCheckpoint)
+    {
+        var legacy = LegacySyntheticImage.Generate(new LegacySyntheticOptions
+        {
+            Guest = guest, Pages = 40, Checkpoints = 2, DirtyPagesPerCheckpoint = 30, LastCheckpoint = lastCheckpoint, QemuSize = 3000,
+        });
+        var options = new LegacyConverterOptions { Checkpoints = true, Format = format };
+        var full = Convert(ByteSource.FromMemory(legacy), options, out _);
+        var dropped = new HashSet<string>();
+        var cuts = Enumerable.Range(1, 400).Concat(Enumerable.Range(4, 4000).Select(i => i * 53)).Where(c => c < legacy.Length).Distinct();
+        var failovers = 0;
+        foreach (var cut in cuts)
+        {
+            byte[] output;
+            LegacyConversionResult result;
+            try
+            {
+                output = Convert(ByteSource.FromMemory(legacy.AsMemory(0, legacy.Length - cut)), options, out result);
+            }
+            catch (StreamFormatException e) when (e.IsTruncation)
+            {
+                continue; // a cut inside the first image is an error, not a failover
+            }
+            if (!result.Failover)
+            {
+                continue; // a cut on a checkpoint boundary
+            }
+            failovers++;
+            // The output is a prefix of the uncut conversion that ends on a record boundary: it frames to a failover.
+            Assert.True(full.AsSpan().StartsWith(output), $"cut {cut}: not a prefix of the full conversion");
+            var records = Records(output, out var reader);
+            using (reader)
+            {
+                Assert.Equal(StreamEnding.Failover, reader.Ending);
+            }
+            Assert.NotEmpty(records);
+            if (result.PartialItemDropped is { } item)
+            {
+                dropped.Add(item);
+            }
+        }
+        Assert.True(failovers > 100, $"{failovers} failover cuts");
+        Assert.Contains("PAGE_BATCH", dropped);
+        if (guest == LegacyGuestType.Hvm)
+        {
+            Assert.Contains("HVM_TAIL_CONTEXT", dropped);
+            if (format == LegacyOutputFormat.Libxl || lastCheckpoint)
+            {
+                Assert.Contains("QEMU_RECORD", dropped);
+            }
+        }
+        else
+        {
+            Assert.Contains("PV_TAIL_SHARED_INFO", dropped);
+        }
+    }
+
+    [Fact]
+    public void The_failover_log_line_names_the_item_that_was_not_written()
+    {
+        var legacy = LegacySyntheticImage.Generate(new LegacySyntheticOptions { Guest = LegacyGuestType.Pv, Pages = 40, Checkpoints = 2, DirtyPagesPerCheckpoint = 30 });
+        var log = new StringWriter();
+        using var source = ByteSource.FromMemory(legacy.AsMemory(0, legacy.Length - 5000));
+        var result = LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = true }, log);
+        Assert.True(result.Failover);
+        Assert.Equal("PV_TAIL_VCPU_BASIC", result.PartialItemDropped); // 5000 bytes before the end: inside vCPU 0's 5168-byte context
+        Assert.Contains("its complete records end the output without CHECKPOINT (the PV_TAIL_VCPU_BASIC the input stops in was not written)", log.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(LegacyOutputFormat.Libxc)]
+    [InlineData(LegacyOutputFormat.Libxl)]
+    public void Zero_page_runs_become_holes_in_a_file_and_the_bytes_read_back_the_same(LegacyOutputFormat format)
+    {
+        // A legacy save of a simulated HVM guest: half its pages are zero, many in runs.
+        using var domain = LegacySaveTests.Build(new LegacySaveTests.Scenario(StreamBench.Domain.GuestType.Hvm, 8, 1, 77, LegacyWidth.Bits64, 0));
+        var image = LegacySaveTests.SaveLegacy(domain, LegacyWidth.Bits64, out _);
+        var options = new LegacyConverterOptions { Format = format, SparseOutput = true };
+        var expected = LegacyConverter.Convert(image, options);
+        var dir = Directory.CreateTempSubdirectory("legacy-sparse-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "out");
+            LegacyConversionResult result;
+            using (var source = ByteSource.FromMemory(image))
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            {
+                result = LegacyConverter.Convert(source, file, options);
+            }
+            Assert.True(result.HoleBytes >= 2 * 4096, $"{result.HoleBytes} bytes of holes");
+            Assert.Equal(expected.Length, result.BytesWritten);
+            Assert.Equal(expected, File.ReadAllBytes(path));
+
+            // Without SparseOutput every byte is written.
+            using (var source = ByteSource.FromMemory(image))
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            {
+                result = LegacyConverter.Convert(source, file, options with { SparseOutput = false });
+            }
+            Assert.Equal(0, result.HoleBytes);
+            Assert.Equal(expected, File.ReadAllBytes(path));
+
+            // A file that already holds bytes where the output goes is written densely: no stale byte survives.
+            File.WriteAllBytes(path, Enumerable.Repeat((byte)0xAA, expected.Length + 100).ToArray());
+            using (var source = ByteSource.FromMemory(image))
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+            {
+                result = LegacyConverter.Convert(source, file, options);
+            }
+            Assert.Equal(0, result.HoleBytes);
+            Assert.Equal(expected, File.ReadAllBytes(path).AsSpan(0, expected.Length).ToArray());
+
+            // A pipe-like stream (not seekable) gets every byte.
+            using var ms = new MemoryStream();
+            using (var source = ByteSource.FromMemory(image))
+            {
+                result = LegacyConverter.Convert(source, ms, options);
+            }
+            Assert.Equal(0, result.HoleBytes);
+            Assert.Equal(expected, ms.ToArray());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Sparse_page_bodies_read_back_byte_for_byte_whatever_the_pattern_and_alignment()
+    {
+        var dir = Directory.CreateTempSubdirectory("legacy-sparse-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "out");
+            StreamBench.Tests.Support.Property.Check(Gen.Choose(1, int.MaxValue), seed =>
+            {
+                var rng = new Random(seed);
+                var prefix = new byte[rng.Next(0, 9000)];
+                rng.NextBytes(prefix);
+                var pages = new byte[rng.Next(1, 40) * 4096];
+                for (var p = 0; p < pages.Length / 4096; p++)
+                {
+                    switch (rng.Next(4))
+                    {
+                        case 0:
+                            rng.NextBytes(pages.AsSpan(p * 4096, 4096)); // data
+                            break;
+                        case 1:
+                            pages[(p * 4096) + rng.Next(64, 4096)] = (byte)rng.Next(1, 256); // zero head, data further on
+                            break;
+                        default:
+                            break; // all zero
+                    }
+                }
+                long holes;
+                using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+                using (var w = XenStreamWriter.ForFile(file, leaveOpen: true))
+                {
+                    w.WriteRaw(prefix);
+                    w.BeginRecord(1, (uint)pages.Length);
+                    w.WritePageBody(pages);
+                    w.EndRecord();
+                    holes = w.HoleBytes;
+                }
+                var back = File.ReadAllBytes(path);
+                Assert.Equal(prefix.Length + 8 + pages.Length, back.Length);
+                Assert.Equal(prefix, back[..prefix.Length]);
+                Assert.Equal(pages, back[(prefix.Length + 8)..]);
+                Assert.InRange(holes, 0, pages.Length);
+            }, runs: 200);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_hole_at_the_end_of_the_written_bytes_is_covered_by_the_file_length()
+    {
+        var dir = Directory.CreateTempSubdirectory("legacy-sparse-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "out");
+            var pages = new byte[6 * 4096];
+            pages[5] = 1; // page 0 has data, pages 1..5 are zero
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+            using (var w = XenStreamWriter.ForFile(file, leaveOpen: true))
+            {
+                Assert.True(w.SparseZeroPages);
+                w.BeginRecord(1, (uint)pages.Length);
+                w.WritePageBody(pages);
+                Assert.True(w.HoleBytes >= 4 * 4096);
+                w.Flush(); // the record is still open: the file must already read back whole
+                Assert.Equal(8 + pages.Length, new FileInfo(path).Length);
+                w.EndRecord();
+            }
+            var back = File.ReadAllBytes(path);
+            Assert.Equal(8 + pages.Length, back.Length);
+            Assert.Equal(pages, back[8..]);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
 

@@ -78,6 +78,9 @@ public sealed class LegacyFuzzTests
             {
                 Assert.InRange(e.Offset, 0, input.Length);
                 Assert.Contains(e.Layer, Layers);
+                // The error names the item (chunk, tail part, header) and the field, not just an offset.
+                Assert.False(string.IsNullOrEmpty(e.RecordType), $"no chunk named: {e.Message}");
+                Assert.False(string.IsNullOrEmpty(e.Field), $"no field named: {e.Message}");
             }
         });
         Assert.True(task.Wait(TimeSpan.FromSeconds(20)), "no answer in 20 s: a hang");
@@ -139,6 +142,80 @@ public sealed class LegacyFuzzTests
                 LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = m.Checkpoints, XlHeader = m.ChunkId % 7 == 0 });
             });
         }, runs: 150);
+    }
+
+    /// <summary>A legacy save of a simulated domain (real page tables, extv, xcnt, HVM context, QEMU record) and its mutations.</summary>
+    public sealed record SavedMutation(StreamBench.Domain.GuestType Type, LegacyWidth Width, int[] Flips, int CutPermille, int ChunkIdAt, int ChunkId, bool Libxl);
+
+    private static readonly Dictionary<(StreamBench.Domain.GuestType, LegacyWidth), byte[]> Saved = [];
+
+    private static byte[] SavedImage(StreamBench.Domain.GuestType type, LegacyWidth width)
+    {
+        lock (Saved)
+        {
+            if (!Saved.TryGetValue((type, width), out var image))
+            {
+                using var d = LegacySaveTests.Build(new LegacySaveTests.Scenario(type, 4, 2, 99, width, type == StreamBench.Domain.GuestType.Hvm ? 0 : 8));
+                image = LegacySaveTests.SaveLegacy(d, width, out _);
+                Saved[(type, width)] = image;
+            }
+            return image;
+        }
+    }
+
+    private static readonly Gen<SavedMutation> SavedMutations =
+        from type in Gen.Elements(StreamBench.Domain.GuestType.Pv, StreamBench.Domain.GuestType.Pv32, StreamBench.Domain.GuestType.Hvm)
+        from width in Gen.Elements(LegacyWidth.Bits32, LegacyWidth.Bits64)
+        from flipCount in Gen.Choose(1, 8)
+        from flips in Gen.ArrayOf(Gen.Choose(0, int.MaxValue), flipCount)
+        from cut in Gen.Frequency((2, Gen.Constant(1000)), (1, Gen.Choose(0, 999)))
+        from idAt in Gen.Frequency((2, Gen.Constant(-1)), (1, Gen.Choose(0, int.MaxValue)))
+        from id in Gen.Choose(-22, 1100)
+        from libxl in Gen.Elements(false, true)
+        select new SavedMutation(type, width, flips, cut, idAt, id, libxl);
+
+    [Fact]
+    public void Converting_a_mutated_legacy_save_fails_only_with_a_precise_StreamFormatException()
+    {
+        Property.Check(SavedMutations, m =>
+        {
+            var bytes = SavedImage(m.Type, m.Width).ToArray();
+            // Flips land in the first 64 KiB half the time: the header, extended info, p2m list and first batches.
+            foreach (var f in m.Flips)
+            {
+                var at = f % 2 == 0 ? f % Math.Min(bytes.Length, 1 << 16) : f % bytes.Length;
+                bytes[at] ^= (byte)(1 << (f / 7 % 8));
+            }
+            if (m.ChunkIdAt >= 0)
+            {
+                BitConverter.TryWriteBytes(bytes.AsSpan(m.ChunkIdAt % (bytes.Length - 3)), m.ChunkId);
+            }
+            var input = bytes.AsSpan(0, (int)((long)bytes.Length * m.CutPermille / 1000)).ToArray();
+            OnlyFormatErrors(input, () =>
+            {
+                using var source = ByteSource.FromMemory(input);
+                LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Format = m.Libxl ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc });
+            });
+        }, runs: 150);
+    }
+
+    [Fact]
+    public void A_lying_length_in_a_later_checkpoint_allocates_only_what_arrives()
+    {
+        // A Remus HVM image whose last checkpoint declares a 60 MiB HVM context and then stops: a failover. The
+        // converter reads later-checkpoint records whole before writing them, but only as far as the input goes.
+        var image = LegacySyntheticImage.Generate(new LegacySyntheticOptions { Guest = LegacyGuestType.Hvm, Pages = 8, Checkpoints = 2, HvmContextSize = 0x1234, QemuSize = 64 });
+        var ctx = image.AsSpan().LastIndexOf(new byte[] { 0x34, 0x12, 0, 0 }); // the last checkpoint's u32 context length
+        Assert.True(ctx > image.Length / 2);
+        var input = image.AsSpan(0, ctx + 4 + 40).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(input.AsSpan(ctx), 60u << 20);
+        using var source = ByteSource.FromMemory(input);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var result = LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = true, Format = LegacyOutputFormat.Libxl });
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(result.Failover);
+        Assert.Equal("HVM_TAIL_CONTEXT", result.PartialItemDropped);
+        Assert.True(allocated < 4 << 20, $"{allocated} bytes allocated for a 60 MiB declared length");
     }
 
     [Fact]
