@@ -100,10 +100,10 @@ boot() {  # n indir : runs one qemu boot with indir as input tar; results into $
   echo "xenlab: boot $n: scenarios:$(cat "$ind/scenarios")"
   local t0=$(date +%s)
   timeout --foreground -k 10 "$tmo" nice -n 10 qemu-system-x86_64 \
-    -accel tcg,thread=multi -M pc -cpu qemu64,+svm,+npt -smp 2 -m 4096 \
+    -accel tcg,thread=multi -M pc -cpu qemu64,+svm,+npt -smp 2 -m 6144 \
     -display none -serial stdio -monitor none -no-reboot \
     -kernel "$B/xen" \
-    -append "console=com1 com1=115200,8n1 dom0_mem=2048M,max:2048M dom0_max_vcpus=2 noreboot spec-ctrl=no guest_loglvl=all" \
+    -append "console=com1 com1=115200,8n1 dom0_mem=3072M,max:3072M dom0_max_vcpus=2 noreboot spec-ctrl=no guest_loglvl=all" \
     -initrd "$B/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init,$B/dom0.cpio.gz" \
     -drive file="$bd/in.img",if=virtio,format=raw,readonly=on \
     -drive file="$bd/out.img",if=virtio,format=raw "${QEMU_NET[@]}" \
