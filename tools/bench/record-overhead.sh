@@ -59,16 +59,18 @@ declare -A times
 run() { # name, command...
   local name=$1; shift
   local t0 t1
+  sync   # the previous case's files are written back first: writeback of earlier rounds must not land on this one
   t0=$(now); "$@"; t1=$(now)
+  rm -f "$work/cap.cap" "$work/c1" "$work/c2"   # not timed: unlinking a fresh 1 GiB file on ext4 (discard) takes ~1 s
   times[$name]="${times[$name]:-} $(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')"
 }
 base() { cat "$big" | cat > /dev/null; }
-record() { cat "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- cat > /dev/null; rm -f "$work/cap.cap"; }
-teeref() { cat "$big" | tee "$work/c1" | cat | tee "$work/c2" > /dev/null; rm -f "$work/c1" "$work/c2"; }
+record() { cat "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- cat > /dev/null; }
+teeref() { cat "$big" | tee "$work/c1" | cat | tee "$work/c2" > /dev/null; }
 base_quiet() { cat "$big" | sh -c 'cat > /dev/null'; }
-record_quiet() { cat "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- sh -c 'cat > /dev/null'; rm -f "$work/cap.cap"; }
+record_quiet() { cat "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- sh -c 'cat > /dev/null'; }
 base_rate() { ratelimit "$big" | sh -c 'cat > /dev/null'; }
-record_rate() { ratelimit "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- sh -c 'cat > /dev/null'; rm -f "$work/cap.cap"; }
+record_rate() { ratelimit "$big" | "${sb[@]}" record --transport -q -o "$work/cap.cap" -- sh -c 'cat > /dev/null'; }
 
 for ((i = 1; i <= rounds; i++)); do
   run base base; run record record; run tee teeref
