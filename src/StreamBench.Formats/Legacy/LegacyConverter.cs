@@ -64,7 +64,8 @@ public sealed record LegacyConverterOptions
     /// With <see cref="Checkpoints"/>: the largest record of a checkpoint after the first that is read whole before it
     /// is written, so that a failover (the input ending inside that checkpoint) leaves the output at a record boundary.
     /// The buffer grows only as input arrives. A larger record (an HVM context or QEMU record above this size) is
-    /// streamed, and a failover inside it leaves the output inside it.
+    /// streamed, unless the input's length is known and it ends before the record does (the record is then read to
+    /// the end and not written); only through a pipe can a failover inside such a record leave the output inside it.
     /// </summary>
     public int MaxHeldCheckpointRecord { get; init; } = 64 << 20;
 
@@ -505,6 +506,10 @@ public static class LegacyConverter
         /// </summary>
         private void BodyRecord(uint type, uint length, ReadOnlySpan<byte> prefix, long bodyLength, bool pageData = false)
         {
+            if (Holding && bodyLength > o.MaxHeldCheckpointRecord && InputEndsWithin(bodyLength))
+            {
+                DrainBody(); // a failover inside a record too big to hold: the input (a file) ends before it does
+            }
             if (Holding && bodyLength <= o.MaxHeldCheckpointRecord)
             {
                 HoldBody();
@@ -518,6 +523,23 @@ public static class LegacyConverter
             w.WriteBody(prefix);
             CopyBody(pageData);
             w.EndRecord();
+        }
+
+        /// <summary>
+        /// True when the input's length is known (a file, memory) and it ends before the current body's remaining
+        /// <paramref name="bodyLength"/> bytes do: the record cannot complete, whatever its declared size.
+        /// </summary>
+        private bool InputEndsWithin(long bodyLength) =>
+            _r.Source.Length is long length && length - _r.Source.Position < Math.Min(bodyLength, _r.BodyRemaining);
+
+        /// <summary>Reads the rest of the current body without keeping it, up to the input's end (which then fails over).</summary>
+        private void DrainBody()
+        {
+            _holdingItem = _r.ItemName;
+            while (!_r.ReadBodySpan(1 << 22).IsEmpty)
+            {
+            }
+            _holdingItem = null;
         }
 
         /// <summary>Reads the rest of the current body into <see cref="_held"/>, which grows only as bytes arrive.</summary>
@@ -817,6 +839,10 @@ public static class LegacyConverter
             }
             else
             {
+                if (Holding && _r.BodyLength > o.MaxHeldCheckpointRecord && InputEndsWithin(_r.BodyLength))
+                {
+                    DrainBody(); // a failover inside a QEMU record too big to hold
+                }
                 var hold = Holding && _r.BodyLength >= 0 && _r.BodyLength <= o.MaxHeldCheckpointRecord;
                 if (hold)
                 {
