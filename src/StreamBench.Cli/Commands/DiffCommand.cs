@@ -27,7 +27,7 @@ internal static class DiffCommand
                 var dir = CaptureDirections.Parse(parse.GetValue(direction));
                 using var sa = StreamInput.Open(parse.GetValue(a)!, dir);
                 using var sb = StreamInput.Open(parse.GetValue(b)!, dir);
-                var format = dir == CaptureDirection.ReceiverToSender ? StreamIndexing.GuessBackFormat(Peek(sa.Stream)) : OuterFormat.Auto;
+                var format = dir == CaptureDirection.ReceiverToSender ? sa.Format : OuterFormat.Auto;
                 var options = new DiffOptions
                 {
                     Reader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)), Format = format },
@@ -44,14 +44,6 @@ internal static class DiffCommand
             }
         });
         return cmd;
-    }
-
-    private static byte[] Peek(Stream s)
-    {
-        var head = new byte[16];
-        var n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        s.Seek(0, SeekOrigin.Begin);
-        return head[..n];
     }
 
     private static void Print(DiffResult r, string a, string b)
