@@ -179,7 +179,7 @@ internal static class ReplayCommand
 /// </summary>
 internal static class EngineBinding
 {
-    public static IRestoreEngineEndpoint? Create(Engine.Restore.RestoreOptions options) => new EngineEndpoint(options);
+    public static IRestoreEngineEndpoint? Create(Engine.Restore.RestoreOptions? options = null) => new EngineEndpoint(options ?? new Engine.Restore.RestoreOptions());
 
     /// <summary>
     /// The simulated restore engine as a replay target. It answers like an <c>xl migrate</c> receiver: the banner
