@@ -12,7 +12,7 @@ public readonly record struct KaitaiField(string Name, Func<KaitaiStruct, object
 /// The public properties of every generated Kaitai parser type, in declaration order, without <c>M_</c> internals: an
 /// explicit list instead of reflection, so that the tree printer works in the NativeAOT CLI. KaitaiFields.g.cs is
 /// generated from the compiled parsers by the test <c>KaitaiFieldListTests</c>, which fails when the list is stale;
-/// run it with <c>STREAMBENCH_ACCEPT=1</c> after tools/codegen/generate.sh changes src/StreamBench.Formats/Generated.
+/// run it with <c>STREAMBENCH_ACCEPT=1</c> after tools/codegen/generate.sh changes src/StreamBench.Presentation/Generated.
 /// </summary>
 public static partial class KaitaiFields
 {
