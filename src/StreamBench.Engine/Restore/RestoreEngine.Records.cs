@@ -28,6 +28,11 @@ public sealed partial class RestoreEngine
 
         _last = record;
         var type = (LibxcRecordType)record.Type;
+        if (_coloAwaitNew)
+        {
+            throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
+        }
+
         if (Buffering && type is not (LibxcRecordType.End or LibxcRecordType.Checkpoint))
         {
             BufferRecord(record);
@@ -47,6 +52,18 @@ public sealed partial class RestoreEngine
             case LibxcRecordType.End:
                 RequireEmpty(record, "libxc.end.length");
                 _libxcEnded = true;
+                if (_options.Colo is { } colo && _coloResumed)
+                {
+                    // COLO: END is processed at once; stream_complete already ran (the guest runs): a failover.
+                    DropBuffer();
+                    _result.FailedOver = true;
+                    colo.FailoverReason = $"the primary sent END after checkpoint {_result.CheckpointsApplied}";
+                    colo.FailoverDigest = _domain!.ComputeDigest();
+                    _complete = true;
+                    _done = !_libxcEmbedded;
+                    break;
+                }
+
                 if (Buffering)
                 {
                     DropBuffer(); // Xen processes END directly; what was buffered since the last checkpoint is dropped.
@@ -124,6 +141,11 @@ public sealed partial class RestoreEngine
         }
 
         _result.Checkpointed = true;
+        if (_options.Colo is not null && !_libxcEmbedded)
+        {
+            throw Fail(record, "restore.colo.libxl", "a COLO stream needs the libxl layer (CHECKPOINT_END and CHECKPOINT_STATE are libxl records)", "type");
+        }
+
         if (_libxcEmbedded)
         {
             _awaitCheckpointEnd = true; // libxl reads the checkpoint's own records up to CHECKPOINT_END first
@@ -340,6 +362,13 @@ public sealed partial class RestoreEngine
     {
         _last = record;
         var type = (LibxlRecordType)record.Type;
+        LibxlRecordType previous = _previousLibxlType;
+        _previousLibxlType = type;
+        if (_coloAwaitNew && type != LibxlRecordType.CheckpointState)
+        {
+            throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
+        }
+
         if (_awaitCheckpointEnd && type is not (LibxlRecordType.EmulatorXenstoreData or LibxlRecordType.EmulatorContext or LibxlRecordType.CheckpointEnd))
         {
             throw Fail(record, "libxl.tail.record",
@@ -385,6 +414,7 @@ public sealed partial class RestoreEngine
                 _awaitCheckpointEnd = false;
                 FinishRecord(record);
                 CompleteCheckpoint();
+                ColoCheckpointComplete(record);
                 return;
             case LibxlRecordType.CheckpointState:
                 if (record.Length == 0)
@@ -397,7 +427,22 @@ public sealed partial class RestoreEngine
                     throw Fail(record, "libxl.checkpoint-state.too-short", $"CHECKPOINT_STATE is {record.Length} bytes, the control_id needs {LibxlWire.CheckpointStateSize}", "body_length");
                 }
 
-                throw Fail(record, "libxl.checkpoint-state.unexpected", "Unexpected CHECKPOINT_STATE: it belongs to the COLO back channel", "type");
+                if (!_options.Reader.Colo || previous != LibxlRecordType.CheckpointEnd)
+                {
+                    throw Fail(record, "libxl.checkpoint-state.unexpected", "Unexpected CHECKPOINT_STATE: it belongs to the COLO back channel", "type");
+                }
+
+                // A COLO main stream: CHECKPOINT_NEW right after CHECKPOINT_END (libxl_colo_restore.c's wait_checkpoint).
+                uint id = BinaryPrimitives.ReadUInt32LittleEndian(record.Body);
+                if (id != (uint)CheckpointControlId.CheckpointNew)
+                {
+                    throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {id}, expected: {(uint)CheckpointControlId.CheckpointNew} (CHECKPOINT_NEW)", "control_id", record.At(0));
+                }
+
+                _result.ColoCheckpointNewRecords++;
+                FinishRecord(record);
+                ColoCheckpointNew();
+                return;
             default:
                 throw Fail(record, "libxl.record.unknown-type", $"Unrecognised record 0x{record.Type:x}", "type");
         }

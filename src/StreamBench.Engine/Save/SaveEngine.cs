@@ -38,11 +38,21 @@ public sealed class SaveEngine
     private bool _paused;
     private bool _logDirtyEnabled;
     private PassAccumulator _pass;
+    private readonly SeverableStream? _coloOutput;
+    private int _checkpoint;
+    private long _lastPrimaryDirty;
+    private long _lastSecondaryDirty;
 
     private SaveEngine(GuestDomain domain, Stream output, SaveOptions options)
     {
         _domain = domain;
         _options = options;
+        if (options.Colo is not null)
+        {
+            _coloOutput = new SeverableStream(output);
+            output = _coloOutput;
+        }
+
         _writer = new XenStreamWriter(output, leaveOpen: true, bufferSize: options.WriterBufferSize);
         _result = new SaveResult(options.Config ?? DomainConfig.FromDomain(domain), options);
         _ops = domain switch
@@ -70,6 +80,11 @@ public sealed class SaveEngine
         if (domain.Lifecycle != DomainLifecycle.Ready)
         {
             throw new ArgumentException($"only a Ready domain can be saved (this one is {domain.Lifecycle})", nameof(domain));
+        }
+
+        if (options.Colo is not null && domain.Type != GuestType.Hvm)
+        {
+            throw new ArgumentException($"COLO only supports HVM guests (libxl_colo_save.c), not {domain.Type.ToName()}", nameof(options));
         }
 
         if (options.Workload is { } workload && !ReferenceEquals(workload.Domain, domain))
@@ -104,59 +119,92 @@ public sealed class SaveEngine
 
             _ops.StartOfStream();
             bool checkpointed = _options.Checkpoints > 0;
-            int checkpoint = 0;
-            while (true)
+            ColoPrimary? colo = _options.Colo;
+            try
             {
-                _ops.StartOfCheckpoint();
-                if (checkpoint > 0)
+                while (true)
                 {
-                    SuspendAndSendDirty(); // later Remus checkpoints: synchronous dirty batches
+                    _ops.StartOfCheckpoint();
+                    if (_checkpoint > 0)
+                    {
+                        SuspendAndSendDirty(); // later checkpoints: synchronous dirty batches (send_domain_memory_checkpointed)
+                    }
+                    else if (_options.Live)
+                    {
+                        SendDomainMemoryLive();
+                    }
+                    else
+                    {
+                        SendDomainMemoryNonLive(checkpointed);
+                    }
+
+                    _ops.EndOfCheckpoint();
+                    if (!checkpointed)
+                    {
+                        break;
+                    }
+
+                    WriteRecord(LibxcRecordType.Checkpoint, default);
+                    WriteCheckpointTail(); // COLO: the checkpoint callback writes the libxl records
+                    _checkpoint++;
+                    _result.Checkpoints = _checkpoint;
+                    if (_options.RecordCheckpointDigests)
+                    {
+                        _result.CheckpointDigestList.Add(DomainDigest.Compute(_domain));
+                    }
+
+                    if (colo is not null)
+                    {
+                        _writer.Flush(); // the secondary applies the checkpoint now
+                        colo.Add(new ColoPrimaryCheckpoint(_checkpoint, _lastPrimaryDirty, _lastSecondaryDirty, _result.PassList[^1].Pfns));
+                        ColoResume(colo); // postcopy callback: SVM_READY, resume, SVM_RESUMED
+                    }
+
+                    if (_checkpoint == _options.Checkpoints)
+                    {
+                        break;
+                    }
+
+                    if (colo is not null)
+                    {
+                        ColoWaitCheckpoint(colo); // the guest runs, then CHECKPOINT_NEW
+                    }
+                    else
+                    {
+                        Resume();
+                    }
                 }
-                else if (_options.Live)
+
+                if (checkpointed && _options.CheckpointEnding != CheckpointEnding.End)
                 {
-                    SendDomainMemoryLive();
+                    if (_options.CheckpointEnding == CheckpointEnding.PartialCheckpoint)
+                    {
+                        if (colo is not null)
+                        {
+                            ColoWaitCheckpoint(colo);
+                        }
+                        else
+                        {
+                            Resume();
+                        }
+
+                        SuspendAndSendDirty();
+                        ((X86SaveOps)_ops).WriteTscInfo(); // the checkpoint breaks off after its pages and TSC_INFO
+                    }
                 }
                 else
                 {
-                    SendDomainMemoryNonLive(checkpointed);
-                }
-
-                _ops.EndOfCheckpoint();
-                if (!checkpointed)
-                {
-                    break;
-                }
-
-                WriteRecord(LibxcRecordType.Checkpoint, default);
-                WriteCheckpointTail();
-                checkpoint++;
-                _result.Checkpoints = checkpoint;
-                if (_options.RecordCheckpointDigests)
-                {
-                    _result.CheckpointDigestList.Add(DomainDigest.Compute(_domain));
-                }
-
-                if (checkpoint == _options.Checkpoints)
-                {
-                    break;
-                }
-
-                Resume();
-            }
-
-            if (checkpointed && _options.CheckpointEnding != CheckpointEnding.End)
-            {
-                if (_options.CheckpointEnding == CheckpointEnding.PartialCheckpoint)
-                {
-                    Resume();
-                    SuspendAndSendDirty();
-                    ((X86SaveOps)_ops).WriteTscInfo(); // the checkpoint breaks off after its pages and TSC_INFO
+                    WriteRecord(LibxcRecordType.End, default);
+                    WriteToolstackTail(checkpointed);
                 }
             }
-            else
+            catch (IOException e) when (colo is not null && _checkpoint > 0)
             {
-                WriteRecord(LibxcRecordType.End, default);
-                WriteToolstackTail(checkpointed);
+                // The secondary is gone (its channel closed or broke): the primary goes on alone (libxl's COLO
+                // teardown resumes it). Nothing more is written.
+                colo.SecondaryLost = $"after {_checkpoint} complete checkpoint(s): {e.Message}";
+                _coloOutput!.Sever();
+                ResumeAlone();
             }
 
             _writer.Flush();
@@ -252,8 +300,23 @@ public sealed class SaveEngine
     private void SuspendAndSendDirty()
     {
         Suspend();
+        if (_options.Colo is { SvmRunning: true } coloSuspend)
+        {
+            coloSuspend.ReadState(CheckpointControlId.SvmSuspended); // colo_postsuspend_cb: read SVM_SUSPENDED
+        }
+
         PfnBitmap dirty = _logDirtyEnabled ? _domain.DirtyLog.Clean() : new PfnBitmap();
+        _lastPrimaryDirty = dirty.Count;
+        _lastSecondaryDirty = 0;
         dirty.UnionWith(_deferred);
+        if (_options.Colo is { } colo && _checkpoint > 0)
+        {
+            // colo_merge_secondary_dirty_bitmap (checkpoints after the first, live, one).
+            PfnBitmap secondary = colo.ReadDirtyPfnList(_ops.P2mSize);
+            _lastSecondaryDirty = secondary.Count;
+            dirty.UnionWith(secondary);
+        }
+
         SendDirtyPages(dirty, PassKind.Suspended);
         _deferred.Clear();
     }
@@ -281,6 +344,40 @@ public sealed class SaveEngine
         if (_options.Workload is { } workload)
         {
             _result.WorkloadWrites += workload.Step(1).Writes;
+        }
+    }
+
+    // COLO primary, resume (libxl__colo_save_domain_resume_callback): read SVM_READY, resume, read SVM_RESUMED.
+    private void ColoResume(ColoPrimary colo)
+    {
+        colo.ReadState(CheckpointControlId.SvmReady);
+        colo.SvmRunning = true;
+        _paused = false;
+        colo.ReadState(CheckpointControlId.SvmResumed);
+    }
+
+    // COLO primary, wait_checkpoint: the guest runs until a new checkpoint is due, then CHECKPOINT_NEW goes to the
+    // secondary on the main stream (libxl CHECKPOINT_STATE right after CHECKPOINT_END).
+    private void ColoWaitCheckpoint(ColoPrimary colo)
+    {
+        if (_options.Workload is { } workload)
+        {
+            _result.WorkloadWrites += workload.Step(colo.TicksBetweenCheckpoints).Writes;
+        }
+
+        Span<byte> body = stackalloc byte[LibxlWire.CheckpointStateSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)CheckpointControlId.CheckpointNew);
+        WriteLibxlRecord(LibxlRecordType.CheckpointState, body);
+        _writer.Flush();
+    }
+
+    // The secondary is lost: the primary resumes and keeps running alone.
+    private void ResumeAlone()
+    {
+        _paused = false;
+        if (_options.Workload is { } workload)
+        {
+            _result.WorkloadWrites += workload.Step(_options.Colo!.TicksBetweenCheckpoints).Writes;
         }
     }
 

@@ -60,6 +60,13 @@ public sealed record SaveOptions
     /// <summary>How a checkpointed stream ends.</summary>
     public CheckpointEnding CheckpointEnding { get; init; } = CheckpointEnding.End;
 
+    /// <summary>
+    /// A COLO primary (libxl_colo_save.c): the checkpointed stream runs the CHECKPOINT_STATE handshake with the
+    /// secondary over this back channel and resends the pages the secondary dirtied. Needs <see cref="Checkpoints"/>,
+    /// a libxl or xl stream and an HVM guest (libxl: "COLO only supports hvm now").
+    /// </summary>
+    public ColoPrimary? Colo { get; init; }
+
     /// <summary>Compute the source's digest at every checkpoint (<see cref="SaveResult.CheckpointDigests"/>).</summary>
     public bool RecordCheckpointDigests { get; init; }
 
@@ -93,6 +100,11 @@ public sealed record SaveOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(Checkpoints);
+        if (Colo is not null && (Checkpoints == 0 || Format == SaveFormat.Libxc))
+        {
+            throw new ArgumentException("a COLO save needs checkpoints and the libxl layer (CHECKPOINT_STATE is a libxl record)");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkloadTickPages, 1);
         ArgumentNullException.ThrowIfNull(Policy);
     }
