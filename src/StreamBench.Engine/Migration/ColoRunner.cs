@@ -246,13 +246,12 @@ public static class ColoRunner
         report.SecondaryOwnStateDigest = secondary.OwnStateDigest;
         report.SecondaryLost = primary.SecondaryLost;
         report.PrimaryFinalDigest = source.Lifecycle == DomainLifecycle.Ready ? source.ComputeDigest() : null;
-        IReadOnlyList<DomainDigest> primaryDigests = report.Primary?.CheckpointDigests ?? [];
         var rows = new List<ColoCheckpointRow>();
-        for (int i = 0; i < primary.Checkpoints.Count && i < primaryDigests.Count; i++)
+        for (int i = 0; i < primary.Checkpoints.Count; i++)
         {
             ColoPrimaryCheckpoint p = primary.Checkpoints[i];
             ColoSecondaryCheckpoint? s = i < secondary.Checkpoints.Count ? secondary.Checkpoints[i] : null;
-            rows.Add(new ColoCheckpointRow(p.Index, primaryDigests[i], s?.Digest, p.PfnsSent, p.PrimaryDirtyPfns, p.SecondaryDirtyPfns, s?.OwnWrites ?? 0));
+            rows.Add(new ColoCheckpointRow(p.Index, p.Digest, s?.Digest, p.PfnsSent, p.PrimaryDirtyPfns, p.SecondaryDirtyPfns, s?.OwnWrites ?? 0));
         }
 
         report.Checkpoints = rows;

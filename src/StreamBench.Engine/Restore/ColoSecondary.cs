@@ -68,7 +68,9 @@ public sealed class ColoSecondary : IDisposable
     // handle_checkpoint (COLO), after stream_complete: the checkpoint is the guest's state now.
     internal void Applied(GuestDomain domain)
     {
-        _checkpoints.Add(new ColoSecondaryCheckpoint(_checkpoints.Count + 1, domain.ComputeDigest(), 0, -1));
+        DomainDigest digest = domain.ComputeDigest();
+        _checkpoints.Add(new ColoSecondaryCheckpoint(_checkpoints.Count + 1, digest, 0, -1));
+        OwnStateDigest = digest; // until its own run changes it
         if (DieAfterCheckpoints is { } n && _checkpoints.Count >= n)
         {
             throw new ColoSecondaryDiedException($"the secondary died after applying {n} checkpoint(s) (injected)");

@@ -47,10 +47,17 @@ public sealed partial class RestoreEngine
     // process_record: the common records here, the rest to the guest type's ops.
     private void ProcessLibxcRecord(IncomingRecord record)
     {
+        if (Rfc && record.Type is >= (uint)PostcopyRecordType.PostcopyBegin and <= (uint)PostcopyRecordType.PostcopyComplete)
+        {
+            HandlePostcopyRecord(record);
+            return;
+        }
+
         switch ((LibxcRecordType)record.Type)
         {
             case LibxcRecordType.End:
                 RequireEmpty(record, "libxc.end.length");
+                PostcopyEnd(record);
                 _libxcEnded = true;
                 if (_options.Colo is { } colo && _coloResumed)
                 {
@@ -187,7 +194,7 @@ public sealed partial class RestoreEngine
     // handle_page_data + process_page_data: validate the header and every pfn word, populate the batch (each pfn
     // once), record the types, then stream each page of data into its guest page (or compare it, after VERIFY).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void HandlePageData(IncomingRecord record)
+    private void HandlePageData(IncomingRecord record, bool postcopy = false)
     {
         InferOrRequireStaticDataEnd(record, "libxc.page-data.no-static-data-end");
         if (record.Length <= LibxcBodySizes.PageDataHeader)
@@ -219,12 +226,18 @@ public sealed partial class RestoreEngine
 
         ulong[] words = ReadWords(record, count);
         long dataPages = 0;
+        HashSet<ulong>? batch = postcopy ? [] : null;
         for (int i = 0; i < (int)count; i++)
         {
             ulong word = words[i];
             ulong pfn = PageWord.PfnOf(word);
             WirePageType type = PageWord.TypeOf(word);
             long at = record.At(PageDataOffsetOfWord(i));
+            if (batch is not null)
+            {
+                CheckPostcopyPage(record, pfn, type, i, at, batch);
+            }
+
             if ((word & PageWord.ReservedMask) != 0 && CheckReserved)
             {
                 throw Fail(record, "libxc.page-data.pfn-reserved", $"pfn word 0x{word:x16} has reserved bits 52..59 set", $"pfn[{i}]", at);
@@ -315,6 +328,13 @@ public sealed partial class RestoreEngine
         _result.PageDataRecords++;
         _result.Pfns += count;
         _result.DataPages += dataPages;
+        if (postcopy)
+        {
+            foreach (ulong pfn in batch!)
+            {
+                _postcopy.PageArrived(pfn);
+            }
+        }
     }
 
     // A page of data for a pfn the batch also marked BROKEN (a later word wins the type) cannot be written.
@@ -364,6 +384,14 @@ public sealed partial class RestoreEngine
         var type = (LibxlRecordType)record.Type;
         LibxlRecordType previous = _previousLibxlType;
         _previousLibxlType = type;
+        if (Rfc && record.Type == (uint)LibxlPostcopyRecordType.PostcopyTransitionEnd)
+        {
+            RequireEmpty(record, "libxl.postcopy-transition-end.length");
+            FinishRecord(record);
+            PostcopyTransitionEnd(record);
+            return;
+        }
+
         if (_coloAwaitNew && type != LibxlRecordType.CheckpointState)
         {
             throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");

@@ -81,9 +81,9 @@ public sealed partial class RestoreEngine
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new RestoreOptions();
-        if (options.Reader.Dialect != StreamDialect.Upstream)
+        if (options.Postcopy is not null && options.Reader.Dialect != StreamDialect.PostcopyRfc)
         {
-            throw new ArgumentException("only upstream streams can be restored (the post-copy RFC dialect has no restore here)", nameof(options));
+            options = options with { Reader = options.Reader with { Dialect = StreamDialect.PostcopyRfc } };
         }
 
         if (options.Colo is not null)
@@ -207,6 +207,7 @@ public sealed partial class RestoreEngine
             return;
         }
 
+        PostcopyEndOfInput(truncation);
         if (_options.Colo is { } colo && _coloResumed)
         {
             // remus_failover with COLO: stream_complete already ran at the last checkpoint and the guest has been

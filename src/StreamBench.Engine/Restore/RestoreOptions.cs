@@ -74,6 +74,13 @@ public sealed record RestoreOptions
     /// </summary>
     public ColoSecondary? Colo { get; init; }
 
+    /// <summary>
+    /// The post-copy destination (the RFC dialect, <see cref="XenStreamReaderOptions.Dialect"/> = PostcopyRfc): faults
+    /// go back through it and its vCPU runs after the transition. Null with the RFC dialect: a replay (pages are
+    /// applied, nothing is sent back, the guest does not run).
+    /// </summary>
+    public PostcopyDestination? Postcopy { get; init; }
+
     /// <summary>Called with the domain as soon as the engine creates it (tests check it is discarded on failure).</summary>
     public Action<GuestDomain>? DomainCreated { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using StreamBench.Domain.Digest;
 using StreamBench.Domain.Pages;
 using StreamBench.Formats;
 using StreamBench.Formats.Records;
@@ -12,7 +13,8 @@ namespace StreamBench.Engine.Save;
 /// <param name="PrimaryDirtyPfns">Pages the primary's own run dirtied since the last checkpoint (its CLEAN).</param>
 /// <param name="SecondaryDirtyPfns">pfns the secondary reported in CHECKPOINT_DIRTY_PFN_LIST (0 for the first, live, checkpoint).</param>
 /// <param name="PfnsSent">pfns sent in the checkpoint (the union of the two, plus deferred ones).</param>
-public sealed record ColoPrimaryCheckpoint(int Index, long PrimaryDirtyPfns, long SecondaryDirtyPfns, long PfnsSent);
+/// <param name="Digest">The primary's digest at suspend: the state the checkpoint carries.</param>
+public sealed record ColoPrimaryCheckpoint(int Index, long PrimaryDirtyPfns, long SecondaryDirtyPfns, long PfnsSent, DomainDigest Digest);
 
 /// <summary>
 /// The COLO primary's side of the checkpoint handshake (libxl_colo_save.c, and xg_sr_save.c's COLO hooks), handed to

@@ -67,6 +67,12 @@ public sealed record SaveOptions
     /// </summary>
     public ColoPrimary? Colo { get; init; }
 
+    /// <summary>
+    /// A post-copy source (the RFC dialect, FORMAT.md 9): live pre-copy passes, then the transition and the rest of
+    /// the pages on demand and in the background. Needs <see cref="Live"/> and <see cref="StreamVersion"/> 2 (the RFC's).
+    /// </summary>
+    public PostcopySource? Postcopy { get; init; }
+
     /// <summary>Compute the source's digest at every checkpoint (<see cref="SaveResult.CheckpointDigests"/>).</summary>
     public bool RecordCheckpointDigests { get; init; }
 
@@ -100,6 +106,11 @@ public sealed record SaveOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(Checkpoints);
+        if (Postcopy is not null && (!Live || StreamVersion != 2 || Checkpoints > 0 || VerifyMode || Colo is not null))
+        {
+            throw new ArgumentException("a post-copy save is live, stream version 2 (the RFC's), without checkpoints or VERIFY");
+        }
+
         if (Colo is not null && (Checkpoints == 0 || Format == SaveFormat.Libxc))
         {
             throw new ArgumentException("a COLO save needs checkpoints and the libxl layer (CHECKPOINT_STATE is a libxl record)");
