@@ -54,7 +54,7 @@ foreign-save-pv     1    foreign         -                                   for
 foreign-save-pvh    1    foreign         -                                   as foreign-save-pv, PVH
 foreign-migrate-pvh 1    foreign         -                                   as migrate-pvh with a foreign PVH guest
 foreign-save-hvm    1    foreign,hvm     -                                   foreign HVM guest, serial log under /root/out/NAME (absent in any other boot)
-colo-attempt        2    colo            -                                   xl remus -c (COLO) of a PVH guest: XFAIL when libxl says COLO is not supported; recorded
+colo-attempt        2    colo            -                                   xl remus -c (COLO) of a running domain (HVM when one is handed in): XFAIL when libxl says COLO is not supported
 restore-host        2    quick,full      save-pv.xl,save-pvh.xl,save-hvm.xl  xl restore rc 0 of each; each guest lives
 engine-roundtrip    2    quick,full      save-*.xl->streambench-restore      xl restore rc 0 of our engine re-save of each; each guest lives
 receive-replay      2    quick,full      migrate-pvh.s2r                     xl migrate-receive -e < s2r rc 0; the domain lives

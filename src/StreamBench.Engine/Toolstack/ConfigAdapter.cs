@@ -569,7 +569,9 @@ public static class ConfigAdapter
                         var specs = new List<string>();
                         foreach (string spec in SplitList(value))
                         {
-                            string vdev = Field(spec, "vdev") ?? (spec.Split(',').Length > 2 ? spec.Split(',')[2].Trim() : $"disk{disks.Count}");
+                            // positional forms (xl-disk-configuration): target,format,vdev,access or the legacy target,vdev,access
+                            string[] parts = spec.Split(',');
+                            string vdev = Field(spec, "vdev") ?? (parts.Length >= 4 ? parts[2].Trim() : parts.Length >= 2 ? parts[1].Trim() : $"disk{disks.Count}");
                             bool known = o.DiskSizes.TryGetValue(vdev, out long size);
                             size = known ? size : o.DefaultDiskSize;
                             string path = $"{o.ScratchDir!.TrimEnd('/')}/{name}-{vdev}.img";
