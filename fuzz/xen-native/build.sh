@@ -29,7 +29,7 @@ obj=$out/obj; mkdir -p "$obj"
 xen_files=(xg_sr_common xg_sr_common_x86 xg_sr_common_x86_pv xg_sr_restore xg_sr_restore_x86_pv xg_sr_restore_x86_hvm)
 incs=(-D__XEN_TOOLS__ -D_GNU_SOURCE -include "$src/tools/config.h" -I"$src/tools/include" -I"$src/tools/libs/ctrl"
       -I"$src/tools/libs/guest" -iquote "$src/xen/common/libelf" -I"$here")
-base=(-g -O1 -fno-omit-frame-pointer -Wno-unused-command-line-argument)
+base=(-g -O1 -DNDEBUG -fno-omit-frame-pointer -Wno-unused-command-line-argument)
 san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
 # One object set per flavour: fuzzer (sancov for libFuzzer), plain (standalone), cov (clang source coverage).
 build_set() { # flavour extra-cflags...
