@@ -14,7 +14,7 @@ FuzzTarget[] targets =
         "RestoreEngine (xl/libxl/libxc, PV and HVM, checkpoints) into a fresh simulated domain of 2048 pages and 2 vCPUs",
         RestoreTarget.Run, o => o.Expect<StreamFormatException>(),
         ["StreamBench.Engine.", "StreamBench.Domain.", "StreamBench.Formats.Streams."],
-        ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll"],
+        ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
         "engine", ["xen"], OutOfProcess: true),
     new("capture",
         "CaptureFile.Open (every chunk: metadata, data, index entries, events, footer) and each direction's item index; chunk CRCs fixed up by the harness",
