@@ -68,7 +68,11 @@ dictargs=()
 IFS=, read -ra ds <<<"$dicts"
 for d in "${ds[@]}"; do [ -f "$fz_root/fuzz/dictionaries/$d.dict" ] && dictargs+=(-x "$fz_root/fuzz/dictionaries/$d.dict"); done
 cmpdict=$(dirname "$(dirname "$dll")")/cmp.dict
-if [ "$cmp" != 0 ] && [ -s "$cmpdict" ]; then dictargs+=(-x "$cmpdict"); dicts="$dicts,cmp($(wc -l <"$cmpdict"))"; fi
+mutenv=()
+if [ "$cmp" != 0 ] && [ -s "$cmpdict" ]; then
+  # afl-fuzz inserts the tokens anywhere; the custom mutator also writes them into record fields (m_constant).
+  dictargs+=(-x "$cmpdict"); dicts="$dicts,cmp($(wc -l <"$cmpdict"))"; mutenv=(XEN_MUTATOR_DICT="$cmpdict")
+fi
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_TRY_AFFINITY=1
 export AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 FUZZ_TARGET="$target" PYTHONDONTWRITEBYTECODE=1
@@ -92,7 +96,7 @@ for ((j = 0; j < jobs; j++)); do
   if [ "$j" = 0 ]; then role=(-M main); name=main; else role=(-S "sec$j"); name=sec$j; fi
   env=()
   # The custom mutator on the main instance and every other secondary; the rest run plain havoc for diversity.
-  if [ "$use_mutator" = 1 ] && [ $((j % 2)) = 0 ]; then env=(PYTHONPATH="$fz_root/fuzz/mutators" AFL_PYTHON_MODULE=xen_mutator); fi
+  if [ "$use_mutator" = 1 ] && [ $((j % 2)) = 0 ]; then env=(PYTHONPATH="$fz_root/fuzz/mutators" AFL_PYTHON_MODULE=xen_mutator "${mutenv[@]}"); fi
   env "${env[@]}" nice -n "$nice_level" afl-fuzz "${role[@]}" -i "$input" -o "$out" -t "$timeout_ms" -V "$seconds" "${dictargs[@]}" \
     -- "$dotnet_bin" "$dll" >"$out/$name.log" 2>&1 &
   pids+=($!)
