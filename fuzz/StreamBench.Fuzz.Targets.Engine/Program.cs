@@ -16,8 +16,13 @@ FuzzTarget[] targets =
         ["StreamBench.Engine.", "StreamBench.Domain.", "StreamBench.Formats.Streams."],
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll"],
         "engine", ["xen"], OutOfProcess: true),
+    new("capture",
+        "Capture files (export --info: header, chunks, metadata, index, events, footer) and both directions through the input seam",
+        StreamBench.Fuzz.Targets.Engine.CaptureTarget.Run, o => o.Expect<StreamFormatException>().Expect<StreamBench.Capture.Format.CaptureFormatException>(),
+        ["StreamBench.Capture.Format.", "StreamBench.Capture.Input.", "StreamBench.Capture.Tools.CaptureSummary"],
+        ["StreamBench.Capture.dll"], "capture", ["xen"]),
 ];
-return Host.Run(args, targets, RestoreTarget.Seeds);
+return Host.Run(args, targets, () => RestoreTarget.Seeds().Concat(StreamBench.Fuzz.Targets.Engine.CaptureTarget.Seeds()));
 
 /// <summary>
 /// The <c>restore-engine</c> target: the whole restore of the input. The domain's size is given (as xl restore needs a

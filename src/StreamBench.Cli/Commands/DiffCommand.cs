@@ -34,10 +34,13 @@ internal static class DiffCommand
                     ListPfns = parse.GetValue(list),
                 };
                 var r = StreamDiff.Compare(sa.Stream, sb.Stream, options);
+                sa.Complete();
+                sb.Complete();
                 Print(r, sa.Description, sb.Description);
-                return r.Equal ? ExitCodes.Ok : ExitCodes.InvalidStream;
+                // A malformed stream counts as different, even from an equally malformed one (docs/CAPTURE.md 4.3).
+                return r.Equal && r.ErrorA is null && r.ErrorB is null ? ExitCodes.Ok : ExitCodes.InvalidStream;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 Console.Error.WriteLine("streambench diff: " + e.Message);
                 return ExitCodes.UsageOrIo;
