@@ -17,9 +17,10 @@ FuzzTarget[] targets =
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
         "engine", ["xen"], OutOfProcess: true),
     new("capture",
-        "CaptureFile.Open (every chunk: metadata, data, index entries, events, footer) and each direction's item index; chunk CRCs fixed up by the harness",
-        StreamBench.Fuzz.Targets.Engine.CaptureTarget.Run, o => o.Expect<StreamBench.Capture.Format.CaptureFormatException>(),
-        ["StreamBench.Capture.Format."], ["StreamBench.Capture.dll"], "capture", ["capture"]),
+        "Capture files, CRCs fixed up by the harness (export --info: header, chunks, metadata, index, events, footer) and both directions through the input seam",
+        StreamBench.Fuzz.Targets.Engine.CaptureTarget.Run, o => o.Expect<StreamFormatException>().Expect<StreamBench.Capture.Format.CaptureFormatException>(),
+        ["StreamBench.Capture.Format.", "StreamBench.Capture.Input.", "StreamBench.Capture.Tools.CaptureSummary"],
+        ["StreamBench.Capture.dll"], "capture", ["capture"]),
 ];
 return Host.Run(args, targets, () => RestoreTarget.Seeds().Concat(StreamBench.Fuzz.Targets.Engine.CaptureTarget.Seeds()));
 

@@ -167,7 +167,7 @@ public static class ReportInputs
         ArgumentNullException.ThrowIfNull(path);
         if (path == "-")
         {
-            return new DiffSource(standardInput ?? Console.OpenStandardInput(), "standard input", null);
+            return new DiffSource(standardInput ?? StandardInput.Open(), "standard input", null);
         }
         if (IsCapture(path))
         {
