@@ -198,7 +198,14 @@ public sealed partial class RestoreEngine
     // ------------------------------------------------------------------ the end of the input
 
     // The stream may end past its first complete checkpoint (Remus failover); otherwise it must have reached END.
-    private bool CanFailOver => _result.CheckpointsApplied > 0 && !_complete;
+    // One rule with the verifier (CheckpointFailover): a libxc END without the final libxl END fails over too.
+    private bool CanFailOver => CheckpointFailover.CanFailOver(_result.CheckpointsApplied);
+
+    // The end of the record that completed the last checkpoint (CHECKPOINT_END, or a bare libxc CHECKPOINT).
+    private long _lastCheckpointEnd;
+
+    // Where the input ended: its length when known, else what was read and buffered.
+    private long InputEnd => _reader.Source.Length ?? (_reader.Source.Position + _reader.Source.Available);
 
     private void EndOfInput(StreamFormatException? truncation)
     {
@@ -228,11 +235,16 @@ public sealed partial class RestoreEngine
 
         if (CanFailOver)
         {
-            // remus_failover: keep the last complete checkpoint, drop the partial one.
+            // remus_failover: keep the last complete checkpoint, drop the partial one. After a libxc END the domain is
+            // already complete (END dropped what was buffered): only the libxl END is missing.
             _result.FailedOver = true;
             DropBuffer();
             _pendingEmulatorContext = null;
-            StreamComplete(_last);
+            if (!_complete)
+            {
+                StreamComplete(_last);
+            }
+            _result.DiscardedBytes = CheckpointFailover.DiscardedBytes(_result.CheckpointsApplied, _lastCheckpointEnd, InputEnd);
             _done = true;
             return;
         }
@@ -562,6 +574,7 @@ public sealed partial class RestoreEngine
         }
 
         _result.CheckpointsApplied++;
+        _lastCheckpointEnd = _reader.Offset + _reader.ItemLength;
         if (_pendingEmulatorContext is not null)
         {
             _result.EmulatorContext = _pendingEmulatorContext;
