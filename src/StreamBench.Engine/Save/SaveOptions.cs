@@ -4,7 +4,7 @@ using StreamBench.Formats.Wire;
 
 namespace StreamBench.Engine.Save;
 
-/// <summary>The outermost layer a saver writes (FORMAT.md 0).</summary>
+/// <summary>The outermost layer a saver writes (FORMATS.md 0).</summary>
 public enum SaveFormat
 {
     /// <summary>A bare libxc stream (what <c>xc_domain_save</c> writes).</summary>

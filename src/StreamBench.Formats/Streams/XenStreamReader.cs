@@ -306,7 +306,7 @@ public sealed class XenStreamReader : IDisposable
         }
     }
 
-    /// <summary>Detects the outermost layer from the first bytes without consuming them (FORMAT.md 0, 6).</summary>
+    /// <summary>Detects the outermost layer from the first bytes without consuming them (FORMATS.md 0, 6).</summary>
     public static OuterFormat DetectFormat(ByteSource source)
     {
         ArgumentNullException.ThrowIfNull(source);
