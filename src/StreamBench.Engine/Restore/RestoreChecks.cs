@@ -62,6 +62,10 @@ public static class RestoreChecks
     public static readonly VerificationCheck CheckpointBuffer = new("restore.checkpoint-buffer", ProfileSet.None, FindingSeverity.Error,
         "A checkpoint's buffered records exceed <see cref=\"RestoreOptions.MaxCheckpointBufferBytes\"/>.", "restore engine");
 
+    /// <summary>A post-copy stream broke after the transition with announced pages outstanding: the guest is lost.</summary>
+    public static readonly VerificationCheck PostcopyGuestLost = new("restore.postcopy.guest-lost", ProfileSet.None, FindingSeverity.Error,
+        "A post-copy stream broke after the transition with announced pages outstanding: the guest is lost.", "restore engine");
+
     /// <summary>A checkpointed stream broke before its first checkpoint was complete.</summary>
     public static readonly VerificationCheck FailoverBeforeCheckpoint = StreamChecks.FailoverBeforeCheckpoint;
 
@@ -73,4 +77,36 @@ public static class RestoreChecks
 
     /// <summary>Not a v2/v3 stream.</summary>
     public static readonly VerificationCheck Legacy = StreamChecks.Legacy;
+
+    /// <summary>A post-copy record out of the RFC order (POSTCOPY_BEGIN, its CPU context, POSTCOPY_PFNS_BEGIN, POSTCOPY_PFNS, POSTCOPY_TRANSITION, POSTCOPY_PAGE_DATA).</summary>
+    public static readonly VerificationCheck PostcopyOrder = new("restore.postcopy.order", ProfileSet.None, FindingSeverity.Error,
+        "A post-copy record out of the RFC order (POSTCOPY_BEGIN, its CPU context, POSTCOPY_PFNS_BEGIN, POSTCOPY_PFNS, POSTCOPY_TRANSITION, POSTCOPY_PAGE_DATA).", "restore engine");
+
+    /// <summary>A pfn sent after the post-copy transition has a type without data.</summary>
+    public static readonly VerificationCheck PostcopyPfnType = new("restore.postcopy.pfn-type", ProfileSet.None, FindingSeverity.Error,
+        "A pfn sent after the post-copy transition has a type without data.", "restore engine");
+
+    /// <summary>POSTCOPY_PFNS announces a pfn a second time.</summary>
+    public static readonly VerificationCheck PostcopyPfnsDuplicate = new("restore.postcopy.pfns-duplicate", ProfileSet.None, FindingSeverity.Error,
+        "POSTCOPY_PFNS announces a pfn a second time.", "restore engine");
+
+    /// <summary>POSTCOPY_PAGE_DATA carries a pfn that POSTCOPY_PFNS never announced.</summary>
+    public static readonly VerificationCheck PostcopyUnannounced = new("restore.postcopy.unannounced", ProfileSet.None, FindingSeverity.Error,
+        "POSTCOPY_PAGE_DATA carries a pfn that POSTCOPY_PFNS never announced.", "restore engine");
+
+    /// <summary>A post-copy page arrives a second time.</summary>
+    public static readonly VerificationCheck PostcopyDuplicate = new("restore.postcopy.duplicate", ProfileSet.None, FindingSeverity.Error,
+        "A post-copy page arrives a second time.", "restore engine");
+
+    /// <summary>The post-copy phase ended with announced pages still outstanding.</summary>
+    public static readonly VerificationCheck PostcopyIncomplete = new("restore.postcopy.incomplete", ProfileSet.None, FindingSeverity.Error,
+        "The post-copy phase ended with announced pages still outstanding.", "restore engine");
+
+    /// <summary>A COLO restore of a stream without the libxl layer (CHECKPOINT_END and CHECKPOINT_STATE are libxl records).</summary>
+    public static readonly VerificationCheck ColoLibxl = new("restore.colo.libxl", ProfileSet.None, FindingSeverity.Error,
+        "A COLO restore of a stream without the libxl layer (CHECKPOINT_END and CHECKPOINT_STATE are libxl records).", "restore engine");
+
+    /// <summary>POSTCOPY_PFNS is shorter than its header or its length is not 8 + 8 x count (the engine's id; the verifier checks this as part of its post-copy rules).</summary>
+    public static readonly VerificationCheck PostcopyPfnsLength = new("postcopy.pfns.length", ProfileSet.None, FindingSeverity.Error,
+        "POSTCOPY_PFNS is shorter than its header or its length is not 8 + 8 x count (the engine's id; the verifier checks this as part of its post-copy rules).", "restore engine");
 }

@@ -67,38 +67,4 @@ public static class LibxlChecks
         "There is exactly one LIBXC_CONTEXT (later checkpoints continue the same libxc stream).", "FORMATS.md 2.4");
     public static readonly VerificationCheck LibxcContextMissing = new("libxl.libxc-context.missing", ProfileSet.Strict, FindingSeverity.Error,
         "A complete libxl stream holds a LIBXC_CONTEXT (else no guest memory or state is restored).", "FORMATS.md 2.4");
-
-    /// <summary>Every check of this class, in declaration order (an explicit list: no reflection, trim-safe).</summary>
-    internal static VerificationCheck[] InOrder =>
-    [
-        Ident,
-        Version,
-        Options,
-        BigEndianIgnored,
-        BigEndian,
-        UnknownType,
-        Padding,
-        EndLength,
-        LibxcContextLength,
-        XenstoreTooShort,
-        XenstoreEmulator,
-        XenstoreFraming,
-        XenstoreKey,
-        EmulatorContextTooShort,
-        EmulatorContextEmulator,
-        EmulatorNotHvm,
-        CheckpointEndLength,
-        CheckpointEndUnexpected,
-        CheckpointStateEmpty,
-        CheckpointStateTooShort,
-        CheckpointStateId,
-        CheckpointStateUnexpected,
-        ColoStateId,
-        TailRecord,
-        PostcopyTransitionEndLength,
-        PostcopyTransitionEndUnexpected,
-        LibxcContextFirst,
-        LibxcContextDuplicate,
-        LibxcContextMissing,
-    ];
 }

@@ -38,25 +38,4 @@ public static class PostcopyChecks
         "Every POSTCOPY_PAGE_DATA pfn was announced in a POSTCOPY_PFNS record.", "FORMATS.md 9");
     public static readonly VerificationCheck TrackingLimit = new("postcopy.page-data.tracking-limit", ProfileSet.Strict, FindingSeverity.Info,
         "The announced-pfn set reached its memory cap; later announcements are not checked.", "docs/VERIFIER.md (bounded memory)");
-
-    /// <summary>Every check of this class, in declaration order (an explicit list: no reflection, trim-safe).</summary>
-    internal static VerificationCheck[] InOrder =>
-    [
-        BeginLength,
-        PfnsBeginLength,
-        TransitionLength,
-        CompleteLength,
-        PageDataType,
-        FaultTypeBits,
-        BackChannelOnly,
-        OrderBegin,
-        OrderPfnsBegin,
-        OrderPfns,
-        OrderTransition,
-        OrderPageData,
-        OrderPhaseRecord,
-        OrderIncomplete,
-        Unannounced,
-        TrackingLimit,
-    ];
 }

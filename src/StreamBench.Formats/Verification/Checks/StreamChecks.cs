@@ -29,18 +29,4 @@ public static class StreamChecks
         "Bytes after the outermost END are ignored (verify-stream-v2 and the restore stop reading at END).", "FORMATS.md 10 (not checked), 11");
     public static readonly VerificationCheck MigrateFailed = new("stream.migrate-failed", ProfileSet.All, FindingSeverity.Warning,
         "The xl migrate receiver reported a non-zero unpause result.", "tools/xl/xl_migrate.c");
-
-    /// <summary>Every check of this class, in declaration order (an explicit list: no reflection, trim-safe).</summary>
-    internal static VerificationCheck[] InOrder =>
-    [
-        Truncated,
-        MissingEnd,
-        Failover,
-        FailoverBeforeCheckpoint,
-        Malformed,
-        Legacy,
-        TrailingData,
-        TrailingDataIgnored,
-        MigrateFailed,
-    ];
 }

@@ -24,17 +24,4 @@ public static class XlChecks
         "optional_flags is zero (xl 4.17 defines no optional flag and ignores them).", "tools/xl/xl.h");
     public static readonly VerificationCheck ConfigMissing = new("xl.config-missing", ProfileSet.Strict, FindingSeverity.Warning,
         "The save file carries the domain config (else xl restore needs one on its command line).", "xl_vmcontrol.c (\"Config file not specified and none in save file\")");
-
-    /// <summary>Every check of this class, in declaration order (an explicit list: no reflection, trim-safe).</summary>
-    internal static VerificationCheck[] InOrder =>
-    [
-        Magic,
-        BigEndian,
-        ByteOrder,
-        MandatoryFlags,
-        OptionalData,
-        LegacyFlag,
-        OptionalFlags,
-        ConfigMissing,
-    ];
 }
