@@ -206,9 +206,9 @@ public sealed class ReaderWriterTests
         var items = Items(bytes, format: OuterFormat.BackChannel);
         Assert.Equal(
         [
-            "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_DIRTY_PFN_LIST", "back-channel:CHECKPOINT_STATE",
-            "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_DIRTY_PFN_LIST",
-            "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_STATE", "ending:EndOfInput",
+            "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_STATE",
+            "back-channel:CHECKPOINT_DIRTY_PFN_LIST", "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_STATE",
+            "back-channel:CHECKPOINT_STATE", "back-channel:CHECKPOINT_DIRTY_PFN_LIST", "ending:EndOfInput",
         ], items);
     }
 
