@@ -1,0 +1,26 @@
+using StreamBench.Fuzz.Targets;
+
+// The formats targets on SharpFuzz's runtime (instrument the copy with `dotnet sharpfuzz DLL PREFIX...`, the prefixes
+// the formats host's --list prints). What SharpFuzz lacks stays ours: FuzzOptions.Guard applies the target's
+// expected-exception rule (expected exceptions are swallowed, anything else escapes and is a crash) and the
+// allocation budget (an overrun throws AllocationBudgetExceededException).
+var name = Environment.GetEnvironmentVariable("FUZZ_TARGET");
+if (Catalog.Find(Catalog.All, name ?? "") is not { } target)
+{
+    Console.Error.WriteLine($"FUZZ_TARGET must name a target: {string.Join(", ", Catalog.All.Select(t => t.Name))}");
+    return 2;
+}
+var action = target.Options().Guard(target.StreamAction);
+if (Environment.GetEnvironmentVariable("FUZZ_LIBFUZZER") == "1")
+{
+    SharpFuzz.Fuzzer.LibFuzzer.Run(span =>
+    {
+        using var stream = new MemoryStream(span.ToArray(), writable: false);
+        action(stream);
+    });
+}
+else
+{
+    SharpFuzz.Fuzzer.OutOfProcess.Run(action);
+}
+return 0;
