@@ -49,33 +49,35 @@ public static class ReportInputs
         var vopts = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = options.Reader };
         if (capture is not null)
         {
-            VerifyResult cr;
-            using (var s = capture.OpenDirection(CaptureDirection.SenderToReceiver))
-            {
-                cr = Verifier.Verify(ByteSource.FromStream(s), vopts);
-            }
             using var cs = capture.OpenDirection(CaptureDirection.SenderToReceiver);
             using var creader = new XenStreamReader(ByteSource.FromStream(cs), options.Reader, ownsSource: true);
-            return StreamAnalyzer.Analyze(creader, cr, description, note, options.Analyzer);
+            return StreamAnalyzer.Analyze(creader, () =>
+            {
+                using var s = capture.OpenDirection(CaptureDirection.SenderToReceiver);
+                return Verifier.Verify(ByteSource.FromStream(s), vopts);
+            }, description, note, options.Analyzer);
         }
         bool legacy;
-        VerifyResult result;
-        using (var source = ByteSource.Open(file))
+        using (var probe = ByteSource.Open(file))
         {
             legacy = options.Reader.Format == OuterFormat.Legacy
-                || (options.Reader.Format == OuterFormat.Auto && XenStreamReader.DetectFormat(source) == OuterFormat.Legacy);
-            result = legacy ? LegacyVerification.Verify(source, options.Legacy, vopts) : Verifier.Verify(source, vopts);
+                || (options.Reader.Format == OuterFormat.Auto && XenStreamReader.DetectFormat(probe) == OuterFormat.Legacy);
+        }
+        VerifyResult Verify()
+        {
+            using var source = ByteSource.Open(file);
+            return legacy ? LegacyVerification.Verify(source, options.Legacy, vopts) : Verifier.Verify(source, vopts);
         }
         if (!legacy)
         {
             using var reader = new XenStreamReader(ByteSource.Open(file), options.Reader, ownsSource: true);
-            return StreamAnalyzer.Analyze(reader, result, description, note, options.Analyzer);
+            return StreamAnalyzer.Analyze(reader, Verify, description, note, options.Analyzer);
         }
         using var legacySource = ByteSource.Open(file);
         using var conversion = LegacyOnTheFly.Start(legacySource, options.Legacy);
         using var converted = new XenStreamReader(ByteSource.FromStream(conversion.Converted), options.Reader with { Format = OuterFormat.Auto }, ownsSource: true);
         var legacyNote = "a legacy (pre-4.6) image, converted on the fly as libxl does; offsets below are in the converted libxl stream";
-        return StreamAnalyzer.Analyze(converted, result, description, note is null ? legacyNote : note + "; " + legacyNote, options.Analyzer);
+        return StreamAnalyzer.Analyze(converted, Verify, description, note is null ? legacyNote : note + "; " + legacyNote, options.Analyzer);
     }
 
     /// <summary>A local regular file for <paramref name="path"/>: the file itself, or a temporary copy (stdin, .zst).</summary>
