@@ -156,8 +156,23 @@ public static class SemanticDiff
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         options ??= new SemanticDiffOptions();
-        var sa = Read(a, options, "A");
-        var sb = Read(b, options, "B");
+        using var sa = ByteSource.FromStream(new BoundedStream(a, options.MaxBytes));
+        using var sb = ByteSource.FromStream(new BoundedStream(b, options.MaxBytes));
+        return Compare(sa, sb, nameA, nameB, options);
+    }
+
+    /// <summary>
+    /// Compares two byte sources (the input seam's); <paramref name="formatA"/> and <paramref name="formatB"/> override
+    /// the options' outer format per side (the seam's detected format).
+    /// </summary>
+    public static SemanticDiffResult Compare(ByteSource a, ByteSource b, string nameA, string nameB, SemanticDiffOptions? options = null,
+        OuterFormat? formatA = null, OuterFormat? formatB = null)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        options ??= new SemanticDiffOptions();
+        var sa = Read(a, options, "A", formatA);
+        var sb = Read(b, options, "B", formatB);
         var entries = new List<DiffEntry>();
         long total = 0;
         void Add(DiffEntry e)
@@ -200,16 +215,21 @@ public static class SemanticDiff
         };
     }
 
-    private static Side Read(Stream stream, SemanticDiffOptions o, string label)
+    private static Side Read(ByteSource source, SemanticDiffOptions o, string label, OuterFormat? format)
     {
         var side = new Side();
-        var bounded = new BoundedStream(stream, o.MaxBytes);
-        using var reader = new XenStreamReader(ByteSource.FromStream(bounded), o.Reader, ownsSource: true);
+        using var reader = new XenStreamReader(source, format is { } f ? o.Reader with { Format = f } : o.Reader, ownsSource: false);
+        var capped = false;
         var occurrences = new Dictionary<(string, string), int>();
         try
         {
             while (reader.Read())
             {
+                if (reader.Offset >= o.MaxBytes)
+                {
+                    capped = true;
+                    break;
+                }
                 side.Items++;
                 Item(side, reader, o, label);
                 if (side.Stop)
@@ -223,7 +243,7 @@ public static class SemanticDiff
         {
             side.Error = e.Message;
         }
-        if (bounded.Position >= o.MaxBytes)
+        if (capped || (source.Length is null && source.Position >= o.MaxBytes))
         {
             side.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{label}: stopped after {o.MaxBytes} bytes (--max-bytes); the rest is not compared"));
         }
