@@ -97,11 +97,9 @@ public sealed class BrowserTests
                 return ReportBuilder.Build([Corpus.Get("real/remus-hvm.s2r.zst").Path], options);
             case "capture":
             {
-                // A capture of the real HVM migration's bytes with the receiver's replies, recorded as xl migrate's transport.
+                // A capture of the real HVM migration's bytes (the sender's direction, recorded from the file).
                 var cap = Path.Combine(workDir, "migrate-hvm.cap");
-                var s2r = Corpus.Get("real/migrate-hvm.s2r.zst").Path;
-                var r2s = Corpus.Get("real/migrate-hvm.r2s.zst").Path;
-                var (code, _, err) = CaptureTestSupport.RunCli(File.ReadAllBytes(s2r), "record", "--transport", "-q", "-o", cap, "--", "sh", "-c", $"cat '{r2s}'; cat >/dev/null");
+                var (code, _, err) = CaptureTestSupport.RunCli(null, "record", "-q", "-i", Corpus.Get("real/migrate-hvm.s2r.zst").Path, "-o", cap);
                 Assert.True(code == 0, err);
                 return ReportBuilder.Build([cap], options);
             }
