@@ -21,6 +21,7 @@ internal static class CommandCatalog
         yield return SliceCommand.Create();
         yield return ScrubCommand.Create();
         yield return DiffCommand.Create();
+        yield return ReportCommand.Create();
         yield return ExportCommand.Create();
         yield return FuzzCommand.Create();
         yield return LabCommand.Create();
