@@ -447,7 +447,7 @@ sc_colo() {  # one attempt at a real `xl remus --colo` (issue #12's lab bullet);
   if [ -z "$n" ]; then n=pvh1; ensure_guest $n pvh || { result $sc FAIL 0 no "guest did not start"; return; }; fi
   say "$sc: domain $n ($src)"
   t0=$(now)
-  timeout ${COLO_TIMEOUT:-180} xl -vv remus -c -n -d -s '' $n "tee $P/$sc.s2r | xl -vv migrate-receive -r --colo 2>$P/log-$sc-receiver.txt | tee $P/$sc.r2s" \
+  timeout ${COLO_TIMEOUT:-180} xl -vv remus -c -s '' $n "tee $P/$sc.s2r | xl -vv migrate-receive -r --colo 2>$P/log-$sc-receiver.txt | tee $P/$sc.r2s" \
     > $P/log-$sc.txt 2>&1; rc=$?
   ts=$(el $t0 $(now))
   a=$(alive $n)

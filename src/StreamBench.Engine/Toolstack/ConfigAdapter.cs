@@ -278,7 +278,10 @@ public static class ConfigAdapter
                         }
 
                         bInfo[key] = per;
-                        changes.Add(new ConfigChange("b_info." + key, from, per.ToJsonString(), "pinned to the bench host's CPUs on request"));
+                        if (from != per.ToJsonString())
+                        {
+                            changes.Add(new ConfigChange("b_info." + key, from, per.ToJsonString(), "pinned to the bench host's CPUs on request"));
+                        }
                     }
                     else
                     {

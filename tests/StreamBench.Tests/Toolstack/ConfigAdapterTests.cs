@@ -132,8 +132,12 @@ public sealed class ConfigAdapterTests
         Assert.Equal(r.Adapted, header.Config.ToArray());
         DomainConfig again = DomainConfig.ParseXlOptionalData(header.OptionalData, json: true)!;
         Assert.Equal((r.Original.Type, r.Original.Vcpus, r.Original.MemoryPages, r.Original.Name), (again.Type, again.Vcpus, again.MemoryPages, again.Name));
-        // adapting the adapted copy again changes nothing more
+        // adapting the adapted copy again changes nothing more, also when it asks for the pinning the copy has
         Assert.Empty(Adapt(rewritten).Changes);
+        AdaptedConfig pinned = Adapt(original, new ConfigAdaptOptions { Cpus = [1] });
+        using var pinnedCopy = new MemoryStream();
+        ConfigAdapter.RewriteXlHeader(new MemoryStream(original), pinnedCopy, pinned);
+        Assert.Empty(Adapt(pinnedCopy.ToArray(), new ConfigAdaptOptions { Cpus = [1] }).Changes);
     }
 
     [Fact]
