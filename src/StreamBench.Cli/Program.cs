@@ -7,10 +7,17 @@ namespace StreamBench.Cli;
 public static class Program
 {
     /// <summary>Runs the command line.</summary>
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args);
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>: a usage error (unknown option, missing argument) exits 2, as every
+    /// other usage or I/O error does (System.CommandLine's own default would be 1, the code for an invalid stream).
+    /// </summary>
+    public static int Run(string[] args)
     {
-        var root = BuildRoot();
-        return root.Parse(args).Invoke();
+        var parse = BuildRoot().Parse(args);
+        var code = parse.Invoke();
+        return parse.Errors.Count > 0 ? ExitCodes.UsageOrIo : code;
     }
 
     /// <summary>The command tree (tests use it directly).</summary>
@@ -19,6 +26,7 @@ public static class Program
         var root = new RootCommand("StreamBench: recorder, replayer, verifier and fuzzing bench for Xen save/restore and migration streams.");
         foreach (var command in CommandCatalog.All())
         {
+            CommandGuard.Wrap(command);
             root.Subcommands.Add(command);
         }
         return root;

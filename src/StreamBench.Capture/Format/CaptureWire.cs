@@ -7,7 +7,7 @@ namespace StreamBench.Capture.Format;
 public static class CaptureWire
 {
     /// <summary>8 bytes: 0x89 "SBCAP" CR LF. The high byte and the CR LF catch 7-bit and text-mode mangling, as PNG's do.</summary>
-    public static ReadOnlySpan<byte> Magic => [0x89, (byte)'S', (byte)'B', (byte)'C', (byte)'A', (byte)'P', 0x0D, 0x0A];
+    public static ReadOnlySpan<byte> Magic => Formats.Wire.ContainerWire.CaptureMagic;
 
     /// <summary>Length of <see cref="Magic"/>.</summary>
     public const int MagicSize = 8;

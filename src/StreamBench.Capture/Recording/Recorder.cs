@@ -20,14 +20,14 @@ public static class Recorder
 
     /// <summary>Records <paramref name="source"/> as s2r, copying it to <paramref name="passthrough"/> when given.</summary>
     public static RecorderResult RecordStream(CaptureWriter writer, CaptureMetadata metadata, RecordingOptions options,
-        Stream source, Stream? passthrough, CancellationToken cancel)
+        Stream source, Stream? passthrough, CancellationToken cancel, Func<int>? signal = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         using var session = new RecordingSession(writer, metadata, options);
         PipeTuning.Enlarge(source);
         var pump = session.StartPump(CaptureDirection.SenderToReceiver, source, passthrough);
         var interrupted = !WaitOrCancel(() => pump.Join(100), cancel);
-        return Finish(session, interrupted ? 130 : 0, interrupted);
+        return Finish(session, interrupted, signal, 0);
     }
 
     /// <summary>
@@ -36,7 +36,8 @@ public static class Recorder
     /// <paramref name="passthrough"/>). The exit code is the command's.
     /// </summary>
     public static RecorderResult RecordCommand(CaptureWriter writer, CaptureMetadata metadata, RecordingOptions options,
-        IReadOnlyList<string> command, bool transport, bool passthrough, Stream ourInput, Stream ourOutput, CancellationToken cancel)
+        IReadOnlyList<string> command, bool transport, bool passthrough, Stream ourInput, Stream ourOutput, CancellationToken cancel,
+        Func<int>? signal = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(command);
@@ -76,12 +77,8 @@ public static class Recorder
             outPump = session.StartPump(CaptureDirection.SenderToReceiver, childOut, passthrough ? ourOutput : null);
         }
         var interrupted = !WaitOrCancel(() => child.WaitForExit(100), cancel);
-        int code;
-        if (interrupted)
-        {
-            code = 130;
-        }
-        else
+        var code = 0;
+        if (!interrupted)
         {
             child.WaitForExit();
             code = child.ExitCode;
@@ -90,7 +87,7 @@ public static class Recorder
             session.AddEvent(CaptureEventCode.ChildExited, null, code, string.Join(' ', command));
             session.WaitForPumps(Grace);
         }
-        return Finish(session, code, interrupted);
+        return Finish(session, interrupted, signal, code);
     }
 
     /// <summary>
@@ -98,7 +95,7 @@ public static class Recorder
     /// <paramref name="connect"/>, records client → server as s2r and server → client as r2s. Half-closes are passed on.
     /// </summary>
     public static RecorderResult RecordTcpProxy(CaptureWriter writer, CaptureMetadata metadata, RecordingOptions options,
-        string listen, string connect, Action<int>? listening, CancellationToken cancel)
+        string listen, string connect, Action<int>? listening, CancellationToken cancel, Func<int>? signal = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         var listener = new TcpListener(Endpoints.Resolve(listen));
@@ -114,7 +111,7 @@ public static class Recorder
             catch (OperationCanceledException)
             {
                 using var empty = new RecordingSession(writer, metadata, options);
-                return Finish(empty, 130, true);
+                return Finish(empty, true, signal, 0);
             }
             using var client = acceptTask.Result;
             using var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -129,7 +126,7 @@ public static class Recorder
             var down = session.StartPump(CaptureDirection.ReceiverToSender, serverStream, clientStream,
                 sourceEnded: () => ShutdownQuietly(client), sinkFailed: () => ShutdownQuietly(server, SocketShutdown.Receive));
             var interrupted = !WaitOrCancel(() => up.Join(100) && down.Join(100), cancel);
-            return Finish(session, interrupted ? 130 : 0, interrupted);
+            return Finish(session, interrupted, signal, 0);
         }
         finally
         {
@@ -137,11 +134,17 @@ public static class Recorder
         }
     }
 
-    private static RecorderResult Finish(RecordingSession session, int code, bool interrupted)
+    /// <summary>SIGINT's number, the signal assumed when the caller does not say which one stopped the recording.</summary>
+    public const int SigInt = 2;
+
+    private static RecorderResult Finish(RecordingSession session, bool interrupted, Func<int>? signal, int code)
     {
         if (interrupted)
         {
-            session.AddEvent(CaptureEventCode.Signal, null, code - 128, "interrupted");
+            var number = signal?.Invoke() ?? SigInt;
+            session.AddEvent(CaptureEventCode.Signal, null, number, "interrupted");
+            session.MarkIncomplete(string.Create(CultureInfo.InvariantCulture, $"stopped by signal {number}"));
+            code = 128 + number; // as a shell reports a process killed by that signal
         }
         return new RecorderResult(session.Complete(), code, interrupted);
     }

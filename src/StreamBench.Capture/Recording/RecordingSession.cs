@@ -37,7 +37,15 @@ public sealed record RecordingOptions
 
 /// <summary>What a recording produced.</summary>
 public sealed record RecordingSummary(long SenderBytes, long ReceiverBytes, long Chunks, long CaptureBytes,
-    long SenderIndexEntries, long ReceiverIndexEntries, IReadOnlyList<string> Warnings, Exception? CaptureError);
+    long SenderIndexEntries, long ReceiverIndexEntries, IReadOnlyList<string> Warnings, Exception? CaptureError)
+{
+    /// <summary>Why the capture does not hold the whole session (a capture write error, a read or forward error on a
+    /// direction, a signal); empty when it does.</summary>
+    public IReadOnlyList<string> Incomplete { get; init; } = [];
+
+    /// <summary>Whether the capture holds the whole session.</summary>
+    public bool IsComplete => Incomplete.Count == 0;
+}
 
 /// <summary>
 /// Records one session: a pump thread per direction reads its source into large buffers, forwards each read at once
@@ -47,6 +55,7 @@ public sealed record RecordingSummary(long SenderBytes, long ReceiverBytes, long
 /// </summary>
 public sealed class RecordingSession : IDisposable
 {
+    private readonly List<string> _incomplete = [];
     private readonly CaptureWriter _writer;
     private readonly RecordingOptions _options;
     private readonly SlabPool[] _pools;
@@ -133,6 +142,13 @@ public sealed class RecordingSession : IDisposable
         {
             return _summary;
         }
+        lock (_incomplete)
+        {
+            if (_incomplete.Count > 0)
+            {
+                AddEvent(CaptureEventCode.Note, null, _incomplete.Count, IncompleteNote + string.Join("; ", _incomplete));
+            }
+        }
         _queue.CompleteAdding();
         _writerThread.Join();
         for (var d = 0; d < 2; d++)
@@ -154,6 +170,16 @@ public sealed class RecordingSession : IDisposable
         _summary = new RecordingSummary(_writer.PositionOf(CaptureDirection.SenderToReceiver), _writer.PositionOf(CaptureDirection.ReceiverToSender),
             _writer.ChunkCount, _writer.Length, _writer.IndexEntriesOf(CaptureDirection.SenderToReceiver),
             _writer.IndexEntriesOf(CaptureDirection.ReceiverToSender), _warnings, _captureError);
+        var incomplete = new List<string>();
+        lock (_incomplete)
+        {
+            incomplete.AddRange(_incomplete);
+        }
+        if (_captureError is not null)
+        {
+            incomplete.Insert(0, "the capture file could not be written: " + _captureError.Message);
+        }
+        _summary = _summary with { Incomplete = incomplete };
         return _summary;
     }
 
@@ -209,6 +235,7 @@ public sealed class RecordingSession : IDisposable
                     catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
                     {
                         AddEvent(CaptureEventCode.ForwardFailed, direction, total, e.Message);
+                        MarkIncomplete($"{CaptureDirections.Name(direction)}: forwarding failed after {total} bytes ({e.Message})");
                         sinkFailed?.Invoke();
                         total += n;
                         return;
@@ -220,6 +247,7 @@ public sealed class RecordingSession : IDisposable
             if (readError is not null)
             {
                 AddEvent(CaptureEventCode.Note, direction, total, "read error: " + readError);
+                MarkIncomplete($"{CaptureDirections.Name(direction)}: read error after {total} bytes ({readError})");
             }
             else
             {
@@ -238,6 +266,18 @@ public sealed class RecordingSession : IDisposable
         finally
         {
             slab.Release();
+        }
+    }
+
+    /// <summary>The text that starts the note a recording with missing data ends with (export --info shows it).</summary>
+    public const string IncompleteNote = "capture incomplete: ";
+
+    /// <summary>Notes that the capture will not hold the whole session.</summary>
+    public void MarkIncomplete(string why)
+    {
+        lock (_incomplete)
+        {
+            _incomplete.Add(why);
         }
     }
 

@@ -31,7 +31,20 @@ public sealed record FaultPlan
     /// <summary>Records not sent.</summary>
     public IReadOnlySet<long> Drops { get; init; } = new HashSet<long>();
 
-    /// <summary>No fault at all.</summary>
+    /// <summary>Refuses faults that cannot apply to <paramref name="length"/> bytes (a corruption past the end).</summary>
+    public void CheckWithin(long length)
+    {
+        foreach (var (offset, _) in Corruptions)
+        {
+            if (offset < 0 || offset >= length)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"--corrupt {offset}: the input has {length} bytes (offsets 0 to {length - 1})"));
+            }
+        }
+    }
+
+    /// <summary>Whether no fault is planned.</summary>
     public bool IsEmpty => CutAtByte is null && CutAtRecord is null && Corruptions.Count == 0 && Delays.Count == 0 && Duplicates.Count == 0 && Drops.Count == 0;
 
     /// <summary>Whether the plan needs record boundaries.</summary>

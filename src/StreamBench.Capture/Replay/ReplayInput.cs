@@ -54,19 +54,68 @@ public sealed class ReplayInput : IDisposable
     }
 
     /// <summary>Opens a capture or a plain stream file; a plain stream is one s2r direction with no recorded peer.</summary>
-    public static ReplayInput Open(string path, CaptureDirection direction, XenStreamReaderOptions? readerOptions = null)
+    /// <exception cref="StreamFormatException">The capture is damaged or unfinished (unless <paramref name="readable"/>), or
+    /// the file is a capture whose magic was damaged.</exception>
+    public static ReplayInput Open(string path, CaptureDirection direction, XenStreamReaderOptions? readerOptions = null, bool readable = false)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        var head = new byte[Formats.Wire.ContainerWire.DetectionBytes];
+        int got;
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1))
+        {
+            got = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        if (!CaptureFile.IsCapture(path))
+        {
+            if (Input.StreamInputs.LooksLikeDamagedCapture(head.AsSpan(0, got)))
+            {
+                throw new Formats.StreamFormatException($"{path} looks like a capture file with a damaged magic; it is not replayed as a raw stream", 0, "capture", field: "magic");
+            }
+            if (XenStreamReader.DescribeContainer(head.AsSpan(0, got)) is { } container)
+            {
+                throw new ArgumentException($"{path} is {container}: replay takes a capture or a plain stream file (decompress it first)");
+            }
+        }
         if (CaptureFile.IsCapture(path))
         {
             var capture = CaptureFile.Open(path);
+            if (!readable && DamageOf(capture, direction) is { } damage)
+            {
+                capture.Dispose();
+                throw new Formats.StreamFormatException($"capture {path} is damaged: {damage}; replay what is readable with --replay-readable",
+                    capture.ValidLength, "capture", field: CaptureDirections.Name(direction));
+            }
             var input = FromCapture(capture, direction, readerOptions);
-            return new ReplayInput(capture, input._open, input.Length, input.Chunks, input.RecordedPeer, input.PeerChunks, input._index, input.Description, direction);
+            return new ReplayInput(capture, input._open, input.Length, input.Chunks, input.RecordedPeer, input.PeerChunks, input._index, input.Description, direction)
+            {
+                Damage = DamageOf(capture, direction),
+            };
         }
         if (direction != CaptureDirection.SenderToReceiver)
         {
             throw new ArgumentException($"{path} is a plain stream: it has only the s2r direction");
         }
         return FromStreamFile(path, readerOptions);
+    }
+
+    /// <summary>
+    /// What is wrong with <paramref name="direction"/> of <paramref name="capture"/> for a faithful replay: a damaged or
+    /// torn file, a missing footer, or a direction whose end the recorder never saw. Null when nothing is.
+    /// </summary>
+    public static string? DamageOf(CaptureFile capture, CaptureDirection direction)
+    {
+        ArgumentNullException.ThrowIfNull(capture);
+        var problems = new List<string>();
+        if (capture.EndState != CaptureEndState.Complete || capture.LostBytes > 0)
+        {
+            problems.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{capture.EndState.ToString().ToLowerInvariant()}, {capture.LostBytes} bytes lost after the last valid chunk{(capture.Problem is null ? "" : " (" + capture.Problem + ")")}"));
+        }
+        if (capture.Has(direction) && !capture.HasEnded(direction))
+        {
+            problems.Add($"the recorder did not see the end of {CaptureDirections.Name(direction)}");
+        }
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     /// <summary>A plain stream file: sent in 1 MiB chunks, no timing, no peer.</summary>
@@ -99,6 +148,9 @@ public sealed class ReplayInput : IDisposable
         }
         return chunks;
     }
+
+    /// <summary>What is damaged in the capture replayed with <c>readable</c> (<see cref="Open"/>); null when nothing is.</summary>
+    public string? Damage { get; private init; }
 
     /// <summary>The direction sent.</summary>
     public CaptureDirection Direction { get; }

@@ -20,6 +20,8 @@ public static class CaptureSummary
         {
             Line($"  stopped {capture.Problem}");
         }
+        var incomplete = IncompleteReasons(capture);
+        Line($"  recording: {(incomplete.Count == 0 ? "complete" : "INCOMPLETE: " + string.Join("; ", incomplete))}");
         foreach (var (k, v) in capture.Metadata.Pairs)
         {
             Line($"  {k}: {v}");
@@ -38,6 +40,46 @@ public static class CaptureSummary
             Line($"  event at {e.Timestamp / 1e6:0.###} ms: {e.Code}{dir} value={e.Value}{(e.Text.Length > 0 ? " " + e.Text : "")}");
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Why the capture does not hold the whole session: the recorder's own note, forward or read errors, a signal, a
+    /// missing footer or damage. Empty for a complete capture.
+    /// </summary>
+    public static IReadOnlyList<string> IncompleteReasons(CaptureFile capture)
+    {
+        ArgumentNullException.ThrowIfNull(capture);
+        var reasons = new List<string>();
+        if (capture.EndState != CaptureEndState.Complete)
+        {
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"the file is {capture.EndState.ToString().ToLowerInvariant()}{(capture.LostBytes > 0 ? $", {capture.LostBytes} bytes lost" : "")}"));
+        }
+        var noted = capture.Events.Where(e => e.Code == CaptureEventCode.Note && e.Text.StartsWith(Recording.RecordingSession.IncompleteNote, StringComparison.Ordinal))
+            .Select(e => e.Text).FirstOrDefault();
+        if (noted is not null)
+        {
+            reasons.Add(noted[Recording.RecordingSession.IncompleteNote.Length..]);
+        }
+        else
+        {
+            foreach (var e in capture.Events)
+            {
+                var dir = e.Direction is { } d ? CaptureDirections.Name(d) + ": " : "";
+                if (e.Code == CaptureEventCode.ForwardFailed)
+                {
+                    reasons.Add(string.Create(CultureInfo.InvariantCulture, $"{dir}forwarding failed after {e.Value} bytes"));
+                }
+                else if (e.Code == CaptureEventCode.Signal)
+                {
+                    reasons.Add(string.Create(CultureInfo.InvariantCulture, $"stopped by signal {e.Value}"));
+                }
+                else if (e.Code == CaptureEventCode.Note && e.Text.StartsWith("read error", StringComparison.Ordinal))
+                {
+                    reasons.Add(dir + e.Text);
+                }
+            }
+        }
+        return reasons;
     }
 
     /// <summary>One line per item of a direction's index (for <c>export --info --items</c>).</summary>

@@ -1,64 +1,80 @@
 using StreamBench.Capture.Format;
+using StreamBench.Capture.Input;
+using StreamBench.Formats;
+using StreamBench.Formats.Streams;
 
 namespace StreamBench.Capture.Tools;
 
-/// <summary>A stream to work on: a plain stream file (or standard input), or one direction of a capture.</summary>
+/// <summary>
+/// A stream to work on, opened through the input seam (<see cref="StreamInputs"/>): a plain stream file or standard
+/// input, a .zst, or one direction of a capture. A legacy image is converted on the fly to a v3 stream, so that the
+/// tools (slice, diff, scrub) read it like any other and stop at its first error instead of reading forever.
+/// </summary>
 public sealed class StreamInput : IDisposable
 {
-    private readonly IDisposable? _owner;
+    private readonly OpenedInput _input;
+    private readonly V3Input _v3;
 
-    private StreamInput(Stream stream, string description, CaptureFile? capture, IDisposable? owner)
+    private StreamInput(OpenedInput input, V3Input v3)
     {
-        Stream = stream;
-        Description = description;
-        Capture = capture;
-        _owner = owner;
+        _input = input;
+        _v3 = v3;
+        Stream = new SourceReadStream(v3.Source);
     }
 
-    /// <summary>The bytes.</summary>
+    /// <summary>The bytes (forward only).</summary>
     public Stream Stream { get; }
 
     /// <summary>For reports.</summary>
-    public string Description { get; }
+    public string Description => _input.Description + (_v3.Converted ? " (legacy image, converted on the fly)" : "");
 
     /// <summary>The capture, when the input is one.</summary>
-    public CaptureFile? Capture { get; }
+    public CaptureFile? Capture => _input.Capture;
 
-    /// <summary>Opens <paramref name="path"/> ("-" is standard input, read as a plain stream).</summary>
-    public static StreamInput Open(string path, CaptureDirection direction = CaptureDirection.SenderToReceiver, Stream? standardInput = null)
+    /// <summary>The outer layer of <see cref="Stream"/> (libxl for a converted legacy image).</summary>
+    public OuterFormat Format => _v3.ReaderOptions(new XenStreamReaderOptions()).Format;
+
+    /// <summary>Opens <paramref name="path"/> ("-" is standard input).</summary>
+    public static StreamInput Open(string path, CaptureDirection direction = CaptureDirection.SenderToReceiver, OuterFormat format = OuterFormat.Auto)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        if (path == "-")
+        var input = StreamInputs.Open(path, new StreamInputOptions { Direction = direction, Format = format });
+        try
         {
-            return new StreamInput(standardInput ?? throw new ArgumentException("standard input is not available here"), "standard input", null, null);
+            return new StreamInput(input, StreamInputs.AsV3(input));
         }
-        if (CaptureFile.IsCapture(path))
+        catch
         {
-            var capture = CaptureFile.Open(path);
-            try
-            {
-                var s = capture.OpenDirection(direction);
-                return new StreamInput(s, $"{path} ({CaptureDirections.Name(direction)})", capture, capture);
-            }
-            catch
-            {
-                capture.Dispose();
-                throw;
-            }
+            input.Dispose();
+            throw;
         }
-        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return new StreamInput(fs, path, null, fs);
     }
 
     /// <summary>A note about lost or unfinished capture data, or null when there is nothing to say.</summary>
-    public string? CaptureWarning => Capture is { } c && (c.LostBytes > 0 || c.EndState != CaptureEndState.Complete)
-        ? $"capture {c.Path}: {c.EndState}; {c.LostBytes} bytes after the last valid chunk were lost{(c.Problem is null ? "" : " (" + c.Problem + ")")}"
-        : null;
+    public string? CaptureWarning => _input.CaptureWarning;
+
+    /// <summary>The error with its provenance (the legacy image's own error, the file inside a container).</summary>
+    public StreamFormatException Explain(StreamFormatException error) => _v3.Explain(error);
 
     /// <inheritdoc />
     public void Dispose()
     {
         Stream.Dispose();
-        _owner?.Dispose();
+        _v3.Dispose();
+        _input.Dispose();
+    }
+
+    private sealed class SourceReadStream(ByteSource source) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => source.Position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => source.Read(buffer.AsSpan(offset, count));
+        public override int Read(Span<byte> buffer) => source.Read(buffer);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

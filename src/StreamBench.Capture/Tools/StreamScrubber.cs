@@ -214,7 +214,18 @@ public static class StreamScrubber
         }
         catch (StreamFormatException e)
         {
-            notes.Add("the stream is malformed from here on, the rest is copied unchanged: " + e.Message);
+            // Fail closed: past a malformed point, guest pages cannot be told apart from the rest, and copying them
+            // unscrubbed would leak guest memory.
+            throw new StreamFormatException("scrub refused, nothing written: the stream is malformed, so guest pages after this point could not be found and scrubbed: " + e.Problem,
+                e.Offset, e.Layer, e.RecordIndex, e.RecordType, e.Field, e.IsTruncation, e);
+        }
+        if (reader.DetectedFormat == OuterFormat.Legacy)
+        {
+            throw new StreamFormatException("scrub refused, nothing written: a legacy image is scrubbed through its v3 conversion (streambench scrub converts it)", 0, "legacy");
+        }
+        if (notes.Count > 0)
+        {
+            throw new StreamFormatException("scrub refused, nothing written: a PAGE_DATA record could not be parsed, its pages would stay unscrubbed: " + notes[0], 0, "libxc", field: "PAGE_DATA");
         }
         return pages;
     }

@@ -5,13 +5,120 @@ namespace StreamBench.Cli.Commands;
 /// <summary>Opening inputs and outputs the same way in every command.</summary>
 internal static class CliIo
 {
-    /// <summary>A file, or standard output for "-".</summary>
-    public static Stream OpenOutput(string path) => path == "-"
-        ? Console.OpenStandardOutput()
-        : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+    private static readonly AsyncLocal<PendingOutputs?> s_pending = new();
+
+    /// <summary>
+    /// A file, or standard output for "-". A file is written under a temporary name beside it and renamed into place
+    /// when the command exits 0 (<see cref="CommandGuard"/>), so a failed command never leaves a partial output file.
+    /// Outside a guarded command the file is written in place.
+    /// </summary>
+    public static Stream OpenOutput(string path)
+    {
+        if (path == "-")
+        {
+            return Console.OpenStandardOutput();
+        }
+        if (s_pending.Value is not { } pending || !IsRegularTarget(path))
+        {
+            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        if (Directory.Exists(path))
+        {
+            throw new IOException($"cannot write {path}: it is a directory");
+        }
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(directory))
+        {
+            throw new IOException($"cannot write {path}: directory {directory} does not exist");
+        }
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write {path}: {e.Message.Replace(temp, full, StringComparison.Ordinal)}", e);
+        }
+        pending.Add(temp, full);
+        return stream;
+    }
+
+    /// <summary>Starts collecting the outputs of one command run.</summary>
+    public static PendingOutputs BeginOutputs()
+    {
+        var pending = new PendingOutputs(s_pending.Value);
+        s_pending.Value = pending;
+        return pending;
+    }
+
+    /// <summary>Whether the stream is to be flushed to standard output.</summary>
+    private static bool IsRegularTarget(string path)
+    {
+        // Devices, FIFOs and descriptors (/dev/null, /dev/stdout, /proc/self/fd/N) are written in place.
+        if (path.StartsWith("/dev/", StringComparison.Ordinal) || path.StartsWith("/proc/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var info = new FileInfo(path);
+        return !info.Exists || (info.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0;
+    }
 
     /// <summary>Whether progress may be drawn: only when standard error is a terminal.</summary>
     public static bool ShowProgress => !Console.IsErrorRedirected;
+
+    /// <summary>The outputs of one command run: renamed into place by <see cref="Commit"/>, deleted otherwise.</summary>
+    internal sealed class PendingOutputs(PendingOutputs? outer) : IDisposable
+    {
+        private readonly List<(string Temp, string Final)> _files = [];
+
+        public void Add(string temp, string final)
+        {
+            lock (_files)
+            {
+                _files.Add((temp, final));
+            }
+        }
+
+        /// <summary>Renames every output into place.</summary>
+        public void Commit()
+        {
+            lock (_files)
+            {
+                foreach (var (temp, final) in _files)
+                {
+                    if (File.Exists(temp))
+                    {
+                        File.Move(temp, final, overwrite: true);
+                    }
+                }
+                _files.Clear();
+            }
+        }
+
+        /// <summary>Deletes outputs not committed.</summary>
+        public void Dispose()
+        {
+            lock (_files)
+            {
+                foreach (var (temp, _) in _files)
+                {
+                    try
+                    {
+                        File.Delete(temp);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // Nothing more can be done about a temporary file that cannot be deleted.
+                    }
+                }
+                _files.Clear();
+            }
+            s_pending.Value = outer;
+        }
+    }
 }
 
 /// <summary>Option values shared by several commands.</summary>

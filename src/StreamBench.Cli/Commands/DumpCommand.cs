@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StreamBench.Capture.Input;
 using StreamBench.Formats.KaitaiView;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Records;
@@ -31,24 +32,38 @@ internal static class DumpCommand
             {
                 return KaitaiDump.Run(path, options, Console.Out, parse.GetValue(items));
             }
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
-            var source = ByteSource.Open(path);
-            if (StreamOptions.IsLegacy(source, options))
+            using var input = io.Open(parse);
+            try
             {
-                using var legacy = new LegacyStreamReader(source, io.LegacyOptions(parse), ownsSource: true);
-                WriteLegacyText(legacy, stdout, parse.GetValue(items));
+                using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+                if (input.IsLegacy)
+                {
+                    using var legacy = new LegacyStreamReader(input.Source, io.LegacyOptions(parse), ownsSource: false);
+                    if (parse.GetValue(json))
+                    {
+                        WriteLegacyJson(legacy, stdout, parse.GetValue(items));
+                    }
+                    else
+                    {
+                        WriteLegacyText(legacy, stdout, parse.GetValue(items));
+                    }
+                    return ExitCodes.Ok;
+                }
+                using var reader = new XenStreamReader(input.Source, options with { Format = input.Format }, ownsSource: false);
+                if (parse.GetValue(json))
+                {
+                    WriteJson(reader, stdout, parse.GetValue(items));
+                }
+                else
+                {
+                    WriteText(reader, stdout, parse.GetValue(items));
+                }
                 return ExitCodes.Ok;
             }
-            using var reader = new XenStreamReader(source, options, ownsSource: true);
-            if (parse.GetValue(json))
+            catch (Formats.StreamFormatException e)
             {
-                WriteJson(reader, stdout, parse.GetValue(items));
+                throw input.Explain(e);
             }
-            else
-            {
-                WriteText(reader, stdout, parse.GetValue(items));
-            }
-            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -101,6 +116,35 @@ internal static class DumpCommand
         }
         output.WriteLine(string.Create(ci,
             $"end{"",-8} {"",-12} {reader.Ending} ({reader.ItemIndex + 1} items, {reader.CompleteImages} complete images, {reader.DiscardedBytes} bytes discarded)"));
+    }
+
+    /// <summary>The JSON-lines form for a legacy image: one object per item of the legacy reader.</summary>
+    public static void WriteLegacyJson(LegacyStreamReader reader, TextWriter output, int maxItems = RecordDescriber.DefaultMaxItems)
+    {
+        using var buffer = new MemoryStream();
+        while (reader.Read())
+        {
+            buffer.SetLength(0);
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("offset", reader.Offset);
+                w.WriteString("layer", "legacy");
+                w.WriteNumber("index", reader.ItemIndex);
+                w.WriteString("type", reader.ItemName);
+                w.WriteNumber("length", reader.BodyLength);
+                w.WriteStartObject("fields");
+                foreach (var field in LegacyDescriber.Describe(reader, maxItems))
+                {
+                    w.WriteString(field.Name, field.Value);
+                }
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"kind\":\"End\",\"ending\":\"{reader.Ending}\",\"items\":{reader.ItemIndex + 1},\"completeImages\":{reader.CompleteImages},\"discardedBytes\":{reader.DiscardedBytes}}}"));
     }
 
     /// <summary>The JSON-lines form.</summary>

@@ -29,12 +29,20 @@ internal static class GenerateCommand
             Description = "write the other direction instead: migrate-receiver (xl migrate receiver's replies), colo (COLO back channel), postcopy (RFC faults)",
         };
         var output = new Option<string>("--output", "-o") { Description = "output file, or - for stdout", Required = true };
-        var command = new Command("generate", "Write a synthetic valid stream of any layer and dialect.")
+        var command = new Command("generate",
+            "Write a synthetic stream of any layer and dialect: valid by every verify profile, but not the save of a real domain "
+            + "(its pages and CPU state are random, so restore refuses it); use 'save' for a stream that restores.")
         {
             layer, guest, pages, batch, version, dialect, checkpoints, debug, vcpus, seed, xtab, failover, partial, colo, xenstore, backChannel, output,
         };
         command.SetAction(parse =>
         {
+            Require(parse.GetValue(pages) > 0, $"--pages must be at least 1, not {parse.GetValue(pages)}");
+            Require(parse.GetValue(batch) is > 0 and <= LibxcWire.MaxBatchSize, $"--batch takes 1 to {LibxcWire.MaxBatchSize}, not {parse.GetValue(batch)}");
+            Require(parse.GetValue(version) is 2 or 3, $"--stream-version takes 2 or 3, not {parse.GetValue(version)}");
+            Require(parse.GetValue(vcpus) > 0, $"--vcpus must be at least 1, not {parse.GetValue(vcpus)}");
+            Require(parse.GetValue(checkpoints) >= 0, $"--checkpoints cannot be negative ({parse.GetValue(checkpoints)})");
+            Require(parse.GetValue(xtab) >= 0, $"--xtab-every cannot be negative ({parse.GetValue(xtab)})");
             var options = new SyntheticStreamOptions
             {
                 Layer = parse.GetValue(layer),
@@ -75,5 +83,13 @@ internal static class GenerateCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void Require(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(message);
+        }
     }
 }

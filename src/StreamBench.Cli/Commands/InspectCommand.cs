@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using StreamBench.Capture.Input;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
 
@@ -19,14 +20,13 @@ internal static class InspectCommand
         command.SetAction(parse => CommandRunner.Run("inspect", () =>
         {
             var options = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = io.ReaderOptions(parse) };
-            var path = parse.GetValue(io.Input)!;
             VerifyResult result;
-            using (var source = ByteSource.Open(path))
-            using (new Progress(source, "inspect"))
+            string path;
+            using (var input = io.Open(parse))
+            using (new Progress(input.Source, "inspect"))
             {
-                result = StreamOptions.IsLegacy(source, options.Reader)
-                    ? LegacyVerification.Verify(source, io.LegacyOptions(parse), options)
-                    : Verifier.Verify(source, options);
+                path = input.Description;
+                result = StreamInputs.Verify(input, io.LegacyOptions(parse), options);
             }
             if (parse.GetValue(json))
             {
@@ -44,7 +44,8 @@ internal static class InspectCommand
             {
                 Write(Console.Out, path, options, result);
             }
-            return ExitCodes.Ok;
+            // As verify: 0 for a valid stream, 1 for an invalid one (the summary above is printed either way).
+            return result.IsValid ? ExitCodes.Ok : ExitCodes.InvalidStream;
         }));
         return command;
     }

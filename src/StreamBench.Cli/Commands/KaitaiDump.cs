@@ -9,7 +9,7 @@ internal static class KaitaiDump
     public static int Run(string path, XenStreamReaderOptions options, TextWriter output, int maxItems)
     {
         byte[] bytes;
-        using (var input = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path))
+        using (var input = path == "-" ? StandardInput.Open() : File.OpenRead(path))
         {
             bytes = ReadCapped(input, KaitaiParsers.MaxInput);
         }

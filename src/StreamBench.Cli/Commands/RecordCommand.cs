@@ -74,13 +74,17 @@ internal static class RecordCommand
                 Environment.GetCommandLineArgs(), child.Length > 0 ? child : null);
 
             using var cancel = new CancellationTokenSource();
+            var signalNumber = Recorder.SigInt;
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
             void Interrupt(PosixSignalContext context)
             {
                 context.Cancel = true;
+                // PosixSignal values are negative placeholders: the real numbers are Linux's (SIGINT 2, SIGTERM 15).
+                signalNumber = context.Signal == PosixSignal.SIGTERM ? SigTerm : Recorder.SigInt;
                 cancel.Cancel();
             }
+            int Signal() => signalNumber;
 
             CaptureWriter writer;
             try
@@ -100,20 +104,21 @@ internal static class RecordCommand
                     if (listenAt is not null)
                     {
                         result = Recorder.RecordTcpProxy(writer, metadata, options, listenAt, connectTo!,
-                            port => Console.Error.WriteLine($"streambench record: listening on port {port}"), cancel.Token);
+                            port => Console.Error.WriteLine($"streambench record: listening on port {port}"), cancel.Token, Signal);
                     }
                     else if (child.Length > 0)
                     {
-                        using var stdin = Console.OpenStandardInput();
+                        // Only the transport needs our stdin: a plain command may run with it closed.
+                        using var stdin = isTransport || !StandardInput.IsClosed() ? StandardInput.Open() : Stream.Null;
                         using var stdout = Console.OpenStandardOutput();
-                        result = Recorder.RecordCommand(writer, metadata, options, child, isTransport, parse.GetValue(passthrough), stdin, stdout, cancel.Token);
+                        result = Recorder.RecordCommand(writer, metadata, options, child, isTransport, parse.GetValue(passthrough), stdin, stdout, cancel.Token, Signal);
                     }
                     else
                     {
-                        using var src = inputPath is null or "-" ? Console.OpenStandardInput()
+                        using var src = inputPath is null or "-" ? StandardInput.Open()
                             : new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
                         using var stdout = parse.GetValue(passthrough) ? Console.OpenStandardOutput() : null;
-                        result = Recorder.RecordStream(writer, metadata, options, src, stdout, cancel.Token);
+                        result = Recorder.RecordStream(writer, metadata, options, src, stdout, cancel.Token, Signal);
                     }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception
@@ -132,15 +137,20 @@ internal static class RecordCommand
                 {
                     Console.Error.WriteLine("streambench record: warning: " + w);
                 }
-                if (s.CaptureError is not null && mode is "stream")
+                if (!s.IsComplete)
                 {
-                    return ExitCodes.UsageOrIo;
+                    // Forwarding went on (a migration must not fail because its recorder did), but the capture lacks data.
+                    Console.Error.WriteLine($"streambench record: {path}: capture INCOMPLETE: {string.Join("; ", s.Incomplete)}");
+                    return result.ExitCode != 0 ? result.ExitCode : ExitCodes.UsageOrIo;
                 }
                 return result.ExitCode;
             }
         });
         return cmd;
     }
+
+    /// <summary>SIGTERM's number on Linux.</summary>
+    private const int SigTerm = 15;
 
     private static int Usage(string message)
     {

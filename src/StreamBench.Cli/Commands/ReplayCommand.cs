@@ -10,7 +10,7 @@ namespace StreamBench.Cli.Commands;
 internal static class ReplayCommand
 {
     /// <summary>Builds the simulated restore engine target, or null while the engine has no restore entry point.</summary>
-    internal static Func<IRestoreEngineEndpoint?> EngineFactory { get; set; } = EngineBinding.Create;
+    internal static Func<Engine.Restore.RestoreOptions, IRestoreEngineEndpoint?> EngineFactory { get; set; } = EngineBinding.Create;
 
     public static Command Create()
     {
@@ -32,10 +32,14 @@ internal static class ReplayCommand
         var drop = new Option<string[]>("--drop-record") { Description = "do not send record N; repeatable" };
         var dialect = new Option<string>("--dialect") { Description = "upstream or postcopy-rfc", DefaultValueFactory = _ => "upstream" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no report on standard error" };
+        var readable = new Option<bool>("--replay-readable") { Description = "replay what is readable of a damaged or unfinished capture (refused otherwise, exit 1)" };
+        var engineGuest = new Option<string?>("--guest") { Description = "--to-engine: pv, pv32, hvm or pvh (for streams without an xl config, as restore)" };
+        var engineMemory = new Option<string?>("--memory", "-m") { Description = "--to-engine: guest RAM, e.g. 256M (as restore)" };
+        var engineVcpus = new Option<int?>("--vcpus") { Description = "--to-engine: vCPUs (as restore)" };
         var cmd = new Command("replay", "Replay one direction of a capture to a file, stdout, a TCP endpoint, a command or the simulated restore engine.")
         {
             input, direction, output, tcp, toCommand, toEngine, pace, sequence, peerTimeout, peerOutput,
-            cutByte, cutRecord, corrupt, delay, duplicate, drop, dialect, quiet,
+            cutByte, cutRecord, corrupt, delay, duplicate, drop, dialect, quiet, readable, engineGuest, engineMemory, engineVcpus,
         };
         cmd.SetAction(parse =>
         {
@@ -89,8 +93,19 @@ internal static class ReplayCommand
             var readerOptions = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) };
             try
             {
-                using var replayInput = ReplayInput.Open(parse.GetValue(input)!, dir, dir == CaptureDirection.SenderToReceiver ? readerOptions : null);
-                using var target = OpenTarget(parse, output, tcp, toCommand, toEngine);
+                var restoreOptions = new Engine.Restore.RestoreOptions
+                {
+                    Guest = parse.GetValue(engineGuest) is { } g ? Domain.GuestTypeExtensions.Parse(g) : null,
+                    MemoryPages = parse.GetValue(engineMemory) is { } m ? EngineCli.ParseMemoryPages(m) : null,
+                    Vcpus = parse.GetValue(engineVcpus),
+                };
+                using var replayInput = ReplayInput.Open(parse.GetValue(input)!, dir, dir == CaptureDirection.SenderToReceiver ? readerOptions : null, parse.GetValue(readable));
+                faults.CheckWithin(replayInput.Length);
+                if (replayInput.Damage is { } damage)
+                {
+                    Console.Error.WriteLine("streambench replay: warning: replaying what is readable of a damaged capture: " + damage);
+                }
+                using var target = OpenTarget(parse, output, tcp, toCommand, toEngine, restoreOptions);
                 if (target is null)
                 {
                     Console.Error.WriteLine("streambench replay: the simulated restore engine is not available in this build (StreamBench.Engine has no restore entry point yet)");
@@ -105,9 +120,9 @@ internal static class ReplayCommand
                 {
                     Report(replayInput, target, faults, result);
                 }
-                return result.Succeeded ? ExitCodes.Ok : ExitCodes.InvalidStream;
+                return result.Succeeded && replayInput.Damage is null ? ExitCodes.Ok : ExitCodes.InvalidStream;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException
                 or System.Net.Sockets.SocketException or System.ComponentModel.Win32Exception)
             {
                 Console.Error.WriteLine("streambench replay: " + e.Message);
@@ -117,7 +132,8 @@ internal static class ReplayCommand
         return cmd;
     }
 
-    private static IReplayTarget? OpenTarget(ParseResult parse, Option<string?> output, Option<string?> tcp, Option<string?> toCommand, Option<bool> toEngine)
+    private static IReplayTarget? OpenTarget(ParseResult parse, Option<string?> output, Option<string?> tcp, Option<string?> toCommand, Option<bool> toEngine,
+        Engine.Restore.RestoreOptions restoreOptions)
     {
         if (parse.GetValue(tcp) is { } endpoint)
         {
@@ -129,7 +145,7 @@ internal static class ReplayCommand
         }
         if (parse.GetValue(toEngine))
         {
-            return EngineFactory() is { } engine ? new EngineReplayTarget(engine) : null;
+            return EngineFactory(restoreOptions) is { } engine ? new EngineReplayTarget(engine) : null;
         }
         var path = parse.GetValue(output) ?? "-";
         return new StreamReplayTarget(CliIo.OpenOutput(path), path == "-" ? "standard output" : path);
@@ -163,14 +179,14 @@ internal static class ReplayCommand
 /// </summary>
 internal static class EngineBinding
 {
-    public static IRestoreEngineEndpoint? Create() => new EngineEndpoint();
+    public static IRestoreEngineEndpoint? Create(Engine.Restore.RestoreOptions? options = null) => new EngineEndpoint(options ?? new Engine.Restore.RestoreOptions());
 
     /// <summary>
     /// The simulated restore engine as a replay target. It answers like an <c>xl migrate</c> receiver: the banner
     /// first, then "ready" once the stream is in and the domain restored, so a replayed sender side sequences as
     /// it would against a real receiver.
     /// </summary>
-    private sealed class EngineEndpoint : IRestoreEngineEndpoint
+    private sealed class EngineEndpoint(Engine.Restore.RestoreOptions options) : IRestoreEngineEndpoint
     {
         public string Description => "simulated restore engine";
 
@@ -180,7 +196,7 @@ internal static class EngineBinding
             backChannel.Flush();
             try
             {
-                var result = Engine.Restore.RestoreEngine.Restore(input, new Engine.Restore.RestoreOptions());
+                var result = Engine.Restore.RestoreEngine.Restore(input, options);
                 using var domain = result.Domain;
                 backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverReady);
                 backChannel.Flush();
@@ -188,6 +204,11 @@ internal static class EngineBinding
             }
             catch (Formats.StreamFormatException e)
             {
+                return new ReplayTargetOutcome(false, ExitCodes.InvalidStream, e.Message);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // A stream without a domain config needs --memory/--guest/--vcpus, as restore does; a domain refusal.
                 return new ReplayTargetOutcome(false, ExitCodes.InvalidStream, e.Message);
             }
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using StreamBench.Capture.Input;
 using StreamBench.Domain;
 using StreamBench.Engine.Restore;
 using StreamBench.Engine.Save;
@@ -64,32 +65,18 @@ internal static class RestoreCommand
                 OpenMemoryMap = parse.GetValue(openMap),
             };
             RestoreResult result;
-            using (ByteSource source = ByteSource.Open(path))
+            using (var input = StreamInputs.Open(path, new StreamInputOptions { Format = options.Reader.Format }))
+            using (var v3 = StreamInputs.AsV3(input)) // legacy input is converted on the fly, as libxl's conversion helper does
             {
-                if (StreamOptions.IsLegacy(source, options.Reader))
+                try
                 {
-                    // Legacy (pre-4.6) input: convert on the fly, as libxl's conversion helper does.
-                    using var conversion = LegacyOnTheFly.Start(source);
-                    try
-                    {
-                        result = RestoreEngine.Restore(conversion.Converted, options with
-                        {
-                            Reader = options.Reader with { Format = OuterFormat.Libxl },
-                        });
-                    }
-                    catch (StreamFormatException) when (conversion.Finish() is { } legacyError)
-                    {
-                        throw legacyError; // the legacy input's own error, at its offset, explains the failure
-                    }
-                    if (conversion.Finish() is { } late)
-                    {
-                        throw late;
-                    }
+                    result = RestoreEngine.Restore(v3.Source, options with { Reader = v3.ReaderOptions(options.Reader) });
                 }
-                else
+                catch (StreamFormatException e)
                 {
-                    result = RestoreEngine.Restore(source, options);
+                    throw v3.Explain(e); // a legacy input's own error, at its offset, explains the failure
                 }
+                v3.Complete();
             }
 
             using GuestDomain domain = result.Domain;

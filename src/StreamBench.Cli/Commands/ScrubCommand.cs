@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using StreamBench.Capture.Format;
+using StreamBench.Capture.Input;
 using StreamBench.Capture.Tools;
 using StreamBench.Formats.Streams;
 
@@ -47,14 +48,27 @@ internal static class ScrubCommand
                 }
                 else
                 {
-                    if (inPath == "-")
+                    bool direct;
+                    using (var probe = StreamInputs.Open(inPath))
                     {
-                        // The scrubber reads its input twice: spool standard input first.
+                        direct = inPath != "-" && probe.Container == InputContainer.None && !probe.IsLegacy;
+                    }
+                    if (!direct)
+                    {
+                        // The scrubber reads its input twice: spool the v3 stream (decompressed, converted from legacy,
+                        // or read from standard input) first. StreamInput opens it through the input seam.
                         temp = Path.GetTempFileName();
                         using (var spool = File.Create(temp))
-                        using (var stdin = Console.OpenStandardInput())
+                        using (var v3 = StreamInput.Open(inPath))
                         {
-                            stdin.CopyTo(spool, 1 << 20);
+                            try
+                            {
+                                v3.Stream.CopyTo(spool, 1 << 20);
+                            }
+                            catch (Formats.StreamFormatException e)
+                            {
+                                throw v3.Explain(e);
+                            }
                         }
                         inPath = temp;
                     }

@@ -34,8 +34,7 @@ internal static class SliceCommand
                     Exact = parse.GetValue(exact),
                     Reader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
                 };
-                using var stdin = parse.GetValue(input) == "-" ? Console.OpenStandardInput() : null;
-                using var src = StreamInput.Open(parse.GetValue(input)!, CaptureDirections.Parse(parse.GetValue(direction)), stdin);
+                using var src = StreamInput.Open(parse.GetValue(input)!, CaptureDirections.Parse(parse.GetValue(direction)));
                 if (src.CaptureWarning is { } w)
                 {
                     Console.Error.WriteLine("streambench slice: warning: " + w);

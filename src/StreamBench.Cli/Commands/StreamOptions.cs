@@ -1,4 +1,6 @@
 using System.CommandLine;
+using StreamBench.Capture.Format;
+using StreamBench.Capture.Input;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 
@@ -36,9 +38,16 @@ internal sealed class StreamOptions
         Description = "legacy input: guest type, pv or hvm (default: detected)",
     };
 
+    public Option<string> Direction { get; } = new("--direction")
+    {
+        Description = "capture input: the direction to read, s2r (sender to receiver, the default) or r2s",
+        DefaultValueFactory = _ => "s2r",
+    };
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Input);
+        command.Options.Add(Direction);
         command.Options.Add(Format);
         command.Options.Add(Dialect);
         command.Options.Add(Colo);
@@ -64,9 +73,12 @@ internal sealed class StreamOptions
         },
     };
 
-    /// <summary>Whether the input is a legacy image: named so, or detected.</summary>
-    public static bool IsLegacy(ByteSource source, XenStreamReaderOptions options) => options.Format == OuterFormat.Legacy
-        || (options.Format == OuterFormat.Auto && XenStreamReader.DetectFormat(source) == OuterFormat.Legacy);
+    /// <summary>Opens the input through the one input seam (zstd, captures, legacy detection).</summary>
+    public OpenedInput Open(ParseResult parse) => StreamInputs.Open(parse.GetValue(Input)!, new StreamInputOptions
+    {
+        Format = ParseFormat(parse.GetValue(Format)),
+        Direction = CaptureDirections.Parse(parse.GetValue(Direction)),
+    });
 
     public XenStreamReaderOptions ReaderOptions(ParseResult parse) => new()
     {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using StreamBench.Formats.Streams;
+using StreamBench.Capture.Input;
 using StreamBench.Formats.Verification;
 
 namespace StreamBench.Cli.Commands;
@@ -38,14 +38,13 @@ internal static class VerifyCommand
                 CheckpointMode = ParseCheckpointMode(parse.GetValue(checkpointed)),
                 MaxFindings = parse.GetValue(max),
             };
-            var path = parse.GetValue(io.Input)!;
             VerifyResult result;
-            using (var source = ByteSource.Open(path))
-            using (new Progress(source, "verify"))
+            string path;
+            using (var input = io.Open(parse))
+            using (new Progress(input.Source, "verify"))
             {
-                result = StreamOptions.IsLegacy(source, options.Reader)
-                    ? LegacyVerification.Verify(source, io.LegacyOptions(parse), options)
-                    : Verifier.Verify(source, options);
+                path = input.Description;
+                result = StreamInputs.Verify(input, io.LegacyOptions(parse), options);
             }
             if (parse.GetValue(json))
             {

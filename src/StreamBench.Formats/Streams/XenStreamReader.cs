@@ -280,6 +280,12 @@ public sealed class XenStreamReader : IDisposable
         var format = _options.Format;
         if (format == OuterFormat.Auto)
         {
+            _src.Ensure(Math.Min(ContainerWire.DetectionBytes, _src.MaxWindow));
+            if (DescribeContainer(_src.Peek(Math.Min(ContainerWire.DetectionBytes, _src.Available))) is { } container)
+            {
+                throw new StreamFormatException($"the input is {container}, not a stream: open it through the input seam (streambench commands do)",
+                    _src.Position, "input", field: "magic");
+            }
             format = DetectFormat(_src);
         }
         DetectedFormat = format;
@@ -310,9 +316,19 @@ public sealed class XenStreamReader : IDisposable
     public static OuterFormat DetectFormat(ByteSource source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var want = Math.Min(XlWire.MagicSize, source.MaxWindow);
+        var want = Math.Min(ContainerWire.DetectionBytes, source.MaxWindow);
         source.Ensure(want);
-        var head = source.Peek(Math.Min(want, source.Available));
+        return DetectFormat(source.Peek(Math.Min(want, source.Available)));
+    }
+
+    /// <summary>
+    /// Detects the outermost layer from <paramref name="head"/>, the input's first bytes (fewer than
+    /// <see cref="ContainerWire.DetectionBytes"/> only when the input is that short). An input that starts with a
+    /// known magic, or is a prefix of one, is never taken for a legacy image: a truncated xl header is a truncated
+    /// xl stream (FORMAT.md 0, 6). Containers (zstd, capture files) are named by <see cref="DescribeContainer"/>.
+    /// </summary>
+    public static OuterFormat DetectFormat(ReadOnlySpan<byte> head)
+    {
         if (head.Length >= XlWire.MagicSize && head[..XlWire.MagicSize].SequenceEqual(XlWire.Magic))
         {
             return OuterFormat.Xl;
@@ -331,7 +347,43 @@ public sealed class XenStreamReader : IDisposable
         {
             return OuterFormat.MigrateReceiver;
         }
+        if (head.Length > 0 && head.Length < XlWire.MagicSize && XlWire.Magic.StartsWith(head))
+        {
+            return OuterFormat.Xl; // a truncated xl header
+        }
+        Span<byte> libxl = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(libxl, LibxlWire.Ident);
+        if (head.Length > 0 && head.Length < libxl.Length && libxl.StartsWith(head))
+        {
+            return OuterFormat.Libxl;
+        }
+        Span<byte> libxc = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt64BigEndian(libxc, LibxcWire.Marker);
+        BinaryPrimitives.WriteUInt32BigEndian(libxc[8..], LibxcWire.Id);
+        if (head.Length > 0 && head.Length < libxc.Length && libxc.StartsWith(head))
+        {
+            return OuterFormat.Libxc;
+        }
         return OuterFormat.Legacy;
+    }
+
+    /// <summary>
+    /// "a zstd-compressed file" or "a capture file" when <paramref name="head"/> starts with (or, being the whole
+    /// input, is a prefix of) a container magic; otherwise null. Such input is not a stream and never legacy.
+    /// </summary>
+    public static string? DescribeContainer(ReadOnlySpan<byte> head)
+    {
+        static bool Matches(ReadOnlySpan<byte> head, ReadOnlySpan<byte> magic) =>
+            head.Length > 0 && (head.Length >= magic.Length ? head[..magic.Length].SequenceEqual(magic) : magic.StartsWith(head));
+        if (Matches(head, ContainerWire.ZstdMagic))
+        {
+            return head.Length >= ContainerWire.ZstdMagic.Length ? "a zstd-compressed file" : "a truncated zstd magic";
+        }
+        if (Matches(head, ContainerWire.CaptureMagic))
+        {
+            return head.Length >= ContainerWire.CaptureMagic.Length ? "a capture file" : "a truncated capture file magic";
+        }
+        return null;
     }
 
     private bool LooksLikeLibxc()

@@ -112,10 +112,9 @@ internal sealed class StreamRules(VerificationContext ctx)
         {
             summary.Checkpointed = true;
             summary.CheckpointIncomplete = ctx.CompleteCheckpoints == 0 || ctx.LastCheckpointEnd < summary.Length;
-            var end = ctx.CompleteCheckpoints == 0 ? 0 : ctx.LastCheckpointEnd;
-            summary.DiscardedBytes = Math.Max(0, summary.Length - end);
+            summary.DiscardedBytes = CheckpointFailover.DiscardedBytes(ctx.CompleteCheckpoints, ctx.LastCheckpointEnd, summary.Length);
             var at = truncatedAt >= 0 ? truncatedAt : summary.Length;
-            if (ctx.CompleteCheckpoints == 0)
+            if (!CheckpointFailover.CanFailOver(ctx.CompleteCheckpoints))
             {
                 ctx.ReportAt(FailoverBeforeCheckpoint, at, -1, null, "stream", null,
                     "expected at least one complete checkpoint before failover, found none (the receiver has no consistent state)");

@@ -48,7 +48,7 @@ public abstract class ByteSource : IDisposable
         if (path == "-")
         {
             PipeTuning.Enlarge(0);
-            return new BufferedByteSource(Console.OpenStandardInput(), ownsStream: true) { SpliceFd = 0 };
+            return new BufferedByteSource(StandardInput.Open(), ownsStream: true) { SpliceFd = 0 };
         }
         var info = new FileInfo(path);
         // FIFOs, sockets and /proc files report length 0 and take the buffered path.

@@ -1,0 +1,69 @@
+namespace StreamBench.Formats.Streams;
+
+/// <summary>
+/// Standard input, refused when it is closed. When a program starts with fd 0 closed, the .NET runtime takes fd 0
+/// for one of its own pipes, and a read from "standard input" then waits forever on that pipe. A closed stdin is
+/// therefore detected the only way that still works afterwards: fd 0 missing, an anonymous inode, or a pipe whose
+/// other end this very process holds.
+/// </summary>
+public static class StandardInput
+{
+    /// <summary>Whether fd 0 is closed (or was taken over by the runtime because it was closed at start).</summary>
+    public static bool IsClosed()
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/fd"))
+        {
+            return false;
+        }
+        string? target;
+        try
+        {
+            target = new FileInfo("/proc/self/fd/0").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        if (target is null)
+        {
+            return !File.Exists("/proc/self/fd/0");
+        }
+        if (target.StartsWith("anon_inode:", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        if (!target.StartsWith("pipe:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        foreach (var fd in Directory.EnumerateFiles("/proc/self/fd"))
+        {
+            if (Path.GetFileName(fd) == "0")
+            {
+                continue;
+            }
+            try
+            {
+                if (new FileInfo(fd).LinkTarget == target)
+                {
+                    return true; // both ends of the pipe are ours: the runtime's pipe, not a caller's
+                }
+            }
+            catch (IOException)
+            {
+                // The descriptor went away while we looked.
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Opens standard input; an <see cref="IOException"/> when it is closed.</summary>
+    public static Stream Open()
+    {
+        if (IsClosed())
+        {
+            throw new IOException("standard input is closed: give a file, or redirect the stream into standard input");
+        }
+        return Console.OpenStandardInput();
+    }
+}
