@@ -24,6 +24,9 @@ say() { echo "[xen-native] $*" >&2; }
 # Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new.
 known_finding() { # log
   grep -q 'in x86_pv_localise_page' "$1" && grep -q 'in xc_pfn_to_mfn\|in pfn_to_mfn' "$1" && { echo XN-1; return 0; }
+  grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739' "$1" && { echo XN-2; return 0; }
+  grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
+  grep -q 'in pfn_set_populated' "$1" && { echo XN-4; return 0; }
   return 1
 }
 
@@ -55,7 +58,7 @@ run_libfuzzer() { # target seconds out nice
   seedd=$(seeds "$t")
   mkdir -p "$out/corpus" "$out/artifacts"
   local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat)
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
     -dict="$root/fuzz/dictionaries/xen.dict" -artifact_prefix="$out/artifacts/" "$out/corpus" "$seedd" \
     >"$out/fuzz.log" 2>&1
@@ -66,8 +69,10 @@ run_libfuzzer() { # target seconds out nice
   local new=0 f
   for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-*; do
     [ -f "$f" ] || continue
-    ASAN_OPTIONS=detect_leaks=1 "$bin/$t" "$f" >"$f.log" 2>&1
-    if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"; else say "$(basename "$f"): NEW finding (see $f.log)"; new=1; fi
+    ASAN_OPTIONS=detect_leaks=1 "$bin/$t" -rss_limit_mb=2048 -timeout=60 "$f" >"$f.log" 2>&1
+    if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"
+    elif grep -q '^Executed ' "$f.log"; then say "$(basename "$f"): does not reproduce alone (a timeout of the loaded machine?)"
+    else say "$(basename "$f"): NEW finding (see $f.log)"; new=1; fi
   done
   return $new
 }
