@@ -223,7 +223,9 @@ public sealed class PostcopyDestination : IDisposable
             text.Append(", ");
         }
 
-        text.Append(CultureInfo.InvariantCulture, first == last ? $"0x{first:x}" : $"0x{first:x}-0x{last:x}");
+        text.Append(first == last
+            ? string.Create(CultureInfo.InvariantCulture, $"0x{first:x}")
+            : string.Create(CultureInfo.InvariantCulture, $"0x{first:x}-0x{last:x}"));
         return true;
     }
 

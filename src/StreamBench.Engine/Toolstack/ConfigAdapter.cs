@@ -274,7 +274,7 @@ public static class ConfigAdapter
                         var per = new JsonArray();
                         for (int i = 0; i < original.Vcpus; i++)
                         {
-                            per.Add(new JsonArray(cpus.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()));
+                            per.Add((JsonNode)new JsonArray(cpus.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()));
                         }
 
                         bInfo[key] = per;
@@ -292,7 +292,7 @@ public static class ConfigAdapter
                 var per = new JsonArray();
                 for (int i = 0; i < original.Vcpus; i++)
                 {
-                    per.Add(new JsonArray(want.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()));
+                    per.Add((JsonNode)new JsonArray(want.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()));
                 }
 
                 bInfo["vcpu_hard_affinity"] = per;
