@@ -26,6 +26,25 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Xen's own C restore code (fuzz/xen-native) runs under libFuzzer (or AFL++ with FUZZ_ENGINE=afl): run.sh takes over.
+case " $* " in
+  *" xen-native-"*)
+    xn=(); xt=""
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --seconds|--out|--nice) xn+=("$1" "$2"); shift ;;
+        --no-build) xn+=(--no-build) ;;
+        --jobs|--timeout) shift ;;            # one libFuzzer process; its own -timeout
+        --resume|--oop|--no-mutator|--quiet|--cmp|--cmp-dict) ;;
+        xen-native-*) xt=$1 ;;
+        *) fz_die "$1: not an option of the xen-native targets (fuzz/xen-native/run.sh --help)" ;;
+      esac
+      shift
+    done
+    exec bash "$fz_root/fuzz/xen-native/run.sh" "$xt" --engine "${FUZZ_ENGINE:-libfuzzer}" "${xn[@]}"
+    ;;
+esac
+
 target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; cmp=${FUZZ_CMP:-0}; sharpfuzz=0; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,7 +61,7 @@ while [ $# -gt 0 ]; do
     --nice) nice_level=$2; shift ;;
     --no-build) build=0 ;;
     --quiet) quiet=1 ;;
-    --list) [ -f "$fz_build_dir/stamp" ] || fz_build; fz_targets; exit 0 ;;
+    --list) [ -f "$fz_build_dir/stamp" ] || fz_build; fz_targets; bash "$fz_root/fuzz/xen-native/run.sh" --list; exit 0 ;;
     -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) fz_die "unknown option $1" ;;
     *) [ -z "$target" ] || fz_die "one target at a time"; target=$1 ;;
