@@ -155,5 +155,7 @@ public static partial class VerificationChecks
         BackChannelRules.RecordType,
         BackChannelRules.DirtyPfnListLength,
         BackChannelRules.Padding,
+        BackChannelRules.ColoOrder,
+        BackChannelRules.ColoCheckpointNew,
     ];
 }
