@@ -2,7 +2,8 @@
 # Installs what StreamBench needs on a fresh machine, idempotently, and says clearly what it could not do.
 #   tools/setup.sh            what the CLI needs (the .NET SDK)
 #   tools/setup.sh --tests    plus what the tests need: node packages for code generation, Xen's Python
-#                             stream tools (the oracles), afl++ for the fuzz smoke, zstd for the real corpus
+#                             stream tools (the oracles), afl++ for the fuzz smoke, zstd for the real corpus,
+#                             chromium for the browser test of streambench report
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tests=0
@@ -46,5 +47,16 @@ fi
 if [ "${STREAMBENCH_SKIP_FUZZ:-0}" != 1 ]; then
   have afl-fuzz || apt_install afl++ || echo "setup: afl++ unavailable: the fuzz smoke will fail; set STREAMBENCH_SKIP_FUZZ=1 to skip it" >&2
 fi
+if [ "${STREAMBENCH_SKIP_XEN_NATIVE:-0}" != 1 ]; then
+  # xen-native (fuzz/xen-native): Xen's restore code built with clang 14, ASan/UBSan and libFuzzer; dpkg-dev for
+  # dpkg-source (apt-get source), python3 for Xen's header generators.
+  { have clang-14 && [ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] && have dpkg-source && have llvm-cov-14; } \
+    || apt_install clang-14 llvm-14 libclang-rt-14-dev dpkg-dev python3 \
+    || echo "setup: clang-14/libclang-rt-14-dev unavailable: the xen-native harnesses cannot be built (their tests skip)" >&2
+fi
 have zstd || apt_install zstd || echo "setup: zstd unavailable: tests of the real-Xen corpus will fail" >&2
+if [ "${STREAMBENCH_SKIP_BROWSER:-0}" != 1 ]; then
+  have chromium || have chromium-browser || have google-chrome || apt_install chromium \
+    || echo "setup: chromium unavailable (Debian package chromium): the browser test of streambench report will be skipped; set STREAMBENCH_SKIP_BROWSER=1 to silence this" >&2
+fi
 exit 0

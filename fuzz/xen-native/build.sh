@@ -3,7 +3,8 @@
 # libxenguest restore side unmodified with clang (ASan + UBSan, libFuzzer or standalone) against fake_xen.c.
 #   fuzz/xen-native/build.sh [--out DIR] [--coverage]
 # Outputs (default .cache/xen-native/bin): xen-native-libxc, xen-native-checkpoint (libFuzzer), xen-native-run
-# (standalone, for the good-stream test and triage), and with --coverage *-cov builds with clang source coverage.
+# (standalone, for the good-stream test and triage), *.afl (AFL++: afl-clang-fast + libAFLDriver, when AFL++ is
+# installed), and with --coverage xen-native-run-cov (clang source coverage).
 # Exit 3: the source could not be fetched (registry/network); 4: no clang; 2: build error.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,11 +47,20 @@ build_set fuzzer "${san[@]}" -fsanitize=fuzzer-no-link
 build_set plain "${san[@]}"
 link() { # output flavour harness-cflags...
   local o=$1 flavour=$2; shift 2
-  "$cc" "${base[@]}" "$@" "${incs[@]}" -Wall -Wextra "$here/harness_libxc.c" "$obj/$flavour"/*.o -o "$out/$o"
+  "${linkcc:-$cc}" "${base[@]}" "$@" "${incs[@]}" -Wall -Wextra "$here/harness_libxc.c" "$obj/$flavour"/*.o -o "$out/$o"
 }
 link xen-native-libxc fuzzer "${san[@]}" -fsanitize=fuzzer
 link xen-native-checkpoint fuzzer "${san[@]}" -fsanitize=fuzzer -DXEN_NATIVE_CHECKPOINTED=1
 link xen-native-run plain "${san[@]}" -DXEN_NATIVE_STANDALONE
+afl_driver=${AFL_DRIVER:-/usr/lib/afl/libAFLDriver.a}
+if command -v afl-clang-fast >/dev/null && [ -f "$afl_driver" ]; then
+  ( export AFL_QUIET=1 AFL_CC=$cc
+    cc=afl-clang-fast build_set afl "${san[@]}"
+    linkcc=afl-clang-fast link xen-native-libxc.afl afl "${san[@]}" "$afl_driver"
+    linkcc=afl-clang-fast link xen-native-checkpoint.afl afl "${san[@]}" -DXEN_NATIVE_CHECKPOINTED=1 "$afl_driver" )
+else
+  echo "[xen-native] AFL++ (afl-clang-fast, $afl_driver) not installed: no .afl builds" >&2
+fi
 if [ $coverage = 1 ]; then
   build_set cov -fprofile-instr-generate -fcoverage-mapping
   link xen-native-run-cov cov -fprofile-instr-generate -fcoverage-mapping -DXEN_NATIVE_STANDALONE

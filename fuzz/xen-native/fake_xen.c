@@ -467,6 +467,20 @@ int xc_hvm_param_set(xc_interface *handle, uint32_t dom, uint32_t param, uint64_
 }
 
 /* hvm_load: a HEADER (magic, version) first, every descriptor inside the buffer, END last. */
+/* The hypervisor's refusal, kept for the runner's report (Xen logs it on the console), then -EINVAL. */
+static int fx_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fx_note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fx.hypervisor_note, sizeof(fx.hypervisor_note), fmt, ap);
+    va_end(ap);
+    if ( fx.verbose )
+        fprintf(stderr, "[fake xen] %s\n", fx.hypervisor_note);
+    errno = EINVAL;
+    return -1;
+}
+
 int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, uint8_t *buf, uint32_t size)
 {
     (void)xch;
@@ -477,20 +491,20 @@ int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, uint8_t *buf, ui
     for ( ;; )
     {
         struct hvm_save_descriptor desc;
-        if ( size - off < sizeof(desc) || off > size )
-            return errno = EINVAL, -1;
+        if ( off > size || size - off < sizeof(desc) )
+            return fx_note("hvm_load: no room for a descriptor at offset %u of %u", off, size);
         memcpy(&desc, buf + off, sizeof(desc));
         off += sizeof(desc);
         if ( desc.length > size - off )
-            return errno = EINVAL, -1;
+            return fx_note("hvm_load: descriptor type %u length %u at offset %u overruns %u", desc.typecode, desc.length, off, size);
         if ( first )
         {
             struct hvm_save_header hdr;
             if ( desc.typecode != 1 || desc.length != sizeof(hdr) )
-                return errno = EINVAL, -1;
+                return fx_note("hvm_load: first descriptor type %u length %u, not a header", desc.typecode, desc.length);
             memcpy(&hdr, buf + off, sizeof(hdr));
             if ( hdr.magic != HVM_FILE_MAGIC || hdr.version != HVM_FILE_VERSION )
-                return errno = EINVAL, -1;
+                return fx_note("hvm_load: header magic %#x version %u", hdr.magic, hdr.version);
             first = 0;
         }
         else if ( desc.typecode == 0 )

@@ -23,6 +23,7 @@ struct fx_state {
     int hvm_context_loaded, gnttab_seeded, policy_set;
     uint64_t console_gfn, xenstore_gfn;
     char last_error[512];
+    char hypervisor_note[256];   /* why the fake hypervisor refused a call, if it did */
 };
 
 extern struct fx_state fx;

@@ -268,7 +268,8 @@ int main(int argc, char **argv)
                    checkpoints, (unsigned long long)fx.xenstore_gfn, (unsigned long long)fx.console_gfn);
         else
         {
-            printf("%s: rejected: %s\n", argv[i], fx.last_error[0] ? fx.last_error : "(no message)");
+            printf("%s: rejected: %s%s%s\n", argv[i], fx.last_error[0] ? fx.last_error : "(no message)",
+                   fx.hypervisor_note[0] ? "; hypervisor: " : "", fx.hypervisor_note);
             bad = 1;
         }
         if ( rc == 0 && dump && dump_memory(dump) )

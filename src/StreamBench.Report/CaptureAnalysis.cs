@@ -114,8 +114,12 @@ public static class CaptureAnalyzer
             else if (capture.Extents(s2r).Count > 0)
             {
                 downtime = capture.Extents(s2r)[^1].Timestamp - start;
-                basis = "from the first byte of the final (suspended) pass to the sender's last byte, by capture arrival times (an upper bound of the stop-and-copy phase; the receiver's unpause is not in the capture)";
+                basis = "from the first byte of the final (suspended) pass to the sender's last byte, by capture arrival times (the stop-and-copy phase; the receiver's unpause is not in the capture)";
             }
+        }
+        if (downtime == 0)
+        {
+            basis += "; 0 means below the capture's resolution: both ends arrived in one chunk";
         }
         return new CaptureAnalysis
         {
@@ -142,15 +146,14 @@ public static class CaptureAnalyzer
             ? options.Reader
             : options.Reader with { Format = capture.DefaultReaderOptions(d).Format };
         var vopts = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = reader };
-        VerifyResult result;
-        using (var s = capture.OpenDirection(d))
-        {
-            result = Verifier.Verify(ByteSource.FromStream(s), vopts);
-        }
         using var stream = capture.OpenDirection(d);
         using var r = new XenStreamReader(ByteSource.FromStream(stream), reader, ownsSource: true);
         var description = string.Create(CultureInfo.InvariantCulture, $"{capture.Path} ({CaptureDirections.Name(d)})");
-        var a = StreamAnalyzer.Analyze(r, result, description, null, options.Analyzer);
+        var a = StreamAnalyzer.Analyze(r, () =>
+        {
+            using var s = capture.OpenDirection(d);
+            return Verifier.Verify(ByteSource.FromStream(s), vopts);
+        }, description, null, options.Analyzer);
         var extents = capture.Extents(d);
         if (a.BackChannel.Count == 0 || extents.Count == 0)
         {

@@ -39,6 +39,10 @@ public static class HtmlReport
         o.Write("</header><main>\n");
         var data = new Utf8Data();
         data.W.WriteStartObject();
+        if (doc.Diff is { } diffFirst)
+        {
+            DiffSection(h, diffFirst);
+        }
         data.W.WriteStartArray("streams");
         for (var i = 0; i < doc.Streams.Count; i++)
         {
@@ -65,7 +69,6 @@ public static class HtmlReport
         }
         if (doc.Diff is { } diff)
         {
-            DiffSection(h, diff);
             data.W.WritePropertyName("diff");
             DiffWriter.WriteJson(diff, data.W);
         }
@@ -103,6 +106,10 @@ public static class HtmlReport
     private static void Nav(ReportDocument doc, TextWriter o)
     {
         var links = new List<(string, string)>();
+        if (doc.Diff is not null)
+        {
+            links.Add(("diff", "Diff"));
+        }
         if (doc.Capture is not null)
         {
             links.Add(("capture", "Capture"));
@@ -126,10 +133,6 @@ public static class HtmlReport
             {
                 links.Add((id + "-qevm", label + "Emulator"));
             }
-        }
-        if (doc.Diff is not null)
-        {
-            links.Add(("diff", "Diff"));
         }
         if (doc.Campaigns.Count > 0)
         {
@@ -170,7 +173,7 @@ public static class HtmlReport
         }
         var verdict = v.IsValid ? "valid" : "INVALID";
         h.Raw($"<div class=\"verdict {(v.IsValid ? "ok" : "bad")}\" data-verdict=\"{verdict}\">{verdict} under the strict profile: {N(v.ErrorCount)} errors, {N(v.WarningCount)} warnings</div>");
-        h.Raw("<table class=\"kv\">");
+        h.Raw("<div class=\"cols\"><div><table class=\"kv\">");
         h.Row("length", N(s.Length) + " bytes (" + Size(s.Length) + ")");
         h.Row("layers", string.Join(" › ", s.Layers.Select(XenStreamReader.LayerName)) + " (format " + s.Format.ToString().ToLowerInvariant() + ", dialect " + (s.Dialect == Formats.Wire.StreamDialect.PostcopyRfc ? "postcopy-rfc" : "upstream") + ")");
         if (s.XlHeader is { } xl)
@@ -221,13 +224,13 @@ public static class HtmlReport
         {
             h.Row("read error", a.ReadError);
         }
-        h.Raw("</table>");
+        h.Raw("</table></div><div>");
         h.Raw("<h3>Records by type</h3><table class=\"grid\" data-table=\"counts\"><thead><tr><th>layer</th><th>type</th><th class=\"n\">records</th><th class=\"n\">body bytes</th></tr></thead><tbody>");
         foreach (var c in s.RecordCounts)
         {
             h.Raw($"<tr><td>{Enc(c.Layer)}</td><td><span class=\"sw\" data-type=\"{Enc(c.Name)}\"></span>{Enc(c.Name)}</td><td class=\"n\">{N(c.Count)}</td><td class=\"n\">{N(c.BodyBytes)}</td></tr>");
         }
-        h.Raw("</tbody></table>");
+        h.Raw("</tbody></table></div></div>");
         h.Raw($"<h3>Findings ({N(v.Findings.Count)}{(v.FindingsDropped > 0 ? $", {N(v.FindingsDropped)} more not kept by the verifier" : "")})</h3>");
         if (v.Findings.Count == 0)
         {

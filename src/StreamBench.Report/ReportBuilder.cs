@@ -55,44 +55,19 @@ public static class ReportBuilder
         {
             throw new ArgumentException("only one input can be standard input");
         }
-        using var la = Local(inputs[0], options, out var noteA);
-        using var lb = Local(inputs[1], options, out var noteB);
-        var a = ReportInputs.AnalyzeFile(la.Stream, inputs[0], options, noteA, la.Capture);
-        var b = ReportInputs.AnalyzeFile(lb.Stream, inputs[1], options, noteB, lb.Capture);
+        // Standard input is read by three readers here: spooled once to a file.
+        using var spooled = inputs.Contains("-") ? ReportInputs.SpoolStandardInput(options.MaxSpoolBytes) : null;
+        var pa = inputs[0] == "-" ? spooled!.Path : inputs[0];
+        var pb = inputs[1] == "-" ? spooled!.Path : inputs[1];
+        var a = ReportInputs.AnalyzeStream(pa, options);
+        var b = ReportInputs.AnalyzeStream(pb, options);
         SemanticDiffResult diff;
-        using (var sa = la.Open())
-        using (var sb = lb.Open())
+        using (var sa = ReportInputs.OpenForDiff(pa, CaptureDirection.SenderToReceiver))
+        using (var sb = ReportInputs.OpenForDiff(pb, CaptureDirection.SenderToReceiver))
         {
-            diff = SemanticDiff.Compare(sa, sb, inputs[0], inputs[1], new SemanticDiffOptions { Reader = options.Reader });
+            diff = SemanticDiff.Compare(sa.Source, sb.Source, inputs[0] == "-" ? "standard input" : sa.Description,
+                inputs[1] == "-" ? "standard input" : sb.Description, new SemanticDiffOptions { Reader = options.Reader }, sa.Format, sb.Format);
         }
         return new ReportDocument { Title = options.Title ?? $"Diff {inputs[0]} / {inputs[1]}", Streams = [a, b], Diff = diff };
-    }
-
-    private static DiffInput Local(string path, ReportOptions options, out string? note)
-    {
-        if (ReportInputs.IsCapture(path))
-        {
-            note = "sender → receiver direction of a capture";
-            return new DiffInput(null, CaptureFile.Open(path));
-        }
-        return new DiffInput(ReportInputs.Materialize(path, options, out note), null);
-    }
-
-    /// <summary>One side of a two-input report: a local file, or a capture's sender direction.</summary>
-    internal sealed class DiffInput(LocalFile? file, CaptureFile? capture) : IDisposable
-    {
-        public string Stream => file?.Path ?? capture!.Path;
-
-        public CaptureFile? Capture => capture;
-
-        public Stream Open() => file is not null
-            ? new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)
-            : capture!.OpenDirection(CaptureDirection.SenderToReceiver);
-
-        public void Dispose()
-        {
-            file?.Dispose();
-            capture?.Dispose();
-        }
     }
 }

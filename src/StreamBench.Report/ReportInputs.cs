@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using StreamBench.Capture.Format;
+using StreamBench.Capture.Input;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
@@ -33,78 +33,59 @@ public sealed record ReportOptions
 /// </summary>
 public static class ReportInputs
 {
-    /// <summary>Analyses a stream file (or "-", or .zst).</summary>
+    /// <summary>
+    /// Analyses a stream through the input seam (<see cref="StreamInputs"/>): a stream file of any layer, a .zst, a
+    /// capture's sender direction, a legacy image (converted on the fly), or "-" (spooled: two readers run in parallel).
+    /// </summary>
     public static StreamAnalysis AnalyzeStream(string path, ReportOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
-        using var local = Materialize(path, options, out var note);
-        return AnalyzeFile(local.Path, path, options, note);
-    }
-
-    /// <summary>Analyses a plain stream file at <paramref name="file"/>, described as <paramref name="description"/>.</summary>
-    public static StreamAnalysis AnalyzeFile(string file, string description, ReportOptions options, string? note = null, CaptureFile? capture = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
+        using var spooled = path == "-" ? SpoolStandardInput(options.MaxSpoolBytes) : null;
+        var file = spooled?.Path ?? path;
+        var inputOptions = new StreamInputOptions { Format = options.Reader.Format };
         var vopts = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = options.Reader };
-        if (capture is not null)
+        using var forVerify = StreamInputs.Open(file, inputOptions);
+        using var forMap = StreamInputs.Open(file, inputOptions);
+        using var v3 = StreamInputs.AsV3(forMap, options.Legacy);
+        using var reader = new XenStreamReader(v3.Source, v3.ReaderOptions(options.Reader));
+        var notes = new List<string>();
+        if (spooled is not null)
         {
-            VerifyResult cr;
-            using (var s = capture.OpenDirection(CaptureDirection.SenderToReceiver))
-            {
-                cr = Verifier.Verify(ByteSource.FromStream(s), vopts);
-            }
-            using var cs = capture.OpenDirection(CaptureDirection.SenderToReceiver);
-            using var creader = new XenStreamReader(ByteSource.FromStream(cs), options.Reader, ownsSource: true);
-            return StreamAnalyzer.Analyze(creader, cr, description, note, options.Analyzer);
+            notes.Add("read from standard input");
         }
-        bool legacy;
-        VerifyResult result;
-        using (var source = ByteSource.Open(file))
+        if (forMap.Provenance is { } p)
         {
-            legacy = options.Reader.Format == OuterFormat.Legacy
-                || (options.Reader.Format == OuterFormat.Auto && XenStreamReader.DetectFormat(source) == OuterFormat.Legacy);
-            result = legacy ? LegacyVerification.Verify(source, options.Legacy, vopts) : Verifier.Verify(source, vopts);
+            notes.Add(p);
         }
-        if (!legacy)
+        if (forMap.CaptureWarning is { } w)
         {
-            using var reader = new XenStreamReader(ByteSource.Open(file), options.Reader, ownsSource: true);
-            return StreamAnalyzer.Analyze(reader, result, description, note, options.Analyzer);
+            notes.Add(w);
         }
-        using var legacySource = ByteSource.Open(file);
-        using var conversion = LegacyOnTheFly.Start(legacySource, options.Legacy);
-        using var converted = new XenStreamReader(ByteSource.FromStream(conversion.Converted), options.Reader with { Format = OuterFormat.Auto }, ownsSource: true);
-        var legacyNote = "a legacy (pre-4.6) image, converted on the fly as libxl does; offsets below are in the converted libxl stream";
-        return StreamAnalyzer.Analyze(converted, result, description, note is null ? legacyNote : note + "; " + legacyNote, options.Analyzer);
+        if (v3.Converted)
+        {
+            notes.Add("a legacy (pre-4.6) image, converted on the fly as libxl does; the map's offsets are in the converted libxl stream");
+        }
+        return StreamAnalyzer.Analyze(reader, () => StreamInputs.Verify(forVerify, options.Legacy, vopts),
+            spooled is null ? forMap.Description : "standard input", notes.Count == 0 ? null : string.Join("; ", notes), options.Analyzer);
     }
 
-    /// <summary>A local regular file for <paramref name="path"/>: the file itself, or a temporary copy (stdin, .zst).</summary>
-    internal static LocalFile Materialize(string path, ReportOptions options, out string? note)
+    internal static LocalFile SpoolStandardInput(long max)
     {
-        note = null;
-        if (path == "-")
+        var tmp = Path.Combine(Path.GetTempPath(), "streambench-report-" + Guid.NewGuid().ToString("n") + ".bin");
+        var file = new LocalFile(tmp, temporary: true);
+        try
         {
-            var tmp = Path.Combine(Path.GetTempPath(), "streambench-report-" + Guid.NewGuid().ToString("n") + ".bin");
-            using (var stdin = Console.OpenStandardInput())
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-            {
-                Spool(stdin, fs, options.MaxSpoolBytes);
-            }
-            note = "read from standard input";
-            return new LocalFile(tmp, temporary: true);
+            using var stdin = Console.OpenStandardInput();
+            using var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write);
+            Spool(stdin, fs, max);
+            return file;
         }
-        if (path.EndsWith(".zst", StringComparison.Ordinal))
+        catch
         {
-            var tmp = Path.Combine(Path.GetTempPath(), "streambench-report-" + Guid.NewGuid().ToString("n") + ".bin");
-            Unzstd(path, tmp);
-            note = "decompressed from zstd";
-            return new LocalFile(tmp, temporary: true);
+            file.Dispose();
+            throw;
         }
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"no such file: {path}", path);
-        }
-        return new LocalFile(path, temporary: false);
     }
 
     private static void Spool(Stream from, Stream to, long max)
@@ -123,75 +104,18 @@ public static class ReportInputs
         }
     }
 
-    private static void Unzstd(string path, string target)
-    {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"no such file: {path}", path);
-        }
-        var psi = new ProcessStartInfo("zstd", ["-d", "-q", "-f", "-o", target, path]) { RedirectStandardError = true, UseShellExecute = false };
-        Process? process;
-        try
-        {
-            process = Process.Start(psi);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new IOException($"{path}: the zstd command is needed to read .zst inputs ({e.Message}); install zstd or decompress it first", e);
-        }
-        using (process)
-        {
-            if (process is null)
-            {
-                throw new IOException("zstd could not be started");
-            }
-            var err = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-            {
-                File.Delete(target);
-                throw new IOException($"zstd -d {path} failed: {err.Trim()}");
-            }
-        }
-    }
-
     /// <summary>Whether <paramref name="path"/> is a capture file.</summary>
     public static bool IsCapture(string path) => path != "-" && File.Exists(path) && CaptureFile.IsCapture(path);
 
     /// <summary>
-    /// Opens one input of <c>streambench diff</c>: "-" (read once, as it comes), a .zst (decompressed to a temporary
-    /// file), a capture (the chosen direction) or a stream file. Dispose the result.
+    /// Opens one input of <c>streambench diff</c> through the input seam: "-" (read once, as it comes), a .zst
+    /// (decompressed while read), a capture (the chosen direction) or a stream file. Dispose the result.
     /// </summary>
-    public static DiffSource OpenForDiff(string path, CaptureDirection direction, Stream? standardInput = null)
+    public static DiffSource OpenForDiff(string path, CaptureDirection direction)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (path == "-")
-        {
-            return new DiffSource(standardInput ?? Console.OpenStandardInput(), "standard input", null);
-        }
-        if (IsCapture(path))
-        {
-            var capture = CaptureFile.Open(path);
-            try
-            {
-                return new DiffSource(capture.OpenDirection(direction), $"{path} ({CaptureDirections.Name(direction)})", capture);
-            }
-            catch
-            {
-                capture.Dispose();
-                throw;
-            }
-        }
-        var local = Materialize(path, new ReportOptions(), out _);
-        try
-        {
-            return new DiffSource(new FileStream(local.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), path, local);
-        }
-        catch
-        {
-            local.Dispose();
-            throw;
-        }
+        var opened = StreamInputs.Open(path, new StreamInputOptions { Direction = direction });
+        return new DiffSource(opened.Source, opened.Description, opened.Format, opened);
     }
 }
 
@@ -200,25 +124,25 @@ public sealed class DiffSource : IDisposable
 {
     private readonly IDisposable? _owner;
 
-    internal DiffSource(Stream stream, string description, IDisposable? owner)
+    internal DiffSource(ByteSource source, string description, OuterFormat format, IDisposable? owner)
     {
-        Stream = stream;
+        Source = source;
         Description = description;
+        Format = format;
         _owner = owner;
     }
 
     /// <summary>The bytes.</summary>
-    public Stream Stream { get; }
+    public ByteSource Source { get; }
+
+    /// <summary>The detected outer layer.</summary>
+    public OuterFormat Format { get; }
 
     /// <summary>For the output.</summary>
     public string Description { get; }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        Stream.Dispose();
-        _owner?.Dispose();
-    }
+    public void Dispose() => _owner?.Dispose();
 }
 
 /// <summary>A local file, deleted on dispose when temporary.</summary>

@@ -146,6 +146,7 @@ public static class SemanticDiff
         public string? Error { get; set; }
         public List<string> Notes { get; } = [];
         public bool PfnCapHit { get; set; }
+        public bool Stop { get; set; }
         public int PvGuestWidth { get; set; }
     }
 
@@ -155,8 +156,23 @@ public static class SemanticDiff
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         options ??= new SemanticDiffOptions();
-        var sa = Read(a, options, "A");
-        var sb = Read(b, options, "B");
+        using var sa = ByteSource.FromStream(new BoundedStream(a, options.MaxBytes));
+        using var sb = ByteSource.FromStream(new BoundedStream(b, options.MaxBytes));
+        return Compare(sa, sb, nameA, nameB, options);
+    }
+
+    /// <summary>
+    /// Compares two byte sources (the input seam's); <paramref name="formatA"/> and <paramref name="formatB"/> override
+    /// the options' outer format per side (the seam's detected format).
+    /// </summary>
+    public static SemanticDiffResult Compare(ByteSource a, ByteSource b, string nameA, string nameB, SemanticDiffOptions? options = null,
+        OuterFormat? formatA = null, OuterFormat? formatB = null)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        options ??= new SemanticDiffOptions();
+        var sa = Read(a, options, "A", formatA);
+        var sb = Read(b, options, "B", formatB);
         var entries = new List<DiffEntry>();
         long total = 0;
         void Add(DiffEntry e)
@@ -199,28 +215,37 @@ public static class SemanticDiff
         };
     }
 
-    private static Side Read(Stream stream, SemanticDiffOptions o, string label)
+    private static Side Read(ByteSource source, SemanticDiffOptions o, string label, OuterFormat? format)
     {
         var side = new Side();
-        using var reader = new XenStreamReader(ByteSource.FromStream(stream), o.Reader, ownsSource: false);
+        using var reader = new XenStreamReader(source, format is { } f ? o.Reader with { Format = f } : o.Reader, ownsSource: false);
+        var capped = false;
         var occurrences = new Dictionary<(string, string), int>();
         try
         {
             while (reader.Read())
             {
-                if (reader.Offset > o.MaxBytes)
+                if (reader.Offset >= o.MaxBytes)
                 {
-                    side.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{label}: stopped after {o.MaxBytes} bytes (--max-bytes); the rest is not compared"));
+                    capped = true;
                     break;
                 }
                 side.Items++;
                 Item(side, reader, o, label);
+                if (side.Stop)
+                {
+                    break;
+                }
                 reader.FinishItem();
             }
         }
         catch (StreamFormatException e)
         {
             side.Error = e.Message;
+        }
+        if (capped || (source.Length is null && source.Position >= o.MaxBytes))
+        {
+            side.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{label}: stopped after {o.MaxBytes} bytes (--max-bytes); the rest is not compared"));
         }
         return side;
     }
@@ -254,9 +279,19 @@ public static class SemanticDiff
                 return;
             case StreamItemKind.Record:
                 break;
+            case StreamItemKind.LegacyImage or StreamItemKind.TrailingData:
+            {
+                // The rest of the input, of unknown length (maybe endless): its first MiB is compared, then this side stops.
+                var head = r.BodyPrefix((int)Math.Min(Math.Min(r.BodyLength < 0 ? long.MaxValue : r.BodyLength, 1 << 20), r.Source.MaxWindow));
+                AddCopy(s, key, new Copy { Index = -1, Offset = r.Offset, Length = head.Length, Digest = Digest(head), Fields = [] }, o, label);
+                s.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{label}: {type} at offset {r.Offset}: its first {head.Length} bytes are compared as bytes; the rest is not read{(r.Kind == StreamItemKind.LegacyImage ? " (convert a legacy image first: streambench convert-legacy)" : "")}"));
+                s.Stop = true;
+                return;
+            }
             default:
             {
-                // Protocol messages, trailing data, a legacy image: kept as records of their kind (digest of the bytes).
+                // xl migrate protocol messages: compared as bytes.
                 var body = r.BodyLength <= 1 << 20 ? r.GetBody() : default;
                 AddCopy(s, key, new Copy { Index = -1, Offset = r.Offset, Length = r.BodyLength, Digest = Digest(body), Fields = [] }, o, label);
                 return;
@@ -1031,5 +1066,35 @@ public static class SemanticDiff
             h2 = BitOperations.RotateLeft(h2 + t, 11) * 0x9E37_79B9_7F4A_7C15ul;
         }
         return new UInt128(h1, h2);
+    }
+}
+
+/// <summary>A read-only view of at most <c>limit</c> bytes of a stream (it ends there); the inner stream stays open.</summary>
+internal sealed class BoundedStream(Stream inner, long limit) : Stream
+{
+    private long _read;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var left = limit - _read;
+        if (left <= 0)
+        {
+            return 0;
+        }
+        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, left)]);
+        _read += n;
+        return n;
     }
 }

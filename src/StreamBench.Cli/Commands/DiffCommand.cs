@@ -45,7 +45,7 @@ internal static class DiffCommand
                     MaxEntries = Math.Max(0, parse.GetValue(max)),
                     MaxBytes = Math.Max(0, parse.GetValue(maxBytes)),
                 };
-                var r = SemanticDiff.Compare(sa.Stream, sb.Stream, sa.Description, sb.Description, options);
+                var r = SemanticDiff.Compare(sa.Source, sb.Source, sa.Description, sb.Description, options, sa.Format, sb.Format);
                 if (parse.GetValue(json))
                 {
                     using var stdout = Console.OpenStandardOutput();
@@ -57,6 +57,12 @@ internal static class DiffCommand
                     DiffWriter.WriteText(r, Console.Out);
                 }
                 return r.Equal ? ExitCodes.Ok : ExitCodes.InvalidStream;
+            }
+            catch (Formats.StreamFormatException e)
+            {
+                // A damaged container (zstd, capture) named by the input seam.
+                Console.Error.WriteLine("streambench diff: " + e.Message);
+                return ExitCodes.InvalidStream;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
             {

@@ -183,16 +183,30 @@
 
   function barChart(box, title, labels, values, colours, yfmt, vfmt, width) {
     var W = width || 540, H = 230, x0 = 62, y0 = 26, w = W - x0 - 12, h = H - y0 - 34;
-    var root = svg('svg', { width: W, height: H, role: 'img', 'aria-label': title }, box);
-    svg('text', { x: x0, y: 15, 'class': 't' }, root, title);
     var ymax = Math.max.apply(null, values.concat([1]));
-    axes(root, x0, y0, w, h, ymax, yfmt);
+    var positive = values.filter(function (v) { return v > 0; });
+    var ymin = positive.length ? Math.min.apply(null, positive) : 1;
+    // One huge first pass hides the rest on a linear axis: a log axis when the values span more than 50x.
+    var log = ymax / ymin > 50;
+    var root = svg('svg', { width: W, height: H, role: 'img', 'aria-label': title }, box);
+    svg('text', { x: x0, y: 15, 'class': 't' }, root, title + (log ? ' (log scale)' : ''));
+    var top = log ? Math.log10(ymax) + 0.05 : ymax;
+    function scale(v) { return log ? (v >= 1 ? h * Math.log10(v) / top : 0) : h * v / ymax; }
+    svg('line', { x1: x0, y1: y0 + h, x2: x0 + w, y2: y0 + h, stroke: '#9aa6b8' }, root);
+    svg('line', { x1: x0, y1: y0, x2: x0, y2: y0 + h, stroke: '#9aa6b8' }, root);
+    var ticks = log ? [] : [0, 0.25, 0.5, 0.75, 1].map(function (f) { return ymax * f; });
+    if (log) { for (var p = 0; p <= Math.floor(top); p++) { ticks.push(Math.pow(10, p)); } }
+    ticks.forEach(function (v) {
+      var y = y0 + h - scale(v);
+      svg('line', { x1: x0, y1: y, x2: x0 + w, y2: y, stroke: '#eef0f4' }, root);
+      svg('text', { x: x0 - 5, y: y + 4, 'text-anchor': 'end' }, root, yfmt(v));
+    });
     var n = values.length, bw = w / Math.max(n, 1);
     for (var i = 0; i < n; i++) {
-      var bh = h * values[i] / ymax, bx = x0 + i * bw + bw * 0.12;
+      var bh = scale(values[i]), bx = x0 + i * bw + bw * 0.12;
       var r = svg('rect', { x: bx, y: y0 + h - bh, width: Math.max(1, bw * 0.76), height: Math.max(values[i] > 0 ? 1 : 0, bh), fill: colours[i] }, root);
       svg('title', {}, r, labels[i] + ': ' + vfmt(values[i]));
-      if (n <= 24) {
+      if (bw >= 34) {
         svg('text', { x: bx + bw * 0.38, y: y0 + h - bh - 3, 'text-anchor': 'middle', 'class': 'v' }, root, vfmt(values[i]));
       }
       if (n <= 30 || i % Math.ceil(n / 30) === 0) {

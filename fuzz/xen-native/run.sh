@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Runs the xen-native targets: Xen's own libxenguest restore code (built by build.sh) under libFuzzer or AFL++.
+# `streambench fuzz xen-native-libxc ...` and tools/fuzz/campaign.sh come here.
+#
+#   fuzz/xen-native/run.sh TARGET [--seconds N] [--engine libfuzzer|afl] [--out DIR] [--nice N] [--no-build]
+#   fuzz/xen-native/run.sh --list
+#   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
+#
+#   TARGET   xen-native-libxc (plain libxc streams, PV and HVM) or xen-native-checkpoint (Remus streams with the
+#            libxl checkpoint records between the libxc checkpoints)
+#
+# Seeds: the libxc part of every synthetic and converted-legacy stream of corpus/ (made by the runner's `extract`;
+# the real captures are 130-290 MB and stay out). Dictionary: fuzz/dictionaries/xen.dict.
+# Exit: 0 ran and found nothing new, 1 a finding (left in OUT/artifacts or OUT/crashes), 2 usage/build error,
+# 3 the Xen source could not be fetched (the smoke then skips, saying so, and exits 0).
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${XEN_NATIVE_BIN:-$root/.cache/xen-native/bin}
+work=${XEN_NATIVE_WORK:-$root/.cache/xen-native}
+targets="xen-native-libxc xen-native-checkpoint"
+say() { echo "[xen-native] $*" >&2; }
+
+# Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new.
+known_finding() { # log
+  grep -q 'in x86_pv_localise_page' "$1" && grep -q 'in xc_pfn_to_mfn\|in pfn_to_mfn' "$1" && { echo XN-1; return 0; }
+  grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739' "$1" && { echo XN-2; return 0; }
+  grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
+  grep -q 'in pfn_set_populated' "$1" && { echo XN-4; return 0; }
+  return 1
+}
+
+build() {
+  "$here/build.sh" >&2
+}
+
+seeds() { # target -> seed folder
+  local t=$1 d=$work/seeds/${1#xen-native-}
+  rm -rf "$d"; mkdir -p "$d"
+  local f
+  for f in "$root"/corpus/synthetic/*.bin "$root"/corpus/legacy/*.libxc "$root"/corpus/legacy/*.libxl; do
+    [ -f "$f" ] || continue
+    case $(basename "$f") in *back-channel*|*r2s*) continue ;; esac
+    case $t:$f in
+      xen-native-checkpoint:*remus*|xen-native-libxc:*) ;;
+      *) continue ;;
+    esac
+    case $t:$f in xen-native-libxc:*remus*) continue ;; esac
+    "$bin/xen-native-run" extract "$f" "$d/$(basename "$f")" 2>/dev/null || true
+  done
+  # The seed that reproduces XN-1 stays out of campaign seeds (it would stop libFuzzer at once).
+  rm -f "$d/pv32-guest64.libxc"
+  echo "$d"
+}
+
+run_libfuzzer() { # target seconds out nice
+  local t=$1 s=$2 out=$3 n=$4 seedd
+  seedd=$(seeds "$t")
+  mkdir -p "$out/corpus" "$out/artifacts"
+  local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat)
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
+    -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
+    -dict="$root/fuzz/dictionaries/xen.dict" -artifact_prefix="$out/artifacts/" "$out/corpus" "$seedd" \
+    >"$out/fuzz.log" 2>&1
+  local cpu; cpu=$(( ($(awk '{ print $16 + $17 }' /proc/$$/stat) - start_cpu) / $(getconf CLK_TCK) ))
+  local last; last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -n1)
+  local execs; execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
+  say "$t: $s s wall, $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
+  local new=0 f
+  for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-*; do
+    [ -f "$f" ] || continue
+    ASAN_OPTIONS=detect_leaks=1 "$bin/$t" -rss_limit_mb=2048 -timeout=60 "$f" >"$f.log" 2>&1
+    if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"
+    elif grep -q '^Executed ' "$f.log"; then say "$(basename "$f"): does not reproduce alone (a timeout of the loaded machine?)"
+    else say "$(basename "$f"): NEW finding (see $f.log)"; new=1; fi
+  done
+  return $new
+}
+
+run_afl() { # target seconds out nice
+  local t=$1 s=$2 out=$3 n=$4 seedd
+  command -v afl-fuzz >/dev/null && [ -x "$bin/$t.afl" ] || { say "AFL++ build missing (install afl++, rerun build.sh)"; return 2; }
+  seedd=$(seeds "$t")
+  rm -rf "$out/afl"; mkdir -p "$out"
+  AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CRASHES=1 \
+    nice -n "$n" timeout $((s + 30)) afl-fuzz -V "$s" -m none -t 10000 -x "$root/fuzz/dictionaries/xen.dict" \
+    -i "$seedd" -o "$out/afl" -- "$bin/$t.afl" >"$out/afl.log" 2>&1
+  local st=$out/afl/default/fuzzer_stats
+  [ -f "$st" ] || { say "afl-fuzz did not start (see $out/afl.log)"; tail -n 5 "$out/afl.log" >&2; return 2; }
+  say "$t (AFL++): $(grep -E '^(execs_done|execs_per_sec|corpus_count|edges_found|saved_crashes|saved_hangs)' "$st" | awk '{ printf "%s=%s ", $1, $3 }')"
+  local new=0 f
+  for f in "$out"/afl/default/crashes/id:*; do
+    [ -f "$f" ] || continue
+    ASAN_OPTIONS=detect_leaks=1 "$bin/${t}" "$f" >"$f.log" 2>&1
+    if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"; else say "$(basename "$f"): NEW finding"; new=1; fi
+  done
+  return $new
+}
+
+smoke() { # seconds
+  local s=${1:-10} rc
+  build; rc=$?
+  if [ $rc = 3 ]; then
+    say "SKIPPED: Debian's Xen source package could not be fetched (registry or network unavailable); the xen-native smoke did not run"
+    return 0
+  fi
+  [ $rc = 0 ] || { say "build failed ($rc)"; return 2; }
+  # Good streams restore (the full comparison with the engine is tests/.../XenNativeRestoreTests).
+  local fail=0 f
+  for f in "$root"/corpus/synthetic/libxc-hvm-v3.bin "$root"/corpus/synthetic/libxl-pvh.bin "$root"/corpus/synthetic/libxc-xtab.bin; do
+    "$bin/xen-native-run" run "$f" >&2 || fail=1
+  done
+  "$bin/xen-native-run" run --checkpointed "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1
+  [ $fail = 0 ] || { say "a good stream was refused by Xen's restore code"; return 1; }
+  local t
+  for t in $targets; do
+    run_libfuzzer "$t" "$s" "$work/smoke/$t" 0 || fail=1
+    if [ -x "$bin/$t.afl" ] && command -v afl-fuzz >/dev/null; then run_afl "$t" "$s" "$work/smoke/$t" 0 || fail=1; fi
+  done
+  return $fail
+}
+
+target=""; seconds=60; engine=libfuzzer; out=""; nice_level=${FUZZ_NICE:-15}; do_build=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --list) for t in $targets; do echo "$t"; done; exit 0 ;;
+    --smoke) shift; smoke "${1:-10}"; exit $? ;;
+    --seconds) seconds=$2; shift ;;
+    --engine) engine=$2; shift ;;
+    --out) out=$2; shift ;;
+    --nice) nice_level=$2; shift ;;
+    --no-build) do_build=0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) say "unknown option $1"; exit 2 ;;
+    *) target=$1 ;;
+  esac
+  shift
+done
+case " $targets " in *" $target "*) ;; *) say "unknown target '$target' (--list)"; exit 2 ;; esac
+if [ $do_build = 1 ] || [ ! -x "$bin/$target" ]; then build; rc=$?; [ $rc = 0 ] || exit $rc; fi
+out=${out:-$work/campaigns/$target}
+mkdir -p "$out"
+case $engine in
+  libfuzzer) run_libfuzzer "$target" "$seconds" "$out" "$nice_level" ;;
+  afl) run_afl "$target" "$seconds" "$out" "$nice_level" ;;
+  *) say "--engine libfuzzer|afl"; exit 2 ;;
+esac
