@@ -83,7 +83,7 @@ BUGS = [
                  "if (P.On(16) && Buffering && _bufferBytes == 0 && !_libxcEmbedded) { throw P.Crash(16, \"empty checkpoint after an applied one\"); }")]),
     dict(id=17, target="restore-engine", area="engine", kind="state machine (record sequence)",
          what="END after a VERIFY record once a checkpoint was applied (a debug stream that is also a Remus stream) throws",
-         edits=[("RequireEmpty(record, \"libxc.end.length\");", "after",
+         edits=[("RequireEmpty(record, LibxcChecks.EndLength);", "after",
                  "if (P.On(17) && _verify && _result.CheckpointsApplied > 0) { throw P.Crash(17, \"END after VERIFY in a checkpointed stream\"); }")]),
     dict(id=18, target="restore-engine", area="engine", kind="off-by-one in a bound",
          what="the PV vCPU id check is 'id > max_vcpus' instead of '>=': vcpu_id == max_vcpus indexes past the vCPU table",
