@@ -6,6 +6,8 @@
 #   fuzz/smoke.sh [SECONDS]          default 20 s per target (FUZZ_SMOKE_SECONDS)
 #   FUZZ_SMOKE_TARGETS="a b"         only these targets (default: every target --list prints)
 #   FUZZ_SMOKE_PARALLEL=2            targets fuzzed at the same time (default 2: one per core)
+#   FUZZ_SMOKE_BUGS="3 10 19"        planted bugs (fuzz/bench/bugs.py) that must be found, each within
+#                                    FUZZ_SMOKE_BUG_SECONDS (default 90) by the default campaign; "none" skips them
 #
 # Work files: fuzz/.work/smoke-ci (FUZZ_WORK). A finding is left there for tools/fuzz/triage.sh DIR.
 set -uo pipefail
@@ -58,5 +60,32 @@ for t in $targets; do
   printf '%-20s %9s %7s %7s %8s %6s  %s\n' "$t" "$(get execs_per_sec)" "$(get paths)" "$(get edges)" "$(get crashes)" "$(get hangs)" "$verdict"
 done
 failed=$((failed + seedfail))
+
+# Fuzzing power: planted bugs (docs/FUZZING.md, "Planted bugs") in a scratch copy of the tree, one campaign each, two at
+# a time; the smoke fails if one is not found within the cap, so fuzzing power cannot silently regress.
+bugs=${FUZZ_SMOKE_BUGS:-3 10 19}
+if [ "$bugs" != none ]; then
+  bench=$FUZZ_WORK/bench
+  export BUGBENCH_DIR=$bench BUGBENCH_RESULTS=$bench/smoke-results.tsv
+  rm -f "$BUGBENCH_RESULTS"
+  if "$here/../tools/fuzz/bugbench.sh" build >"$FUZZ_WORK/bench-build.txt" 2>&1; then
+    for b in $bugs; do
+      while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do sleep 1; done
+      BUGBENCH_RESULTS=$bench/smoke-B$b.tsv "$here/../tools/fuzz/bugbench.sh" run --bugs "$b" --trials 1 --cap "${FUZZ_SMOKE_BUG_SECONDS:-90}" >"$FUZZ_WORK/bench-B$b.txt" 2>&1 &
+    done
+    wait
+    for b in $bugs; do
+      line=$(awk -F'\t' -v b="$b" '$1 == b' "$bench/smoke-B$b.tsv" 2>/dev/null | tail -n 1)
+      if [ "$(cut -f5 <<<"$line")" = 1 ]; then
+        printf 'planted bug B%02d (%s): found after %s s\n' "$b" "$(cut -f2 <<<"$line")" "$(cut -f6 <<<"$line")"
+      else
+        printf 'planted bug B%02d (%s): FAIL, not found within %s s (see %s)\n' "$b" "$(cut -f2 <<<"$line")" "${FUZZ_SMOKE_BUG_SECONDS:-90}" "$FUZZ_WORK/bench-B$b.txt"
+        failed=$((failed + 1))
+      fi
+    done
+  else
+    fz_say "the planted-bug tree does not build (see $FUZZ_WORK/bench-build.txt)"; failed=$((failed + 1))
+  fi
+fi
 echo "fuzz smoke: $(wc -w <<<"$targets") targets, $failed failed ($seedfail with a failing seed), $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$failed" = 0 ]

@@ -19,7 +19,7 @@ done
 [ "${STREAMBENCH_SKIP_ORACLE:-0}" = 1 ] && oracle=0
 [ "${STREAMBENCH_SKIP_FUZZ:-0}" = 1 ] && fuzz=0
 
-passed=0; failed=0
+passed=0; failed=0; lab_flaky=""
 step() { printf '\n== %s\n' "$*"; }
 count() { # name, status
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "PASS $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
@@ -73,23 +73,38 @@ if [ "$lab" = 1 ] && [ -x tools/xenlab/lab.sh ]; then
   # second run counts. Both runs are
   # printed. STREAMBENCH_LAB_GATING=0 reports the lab without counting it.
   step "real Xen lab (Xen 4.17 under QEMU; tools/test.sh --no-lab skips it)"
-  lab_line=""
+  lab_line=""; lab_flaky=""
+  rm -f "$root"/artifacts/xenlab-attempt*.json
   for attempt in 1 2; do
     t0=$(date +%s)
+    rm -f "$root/artifacts/xenlab/results.json"
     timeout 2700 bash tools/xenlab/lab.sh --quick --out "$root/artifacts/xenlab" > "$root/artifacts/xenlab.log" 2>&1
     lab_rc=$?
     cp "$root/artifacts/xenlab.log" "$root/artifacts/xenlab-attempt$attempt.log"
+    cp "$root/artifacts/xenlab/results.json" "$root/artifacts/xenlab-attempt$attempt.json" 2>/dev/null
     grep -E '^  (PASS|FAIL|SKIP) ' "$root/artifacts/xenlab.log" | cut -c1-220 || tail -5 "$root/artifacts/xenlab.log"
-    lab_line=$(grep -E '^xenlab: [0-9]+ passed, [0-9]+ failed' "$root/artifacts/xenlab.log" | tail -1)
-    echo "lab attempt $attempt ($(( $(date +%s) - t0 )) s, rc $lab_rc): ${lab_line:-the lab did not report its scenarios}"
+    # the counts come from the lab's results.json, not from its text
+    lab_line=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["passed"], r["failed"], r["skipped"])' \
+      "$root/artifacts/xenlab-attempt$attempt.json" 2>/dev/null)
+    echo "lab attempt $attempt ($(( $(date +%s) - t0 )) s, rc $lab_rc): ${lab_line:+$(echo $lab_line | awk '{print $1" passed, "$2" failed, "$3" skipped"}')}${lab_line:-the lab did not report its scenarios}"
     [ "$lab_rc" = 0 ] && [ -n "$lab_line" ] && break
     [ $(( $(date +%s) - t0 )) -lt 1500 ] && [ "$SECONDS" -lt 3000 ] || break   # keep CI within its 90 minutes
-    [ "$attempt" = 1 ] && echo "the lab failed; running it once more (artifacts/xenlab-attempt1.log keeps the first run)"
+    [ "$attempt" = 1 ] && echo "the lab failed; running it once more (artifacts/xenlab-attempt1.log/.json keep the first run)"
   done
+  if [ "$attempt" = 2 ] && [ -f "$root/artifacts/xenlab-attempt1.json" ] && [ -f "$root/artifacts/xenlab-attempt2.json" ]; then
+    # a retry is not hidden: scenarios that failed the first time and passed the second are "flaky" in the final line
+    lab_flaky=$(python3 - "$root/artifacts/xenlab-attempt1.json" "$root/artifacts/xenlab-attempt2.json" <<'PY2'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ok = lambda s: s["status"] in ("PASS", "XFAIL")
+second = {s["scenario"]: ok(s) for s in b["scenarios"]}
+print(" ".join(s["scenario"] for s in a["scenarios"] if not ok(s) and second.get(s["scenario"])))
+PY2
+)
+  fi
   if [ "${STREAMBENCH_LAB_GATING:-1}" = 1 ]; then
     if [ -n "$lab_line" ]; then
-      passed=$((passed + $(echo "$lab_line" | sed -E 's/^xenlab: ([0-9]+) passed.*/\1/')))
-      failed=$((failed + $(echo "$lab_line" | sed -E 's/^xenlab: [0-9]+ passed, ([0-9]+) failed.*/\1/')))
+      set -- $lab_line; passed=$((passed + $1)); failed=$((failed + $2))
     else
       echo "FAIL real Xen lab: no result (see artifacts/xenlab.log)"; failed=$((failed + 1))
     fi
@@ -105,5 +120,5 @@ if [ "$fuzz" = 1 ] && [ -x fuzz/smoke.sh ]; then
 fi
 
 echo
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed${lab_flaky:+ (lab flaky: $lab_flaky failed the first run and passed the second)}"
 [ "$failed" -eq 0 ]

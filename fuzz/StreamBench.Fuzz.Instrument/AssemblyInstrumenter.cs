@@ -17,6 +17,17 @@ public sealed class InstrumentOptions
     /// <summary>Where to write the instrumented assembly; null rewrites it in place. Its PDB goes next to it.</summary>
     public string? OutputPath { get; set; }
 
+    /// <summary>
+    /// Comparison feedback: before every equality comparison of a value with a multi-byte constant (<c>ldc.i4</c>/<c>ldc.i8</c>
+    /// followed by <c>ceq</c>, <c>beq</c> or <c>bne.un</c>), a call to <see cref="Trace.Cmp4"/>/<see cref="Trace.Cmp8"/> that
+    /// marks a map slot per number of equal bytes, so a comparison that is half right is new coverage (laf-intel's split
+    /// comparisons, done at run time).
+    /// </summary>
+    public bool CompareFeedback { get; set; }
+
+    /// <summary>When set, collects the multi-byte constants the instrumented code compares against (AFL dictionary tokens).</summary>
+    public ISet<string>? CompareConstants { get; set; }
+
     /// <summary>Read the PDB (side-by-side or embedded) and write an updated one. Default true.</summary>
     public bool Symbols { get; set; } = true;
 
@@ -53,7 +64,11 @@ public sealed class InstrumentOptions
 /// <param name="Methods">Number of method bodies instrumented.</param>
 /// <param name="Blocks">Number of basic blocks (= probes) inserted.</param>
 /// <param name="SymbolsWritten">Whether a PDB was carried over.</param>
-public sealed record InstrumentResult(string OutputPath, bool AlreadyInstrumented, IReadOnlyList<string> Types, int Methods, int Blocks, bool SymbolsWritten);
+public sealed record InstrumentResult(string OutputPath, bool AlreadyInstrumented, IReadOnlyList<string> Types, int Methods, int Blocks, bool SymbolsWritten)
+{
+    /// <summary>Comparisons given comparison feedback (<see cref="InstrumentOptions.CompareFeedback"/>).</summary>
+    public int Compares { get; init; }
+}
 
 /// <summary>
 /// Inserts AFL edge coverage at the start of every basic block:
@@ -104,9 +119,11 @@ public static class AssemblyInstrumenter
             var sharedMem = module.ImportReference(typeof(Trace).GetField(nameof(Trace.SharedMem)));
             var prevLocation = module.ImportReference(typeof(Trace).GetField(nameof(Trace.PrevLocation)));
             var seed = Fnv1a(assembly.Name.Name);
+            var cmp4 = options.CompareFeedback ? module.ImportReference(typeof(Trace).GetMethod(nameof(Trace.Cmp4))) : null;
+            var cmp8 = options.CompareFeedback ? module.ImportReference(typeof(Trace).GetMethod(nameof(Trace.Cmp8))) : null;
 
             var types = new List<string>();
-            int methods = 0, blocks = 0;
+            int methods = 0, blocks = 0, compares = 0;
             foreach (var type in module.GetTypes())
             {
                 if (type.Name == "<Module>" || !options.Matches(type.FullName))
@@ -119,6 +136,14 @@ public static class AssemblyInstrumenter
                     if (!method.HasBody || method.Body.Instructions.Count == 0)
                     {
                         continue;
+                    }
+                    if (options.CompareConstants is not null)
+                    {
+                        CollectConstants(method.Body, options.CompareConstants);
+                    }
+                    if (cmp4 is not null && cmp8 is not null)
+                    {
+                        compares += InstrumentCompares(method, cmp4, cmp8, seed);
                     }
                     blocks += InstrumentMethod(method, sharedMem, prevLocation, seed);
                     methods++;
@@ -147,7 +172,7 @@ public static class AssemblyInstrumenter
             var writeSymbols = module.HasSymbols;
             module.Write(output, new WriterParameters { WriteSymbols = writeSymbols, DeterministicMvid = true });
             types.Sort(StringComparer.Ordinal);
-            return new InstrumentResult(output, false, types, methods, blocks, writeSymbols);
+            return new InstrumentResult(output, false, types, methods, blocks, writeSymbols) { Compares = compares };
         }
     }
 
@@ -231,6 +256,115 @@ public static class AssemblyInstrumenter
             h = (h ^ b) * 16777619u;
         }
         return h;
+    }
+
+    /// <summary>The constant of an equality comparison site: <c>ldc.i4/ldc.i8 C</c> right before <c>ceq/beq/bne.un</c>, C not a single byte.</summary>
+    private static bool IsCompareSite(Instruction ins, out long value, out bool wide)
+    {
+        value = 0;
+        wide = false;
+        if (ins.Next is not { } next || next.OpCode.Code is not (Code.Ceq or Code.Beq or Code.Bne_Un or Code.Beq_S or Code.Bne_Un_S))
+        {
+            return false;
+        }
+        switch (ins.OpCode.Code)
+        {
+            case Code.Ldc_I4:
+                value = (uint)(int)ins.Operand;
+                return value > 0xFF && (uint)(int)ins.Operand < 0xFFFFFF00u; // not a byte, nor a small negative number
+            case Code.Ldc_I8:
+                value = (long)ins.Operand;
+                wide = true;
+                return (ulong)value > 0xFF && (ulong)value < 0xFFFFFFFFFFFFFF00UL;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Inserts <c>dup; ldc C; ldc id; call Trace.CmpN</c> before each comparison site (the value stays on the stack).</summary>
+    private static int InstrumentCompares(MethodDefinition method, MethodReference cmp4, MethodReference cmp8, uint seed)
+    {
+        var body = method.Body;
+        body.SimplifyMacros();
+        var token = method.MetadataToken.ToInt32();
+        var il = body.GetILProcessor();
+        var sites = body.Instructions.Where(i => IsCompareSite(i, out _, out _)).ToList();
+        foreach (var site in sites)
+        {
+            IsCompareSite(site, out var value, out var wide);
+            // A slot per site: the block id of the site's offset, with the high bit flipped to stay apart from edges.
+            var id = BlockId(seed, token, site.Offset) ^ (Trace.MapSize >> 1);
+            Instruction[] hint =
+            [
+                il.Create(OpCodes.Dup),
+                wide ? il.Create(OpCodes.Ldc_I8, value) : il.Create(OpCodes.Ldc_I4, (int)(uint)value),
+                il.Create(OpCodes.Ldc_I4, id),
+                il.Create(OpCodes.Call, wide ? cmp8 : cmp4),
+            ];
+            foreach (var ins in hint)
+            {
+                ins.Offset = site.Offset; // block ids (and line numbers) stay those of the comparison
+                il.InsertBefore(site, ins);
+            }
+            // Whatever jumped to the comparison now jumps to its hint (the compared value is on the stack there too).
+            foreach (var ins in body.Instructions)
+            {
+                if (ins.Operand == site && ins.OpCode.FlowControl is FlowControl.Branch or FlowControl.Cond_Branch)
+                {
+                    ins.Operand = hint[0];
+                }
+                else if (ins.Operand is Instruction[] targets)
+                {
+                    for (var t = 0; t < targets.Length; t++)
+                    {
+                        if (targets[t] == site)
+                        {
+                            targets[t] = hint[0];
+                        }
+                    }
+                }
+            }
+        }
+        return sites.Count;
+    }
+
+    /// <summary>Adds the multi-byte constants of the method's comparison sites to <paramref name="tokens"/> as AFL dictionary lines.</summary>
+    private static void CollectConstants(Mono.Cecil.Cil.MethodBody body, ISet<string> tokens)
+    {
+        foreach (var ins in body.Instructions)
+        {
+            var constant = ins.OpCode.Code switch
+            {
+                Code.Ldc_I4 => (long?)(uint)(int)ins.Operand,
+                Code.Ldc_I4_S => (uint)(int)(sbyte)ins.Operand,
+                Code.Ldc_I8 => (long)ins.Operand,
+                _ => null,
+            };
+            if (constant is not { } v || ins.Next is not { } next || next.OpCode.FlowControl is not (FlowControl.Cond_Branch or FlowControl.Next)
+                || next.OpCode.Code is not (Code.Ceq or Code.Beq or Code.Beq_S or Code.Bne_Un or Code.Bne_Un_S or Code.Cgt or Code.Cgt_Un
+                    or Code.Clt or Code.Clt_Un or Code.Bgt or Code.Bgt_S or Code.Bgt_Un or Code.Bgt_Un_S or Code.Blt or Code.Blt_S
+                    or Code.Blt_Un or Code.Blt_Un_S or Code.Bge or Code.Bge_S or Code.Bge_Un or Code.Bge_Un_S or Code.Ble or Code.Ble_S
+                    or Code.Ble_Un or Code.Ble_Un_S))
+            {
+                continue;
+            }
+            var u = (ulong)v;
+            var width = u <= 0xFF ? 0 : u <= 0xFFFF ? 2 : u <= 0xFFFFFFFF ? 4 : 8;
+            if (width == 0 || u >= 0xFFFFFFFFFFFFFF00UL || (width == 4 && u >= 0xFFFFFF00u))
+            {
+                continue;
+            }
+            var le = new byte[width];
+            for (var i = 0; i < width; i++)
+            {
+                le[i] = (byte)(u >> (8 * i));
+            }
+            tokens.Add(Token(le));
+            Array.Reverse(le);
+            tokens.Add(Token(le));
+        }
+
+        static string Token(byte[] bytes) => "\"" + string.Concat(bytes.Select(b => $"\\x{b:x2}")) + "\"";
     }
 
     private static int InstrumentMethod(MethodDefinition method, FieldReference sharedMem, FieldReference prevLocation, uint seed)

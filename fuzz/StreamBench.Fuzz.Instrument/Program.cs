@@ -9,6 +9,8 @@ const string Usage = """
       -i, --include PREFIX   instrument only types whose full name starts with PREFIX (repeatable; default all)
       -e, --exclude PREFIX   never instrument types whose full name starts with PREFIX (repeatable; wins)
       -o, --output PATH      write the result to PATH (one input assembly only)
+          --cmp              comparison feedback: a map slot per equal byte of every multi-byte constant comparison
+          --dict FILE        write the multi-byte constants the instrumented code compares against as an AFL dictionary
           --no-symbols       neither read nor write the PDB
           --allow-empty      do not fail when no method matched the filters
       -v, --verbose          list the instrumented types
@@ -19,6 +21,7 @@ var options = new InstrumentOptions();
 var inputs = new List<string>();
 var verbose = false;
 var allowEmpty = false;
+string? dictPath = null;
 for (var i = 0; i < args.Length; i++)
 {
     var a = args[i];
@@ -41,6 +44,13 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "-o" or "--output":
             options.OutputPath = Value();
+            break;
+        case "--cmp":
+            options.CompareFeedback = true;
+            break;
+        case "--dict":
+            dictPath = Value();
+            options.CompareConstants = new SortedSet<string>(StringComparer.Ordinal);
             break;
         case "--no-symbols":
             options.Symbols = false;
@@ -81,7 +91,7 @@ foreach (var input in inputs)
             Console.WriteLine($"{input}: already instrumented, left as is");
             continue;
         }
-        Console.WriteLine($"{input}: {result.Blocks} blocks in {result.Methods} methods of {result.Types.Count} types -> {result.OutputPath}{(result.SymbolsWritten ? " (+pdb)" : "")}");
+        Console.WriteLine($"{input}: {result.Blocks} blocks{(options.CompareFeedback ? $", {result.Compares} comparisons" : "")} in {result.Methods} methods of {result.Types.Count} types -> {result.OutputPath}{(result.SymbolsWritten ? " (+pdb)" : "")}");
         if (verbose)
         {
             foreach (var t in result.Types)
@@ -100,5 +110,11 @@ foreach (var input in inputs)
         Console.Error.WriteLine($"error: {input}: {ex.Message}");
         failed = true;
     }
+}
+if (dictPath is not null && options.CompareConstants is { } constants)
+{
+    // AFL dictionary: one name="bytes" line per token (afl-fuzz -x).
+    File.WriteAllLines(dictPath, constants.Select((t, i) => $"cmp_{i}={t}"));
+    Console.WriteLine($"{dictPath}: {constants.Count} comparison constants");
 }
 return failed ? 1 : 0;

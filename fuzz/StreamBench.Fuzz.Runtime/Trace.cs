@@ -63,6 +63,43 @@ public static unsafe class Trace
         PrevLocation = (location & (MapSize - 1)) >> 1;
     }
 
+    /// <summary>
+    /// Comparison feedback (instrumenter <c>--cmp</c>): called before <c>a == b</c> with a 4-byte constant b; marks slot
+    /// <paramref name="id"/> + k for k equal bytes (1-3), so each byte that becomes right is new coverage.
+    /// </summary>
+    public static void Cmp4(int a, int b, int id)
+    {
+        var x = (uint)(a ^ b);
+        if (x == 0)
+        {
+            return; // equal: the branch's own edge says so
+        }
+        var k = ((x & 0xFF) == 0 ? 1 : 0) + ((x & 0xFF00) == 0 ? 1 : 0) + ((x & 0xFF0000) == 0 ? 1 : 0) + ((x & 0xFF000000) == 0 ? 1 : 0);
+        if (k != 0)
+        {
+            SharedMem[(id + k) & (MapSize - 1)]++;
+        }
+    }
+
+    /// <summary>The 8-byte <see cref="Cmp4"/>: slot <paramref name="id"/> + k for k equal bytes (1-7).</summary>
+    public static void Cmp8(long a, long b, int id)
+    {
+        var x = (ulong)(a ^ b);
+        if (x == 0)
+        {
+            return;
+        }
+        var k = 0;
+        for (var i = 0; i < 8; i++, x >>= 8)
+        {
+            k += (x & 0xFF) == 0 ? 1 : 0;
+        }
+        if (k != 0)
+        {
+            SharedMem[(id + k) & (MapSize - 1)]++;
+        }
+    }
+
     internal static void Attach(byte* map)
     {
         SharedMem = map;

@@ -12,6 +12,9 @@ namespace StreamBench.Fuzz.Targets;
 public static class Catalog
 {
     private const string Formats = "StreamBench.Formats.dll";
+    private const string IO = "StreamBench.IO.dll";
+    private const string Legacy = "StreamBench.Legacy.dll";
+    private const string Presentation = "StreamBench.Presentation.dll";
     private const string KaitaiRuntime = "StreamBench.Kaitai.dll";
 
     private static readonly string[] ReaderCode = ["StreamBench.Formats.Streams.", "StreamBench.Formats.Wire."];
@@ -29,24 +32,24 @@ public static class Catalog
         Reader("reader-postcopy", "XenStreamReader, auto-detection with the post-copy RFC dictionary", OuterFormat.Auto, StreamDialect.PostcopyRfc, "postcopy"),
         new("reader-legacy", "LegacyStreamReader (pre-4.6 images, 32/64-bit, PV/HVM, Remus, TMEM) over memory and a pipe, both semantics",
             ReaderLegacy, o => o.Expect<StreamFormatException>(),
-            ["StreamBench.Formats.Legacy.", .. ReaderCode], [Formats], "legacy", ["legacy"]),
+            ["StreamBench.Formats.Legacy.", .. ReaderCode], [Formats, IO, Legacy], "legacy", ["legacy"]),
         new("records", "Record body decoders (RecordDescriber and the TryParse decoders) on every record, both dictionaries",
             Records, o => o.Expect<StreamFormatException>(),
-            ["StreamBench.Formats.Records.", .. ReaderCode], [Formats], "all", ReaderDicts),
+            ["StreamBench.Formats.Records.", .. ReaderCode], [Formats, IO, Presentation], "all", ReaderDicts),
         Verifier("verifier-xen", VerificationProfile.Xen, StreamDialect.Upstream),
         Verifier("verifier-restore", VerificationProfile.Restore, StreamDialect.Upstream),
         Verifier("verifier-strict", VerificationProfile.Strict, StreamDialect.Upstream),
         Verifier("verifier-postcopy", VerificationProfile.Strict, StreamDialect.PostcopyRfc),
         new("kaitai", "Every generated Kaitai parser (xl, libxl, libxc, post-copy RFC, legacy, per-record) with every lazy instance",
             KaitaiTarget.Run, o => o.IsExpectedException = KaitaiTarget.IsInputError,
-            ["Kaitai.", "StreamBench.Formats.KaitaiView."], [Formats, KaitaiRuntime], "all", ["xen", "legacy"]),
+            ["Kaitai.", "StreamBench.Formats.KaitaiView."], [Presentation, KaitaiRuntime], "all", ["xen", "legacy"]),
         new("differential", "Reader vs Kaitai vs verifier (xen profile): same records, same accept/reject (docs/FUZZING.md)",
             DifferentialTarget.Run, _ => { },
             ["StreamBench.Formats.Streams.", "StreamBench.Formats.Verification.", "Kaitai.LibxlStream", "Kaitai.LibxcStream", "Kaitai.XlSaveFile"],
-            [Formats], "differential", ReaderDicts),
+            [Formats, IO, Presentation], "differential", ReaderDicts),
         new("legacy-converter", "LegacyConverter (libxc and libxl output, Remus checkpoints); its output must read cleanly",
             LegacyConverterTarget.Run, o => o.Expect<StreamFormatException>(),
-            ["StreamBench.Formats.Legacy.", "StreamBench.Formats.Streams."], [Formats], "legacy", ["legacy", "xen"]),
+            ["StreamBench.Formats.Legacy.", "StreamBench.Formats.Streams."], [Formats, IO, Legacy], "legacy", ["legacy", "xen"]),
     ];
 
     /// <summary>The target called <paramref name="name"/>, or null.</summary>
@@ -55,7 +58,7 @@ public static class Catalog
 
     private static FuzzTarget Reader(string name, string description, OuterFormat format, StreamDialect dialect, string seeds) =>
         new(name, description, data => ReaderBothWays(data, format, dialect), o => o.Expect<StreamFormatException>(),
-            ReaderCode, [Formats], seeds, ReaderDicts);
+            ReaderCode, [Formats, IO], seeds, ReaderDicts);
 
     private static FuzzTarget Verifier(string name, VerificationProfile profile, StreamDialect dialect)
     {
@@ -63,7 +66,7 @@ public static class Catalog
         // The verifier turns every stream error into a finding: nothing may escape it, not even StreamFormatException.
         return new(name, $"Verifier, profile {profile.Name()}, {(dialect == StreamDialect.PostcopyRfc ? "post-copy RFC" : "upstream")} dictionary (must never throw)",
             data => StreamBench.Formats.Verification.Verifier.Verify(data, options), _ => { },
-            ["StreamBench.Formats.Verification.", "StreamBench.Formats.Records.", .. ReaderCode], [Formats],
+            ["StreamBench.Formats.Verification.", "StreamBench.Formats.Records.", .. ReaderCode], [Formats, IO],
             dialect == StreamDialect.PostcopyRfc ? "postcopy" : "all", ReaderDicts);
     }
 

@@ -488,11 +488,70 @@ def m_trailer(segs, add, rng):
     return True
 
 
+def load_tokens(path):
+    """The tokens of an AFL dictionary file (name="bytes" lines, \\xNN escapes), e.g. the compared-constants one."""
+    tokens = []
+    try:
+        lines = open(path, encoding="ascii", errors="replace").read().splitlines()
+    except OSError:
+        return tokens
+    for line in lines:
+        line = line.strip()
+        if "=" not in line or line.startswith("#"):
+            continue
+        value = line.split("=", 1)[1].strip()
+        if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+            continue
+        value, out, i = value[1:-1], bytearray(), 0
+        while i < len(value):
+            if value[i] == "\\" and i + 3 < len(value) and value[i + 1] == "x":
+                out.append(int(value[i + 2:i + 4], 16))
+                i += 4
+            elif value[i] == "\\" and i + 1 < len(value):
+                out.append(ord(value[i + 1]))
+                i += 2
+            else:
+                out.append(ord(value[i]) & 0xFF)
+                i += 1
+        if 2 <= len(out) <= 8:
+            tokens.append(bytes(out))
+    return tokens
+
+
+# The constants the instrumented code compares against (campaign.sh --cmp/--cmp-dict: the instrumenter's --dict).
+TOKENS = load_tokens(os.environ["XEN_MUTATOR_DICT"]) if os.environ.get("XEN_MUTATOR_DICT") else []
+
+
+def m_constant(segs, add, rng):
+    """Writes a compared constant into a field: at an aligned offset of a record body's first 64 bytes (PAGE_DATA: its
+    8-byte header only, never the pages) or of a header. Far likelier to land on the field than a byte-level dictionary
+    insertion anywhere in a stream that is mostly page contents."""
+    if not TOKENS:
+        return False
+    tok = rng.choice(TOKENS)
+    choices = [i for i, s in enumerate(segs) if isinstance(s, Rec) or (isinstance(s, Raw) and s.kind in ("xl", "libxl", "libxc"))]
+    if not choices:
+        return False
+    seg = segs[rng.choice(choices)]
+    data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
+    limit = 8 if isinstance(seg, Rec) and seg.type == PAGE_DATA and seg.layer.startswith("libxc") else min(len(data), 64)
+    if limit < len(tok):
+        return False
+    align = 4 if len(tok) >= 4 else 2
+    off = (rng.randrange(limit - len(tok) + 1) // align) * align
+    data[off:off + len(tok)] = tok
+    if isinstance(seg, Rec):
+        seg.body = bytes(data)
+    else:
+        seg.data = data
+    return True
+
+
 RECORD_MUTATIONS = [
     (m_drop, 8), (m_duplicate, 6), (m_move, 6), (m_resize, 8), (m_retype, 6), (m_length_field, 8), (m_padding, 3),
     (m_split_checkpoint, 4), (m_merge_checkpoints, 3), (m_insert, 10), (m_field, 14), (m_splice, 6), (m_cut, 4),
     (m_trailer, 2),
-]
+] + ([(m_constant, 14)] if TOKENS else [])
 _TOTAL = sum(w for _, w in RECORD_MUTATIONS)
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the C# Kaitai parsers from ksy/*.ksy into src/StreamBench.Formats/Generated/*.g.cs.
+# Regenerates the C# Kaitai parsers from ksy/*.ksy into src/StreamBench.Presentation/Generated/*.g.cs.
 #
 #   tools/codegen/generate.sh           regenerate in place
 #   tools/codegen/generate.sh --check   regenerate into a temporary directory and fail (exit 1, with a diff)
@@ -10,7 +10,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-generated="$root/src/StreamBench.Formats/Generated"
+generated="$root/src/StreamBench.Presentation/Generated"
 
 mode=generate
 case "${1:-}" in
@@ -37,9 +37,9 @@ node "$here/generate.js" --ksy "$root/ksy" --out "$tmp/Generated" >/dev/null
 mkdir -p "$generated"
 # Generated/ holds only generated files: anything else there (or missing, or different) fails the check.
 if diff -ru "$generated" "$tmp/Generated" >"$tmp/diff.txt" 2>&1; then
-  echo "generate.sh --check: src/StreamBench.Formats/Generated is up to date with ksy/"
+  echo "generate.sh --check: src/StreamBench.Presentation/Generated is up to date with ksy/"
   exit 0
 fi
 sed "s#$tmp/Generated#(regenerated)#g" "$tmp/diff.txt"
-echo "generate.sh --check: src/StreamBench.Formats/Generated differs from what ksy/ generates; run tools/codegen/generate.sh" >&2
+echo "generate.sh --check: src/StreamBench.Presentation/Generated differs from what ksy/ generates; run tools/codegen/generate.sh" >&2
 exit 1

@@ -3,7 +3,7 @@
 # with a shared sync folder, seeds from corpus/ (made small) and synthetic streams, the target's dictionaries and the
 # structure-aware custom mutator; prints execs/s, paths, edges, crashes and hangs from fuzzer_stats at the end.
 #
-#   tools/fuzz/campaign.sh TARGET [--seconds N] [--jobs J] [--out DIR] [--resume] [--oop] [--no-mutator]
+#   tools/fuzz/campaign.sh TARGET [--seconds N] [--jobs J] [--out DIR] [--resume] [--oop] [--no-mutator] [--cmp|--cmp-dict]
 #                          [--timeout MS] [--no-build] [--nice N] [--quiet]
 #
 #   TARGET        a target name (tools/fuzz/campaign.sh --list), e.g. reader-libxc
@@ -13,6 +13,9 @@
 #   --resume      continue the campaign in --out (afl-fuzz -i -)
 #   --oop         run the target out of process (survives hangs and crashes of the runtime; ~20 % slower)
 #   --no-mutator  no custom mutator (plain AFL++ havoc + dictionary)
+#   --cmp         comparison feedback (instrumenter --cmp: a map slot per equal byte of each multi-byte constant
+#                 comparison) and the dictionary of those constants
+#   --cmp-dict    only the dictionary of the constants the instrumented code compares against
 #   --timeout MS  afl-fuzz -t (default 5000)
 #   --nice N      niceness of afl-fuzz and the target (default 15)
 #   --no-build    use the last build (tools/fuzz and fuzz/smoke.sh build once, then run many targets)
@@ -22,7 +25,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
+target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; cmp=${FUZZ_CMP:-0}; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift ;;
@@ -31,24 +34,27 @@ while [ $# -gt 0 ]; do
     --resume) resume=1 ;;
     --oop) oop=1 ;;
     --no-mutator) mutator=0 ;;
+    --cmp) cmp=2 ;;
+    --cmp-dict) cmp=1 ;;
     --timeout) timeout_ms=$2; shift ;;
     --nice) nice_level=$2; shift ;;
     --no-build) build=0 ;;
     --quiet) quiet=1 ;;
     --list) [ -f "$fz_build_dir/stamp" ] || fz_build; fz_targets; exit 0 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) fz_die "unknown option $1" ;;
     *) [ -z "$target" ] || fz_die "one target at a time"; target=$1 ;;
   esac
   shift
 done
-[ -n "$target" ] || { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ -n "$target" ] || { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 case "$seconds$jobs$timeout_ms" in *[!0-9]*) fz_die "--seconds, --jobs and --timeout take numbers" ;; esac
 [ "$jobs" -ge 1 ] || jobs=1
 
 fz_need_afl
 if [ "$build" = 1 ] || [ ! -f "$fz_build_dir/stamp" ]; then fz_build; fi
-dll=$(fz_prepare "$target") || exit 2
+variant=""; [ "$cmp" = 2 ] && variant=cmp
+dll=$(fz_prepare "$target" $variant) || exit 2
 fz_seeds
 line=$(fz_target_line "$target")
 family=$(cut -f4 <<<"$line"); dicts=$(cut -f5 <<<"$line"); mode=$(cut -f6 <<<"$line")
@@ -61,6 +67,12 @@ printf '%s\n%s\n' "$target" "$dll" >"$out/target"
 dictargs=()
 IFS=, read -ra ds <<<"$dicts"
 for d in "${ds[@]}"; do [ -f "$fz_root/fuzz/dictionaries/$d.dict" ] && dictargs+=(-x "$fz_root/fuzz/dictionaries/$d.dict"); done
+cmpdict=$(dirname "$(dirname "$dll")")/cmp.dict
+mutenv=()
+if [ "$cmp" != 0 ] && [ -s "$cmpdict" ]; then
+  # afl-fuzz inserts the tokens anywhere; the custom mutator also writes them into record fields (m_constant).
+  dictargs+=(-x "$cmpdict"); dicts="$dicts,cmp($(wc -l <"$cmpdict"))"; mutenv=(XEN_MUTATOR_DICT="$cmpdict")
+fi
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_TRY_AFFINITY=1
 export AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 FUZZ_TARGET="$target" PYTHONDONTWRITEBYTECODE=1
@@ -72,7 +84,7 @@ if [ "$mutator" = 1 ]; then
 fi
 dotnet_bin=$(fz_dotnet)
 
-[ "$quiet" = 1 ] || fz_say "$target: ${seconds}s x $jobs job(s), seeds $family ($(ls "$fz_work/seeds/$family" | wc -l) files), dictionaries: ${dicts:-none}, $([ "$oop" = 1 ] && echo out-of-process || echo in-process), custom mutator: $([ $use_mutator = 1 ] && echo on || echo off), out $out"
+[ "$quiet" = 1 ] || fz_say "$target: ${seconds}s x $jobs job(s), seeds $family ($(ls "$fz_work/seeds/$family" | wc -l) files), dictionaries: ${dicts:-none}, $([ "$oop" = 1 ] && echo out-of-process || echo in-process), custom mutator: $([ $use_mutator = 1 ] && echo on || echo off), comparison feedback: $([ "$cmp" = 2 ] && echo on || echo off), out $out"
 # CPU time of the campaign: this shell's reaped children (afl-fuzz, which reaps its fork server, which reaps every
 # forked run), in clock ticks, before and after.
 cpu_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
@@ -84,7 +96,7 @@ for ((j = 0; j < jobs; j++)); do
   if [ "$j" = 0 ]; then role=(-M main); name=main; else role=(-S "sec$j"); name=sec$j; fi
   env=()
   # The custom mutator on the main instance and every other secondary; the rest run plain havoc for diversity.
-  if [ "$use_mutator" = 1 ] && [ $((j % 2)) = 0 ]; then env=(PYTHONPATH="$fz_root/fuzz/mutators" AFL_PYTHON_MODULE=xen_mutator); fi
+  if [ "$use_mutator" = 1 ] && [ $((j % 2)) = 0 ]; then env=(PYTHONPATH="$fz_root/fuzz/mutators" AFL_PYTHON_MODULE=xen_mutator "${mutenv[@]}"); fi
   env "${env[@]}" nice -n "$nice_level" afl-fuzz "${role[@]}" -i "$input" -o "$out" -t "$timeout_ms" -V "$seconds" "${dictargs[@]}" \
     -- "$dotnet_bin" "$dll" >"$out/$name.log" 2>&1 &
   pids+=($!)

@@ -25,7 +25,8 @@ fz_need_afl() {
 fz_dotnet_build() { # project outdir log
   local attempt
   for attempt in 1 2 3 4; do
-    if nice -n "${FUZZ_BUILD_NICE:-5}" dotnet build "$1" -c "$fz_config" -v q -nologo -o "$2" >"$3" 2>&1; then
+    # shellcheck disable=SC2086 # FUZZ_BUILD_ARGS: extra MSBuild arguments (the planted-bug tree turns warnings-as-errors off)
+    if nice -n "${FUZZ_BUILD_NICE:-5}" dotnet build "$1" -c "$fz_config" -v q -nologo -o "$2" ${FUZZ_BUILD_ARGS:-} >"$3" 2>&1; then
       return 0
     fi
     [ "$attempt" = 4 ] && { tail -n 30 "$3" >&2; return 1; }
@@ -78,12 +79,14 @@ fz_targets() { # every target name
   "$(fz_dotnet)" "$fz_build_dir/$h/$(fz_host_dll "$h")" --list | cut -f1
 }
 
-# Copies the build and instruments the target's code into $fz_work/targets/TARGET/bin (skipped when up to date).
-fz_prepare() { # target
-  local t=$1 line h dir asm inc a i args=()
+# Copies the build and instruments the target's code into $fz_work/targets/TARGET/bin (skipped when up to date), and
+# writes the constants that code compares against as an AFL dictionary, $fz_work/targets/TARGET/cmp.dict. With a
+# second argument "cmp": comparison feedback too (instrumenter --cmp), in $fz_work/targets/TARGET-cmp.
+fz_prepare() { # target [cmp]
+  local t=$1 variant=${2:-} line h dir asm inc a i args=()
   line=$(fz_target_line "$t") || fz_die "unknown target '$t' (targets: $(fz_targets | tr '\n' ' '))"
   h=$(fz_host_of "$t")
-  dir=$fz_work/targets/$t
+  dir=$fz_work/targets/$t${variant:+-$variant}
   if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$(cat "$fz_build_dir/stamp")" ]; then
     echo "$dir/bin/$(fz_host_dll "$h")"; return 0
   fi
@@ -91,8 +94,9 @@ fz_prepare() { # target
   cp -r "$fz_build_dir/$h" "$dir/bin"
   asm=$(cut -f2 <<<"$line"); inc=$(cut -f3 <<<"$line")
   IFS=, read -ra a <<<"$inc"; for i in "${a[@]}"; do args+=(--include "$i"); done
+  [ "$variant" = cmp ] && args+=(--cmp)
   local files=(); IFS=, read -ra a <<<"$asm"; for i in "${a[@]}"; do files+=("$dir/bin/$i"); done
-  "$(fz_dotnet)" "$fz_build_dir/instrument/StreamBench.Fuzz.Instrument.dll" "${args[@]}" --allow-empty "${files[@]}" >"$dir/instrument.log" 2>&1 \
+  "$(fz_dotnet)" "$fz_build_dir/instrument/StreamBench.Fuzz.Instrument.dll" "${args[@]}" --dict "$dir/cmp.dict" --allow-empty "${files[@]}" >"$dir/instrument.log" 2>&1 \
     || { cat "$dir/instrument.log" >&2; fz_die "instrumenting $t failed"; }
   cp "$fz_build_dir/stamp" "$dir/stamp"
   echo "$dir/bin/$(fz_host_dll "$h")"

@@ -11,6 +11,7 @@
 #   boot/vmlinuz      the Debian kernel (dom0 and guests)
 #   boot/dom0.cpio.gz dom0 initramfs (busybox, Xen tools, libs, modules, guest kernel+initrd)
 #   boot/guest.cpio.gz the tiny guest initramfs (prints "tick N" every second on hvc0)
+#   boot/heartbeat.cpio.gz a "foreign" guest initramfs (prints "[heartbeat] seq=N" every 2 s; foreign-init)
 #   build.stamp       inputs hash; the build is skipped when unchanged (use --force)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,7 +61,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     (cd "$C/debs" && apt-get download "${missing[@]}" >&2) || die "apt-get download failed"; }
 fi
 
-stamp=$( (ls -l "$C"/debs; cat "$here/build.sh" "$here/dom0-init" "$here/guest-init"; busybox | head -1) | sha256sum | cut -c1-16)
+stamp=$( (ls -l "$C"/debs; cat "$here/build.sh" "$here/dom0-init" "$here/guest-init" "$here/foreign-init"; busybox | head -1) | sha256sum | cut -c1-16)
 if [ "$force" = 0 ] && [ -f "$C/build.stamp" ] && [ "$(cat "$C/build.stamp")" = "$stamp" ] \
    && [ -f "$C/boot/dom0.cpio.gz" ]; then
   log "up to date ($stamp)"; exit 0
@@ -81,6 +82,10 @@ for a in sh echo sleep mount cat; do ln -s busybox "$G/bin/$a"; done
 mknod -m 600 "$G/dev/console" c 5 1; mknod -m 666 "$G/dev/null" c 1 3
 install -m 755 "$here/guest-init" "$G/init"
 (cd "$G" && find . | cpio -o -H newc --quiet | gzip -9) > "$C/boot/guest.cpio.gz"
+# the "foreign" guest image (not the lab's tick protocol: issue #19's test set of streams that are not the lab's own)
+for a in tr sed; do ln -sf busybox "$G/bin/$a"; done
+install -m 755 "$here/foreign-init" "$G/init"
+(cd "$G" && find . | cpio -o -H newc --quiet | gzip -9) > "$C/boot/heartbeat.cpio.gz"
 
 # --- dom0 root --------------------------------------------------------------------------
 R=$C/dom0root; rm -rf "$R"
@@ -151,6 +156,7 @@ run_hotplug_scripts=0
 P
 install -m 755 "$here/dom0-init" "$R/init"
 cp "$C/boot/vmlinuz" "$R/guest/vmlinuz"; cp "$C/boot/guest.cpio.gz" "$R/guest/tick.cpio.gz"
+cp "$C/boot/heartbeat.cpio.gz" "$R/guest/heartbeat.cpio.gz"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$C/boot/dom0.cpio.gz.tmp"
 mv "$C/boot/dom0.cpio.gz.tmp" "$C/boot/dom0.cpio.gz"
 echo "$stamp" > "$C/build.stamp"

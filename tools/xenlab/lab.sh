@@ -2,27 +2,27 @@
 # tools/xenlab/lab.sh - the real Xen lab: boots Xen 4.17 + a Linux dom0 under
 # qemu-system-x86_64 (TCG) and runs save / restore / migrate / remus scenarios on tiny guests.
 #
-# usage: tools/xenlab/lab.sh [--scenarios LIST] [--out DIR] [--corpus] [--streams DIR]
-#                            [--timeout SECONDS] [--skip] [--list]
-#   --scenarios LIST  comma-separated (default: all, see --list)
+# usage: tools/xenlab/lab.sh [--scenarios LIST | --set NAME | --quick] [--out DIR] [--corpus] [--streams DIR]
+#                            [--timeout SECONDS] [--skip] [--list] [--json]
+#   (or: streambench lab ...)
+#   --scenarios LIST  comma-separated scenario names (default: all; see --list, which prints the scenario table)
+#   --set NAME        the scenarios whose "sets" column names NAME (quick, full, hvm, net, foreign, replay, capture)
+#   --quick           = --set quick: CI's subset (tools/test.sh)
 #   --out DIR         results folder (default <repo>/artifacts/xenlab)
 #   --corpus          store the captured streams in corpus/real (zstd -15) + MANIFEST.tsv
-#   --streams DIR     streams to hand in to restore-host / receive-replay / bad-streams
-#                     (default: the captures of this run, else corpus/real)
+#   --streams DIR     streams to hand in. restore-host / receive-replay / bad-streams / engine-roundtrip take their fixed
+#                     names from DIR (save-pv.xl save-pvh.xl save-hvm.xl migrate-pvh.s2r, also .zst); replay-streams
+#                     takes ANY file in DIR by name and kind (save, migration sender side, remus, capture .sbcap; see
+#                     "replay your own stream" in docs/XENLAB.md), adapts its xl config to the lab host with
+#                     `streambench config --adapt` and replays it. Default: this run's captures, else corpus/real.
 #   --timeout S       wall-clock limit per qemu boot (default 1500)
+#   --json            print DIR/results.json on stdout at the end (the final line goes to stderr then)
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
-#   --quick           the CI subset: save-pv,save-c,save-pvh,migrate-pv,migrate-pvh,migrate-recorded,
-#                     restore-host,engine-roundtrip,receive-replay,bad-streams,replay-recorded (no --debug / Remus / HVM)
-#   migrate-recorded: (boot 1, the VM gets a user-mode NIC) `xl migrate -s '' pvh1 "nc 10.0.2.2 P1"` in dom0, through
-#                     `streambench record -o DIR/migrate-recorded.sbcap --listen 127.0.0.1:P1 --connect 127.0.0.1:P2` on
-#                     the host; P2 is forwarded to dom0's `nc -l -p 5001 -e xl migrate-receive -e`. Then, on the host,
-#                     `streambench export --info` (both directions) and `streambench verify` of the exported s2r.
-#   replay-recorded:  (boot 2) dom0 listens as above; the host runs `streambench replay CAP --to-tcp 127.0.0.1:P2`
-#                     (CAP: --streams DIR/migrate-recorded.sbcap, else this run's); the domain must then tick in dom0.
-#   env XENLAB_NET_TIMEOUT  limit in seconds for each host-side process of those two (default: --timeout)
-#   engine-roundtrip: on the host, `streambench restore F --save-to engine-F` (the simulated domain restores each
-#                     handed-in save and our engine saves it again), then xl restore of that in dom0
+#   env XENLAB_NET_TIMEOUT  limit in seconds for each host-side process of the network scenarios (default: --timeout)
+# The scenarios, their boot, inputs, expectation and sets are ONE table below (SCENARIO_TABLE); runner.sh implements them.
+# Liveness everywhere is runner.sh's generic judge: running state + CPU time advancing (xl list), console growth where
+# readable, and for the lab's own guests their "tick N" lines as well.
 # Output: per-scenario PASS/FAIL lines with timings; DIR/results.tsv and DIR/results.json;
 #         DIR/boot-N/ holds the serial log and every file the dom0 wrote.
 # Exit: 0 when no scenario FAILed, 1 otherwise, 2 when the lab could not be built or booted.
@@ -37,23 +37,53 @@ rm -f "$0" 2>/dev/null || true   # bash keeps reading its open copy
 here=$XENLAB_HERE
 repo=$(cd "$here/../.." && pwd)
 C=${XENLAB_CACHE:-$repo/.cache/xenlab}
-CAPTURE_ALL="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-debug remus-pvh save-hvm migrate-hvm remus-hvm migrate-recorded"
-REPLAY_ALL="restore-host engine-roundtrip receive-replay bad-streams replay-recorded"
-scen=""; out=$repo/artifacts/xenlab; corpus=0; streams=""; tmo=1500
+# name              boot sets            inputs                              expectation (pass criterion)
+SCENARIO_TABLE='
+save-pv             1    quick,full      -                                   xl save + xl restore rc 0; the guest lives
+save-c              1    quick,full      -                                   xl save -c rc 0; the guest lives on
+save-pvh            1    quick,full      -                                   as save-pv with a PVH guest
+migrate-pv          1    quick,full      -                                   XFAIL: Failed to enable logdirty 95 (no shadow paging); the guest lives on
+migrate-pvh         1    quick,full      -                                   xl migrate rc 0 (s2r and r2s captured); the guest lives on
+migrate-debug       1    full            -                                   as migrate-pvh with --debug (VERIFY + full resend)
+remus-pvh           1    full            -                                   sender killed after checkpoints: receiver fails over; the secondary lives
+save-hvm            1    hvm             -                                   as save-pv, HVM guest with QEMU (load-sensitive)
+migrate-hvm         1    hvm             -                                   as migrate-pvh, HVM
+remus-hvm           1    hvm             -                                   as remus-pvh, HVM
+migrate-recorded    1    quick,net       host:streambench-record             xl migrate through our TCP recorder rc 0; capture has both directions; s2r verifies; lives
+foreign-save-pv     1    foreign         -                                   foreign guest (heartbeat image, 2 vCPUs, own names): save + restore; the judge says alive
+foreign-save-pvh    1    foreign         -                                   as foreign-save-pv, PVH
+foreign-migrate-pvh 1    foreign         -                                   as migrate-pvh with a foreign PVH guest
+foreign-save-hvm    1    foreign,hvm     -                                   foreign HVM guest, serial log under /root/out/NAME (absent in any other boot)
+colo-attempt        2    colo            -                                   xl remus -c (COLO) of a running domain (HVM when one is handed in): XFAIL when libxl says COLO is not supported
+restore-host        2    quick,full      save-pv.xl,save-pvh.xl,save-hvm.xl  xl restore rc 0 of each; each guest lives
+engine-roundtrip    2    quick,full      save-*.xl->streambench-restore      xl restore rc 0 of our engine re-save of each; each guest lives
+receive-replay      2    quick,full      migrate-pvh.s2r                     xl migrate-receive -e < s2r rc 0; the domain lives
+bad-streams         2    quick,full      save-pv.xl,save-pvh.xl->mkbad.py    every corrupted variant ends (no hang); outcomes recorded
+replay-recorded     2    quick,net       migrate-recorded.sbcap              streambench replay --to-tcp into xl migrate-receive rc 0; the domain lives
+replay-streams      2    foreign,replay  --streams-DIR:any-file              each stream, config adapted, restores/replays rc 0 and lives
+'
+table() { echo "$SCENARIO_TABLE" | awk 'NF>=5 && $1 !~ /^#/'; }
+names_where() { table | awk -v col="$1" -v want="$2" '{ split($col, a, ","); for (i in a) if (a[i] == want) { print $1; break } }'; }
+CAPTURE_ALL=$(names_where 2 1 | tr '\n' ' ')
+REPLAY_ALL=$(names_where 2 2 | tr '\n' ' ')
+scen=""; out=$repo/artifacts/xenlab; corpus=0; streams=""; tmo=1500; setname=""; json=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenarios) scen=$(echo "$2" | tr , ' '); shift 2 ;;
+    --set) setname=$2; scen=$(names_where 3 "$2" | tr '\n' ' '); [ -n "$scen" ] || { echo "lab.sh: no scenario in set '$2' (see --list)" >&2; exit 64; }; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --corpus) corpus=1; shift ;;
-    --streams) streams=$2; shift 2 ;;
+    --streams) streams=$(cd "$2" && pwd) || { echo "lab.sh: --streams $2: no such folder" >&2; exit 64; }; shift 2 ;;
     --timeout) tmo=$2; shift 2 ;;
+    --json) json=1; shift ;;
     --skip) XENLAB_SKIP=1; shift ;;
-    --quick) scen="save-pv save-c save-pvh migrate-pv migrate-pvh migrate-recorded restore-host engine-roundtrip receive-replay bad-streams replay-recorded"; shift ;;
-    --list) echo "capture (boot 1): $CAPTURE_ALL"; echo "replay  (boot 2): $REPLAY_ALL"; exit 0 ;;
+    --quick) setname=quick; scen=$(names_where 3 quick | tr '\n' ' '); shift ;;
+    --list) printf '%-20s %-4s %-15s %-36s %s\n' name boot sets inputs expectation; table | awk '{ printf "%-20s %-4s %-15s %-36s", $1, $2, $3, $4; for (i = 5; i <= NF; i++) printf " %s", $i; print "" }'; exit 0 ;;
     -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$here/lab.sh"; exit 0 ;;
     *) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
   esac
 done
+[ "$json" = 1 ] && exec 3>&1 1>&2   # --json: the human report on stderr, results.json alone on stdout
 if [ "${XENLAB_SKIP:-0}" = 1 ]; then echo "xenlab: SKIP (XENLAB_SKIP=1 / --skip)"; exit 0; fi
 [ -n "$scen" ] || scen="$CAPTURE_ALL $REPLAY_ALL"
 cap=""; rep=""
@@ -63,8 +93,9 @@ for s in $scen; do
   echo "lab.sh: unknown scenario '$s' (see --list)" >&2; exit 64
 done
 mkdir -p "$out"; out=$(cd "$out" && pwd)
-rm -rf "$out"/boot-* "$out"/results.* "$out"/bad "$out"/host-*.tsv "$out"/migrate-recorded* "$out"/replay-recorded*
+rm -rf "$out"/boot-* "$out"/results.* "$out"/adapt "$out"/bad "$out"/host-*.tsv "$out"/migrate-recorded* "$out"/replay-recorded*
 T0=$(date +%s)
+RUNNER=$out/runner.sh; cp "$here/runner.sh" "$RUNNER"   # this run's runner (edits during a run do not reach it)
 "$here/build.sh" || { echo "xenlab: build failed" >&2; exit 2; }
 B=$C/boot
 SB=$repo/tools/streambench
@@ -93,7 +124,7 @@ NETTMO=${XENLAB_NET_TIMEOUT:-$tmo}
 boot() {  # n indir : runs one qemu boot with indir as input tar; results into $out/boot-n
   local n=$1 ind=$2 bd=$out/boot-$1
   mkdir -p "$bd/files"
-  cp "$here/runner.sh" "$ind/runner.sh"; chmod +x "$ind/runner.sh"
+  cp "$RUNNER" "$ind/runner.sh"; chmod +x "$ind/runner.sh"
   tar -cf "$bd/in.img" -C "$ind" .
   # the output disk: sparse, large enough for every capture of one boot
   rm -f "$bd/out.img"; truncate -s 6G "$bd/out.img"
@@ -179,6 +210,55 @@ if [ -n "$rep" ]; then
       fi
     done
   fi
+  if [[ " $rep " == *" replay-streams "* ]]; then
+    # Any file of --streams DIR, by name and kind (DIR/KINDS.tsv "file<TAB>kind" overrides the guess):
+    #   *.sbcap -> capture: its s2r is exported and replayed as a migration;  *remus* -> remus;  *.s2r, *migrat* -> migration;
+    #   anything else that starts with the xl header -> save. Each stream's xl config is adapted to this host with
+    #   `streambench config --adapt` (the report, JSON, goes to OUT/adapt/LABEL.json and into results.json): saves get
+    #   the config beside them (xl restore CFG STREAM, and the stream as it came is tried first and recorded); migrations
+    #   get a rewritten copy named LABEL.adapted.s2r (xl migrate-receive takes no config file).
+    mkdir -p "$out/adapt"; : > "$ind/streams/INDEX.tsv"
+    if [ -z "$streams" ]; then echo "xenlab: replay-streams: no --streams DIR: SKIP"; else
+      "$SB" --version > /dev/null 2>&1 || { echo "xenlab: streambench CLI does not build/run" >&2; exit 2; }
+      for src in "$streams"/*; do
+        [ -f "$src" ] || continue
+        base=$(basename "$src"); kind=$(awk -F'\t' -v f="$base" '$1 == f {print $2}' "$streams/KINDS.tsv" 2>/dev/null)
+        case $base in KINDS.tsv|MANIFEST*|*.tsv|*.json|*.txt|*.cfg|*.log|*.r2s|*.r2s.zst|*.md) continue ;; esac
+        label=${base%.zst}; label=${label%.*}; label=$(echo "$label" | tr -c 'A-Za-z0-9_.\n-' '_')
+        f=$ind/streams/rs-$label.in
+        case $base in *.zst) zstd -q -d "$src" -o "$f" ;; *) cp "$src" "$f" ;; esac
+        if [ -z "$kind" ]; then
+          case $base in *.sbcap|*.sbcap.zst) kind=capture ;; *remus*) kind=remus ;; *.s2r|*.s2r.zst|*migrat*) kind=migration ;; *) kind=save ;; esac
+        fi
+        if [ "$kind" = capture ]; then
+          "$SB" export "$f" -o "$f.s2r" > "$out/adapt/$label-export.log" 2>&1 || { echo "xenlab: replay-streams: $base: export failed: $(tail -1 "$out/adapt/$label-export.log")"; rm -f "$f" "$f.s2r"; continue; }
+          mv "$f.s2r" "$f"; kind=migration; case $base in *remus*) kind=remus ;; esac
+        fi
+        "$SB" config --adapt "$f" --json -o "$ind/streams/rs-$label.cfg" --report "$out/adapt/$label.json" > /dev/null 2> "$out/adapt/$label.txt"; arc=$?
+        if [ $arc != 0 ]; then
+          echo "xenlab: replay-streams: $base: not replayable ($kind): $(tail -1 "$out/adapt/$label.txt")"
+          printf '%s\t%s\t%s\n' "$label" "$kind" "$(tail -1 "$out/adapt/$label.txt")" >> "$out/adapt/refused.tsv"
+          rm -f "$f" "$ind/streams/rs-$label.cfg"; continue
+        fi
+        guest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"])' "$out/adapt/$label.json")
+        extra=()
+        # HVM: the lab pins the guest to pCPU 1 (dom0 on pCPU 0) and QEMU reopens the direct-boot kernel on restore
+        [ "$guest" = hvm ] && extra=(--cpus 1 --kernel /guest/vmlinuz --ramdisk /guest/tick.cpio.gz)
+        if [ "$kind" = save ]; then
+          "$SB" config --adapt "$f" "${extra[@]}" --json -o "$ind/streams/rs-$label.cfg" --report "$out/adapt/$label.json" > /dev/null 2> "$out/adapt/$label.txt"
+          printf 'save\trs-%s.in\trs-%s.cfg\trs-%s.in\t%s\t%s\n' "$label" "$label" "$label" "$guest" "$label" >> "$ind/streams/INDEX.tsv"
+        else
+          "$SB" config --adapt "$f" "${extra[@]}" --json -o "$ind/streams/rs-$label.cfg" --rewrite "$ind/streams/rs-$label.adapted.s2r" \
+            --report "$out/adapt/$label.json" > /dev/null 2> "$out/adapt/$label.txt"
+          rm -f "$f"
+          printf '%s\trs-%s.adapted.s2r\t-\t-\t%s\t%s\n' "$kind" "$label" "$guest" "$label" >> "$ind/streams/INDEX.tsv"
+        fi
+        echo "xenlab: replay-streams: $base -> $kind ($guest): $(head -1 "$out/adapt/$label.txt" | sed 's/^streambench config: //')"
+        grep -E '^  (changed|note|scratch)' "$out/adapt/$label.txt" | sed 's/^/    /'
+      done
+      cp "$ind/streams/INDEX.tsv" "$out/adapt/INDEX.tsv"
+    fi
+  fi
   echo "xenlab: handing in: $(cd "$ind/streams" && ls | tr '\n' ' ')$(ls "$ind/engine" 2>/dev/null | tr '\n' ' ')"
   if [[ " $rep " == *" bad-streams "* ]]; then
     mkdir -p "$out/bad"
@@ -234,19 +314,27 @@ for s in $cap $rep; do
   fi
   echo "$line" >> "$res"
 done
-python3 - "$res" "$out/results.json" "$(( $(date +%s) - T0 ))" <<'PY'
-import csv, json, sys
+python3 - "$res" "$out/results.json" "$(( $(date +%s) - T0 ))" "$out/adapt" "${setname:-}" <<'PY'
+import csv, glob, json, os, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-json.dump({"xen": "4.17 (Debian xen-hypervisor-4.17-amd64)", "total_seconds": int(sys.argv[3]),
-           "scenarios": rows}, open(sys.argv[2], "w"), indent=1)
+count = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+for r in rows:
+    r["verdict"] = {"PASS": "PASS", "XFAIL": "PASS", "SKIP": "SKIP"}.get(r["status"], "FAIL")
+    count[r["verdict"]] += 1
+adapt = {os.path.basename(p)[:-5]: json.load(open(p)) for p in sorted(glob.glob(os.path.join(sys.argv[4], "*.json")))}
+json.dump({"xen": "4.17 (Debian xen-hypervisor-4.17-amd64)", "set": sys.argv[5] or None, "total_seconds": int(sys.argv[3]),
+           "passed": count["PASS"], "failed": count["FAIL"], "skipped": count["SKIP"], "scenarios": rows,
+           "adapted_configs": adapt}, open(sys.argv[2], "w"), indent=1)
 PY
-echo "xenlab results ($(( $(date +%s) - T0 )) s total; $res):"
-npass=0; nfail=0; nskip=0
-while IFS=$'\t' read -r s st sec al det; do
-  [ "$s" = scenario ] && continue
-  case $st in PASS|XFAIL) npass=$((npass+1)); tag=PASS ;; SKIP) nskip=$((nskip+1)); tag=SKIP ;; *) nfail=$((nfail+1)); tag=FAIL ;; esac
-  printf '  %-4s %-15s %7ss  alive=%-3s %s%s\n' "$tag" "$s" "$sec" "$al" "$( [ $st = XFAIL ] && echo '(expected failure, known limit) ')" "$det"
-done < "$res"
+echo "xenlab results ($(( $(date +%s) - T0 )) s total; $res, $out/results.json):"
+python3 - "$out/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for s in r["scenarios"]:
+    note = "(expected failure, known limit) " if s["status"] == "XFAIL" else ""
+    print(f'  {s["verdict"]:<4} {s["scenario"]:<19} {s["seconds"]:>7}s  alive={s["alive"]:<3} {note}{s["detail"]}')
+PY
+read -r npass nfail nskip < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["passed"], r["failed"], r["skipped"])' "$out/results.json")
 [ -f "$out/boot-2/files/bad-results.tsv" ] && { echo "expected-failure streams (name, status, rc, seconds, leftover, sha256/16, Xen's messages):"; sed 's/^/    /' "$out/boot-2/files/bad-results.tsv"; }
 
 # record-level summary of every capture (libxl/libxc record counts, checkpoints, trailing text)
@@ -254,4 +342,5 @@ caps=$(ls "$out"/boot-*/files/*.xl "$out"/boot-*/files/*.s2r 2>/dev/null)
 [ -n "$caps" ] && python3 "$here/streamsum.py" $caps > "$out/streams.txt" 2>&1 && echo "stream summaries: $out/streams.txt"
 if [ "$corpus" = 1 ]; then "$here/corpus.sh" "$out"; fi
 echo "xenlab: $npass passed, $nfail failed, $nskip skipped"
-[ $nfail = 0 ]
+[ "$json" = 1 ] && cat "$out/results.json" >&3
+[ "$nfail" = 0 ]

@@ -69,11 +69,39 @@ wait_boot() {  # name base timeout_seconds cap_seconds
   done
   echo no; return 1
 }
-alive() {  # name -> yes/no: do console ticks keep coming?
-  b=$(ticklines $1); wait_ticks $1 $b 2 $ALIVE_WAIT
+# ---- liveness (issue #19): the generic judge ----------------------------------------------------------------------
+# A domain is alive when it is in the running state (xl list: r or b, none of paused/shutdown/crashed/dying) and its
+# CPU time advances within the window (xl list's Time(s)); its console's growth is recorded where a console log is
+# readable. The lab's own guests print "tick N": for them two more ticks are required as well (the stronger signal).
+# Prints yes/no; the evidence goes to /tmp/judge-NAME ("state=-b---- cpu=+0.4s/6s console=+120B ticks=+3").
+domstate() { xl list "$1" 2>/dev/null | awk 'NR==2{print $5, $6}'; }
+alive() {  # name [window_seconds]
+  n=$1; w=${2:-$ALIVE_WAIT}; own=0; t0=$(now)
+  [ "$(ticklines $n)" -gt 0 ] && own=1
+  set -- $(domstate $n); st0=${1:-none}; c0=${2:-0}
+  cb0=$(consize $n); tb0=$(ticklines $n)
+  dl=$(awk -v a="$t0" -v t="$w" 'BEGIN{printf "%.2f", a + t}')
+  ok=no; why=""; st=$st0; c1=$c0
+  while :; do
+    sleep 1
+    set -- $(domstate $n); st=${1:-none}; c1=${2:-$c0}
+    case $st in none) why="no such domain"; break ;; *p*|*s*|*c*|*d*) why="not running"; break ;; esac
+    adv=$(awk -v a="$c0" -v b="$c1" 'BEGIN{print (b > a) ? 1 : 0}')
+    tk=$(( $(ticklines $n) - tb0 ))
+    if [ "$adv" = 1 ] && { [ $own = 0 ] || [ $tk -ge 2 ]; }; then ok=yes; break; fi
+    [ "$(awk -v a="$(now)" -v d="$dl" 'BEGIN{print (a >= d) ? 1 : 0}')" = 1 ] && { why="window ended"; break; }
+  done
+  cg=$(( $(consize $n) - cb0 ))
+  ev="state=$st cpu=+$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.1f", b - a}')s/$(el $t0 $(now))s console=+${cg}B"
+  [ $own = 1 ] && ev="$ev ticks=+$(( $(ticklines $n) - tb0 ))"
+  [ $ok = no ] && ev="$ev ($why)"
+  echo "$ev" > /tmp/judge-$n
+  echo $ok; [ $ok = yes ]
 }
+jd() { cat /tmp/judge-$1 2>/dev/null | tr ' ' ','; }   # the judge's evidence for NAME, one word
 
 mkcfg() {  # name type
+  case $1 in pv1|pvh1|hvm1) ;; *) mkcfg_foreign "$1" "$2"; return ;; esac
   if [ "$2" = hvm ]; then
     # true HVM with Debian's QEMU (qemu-xen) device model; the kernel is booted directly by
     # SeaBIOS (fw_cfg linuxboot) and ticks on the emulated UART, which QEMU writes to a file
@@ -112,6 +140,57 @@ on_crash="preserve"
 C
 }
 
+# The "foreign" profile (issue #19's test set): guests that are not the lab's own. Another guest image (heartbeat, not
+# tick), another kernel command line, names the lab never uses, 2 vCPUs for PV, and for HVM a serial log under
+# /root/out/NAME/ (made here, absent in any other boot: the path an operator's host has and the lab has not).
+mkcfg_foreign() {  # name type
+  vc=1; [ "$2" = pv ] && vc=2
+  if [ "$2" = hvm ]; then
+    mkdir -p /root/out/$1
+    cat > /tmp/$1.cfg <<C
+name="$1"
+type="hvm"
+kernel="/guest/vmlinuz"
+ramdisk="/guest/heartbeat.cpio.gz"
+extra="console=ttyS0 xen_nopv rdinit=/init quiet loglevel=1 hb_role=$1"
+memory=144
+vcpus=1
+vnc=0
+nographic=1
+vga="none"
+serial="file:/root/out/$1/ttyS0.log"
+device_model_version="qemu-xen"
+device_model_override="/usr/libexec/xen-qemu-system-i386"
+on_crash="destroy"
+cpus="1"
+C
+    xl vcpu-pin Domain-0 all 0 >/dev/null 2>&1 || true
+    return
+  fi
+  cat > /tmp/$1.cfg <<C
+name="$1"
+type="$2"
+kernel="/guest/vmlinuz"
+ramdisk="/guest/heartbeat.cpio.gz"
+extra="console=hvc0 rdinit=/init quiet hb_role=$1"
+memory=160
+vcpus=$vc
+on_crash="destroy"
+on_reboot="destroy"
+C
+}
+
+# a foreign guest is up when its console shows a heartbeat (its own protocol; the judge does not rely on it)
+wait_heartbeat() {  # name timeout_seconds
+  dl=$(awk -v a="$(now)" -v t="$2" 'BEGIN{printf "%.2f", a + t}')
+  while :; do
+    { cat $CONS/guest-$1*.log /root/out/$1/*.log 2>/dev/null | grep -q 'heartbeat\] seq=1'; } && { echo yes; return 0; }
+    [ "$(awk -v a="$(now)" -v d="$dl" 'BEGIN{print (a >= d) ? 1 : 0}')" = 1 ] && break
+    sleep 1
+  done
+  echo no; return 1
+}
+
 ensure_guest() {  # name type ; creates and waits for ticks
   xl domid $1 >/dev/null 2>&1 && return 0
   mkcfg $1 $2
@@ -125,6 +204,11 @@ ensure_guest() {  # name type ; creates and waits for ticks
   done
   wait $cpid || { say "create $1 failed: $(tail -3 $P/log-guests.txt | tr "\n" " ")"; return 1; }
   bootwait=150; [ "$2" = hvm ] && bootwait=${HVM_BOOT_WAIT:-480}   # SeaBIOS + non-PV kernel boot is slow under nested TCG
+  case $1 in pv1|pvh1|hvm1) ;; *)
+    if [ "$(wait_heartbeat $1 ${BOOT_WAIT_CAP:-900})" = yes ]; then say "guest $1 ($2, foreign) up after $(el $t0 $(now)) s"; return 0; fi
+    say "foreign guest $1 ($2) never showed a heartbeat; console: $(tail -c 300 $CONS/guest-$1*.log /root/out/$1/*.log 2>/dev/null | tr '\r\n' '  ')"
+    return 1 ;;
+  esac
   if [ "$(wait_boot $1 $b $bootwait ${BOOT_WAIT_CAP:-900})" = yes ]; then
     say "guest $1 ($2) ticking after $(el $t0 $(now)) s"; return 0
   fi
@@ -150,7 +234,7 @@ sc_save() {  # scenario type name [-c]
   if [ -n "$opt" ]; then
     a=$(alive $n)
     [ $a = yes ] && st=PASS || st=FAIL
-    result $sc $st $ts $a "save=${ts}s size=$sz lasttick=$(lasttick $n)"
+    result $sc $st $ts $a "save=${ts}s size=$sz lasttick=$(lasttick $n) judge=$(jd $n)"
     return
   fi
   tr0=$(now)
@@ -158,7 +242,7 @@ sc_save() {  # scenario type name [-c]
   tr=$(el $tr0 $(now))
   a=$(alive $n)
   [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
-  result $sc $st $ts $a "save=${ts}s restore=${tr}s restore_rc=$rc size=$sz lasttick=$(lasttick $n)"
+  result $sc $st $ts $a "save=${ts}s restore=${tr}s restore_rc=$rc size=$sz lasttick=$(lasttick $n) judge=$(jd $n)"
 }
 
 sc_migrate() {  # scenario type name [--debug]
@@ -169,7 +253,7 @@ sc_migrate() {  # scenario type name [--debug]
      > $P/log-$sc.txt 2>&1; rc=$?
   ts=$(el $t0 $(now))
   a=$(alive $n)
-  det="rc=$rc s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) lasttick=$(lasttick $n)"
+  det="rc=$rc s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) lasttick=$(lasttick $n) judge=$(jd $n)"
   if [ "$sc" = migrate-pv ]; then   # known limit: PV live migration needs shadow paging
     if [ $rc != 0 ] && grep -q 'logdirty' $P/log-$sc*.txt; then
       result $sc XFAIL $ts $a "$det expected: $(grep -h -m1 -i logdirty $P/log-$sc*.txt | tr '\t' ' ')"
@@ -205,7 +289,7 @@ sc_remus() {  # scenario type name
   tf=$(el $tk $(now))
   a=$(alive $n)
   fo=$(grep -c -i 'failover' $P/log-$sc-receiver.txt 2>/dev/null)
-  det="first_pass=${tfull}s failover=${tf}s s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) failover_msgs=$fo domains=$(xl list | awk 'NR>1{printf "%s,", $1}') lasttick=$(lasttick $n)"
+  det="first_pass=${tfull}s failover=${tf}s s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) failover_msgs=$fo domains=$(xl list | awk 'NR>1{printf "%s,", $1}') lasttick=$(lasttick $n) judge=$(jd $n)"
   [ $a = yes ] && [ "$fo" -gt 0 ] && st=PASS || st=FAIL
   result $sc $st $(el $t0 $(now)) $a "$det"
 }
@@ -223,7 +307,7 @@ sc_restore_host() {  # restore every stream the host handed in (restore-host: /i
     n=$(xl list | awk 'NR>2{print $1; exit}')
     a=no; [ -n "$n" ] && a=$(alive $n)
     [ $rc = 0 ] && [ $a = yes ] || allok=0
-    det="$det $b:rc=$rc,${tr}s,alive=$a,tick=$(lasttick $n)"
+    det="$det $b:rc=$rc,${tr}s,alive=$a,tick=$(lasttick $n),judge=$(jd $n)"
     say "$sc $b rc=$rc ${tr}s alive=$a"
   done
   destroy_all
@@ -244,7 +328,7 @@ sc_receive_replay() {  # xl migrate-receive fed by a replayed sender stream
   n=$(xl list | awk 'NR>2{print $1; exit}')
   a=no; [ -n "$n" ] && a=$(alive $n)
   [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
-  result $sc $st $ts $a "rc=$rc domain=$n r2s=$(fsize $P/$sc.r2s) lasttick=$(lasttick $n)"
+  result $sc $st $ts $a "rc=$rc domain=$n r2s=$(fsize $P/$sc.r2s) lasttick=$(lasttick $n) judge=$(jd $n)"
   destroy_all
 }
 
@@ -285,7 +369,7 @@ sc_migrate_recorded() {  # xl migrate whose transport is streambench's TCP proxy
   wait_pid $lpid 60; rrc=$?
   a=$(alive $n)
   [ $rc = 0 ] && [ $rrc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
-  result $sc $st $ts $a "rc=$rc receiver_rc=$rrc domain=$(xl domid $n 2>/dev/null) lasttick=$(lasttick $n)"
+  result $sc $st $ts $a "rc=$rc receiver_rc=$rrc domain=$(xl domid $n 2>/dev/null) lasttick=$(lasttick $n) judge=$(jd $n)"
 }
 
 sc_replay_recorded() {  # xl migrate-receive behind a TCP listener, fed by `streambench replay CAP --to-tcp` on the host
@@ -301,7 +385,78 @@ sc_replay_recorded() {  # xl migrate-receive behind a TCP listener, fed by `stre
   n=$(xl list | awk 'NR>2{print $1; exit}')
   a=no; [ -n "$n" ] && a=$(alive $n)
   [ $rc = 0 ] && [ $a = yes ] && st=PASS || st=FAIL
-  result $sc $st $ts $a "receiver_rc=$rc domain=$n lasttick=$(lasttick $n)"
+  result $sc $st $ts $a "receiver_rc=$rc domain=$n lasttick=$(lasttick $n) judge=$(jd $n)"
+  destroy_all
+}
+
+sc_replay_streams() {  # every stream the host listed in /in/streams/INDEX.tsv (lab.sh --streams DIR: any names and kinds)
+  # INDEX.tsv: kind<TAB>stream<TAB>config-beside-or-<TAB>raw-original-or-<TAB>guest<TAB>label
+  #   save:      xl restore [CONFIG] STREAM (with a raw original named, that is first tried as it came: recorded only)
+  #   migration: xl migrate-receive -e < STREAM (the host's adapted copy when the config needed changes)
+  #   remus:     xl migrate-receive -r < STREAM (the receiver fails over when the stream ends)
+  sc=replay-streams; idx=/in/streams/INDEX.tsv; any=0; allok=1; det=""; tt0=$(now)
+  [ -f $idx ] || { result $sc SKIP 0 - "no INDEX.tsv handed in"; return; }
+  exec 3< $idx
+  while IFS='	' read -r kind f cfg raw guest label <&3; do
+    case $kind in save|migration|remus) ;; *) continue ;; esac
+    any=1; destroy_all
+    [ "$guest" = hvm ] && xl vcpu-pin Domain-0 all 0 >/dev/null 2>&1
+    rawr=""
+    if [ "$kind" = save ] && [ "$raw" != - ] && [ -f /in/streams/$raw ]; then
+      timeout 300 xl restore /in/streams/$raw > $P/log-$sc-$label-raw.txt 2>&1; rr=$?
+      rawr="raw_rc=$rr($(grep -m1 -iE 'error|fail' $P/log-$sc-$label-raw.txt | cut -c1-100 | tr ' \t' '__'))"
+      say "$sc $label: as it came: xl restore rc=$rr"
+      destroy_all; [ "$guest" = hvm ] && xl vcpu-pin Domain-0 all 0 >/dev/null 2>&1
+    fi
+    t0=$(now)
+    case $kind in
+      save) if [ "$cfg" != - ]; then timeout 300 xl restore /in/streams/$cfg /in/streams/$f > $P/log-$sc-$label.txt 2>&1; rc=$?
+            else timeout 300 xl restore /in/streams/$f > $P/log-$sc-$label.txt 2>&1; rc=$?; fi ;;
+      migration) timeout 600 xl migrate-receive -e < /in/streams/$f > $P/$sc-$label.r2s 2> $P/log-$sc-$label.txt; rc=$? ;;
+      remus) timeout 600 xl migrate-receive -r < /in/streams/$f > $P/$sc-$label.r2s 2> $P/log-$sc-$label.txt; rc=$? ;;
+    esac
+    tr=$(el $t0 $(now))
+    n=$(xl list | awk 'NR>2{print $1; exit}')
+    a=no; [ -n "$n" ] && a=$(alive $n)
+    ok=no; if { [ $rc = 0 ] || [ $kind = remus ]; } && [ $a = yes ]; then ok=yes; fi
+    [ $ok = yes ] || allok=0
+    det="$det $label:$kind,rc=$rc,${tr}s,domain=${n:--},alive=$a,judge=$(jd $n)${rawr:+,$rawr}"
+    say "$sc $label ($kind${cfg:+, config $cfg}) rc=$rc ${tr}s domain=${n:--} alive=$a $(cat /tmp/judge-$n 2>/dev/null) $rawr"
+  done
+  exec 3<&-
+  destroy_all; xl vcpu-pin Domain-0 all all >/dev/null 2>&1
+  [ $any = 0 ] && { result $sc SKIP 0 - "INDEX.tsv lists no stream"; return; }
+  [ $allok = 1 ] && st=PASS || st=FAIL
+  result $sc $st $(el $tt0 $(now)) - "$det"
+}
+
+sc_colo() {  # one attempt at a real `xl remus --colo` (issue #12's lab bullet); records what Debian's build says
+  # libxl's COLO is HVM only: a running HVM domain comes fastest from a handed-in HVM save (replay-streams' INDEX), else
+  # a PVH one from a handed-in migration stream, else the lab boots pvh1 (minutes under load)
+  sc=colo-attempt; n=""; destroy_all
+  idx=/in/streams/INDEX.tsv; src="booted pvh1"
+  hv=$(awk -F'\t' '$1=="save" && $5=="hvm"{print $2" "$3; exit}' $idx 2>/dev/null)
+  mg=$(awk -F'\t' '$1=="migration" && $5=="pvh"{print $2; exit}' $idx 2>/dev/null)
+  if [ -n "$hv" ]; then
+    set -- $hv; xl vcpu-pin Domain-0 all 0 >/dev/null 2>&1
+    timeout 300 xl restore /in/streams/$2 /in/streams/$1 > $P/log-$sc-source.txt 2>&1 && src="restored hvm $1"
+  elif [ -n "$mg" ]; then
+    timeout 600 xl migrate-receive -e < /in/streams/$mg > /dev/null 2> $P/log-$sc-source.txt && src="received pvh $mg"
+  fi
+  n=$(xl list | awk 'NR>2{print $1; exit}')
+  if [ -z "$n" ]; then n=pvh1; ensure_guest $n pvh || { result $sc FAIL 0 no "guest did not start"; return; }; fi
+  say "$sc: domain $n ($src)"
+  t0=$(now)
+  timeout ${COLO_TIMEOUT:-180} xl -vv remus -c -n -d -s '' $n "tee $P/$sc.s2r | xl -vv migrate-receive -r --colo 2>$P/log-$sc-receiver.txt | tee $P/$sc.r2s" \
+    > $P/log-$sc.txt 2>&1; rc=$?
+  ts=$(el $t0 $(now))
+  a=$(alive $n)
+  msg=$(grep -h -iE 'colo|not supported|unable|error' $P/log-$sc.txt $P/log-$sc-receiver.txt 2>/dev/null | grep -v 'detail:' | head -4 | tr '\t\n' '  ' | cut -c1-400)
+  det="domain=$n($src) rc=$rc s2r=$(fsize $P/$sc.s2r) r2s=$(fsize $P/$sc.r2s) domains=$(xl list | awk 'NR>1{printf "%s,", $1}') judge=$(jd $n) xl: $msg"
+  if [ $rc != 0 ] && grep -q 'COLO is not supported' $P/log-$sc*.txt; then
+    result $sc XFAIL $ts $a "$det (known limit: Debian's libxenlight 4.17 is built without COLO: libxl_no_colo.c)"
+  elif [ $rc = 124 ]; then result $sc PASS $ts $a "$det (COLO ran until the ${COLO_TIMEOUT:-180} s limit)"
+  else result $sc FAIL $ts $a "$det"; fi
   destroy_all
 }
 
@@ -381,6 +536,12 @@ for s in $SCEN; do
     migrate-recorded) sc_migrate_recorded ;;
     replay-recorded) sc_replay_recorded ;;
     bad-streams)  sc_bad ;;
+    replay-streams) sc_replay_streams ;;
+    colo-attempt) sc_colo ;;
+    foreign-save-pv)  sc_save foreign-save-pv pv web-frontend-01; xl destroy web-frontend-01 >/dev/null 2>&1 ;;
+    foreign-save-pvh) sc_save foreign-save-pvh pvh db_replica-2; xl destroy db_replica-2 >/dev/null 2>&1 ;;
+    foreign-save-hvm) sc_save foreign-save-hvm hvm hvm-prod-7; xl destroy hvm-prod-7 >/dev/null 2>&1; xl vcpu-pin Domain-0 all all >/dev/null 2>&1 ;;
+    foreign-migrate-pvh) sc_migrate foreign-migrate-pvh pvh api-gw-3; xl destroy api-gw-3 >/dev/null 2>&1 ;;
     *)            result $s SKIP 0 - "unknown scenario" ;;
   esac
   xl list > $P/xl-list-$s.txt 2>&1

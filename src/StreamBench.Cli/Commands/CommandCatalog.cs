@@ -17,10 +17,13 @@ internal static class CommandCatalog
         yield return ConvertLegacyCommand.Create();
         yield return RecordCommand.Create();
         yield return ReplayCommand.Create();
+        yield return ConfigCommand.Create();
         yield return SliceCommand.Create();
         yield return ScrubCommand.Create();
         yield return DiffCommand.Create();
+        yield return ReportCommand.Create();
         yield return ExportCommand.Create();
         yield return FuzzCommand.Create();
+        yield return LabCommand.Create();
     }
 }

@@ -35,9 +35,12 @@ internal static class DemoCommand
         var threshold = new Option<long>("--dirty-threshold") { Description = "pre-copy policy: stop once fewer pages are dirty", DefaultValueFactory = _ => PrecopyPolicy.XenDirtyThreshold };
         var nonLive = new Option<bool>("--non-live") { Description = "suspend first and send everything once" };
         var noVerify = new Option<bool>("--no-verify") { Description = "do not verify the stream on the fly" };
-        var command = new Command("demo", "Live-migrate a simulated guest in-process, verify the stream, and prove both digests are equal.")
+        var mode = new Option<string>("--mode") { Description = "precopy (live migration), remus or colo (checkpointed; colo runs a primary and a secondary), postcopy", DefaultValueFactory = _ => "precopy" };
+        var checkpoints = new Option<int>("--checkpoints") { Description = "remus/colo: checkpoints before the primary stops", DefaultValueFactory = _ => 5 };
+        var fail = new Option<string?>("--fail") { Description = "colo: inject a failure: primary@BYTES (the primary dies after that many main-stream bytes) or secondary@N (after N checkpoints)" };
+        var command = new Command("demo", "Migrate a simulated guest in-process (pre-copy, Remus, COLO), verify the stream, and prove the digests are equal.")
         {
-            guest, memory, vcpus, seed, workload, transport, format, version, maxIterations, threshold, nonLive, noVerify,
+            guest, memory, vcpus, seed, workload, transport, format, version, maxIterations, threshold, nonLive, noVerify, mode, checkpoints, fail,
         };
         command.SetAction(parse => EngineCli.Run("demo", () =>
         {
@@ -53,6 +56,20 @@ internal static class DemoCommand
             bool live = !parse.GetValue(nonLive);
             bool verify = !parse.GetValue(noVerify);
             TextWriter o = Console.Out;
+            string modeText = parse.GetValue(mode)?.Trim().ToLowerInvariant() ?? "precopy";
+            if (modeText == "colo")
+            {
+                return RunColo(o, spec, channel, parse.GetValue(workload) ?? "none", parse.GetValue(checkpoints), parse.GetValue(fail), EngineCli.ParseFormat(parse.GetValue(format)));
+            }
+
+            if (modeText is not ("precopy" or "remus"))
+            {
+                throw new ArgumentException(modeText == "postcopy"
+                    ? "--mode postcopy: the post-copy engine is not built yet (see docs/ENGINE.md)"
+                    : $"unknown mode '{modeText}': use precopy, remus or colo");
+            }
+
+            bool remus = modeText == "remus";
 
             var built = System.Diagnostics.Stopwatch.StartNew();
             using GuestDomain source = DomainBuilder.Build(spec);
@@ -65,9 +82,11 @@ internal static class DemoCommand
                 Format = EngineCli.ParseFormat(parse.GetValue(format)),
                 StreamVersion = parse.GetValue(version),
                 Policy = new PrecopyPolicy(parse.GetValue(maxIterations), parse.GetValue(threshold)),
+                Checkpoints = remus ? Math.Max(1, parse.GetValue(checkpoints)) : 0,
+                RecordCheckpointDigests = remus,
             };
             o.WriteLine(string.Create(ci,
-                $"demo: {(live ? "live-migrating" : "migrating")} {spec.Type.ToName()}, {spec.Vcpus} vCPU(s), {spec.MemoryMiB} MiB (seed {spec.Seed}, built in {built.Elapsed.TotalSeconds:F2} s) " +
+                $"demo: {(remus ? $"Remus ({save.Checkpoints} checkpoints), " : "")}{(live ? "live-migrating" : "migrating")} {spec.Type.ToName()}, {spec.Vcpus} vCPU(s), {spec.MemoryMiB} MiB (seed {spec.Seed}, built in {built.Elapsed.TotalSeconds:F2} s) " +
                 $"over {channel.ToString().ToLowerInvariant()}, workload {(load is null ? "none" : workloadText)}, {save.Format.ToString().ToLowerInvariant()} stream v{save.StreamVersion}"));
 
             MigrationReport report = MigrationRunner.Run(source, new MigrationOptions
@@ -82,6 +101,16 @@ internal static class DemoCommand
             EngineCli.WritePasses(o, report.Save);
             o.WriteLine($"iterations: {report.Save.Passes.Count} ({report.Save.LiveIterations} live + {report.Save.Passes.Count - report.Save.LiveIterations} with the guest suspended)");
             o.WriteLine($"pages per iteration: {string.Join(", ", report.Save.Passes.Select(p => p.DataPages.ToString(ci)))}");
+            if (remus)
+            {
+                for (int i = 0; i < report.Save.CheckpointDigests.Count; i++)
+                {
+                    o.WriteLine($"checkpoint {i + 1}: primary digest {report.Save.CheckpointDigests[i]}");
+                }
+
+                o.WriteLine($"restore: {report.Restore.CheckpointsApplied} checkpoint(s) applied, the last one kept");
+            }
+
             o.WriteLine($"bytes: {report.Bytes}");
             o.WriteLine(string.Create(ci, $"time: {report.Elapsed.TotalSeconds:F3} s"));
             o.WriteLine($"throughput: {EngineCli.Rate(report.Bytes, report.Elapsed)}");
@@ -115,5 +144,85 @@ internal static class DemoCommand
             return streamOk && report.DigestsEqual ? ExitCodes.Ok : ExitCodes.InvalidStream;
         }));
         return command;
+    }
+
+    // --mode colo: the primary and the secondary over one channel, each checkpoint's digests, and the failover.
+    private static int RunColo(TextWriter o, DomainSpec spec, MigrationTransport channel, string workloadText, int checkpoints, string? fail, SaveFormat format)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (spec.Type != GuestType.Hvm)
+        {
+            throw new ArgumentException("--mode colo needs --guest hvm (libxl: \"COLO only supports hvm now\")");
+        }
+
+        using GuestDomain source = DomainBuilder.Build(spec);
+        WorkloadOptions? primaryLoad = EngineCli.ParseWorkload(workloadText, source, spec.Seed)?.Options;
+        var options = new ColoOptions
+        {
+            Transport = channel,
+            Checkpoints = Math.Max(1, checkpoints),
+            Format = format,
+            PrimaryWorkload = primaryLoad,
+            SecondaryWorkload = primaryLoad is null ? null : primaryLoad with { Seed = primaryLoad.Seed + 1 },
+            RecordBackChannel = true,
+        };
+        if (fail is { Length: > 0 })
+        {
+            string[] parts = fail.Split('@', 2);
+            if (parts.Length != 2 || !long.TryParse(parts[1], NumberStyles.Integer, ci, out long at) || at < 0)
+            {
+                throw new ArgumentException($"--fail '{fail}': use primary@BYTES or secondary@CHECKPOINTS");
+            }
+
+            options = parts[0] switch
+            {
+                "primary" => options with { PrimaryDiesAfterBytes = at },
+                "secondary" => options with { SecondaryDiesAfterCheckpoints = (int)Math.Max(1, at) },
+                _ => throw new ArgumentException($"--fail '{fail}': use primary@BYTES or secondary@CHECKPOINTS"),
+            };
+        }
+
+        o.WriteLine(string.Create(ci,
+            $"demo: COLO, {spec.Type.ToName()}, {spec.Vcpus} vCPU(s), {spec.MemoryMiB} MiB (seed {spec.Seed}), {options.Checkpoints} checkpoints over {channel.ToString().ToLowerInvariant()}, " +
+            $"workload {(primaryLoad is null ? "none" : workloadText)} on both sides, {format.ToString().ToLowerInvariant()} stream"));
+        ColoReport r = ColoRunner.Run(source, options);
+        using GuestDomain? taken = r.Secondary?.Domain;
+        foreach (ColoCheckpointRow c in r.Checkpoints)
+        {
+            string secondary = c.SecondaryDigest is null ? "not applied" : c.DigestsEqual ? "equal" : $"DIFFERS ({c.SecondaryDigest})";
+            o.WriteLine(string.Create(ci,
+                $"checkpoint {c.Index}: {c.PfnsSent} pfns sent ({c.PrimaryDirty} dirtied by the primary, {c.SecondaryDirty} by the secondary); primary {c.PrimaryDigest.ToString()[..16]}..., secondary {secondary}"));
+        }
+
+        bool backOk = true;
+        if (r.BackChannel is { } back)
+        {
+            VerifyResult v = Verifier.Verify(back, VerifierOptions.Create(VerificationProfile.Strict, Formats.Streams.OuterFormat.BackChannel));
+            backOk = v.IsValid;
+            o.WriteLine($"back channel (secondary -> primary, strict): {(v.IsValid ? "VALID" : "INVALID")}: {v.Summary.Records} records, {r.BackBytes} bytes");
+        }
+
+        o.WriteLine($"main stream: {r.MainBytes} bytes; time {r.Elapsed.TotalSeconds.ToString("F3", ci)} s");
+        o.WriteLine($"outcome: {r.Outcome}: {r.Reason}");
+        if (r.SecondaryFailoverDigest is not null)
+        {
+            o.WriteLine($"secondary took over: {(r.FailoverKeptLastCheckpoint ? "from its last complete checkpoint (plus its own run since)" : "NOT from its last complete checkpoint")}; digest {r.SecondaryFailoverDigest}");
+        }
+
+        if (r.SecondaryLost is not null)
+        {
+            o.WriteLine($"primary goes on alone; digest {r.PrimaryFinalDigest}");
+        }
+
+        bool digestsOk = r.AllAppliedDigestsEqual;
+        o.WriteLine(digestsOk ? $"digests equal at all {r.SecondaryCheckpointsApplied} applied checkpoint(s)" : "digests DIFFER (or no checkpoint was applied)");
+        bool failoverOk = r.Outcome switch
+        {
+            ColoOutcome.PrimaryStopped or ColoOutcome.PrimaryDied => r.FailoverKeptLastCheckpoint,
+            ColoOutcome.SecondaryDied => true,
+            ColoOutcome.PrimaryDiedBeforeFirstCheckpoint => true,
+            _ => false,
+        };
+        return digestsOk && failoverOk && backOk || r.Outcome == ColoOutcome.PrimaryDiedBeforeFirstCheckpoint ? ExitCodes.Ok : ExitCodes.InvalidStream;
     }
 }

@@ -251,6 +251,7 @@ internal static class EngineCli
                 PassKind.Live => "live",
                 PassKind.NonLive => "non-live",
                 PassKind.Suspended => "suspended",
+                PassKind.Postcopy => "post-copy, after the transition",
                 _ => "verify",
             };
             string writes = p.WorkloadWrites > 0 ? $", then the guest wrote {p.WorkloadWrites} pages" : "";

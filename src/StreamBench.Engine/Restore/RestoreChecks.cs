@@ -46,6 +46,9 @@ public static class RestoreChecks
     /// <summary>A checkpoint's buffered records exceed <see cref="RestoreOptions.MaxCheckpointBufferBytes"/>.</summary>
     public const string CheckpointBuffer = "restore.checkpoint-buffer";
 
+    /// <summary>A post-copy stream broke after the transition with announced pages outstanding: the guest is lost.</summary>
+    public const string PostcopyGuestLost = "restore.postcopy.guest-lost";
+
     /// <summary>A checkpointed stream broke before its first checkpoint was complete.</summary>
     public const string FailoverBeforeCheckpoint = "stream.failover-before-checkpoint";
 

@@ -28,6 +28,11 @@ public sealed partial class RestoreEngine
 
         _last = record;
         var type = (LibxcRecordType)record.Type;
+        if (_coloAwaitNew)
+        {
+            throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
+        }
+
         if (Buffering && type is not (LibxcRecordType.End or LibxcRecordType.Checkpoint))
         {
             BufferRecord(record);
@@ -42,11 +47,30 @@ public sealed partial class RestoreEngine
     // process_record: the common records here, the rest to the guest type's ops.
     private void ProcessLibxcRecord(IncomingRecord record)
     {
+        if (Rfc && record.Type is >= (uint)PostcopyRecordType.PostcopyBegin and <= (uint)PostcopyRecordType.PostcopyComplete)
+        {
+            HandlePostcopyRecord(record);
+            return;
+        }
+
         switch ((LibxcRecordType)record.Type)
         {
             case LibxcRecordType.End:
                 RequireEmpty(record, "libxc.end.length");
+                PostcopyEnd(record);
                 _libxcEnded = true;
+                if (_options.Colo is { } colo && _coloResumed)
+                {
+                    // COLO: END is processed at once; stream_complete already ran (the guest runs): a failover.
+                    DropBuffer();
+                    _result.FailedOver = true;
+                    colo.FailoverReason = $"the primary sent END after checkpoint {_result.CheckpointsApplied}";
+                    colo.FailoverDigest = _domain!.ComputeDigest();
+                    _complete = true;
+                    _done = !_libxcEmbedded;
+                    break;
+                }
+
                 if (Buffering)
                 {
                     DropBuffer(); // Xen processes END directly; what was buffered since the last checkpoint is dropped.
@@ -124,6 +148,11 @@ public sealed partial class RestoreEngine
         }
 
         _result.Checkpointed = true;
+        if (_options.Colo is not null && !_libxcEmbedded)
+        {
+            throw Fail(record, "restore.colo.libxl", "a COLO stream needs the libxl layer (CHECKPOINT_END and CHECKPOINT_STATE are libxl records)", "type");
+        }
+
         if (_libxcEmbedded)
         {
             _awaitCheckpointEnd = true; // libxl reads the checkpoint's own records up to CHECKPOINT_END first
@@ -165,7 +194,7 @@ public sealed partial class RestoreEngine
     // handle_page_data + process_page_data: validate the header and every pfn word, populate the batch (each pfn
     // once), record the types, then stream each page of data into its guest page (or compare it, after VERIFY).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void HandlePageData(IncomingRecord record)
+    private void HandlePageData(IncomingRecord record, bool postcopy = false)
     {
         InferOrRequireStaticDataEnd(record, "libxc.page-data.no-static-data-end");
         if (record.Length <= LibxcBodySizes.PageDataHeader)
@@ -197,12 +226,18 @@ public sealed partial class RestoreEngine
 
         ulong[] words = ReadWords(record, count);
         long dataPages = 0;
+        HashSet<ulong>? batch = postcopy ? [] : null;
         for (int i = 0; i < (int)count; i++)
         {
             ulong word = words[i];
             ulong pfn = PageWord.PfnOf(word);
             WirePageType type = PageWord.TypeOf(word);
             long at = record.At(PageDataOffsetOfWord(i));
+            if (batch is not null)
+            {
+                CheckPostcopyPage(record, pfn, type, i, at, batch);
+            }
+
             if ((word & PageWord.ReservedMask) != 0 && CheckReserved)
             {
                 throw Fail(record, "libxc.page-data.pfn-reserved", $"pfn word 0x{word:x16} has reserved bits 52..59 set", $"pfn[{i}]", at);
@@ -293,6 +328,13 @@ public sealed partial class RestoreEngine
         _result.PageDataRecords++;
         _result.Pfns += count;
         _result.DataPages += dataPages;
+        if (postcopy)
+        {
+            foreach (ulong pfn in batch!)
+            {
+                _postcopy.PageArrived(pfn);
+            }
+        }
     }
 
     // A page of data for a pfn the batch also marked BROKEN (a later word wins the type) cannot be written.
@@ -340,6 +382,21 @@ public sealed partial class RestoreEngine
     {
         _last = record;
         var type = (LibxlRecordType)record.Type;
+        LibxlRecordType previous = _previousLibxlType;
+        _previousLibxlType = type;
+        if (Rfc && record.Type == (uint)LibxlPostcopyRecordType.PostcopyTransitionEnd)
+        {
+            RequireEmpty(record, "libxl.postcopy-transition-end.length");
+            FinishRecord(record);
+            PostcopyTransitionEnd(record);
+            return;
+        }
+
+        if (_coloAwaitNew && type != LibxlRecordType.CheckpointState)
+        {
+            throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
+        }
+
         if (_awaitCheckpointEnd && type is not (LibxlRecordType.EmulatorXenstoreData or LibxlRecordType.EmulatorContext or LibxlRecordType.CheckpointEnd))
         {
             throw Fail(record, "libxl.tail.record",
@@ -385,6 +442,7 @@ public sealed partial class RestoreEngine
                 _awaitCheckpointEnd = false;
                 FinishRecord(record);
                 CompleteCheckpoint();
+                ColoCheckpointComplete(record);
                 return;
             case LibxlRecordType.CheckpointState:
                 if (record.Length == 0)
@@ -397,7 +455,22 @@ public sealed partial class RestoreEngine
                     throw Fail(record, "libxl.checkpoint-state.too-short", $"CHECKPOINT_STATE is {record.Length} bytes, the control_id needs {LibxlWire.CheckpointStateSize}", "body_length");
                 }
 
-                throw Fail(record, "libxl.checkpoint-state.unexpected", "Unexpected CHECKPOINT_STATE: it belongs to the COLO back channel", "type");
+                if (!_options.Reader.Colo || previous != LibxlRecordType.CheckpointEnd)
+                {
+                    throw Fail(record, "libxl.checkpoint-state.unexpected", "Unexpected CHECKPOINT_STATE: it belongs to the COLO back channel", "type");
+                }
+
+                // A COLO main stream: CHECKPOINT_NEW right after CHECKPOINT_END (libxl_colo_restore.c's wait_checkpoint).
+                uint id = BinaryPrimitives.ReadUInt32LittleEndian(record.Body);
+                if (id != (uint)CheckpointControlId.CheckpointNew)
+                {
+                    throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {id}, expected: {(uint)CheckpointControlId.CheckpointNew} (CHECKPOINT_NEW)", "control_id", record.At(0));
+                }
+
+                _result.ColoCheckpointNewRecords++;
+                FinishRecord(record);
+                ColoCheckpointNew();
+                return;
             default:
                 throw Fail(record, "libxl.record.unknown-type", $"Unrecognised record 0x{record.Type:x}", "type");
         }

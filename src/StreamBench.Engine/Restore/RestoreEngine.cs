@@ -44,6 +44,9 @@ public sealed partial class RestoreEngine
     private List<IncomingRecord>? _buffer;
     private long _bufferBytes;
     private byte[]? _pendingEmulatorContext;
+    private bool _coloAwaitNew;
+    private LibxlRecordType _previousLibxlType = (LibxlRecordType)uint.MaxValue;
+    private bool _coloResumed;
 
     private RestoreEngine(XenStreamReader reader, RestoreOptions options)
     {
@@ -78,9 +81,14 @@ public sealed partial class RestoreEngine
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= new RestoreOptions();
-        if (options.Reader.Dialect != StreamDialect.Upstream)
+        if (options.Postcopy is not null && options.Reader.Dialect != StreamDialect.PostcopyRfc)
         {
-            throw new ArgumentException("only upstream streams can be restored (the post-copy RFC dialect has no restore here)", nameof(options));
+            options = options with { Reader = options.Reader with { Dialect = StreamDialect.PostcopyRfc } };
+        }
+
+        if (options.Colo is not null)
+        {
+            options = options with { Reader = options.Reader with { Colo = true }, Checkpoints = CheckpointMode.Checkpointed };
         }
 
         if (options.Target is { } target && (target.Lifecycle != DomainLifecycle.Building || target.PopulatedCount != 0))
@@ -128,6 +136,16 @@ public sealed partial class RestoreEngine
             catch (StreamFormatException e) when (e.IsTruncation)
             {
                 truncation = e; // the input ended inside a header, record or padding
+                ended = true;
+            }
+            catch (Save.ColoChannelException e) when (_options.Colo is not null && _coloResumed)
+            {
+                _options.Colo.FailoverReason = e.Message; // BROKEN_CHANNEL from a callback: failover
+                ended = true;
+            }
+            catch (IOException e) when (_options.Colo is not null && _coloResumed)
+            {
+                _options.Colo.FailoverReason = $"the main stream broke: {e.Message}";
                 ended = true;
             }
         }
@@ -193,6 +211,25 @@ public sealed partial class RestoreEngine
     {
         if (_done)
         {
+            return;
+        }
+
+        PostcopyEndOfInput(truncation);
+        if (_options.Colo is { } colo && _coloResumed)
+        {
+            // remus_failover with COLO: stream_complete already ran at the last checkpoint and the guest has been
+            // running since; what arrived of the next checkpoint is dropped.
+            _result.FailedOver = true;
+            DropBuffer();
+            _pendingEmulatorContext = null;
+            colo.FailoverReason ??= truncation is not null
+                ? $"the main stream broke inside checkpoint {_result.CheckpointsApplied + 1}: {truncation.Problem}"
+                : _coloAwaitNew
+                    ? $"the main stream ended while waiting for CHECKPOINT_NEW after checkpoint {_result.CheckpointsApplied}"
+                    : $"the main stream ended inside checkpoint {_result.CheckpointsApplied + 1}";
+            colo.FailoverDigest = _domain!.ComputeDigest();
+            _complete = true;
+            _done = true;
             return;
         }
 
@@ -542,6 +579,44 @@ public sealed partial class RestoreEngine
         {
             _result.EmulatorContext = _pendingEmulatorContext;
         }
+    }
+
+    // ------------------------------------------------------------------ COLO (handle_checkpoint, XC_STREAM_COLO)
+
+    // After a checkpoint is applied: stream_complete (the guest resumes from it), restore_results, then the postcopy
+    // callback (SVM_READY, resume, SVM_RESUMED) and the guest runs; wait_checkpoint then reads CHECKPOINT_NEW.
+    private void ColoCheckpointComplete(IncomingRecord record)
+    {
+        if (_options.Colo is not { } colo)
+        {
+            return;
+        }
+
+        _ops!.StreamComplete(record);
+        if (!_coloResumed)
+        {
+            try
+            {
+                _domain!.Complete();
+            }
+            catch (DomainException e)
+            {
+                throw FailAt(record, RestoreChecks.StreamComplete, e.Message);
+            }
+        }
+
+        _result.StreamCompleteTimestamp = Stopwatch.GetTimestamp();
+        colo.Applied(_domain!);
+        _coloResumed = true;
+        colo.Resume(_domain!);
+        _coloAwaitNew = true;
+    }
+
+    // wait_checkpoint got CHECKPOINT_NEW: the suspend callback (SVM_SUSPENDED), then send_checkpoint_dirty_pfn_list.
+    private void ColoCheckpointNew()
+    {
+        _coloAwaitNew = false;
+        _options.Colo?.Suspend(_domain!);
     }
 
     // ------------------------------------------------------------------ padding

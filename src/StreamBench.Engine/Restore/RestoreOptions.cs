@@ -67,6 +67,20 @@ public sealed record RestoreOptions
     /// <summary>At most this many VERIFY mismatches are kept (all are counted).</summary>
     public int MaxVerifyMismatchesKept { get; init; } = 256;
 
+    /// <summary>
+    /// A COLO secondary (libxl_colo_restore.c): after each checkpoint the guest resumes and runs, the CHECKPOINT_STATE
+    /// handshake and CHECKPOINT_DIRTY_PFN_LIST go back to the primary through it, and a lost primary is a failover
+    /// to the last complete checkpoint. Implies a checkpointed stream read with <see cref="XenStreamReaderOptions.Colo"/>.
+    /// </summary>
+    public ColoSecondary? Colo { get; init; }
+
+    /// <summary>
+    /// The post-copy destination (the RFC dialect, <see cref="XenStreamReaderOptions.Dialect"/> = PostcopyRfc): faults
+    /// go back through it and its vCPU runs after the transition. Null with the RFC dialect: a replay (pages are
+    /// applied, nothing is sent back, the guest does not run).
+    /// </summary>
+    public PostcopyDestination? Postcopy { get; init; }
+
     /// <summary>Called with the domain as soon as the engine creates it (tests check it is discarded on failure).</summary>
     public Action<GuestDomain>? DomainCreated { get; init; }
 }

@@ -75,6 +75,12 @@ public sealed class RestoreResult
     /// <summary>True if the stream ended without END after a complete checkpoint (failover).</summary>
     public bool FailedOver { get; internal set; }
 
+    /// <summary>The post-copy destination's state (RFC dialect streams that reached POSTCOPY_BEGIN).</summary>
+    public PostcopyDestination? Postcopy { get; internal set; }
+
+    /// <summary>COLO main stream: CHECKPOINT_STATE (CHECKPOINT_NEW) records the primary sent after CHECKPOINT_END.</summary>
+    public int ColoCheckpointNewRecords { get; internal set; }
+
     /// <summary>Buffered records of an incomplete checkpoint that were dropped.</summary>
     public long DiscardedRecords { get; internal set; }
 

@@ -38,11 +38,22 @@ public sealed class SaveEngine
     private bool _paused;
     private bool _logDirtyEnabled;
     private PassAccumulator _pass;
+    private uint _pageRecordType = (uint)LibxcRecordType.PageData;
+    private readonly SeverableStream? _coloOutput;
+    private int _checkpoint;
+    private long _lastPrimaryDirty;
+    private long _lastSecondaryDirty;
 
     private SaveEngine(GuestDomain domain, Stream output, SaveOptions options)
     {
         _domain = domain;
         _options = options;
+        if (options.Colo is not null)
+        {
+            _coloOutput = new SeverableStream(output);
+            output = _coloOutput;
+        }
+
         _writer = new XenStreamWriter(output, leaveOpen: true, bufferSize: options.WriterBufferSize);
         _result = new SaveResult(options.Config ?? DomainConfig.FromDomain(domain), options);
         _ops = domain switch
@@ -70,6 +81,16 @@ public sealed class SaveEngine
         if (domain.Lifecycle != DomainLifecycle.Ready)
         {
             throw new ArgumentException($"only a Ready domain can be saved (this one is {domain.Lifecycle})", nameof(domain));
+        }
+
+        if (options.Postcopy is not null && domain.Type.IsPv())
+        {
+            throw new ArgumentException("post-copy here carries HVM and PVH guests", nameof(options));
+        }
+
+        if (options.Colo is not null && domain.Type != GuestType.Hvm)
+        {
+            throw new ArgumentException($"COLO only supports HVM guests (libxl_colo_save.c), not {domain.Type.ToName()}", nameof(options));
         }
 
         if (options.Workload is { } workload && !ReferenceEquals(workload.Domain, domain))
@@ -104,59 +125,111 @@ public sealed class SaveEngine
 
             _ops.StartOfStream();
             bool checkpointed = _options.Checkpoints > 0;
-            int checkpoint = 0;
-            while (true)
+            if (_options.Postcopy is { } postcopy)
             {
                 _ops.StartOfCheckpoint();
-                if (checkpoint > 0)
+                EnableLogDirty();
+                SendMemoryLive(); // the live pre-copy passes; no suspended pass: what is still dirty goes after the transition
+                SendPostcopy(postcopy);
+                WriteRecord(LibxcRecordType.End, default);
+                if (Toolstack)
                 {
-                    SuspendAndSendDirty(); // later Remus checkpoints: synchronous dirty batches
-                }
-                else if (_options.Live)
-                {
-                    SendDomainMemoryLive();
-                }
-                else
-                {
-                    SendDomainMemoryNonLive(checkpointed);
+                    WriteLibxlRecord(LibxlRecordType.End, default);
                 }
 
-                _ops.EndOfCheckpoint();
-                if (!checkpointed)
-                {
-                    break;
-                }
-
-                WriteRecord(LibxcRecordType.Checkpoint, default);
-                WriteCheckpointTail();
-                checkpoint++;
-                _result.Checkpoints = checkpoint;
-                if (_options.RecordCheckpointDigests)
-                {
-                    _result.CheckpointDigestList.Add(DomainDigest.Compute(_domain));
-                }
-
-                if (checkpoint == _options.Checkpoints)
-                {
-                    break;
-                }
-
-                Resume();
-            }
-
-            if (checkpointed && _options.CheckpointEnding != CheckpointEnding.End)
-            {
-                if (_options.CheckpointEnding == CheckpointEnding.PartialCheckpoint)
-                {
-                    Resume();
-                    SuspendAndSendDirty();
-                    ((X86SaveOps)_ops).WriteTscInfo(); // the checkpoint breaks off after its pages and TSC_INFO
-                }
+                _writer.Flush();
+                postcopy.WaitComplete();
             }
             else
             {
-                WriteRecord(LibxcRecordType.End, default);
-                WriteToolstackTail(checkpointed);
+                ColoPrimary? colo = _options.Colo;
+                try
+                {
+                    while (true)
+                    {
+                        _ops.StartOfCheckpoint();
+                        if (_checkpoint > 0)
+                        {
+                            SuspendAndSendDirty(); // later checkpoints: synchronous dirty batches (send_domain_memory_checkpointed)
+                        }
+                        else if (_options.Live)
+                        {
+                            SendDomainMemoryLive();
+                        }
+                        else
+                        {
+                            SendDomainMemoryNonLive(checkpointed);
+                        }
+
+                        _ops.EndOfCheckpoint();
+                        if (!checkpointed)
+                        {
+                            break;
+                        }
+
+                        WriteRecord(LibxcRecordType.Checkpoint, default);
+                        WriteCheckpointTail(); // COLO: the checkpoint callback writes the libxl records
+                        _checkpoint++;
+                        _result.Checkpoints = _checkpoint;
+                        if (_options.RecordCheckpointDigests)
+                        {
+                            _result.CheckpointDigestList.Add(DomainDigest.Compute(_domain));
+                        }
+
+                        if (colo is not null)
+                        {
+                            colo.Add(new ColoPrimaryCheckpoint(_checkpoint, _lastPrimaryDirty, _lastSecondaryDirty, _result.PassList[^1].Pfns,
+                                _options.RecordCheckpointDigests ? _result.CheckpointDigestList[^1] : DomainDigest.Compute(_domain)));
+                            _writer.Flush(); // the secondary applies the checkpoint now
+                            ColoResume(colo); // postcopy callback: SVM_READY, resume, SVM_RESUMED
+                        }
+
+                        if (_checkpoint == _options.Checkpoints)
+                        {
+                            break;
+                        }
+
+                        if (colo is not null)
+                        {
+                            ColoWaitCheckpoint(colo); // the guest runs, then CHECKPOINT_NEW
+                        }
+                        else
+                        {
+                            Resume();
+                        }
+                    }
+
+                    if (checkpointed && _options.CheckpointEnding != CheckpointEnding.End)
+                    {
+                        if (_options.CheckpointEnding == CheckpointEnding.PartialCheckpoint)
+                        {
+                            if (colo is not null)
+                            {
+                                ColoWaitCheckpoint(colo);
+                            }
+                            else
+                            {
+                                Resume();
+                            }
+
+                            SuspendAndSendDirty();
+                            ((X86SaveOps)_ops).WriteTscInfo(); // the checkpoint breaks off after its pages and TSC_INFO
+                        }
+                    }
+                    else
+                    {
+                        WriteRecord(LibxcRecordType.End, default);
+                        WriteToolstackTail(checkpointed);
+                    }
+                }
+                catch (IOException e) when (colo is not null && _checkpoint > 0)
+                {
+                    // The secondary is gone (its channel closed or broke): the primary goes on alone (libxl's COLO
+                    // teardown resumes it). Nothing more is written.
+                    colo.SecondaryLost = $"after {_checkpoint} complete checkpoint(s): {e.Message}";
+                    _coloOutput!.Sever();
+                    ResumeAlone();
+                }
             }
 
             _writer.Flush();
@@ -252,8 +325,23 @@ public sealed class SaveEngine
     private void SuspendAndSendDirty()
     {
         Suspend();
+        if (_options.Colo is { SvmRunning: true } coloSuspend)
+        {
+            coloSuspend.ReadState(CheckpointControlId.SvmSuspended); // colo_postsuspend_cb: read SVM_SUSPENDED
+        }
+
         PfnBitmap dirty = _logDirtyEnabled ? _domain.DirtyLog.Clean() : new PfnBitmap();
+        _lastPrimaryDirty = dirty.Count;
+        _lastSecondaryDirty = 0;
         dirty.UnionWith(_deferred);
+        if (_options.Colo is { } colo && _checkpoint > 0)
+        {
+            // colo_merge_secondary_dirty_bitmap (checkpoints after the first, live, one).
+            PfnBitmap secondary = colo.ReadDirtyPfnList(_ops.P2mSize);
+            _lastSecondaryDirty = secondary.Count;
+            dirty.UnionWith(secondary);
+        }
+
         SendDirtyPages(dirty, PassKind.Suspended);
         _deferred.Clear();
     }
@@ -281,6 +369,140 @@ public sealed class SaveEngine
         if (_options.Workload is { } workload)
         {
             _result.WorkloadWrites += workload.Step(1).Writes;
+        }
+    }
+
+    // COLO primary, resume (libxl__colo_save_domain_resume_callback): read SVM_READY, resume, read SVM_RESUMED.
+    private void ColoResume(ColoPrimary colo)
+    {
+        colo.ReadState(CheckpointControlId.SvmReady);
+        colo.SvmRunning = true;
+        _paused = false;
+        colo.ReadState(CheckpointControlId.SvmResumed);
+    }
+
+    // COLO primary, wait_checkpoint: the guest runs until a new checkpoint is due, then CHECKPOINT_NEW goes to the
+    // secondary on the main stream (libxl CHECKPOINT_STATE right after CHECKPOINT_END).
+    private void ColoWaitCheckpoint(ColoPrimary colo)
+    {
+        if (_options.Workload is { } workload)
+        {
+            _result.WorkloadWrites += workload.Step(colo.TicksBetweenCheckpoints).Writes;
+        }
+
+        Span<byte> body = stackalloc byte[LibxlWire.CheckpointStateSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)CheckpointControlId.CheckpointNew);
+        WriteLibxlRecord(LibxlRecordType.CheckpointState, body);
+        _writer.Flush();
+    }
+
+    // Post-copy (the RFC): suspend, POSTCOPY_BEGIN and the CPU context, the still-dirty pfns, the transition (with the
+    // libxl device-model records), then every announced page once: the faulted ones first, a background push of the rest.
+    private void SendPostcopy(PostcopySource postcopy)
+    {
+        Suspend();
+        long suspendedAt = _writer.Position;
+        PfnBitmap dirty = _domain.DirtyLog.Clean();
+        dirty.UnionWith(_deferred);
+        var announced = new PfnBitmap();
+        foreach (ulong pfn in dirty.Enumerate())
+        {
+            if (pfn < _ops.P2mSize && PageWord.HasData(_ops.PfnType(pfn, out _)))
+            {
+                announced.Add(pfn);
+            }
+        }
+
+        WriteRecord((LibxcRecordType)PostcopyRecordType.PostcopyBegin, default);
+        _ops.EndOfCheckpoint(); // TSC_INFO, HVM_CONTEXT, HVM_PARAMS
+        WriteRecord((LibxcRecordType)PostcopyRecordType.PostcopyPfnsBegin, default);
+        var words = new List<ulong>(LibxcWire.MaxBatchSize);
+        foreach (ulong pfn in announced.Enumerate())
+        {
+            words.Add(PageWord.Make(pfn, _ops.PfnType(pfn, out _)));
+            if (words.Count == LibxcWire.MaxBatchSize)
+            {
+                WritePfnList(words);
+            }
+        }
+
+        if (words.Count > 0)
+        {
+            WritePfnList(words);
+        }
+
+        WriteRecord((LibxcRecordType)PostcopyRecordType.PostcopyTransition, default);
+        if (Toolstack)
+        {
+            if (HasDeviceModel)
+            {
+                WriteLibxlRecord(LibxlRecordType.EmulatorContext, EmulatorBody());
+            }
+
+            WriteLibxlRecord((LibxlRecordType)LibxlPostcopyRecordType.PostcopyTransitionEnd, default);
+        }
+
+        _writer.Flush();
+        postcopy.BytesWhileSuspended = _writer.Position - suspendedAt;
+        postcopy.Transitioned = true;
+        postcopy.Start(_ops.P2mSize, announced);
+
+        // The post-copy phase: faults first, else the next background batch; each page once.
+        _pageRecordType = (uint)PostcopyRecordType.PostcopyPageData;
+        BeginPass(PassKind.Postcopy);
+        var outstanding = announced.Clone();
+        using IEnumerator<ulong> background = announced.Enumerate().GetEnumerator();
+        while (!outstanding.IsEmpty)
+        {
+            while (_batchCount < LibxcWire.MaxBatchSize && postcopy.TryTakeFault(out ulong faulted))
+            {
+                if (outstanding.Remove(faulted))
+                {
+                    AddToBatch(faulted);
+                    postcopy.MarkSent(faulted);
+                    postcopy.PagesOnFault++;
+                }
+            }
+
+            while (_batchCount < postcopy.BackgroundBatch && background.MoveNext())
+            {
+                ulong pfn = background.Current;
+                if (outstanding.Remove(pfn))
+                {
+                    AddToBatch(pfn);
+                    postcopy.MarkSent(pfn);
+                    postcopy.PagesBackground++;
+                }
+            }
+
+            FlushBatch();
+            _writer.Flush();
+        }
+
+        EndPass();
+        _pageRecordType = (uint)LibxcRecordType.PageData;
+    }
+
+    private void WritePfnList(List<ulong> words)
+    {
+        var body = new byte[LibxcBodySizes.PageDataHeader + (words.Count * LibxcBodySizes.PfnWord)];
+        BinaryPrimitives.WriteUInt32LittleEndian(body, (uint)words.Count);
+        for (int i = 0; i < words.Count; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(LibxcBodySizes.PageDataHeader + (i * LibxcBodySizes.PfnWord)), words[i]);
+        }
+
+        WriteRecord((LibxcRecordType)PostcopyRecordType.PostcopyPfns, body);
+        words.Clear();
+    }
+
+    // The secondary is lost: the primary resumes and keeps running alone.
+    private void ResumeAlone()
+    {
+        _paused = false;
+        if (_options.Workload is { } workload)
+        {
+            _result.WorkloadWrites += workload.Step(_options.Colo!.TicksBetweenCheckpoints).Writes;
         }
     }
 
@@ -405,7 +627,7 @@ public sealed class SaveEngine
             BinaryPrimitives.WriteUInt64LittleEndian(_header.AsSpan(LibxcBodySizes.PageDataHeader + (i * LibxcBodySizes.PfnWord)), _words[i]);
         }
 
-        _writer.BeginRecord((uint)LibxcRecordType.PageData, checked((uint)(headerLength + ((long)dataPages * LibxcWire.PageSize))));
+        _writer.BeginRecord(_pageRecordType, checked((uint)(headerLength + ((long)dataPages * LibxcWire.PageSize))));
         _writer.WriteBody(_header.AsSpan(0, headerLength));
         for (int i = 0; i < count; i++)
         {

@@ -60,6 +60,19 @@ public sealed record SaveOptions
     /// <summary>How a checkpointed stream ends.</summary>
     public CheckpointEnding CheckpointEnding { get; init; } = CheckpointEnding.End;
 
+    /// <summary>
+    /// A COLO primary (libxl_colo_save.c): the checkpointed stream runs the CHECKPOINT_STATE handshake with the
+    /// secondary over this back channel and resends the pages the secondary dirtied. Needs <see cref="Checkpoints"/>,
+    /// a libxl or xl stream and an HVM guest (libxl: "COLO only supports hvm now").
+    /// </summary>
+    public ColoPrimary? Colo { get; init; }
+
+    /// <summary>
+    /// A post-copy source (the RFC dialect, FORMAT.md 9): live pre-copy passes, then the transition and the rest of
+    /// the pages on demand and in the background. Needs <see cref="Live"/> and <see cref="StreamVersion"/> 2 (the RFC's).
+    /// </summary>
+    public PostcopySource? Postcopy { get; init; }
+
     /// <summary>Compute the source's digest at every checkpoint (<see cref="SaveResult.CheckpointDigests"/>).</summary>
     public bool RecordCheckpointDigests { get; init; }
 
@@ -93,6 +106,16 @@ public sealed record SaveOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(Checkpoints);
+        if (Postcopy is not null && (!Live || StreamVersion != 2 || Checkpoints > 0 || VerifyMode || Colo is not null))
+        {
+            throw new ArgumentException("a post-copy save is live, stream version 2 (the RFC's), without checkpoints or VERIFY");
+        }
+
+        if (Colo is not null && (Checkpoints == 0 || Format == SaveFormat.Libxc))
+        {
+            throw new ArgumentException("a COLO save needs checkpoints and the libxl layer (CHECKPOINT_STATE is a libxl record)");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkloadTickPages, 1);
         ArgumentNullException.ThrowIfNull(Policy);
     }

@@ -17,6 +17,9 @@ public enum PassKind
 
     /// <summary>Every page again after VERIFY (debug mode).</summary>
     Verify,
+
+    /// <summary>Post-copy: the pages announced at the transition, faulted ones first (POSTCOPY_PAGE_DATA).</summary>
+    Postcopy,
 }
 
 /// <summary>One memory pass.</summary>

@@ -18,6 +18,23 @@ internal sealed class BackChannelRules
     internal static readonly VerificationCheck Padding = new("back-channel.padding", ProfileSet.All, FindingSeverity.Error,
         "Record padding bytes are zero.", "spec 2.2");
 
+    internal static readonly VerificationCheck ColoOrder = new("back-channel.colo.order", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "The secondary's messages follow the seed's loop: SVM_READY, SVM_RESUMED, then per checkpoint SVM_SUSPENDED, CHECKPOINT_DIRTY_PFN_LIST, SVM_READY, SVM_RESUMED.",
+        "libxl CHECKPOINT_STATE spec (secondary loop); libxl_colo_save.c (\"invalid section\"); xg_sr_save.c colo_merge_secondary_dirty_bitmap");
+    internal static readonly VerificationCheck ColoCheckpointNew = new("back-channel.colo.checkpoint-new", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "CHECKPOINT_NEW travels primary → secondary on the main stream, never on the back channel.",
+        "libxl CHECKPOINT_STATE spec (control_id 0: Primary -> Secondary)");
+
+    // The secondary loop (secondary → primary): what comes next.
+    private enum ColoNext
+    {
+        Ready,
+        Resumed,
+        Suspended,
+        DirtyList,
+    }
+
+    private ColoNext _coloNext = ColoNext.Ready;
     private readonly VerificationContext _ctx;
     private readonly LibxlRules _libxl;
     private readonly PostcopyRules? _postcopy;
@@ -39,8 +56,14 @@ internal sealed class BackChannelRules
         {
             case (uint)LibxlRecordType.CheckpointState:
                 _libxl.CheckpointStateLayout();
+                if (r.BodyLength >= LibxlWire.CheckpointStateSize
+                    && Records.CheckpointStateBody.TryParse(r.BodyPrefix(LibxlWire.CheckpointStateSize), out var state))
+                {
+                    ColoState(state.ControlId);
+                }
                 return true;
             case (uint)LibxcRecordType.CheckpointDirtyPfnList:
+                ColoStep(ColoNext.DirtyList, "CHECKPOINT_DIRTY_PFN_LIST");
                 if (r.BodyLength % 8 != 0)
                 {
                     _ctx.Report(DirtyPfnListLength, "length", string.Create(CultureInfo.InvariantCulture,
@@ -59,4 +82,58 @@ internal sealed class BackChannelRules
                 return true;
         }
     }
+
+    private void ColoState(uint id)
+    {
+        switch (id)
+        {
+            case (uint)CheckpointControlId.CheckpointNew:
+                _ctx.Report(ColoCheckpointNew, "control_id",
+                    "expected SVM_READY, SVM_RESUMED or SVM_SUSPENDED from the secondary (secondary → primary), found CHECKPOINT_NEW, which only the primary sends (primary → secondary, on the main stream)");
+                break;
+            case (uint)CheckpointControlId.SvmReady:
+                ColoStep(ColoNext.Ready, "SVM_READY");
+                break;
+            case (uint)CheckpointControlId.SvmResumed:
+                ColoStep(ColoNext.Resumed, "SVM_RESUMED");
+                break;
+            case (uint)CheckpointControlId.SvmSuspended:
+                ColoStep(ColoNext.Suspended, "SVM_SUSPENDED");
+                break;
+            default:
+                break; // an unknown control_id is the layout check's finding
+        }
+    }
+
+    // One message of the secondary loop: out of order is a finding; the machine then follows what was found, so a
+    // single slip is reported once.
+    private void ColoStep(ColoNext found, string name)
+    {
+        if (_postcopy is not null)
+        {
+            return; // the RFC's back channel carries post-copy messages; COLO is an upstream feature
+        }
+
+        if (found != _coloNext)
+        {
+            _ctx.Report(ColoOrder, "type", string.Create(CultureInfo.InvariantCulture,
+                $"expected {Name(_coloNext)}{(_coloNext == ColoNext.Ready && _ctx.Reader.RecordIndex == 0 ? " (the secondary's first message)" : "")} next from the secondary (secondary → primary), found {name}"));
+        }
+
+        _coloNext = found switch
+        {
+            ColoNext.Ready => ColoNext.Resumed,
+            ColoNext.Resumed => ColoNext.Suspended,
+            ColoNext.Suspended => ColoNext.DirtyList,
+            _ => ColoNext.Ready,
+        };
+    }
+
+    private static string Name(ColoNext next) => next switch
+    {
+        ColoNext.Ready => "SVM_READY",
+        ColoNext.Resumed => "SVM_RESUMED",
+        ColoNext.Suspended => "SVM_SUSPENDED",
+        _ => "CHECKPOINT_DIRTY_PFN_LIST",
+    };
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 
 namespace StreamBench.Formats.Verification;
 
@@ -50,10 +49,13 @@ public sealed class VerificationCheck
     public override string ToString() => Id;
 }
 
-/// <summary>The catalog of every check, per layer, in declaration order.</summary>
-public static class VerificationChecks
+/// <summary>
+/// The catalog of every check, per layer, in declaration order: the explicit list in VerificationChecks.g.cs (no
+/// reflection, for the native CLI), which the test VerificationCatalogListTests renders from the rule classes and checks.
+/// </summary>
+public static partial class VerificationChecks
 {
-    private static readonly Lazy<IReadOnlyList<VerificationCheck>> Catalog = new(Collect);
+    private static readonly Lazy<IReadOnlyList<VerificationCheck>> Catalog = new(Declared);
 
     /// <summary>Every check.</summary>
     public static IReadOnlyList<VerificationCheck> All => Catalog.Value;
@@ -63,20 +65,4 @@ public static class VerificationChecks
 
     /// <summary>The check with id <paramref name="id"/>, or null.</summary>
     public static VerificationCheck? Find(string id) => All.FirstOrDefault(c => c.Id == id);
-
-    private static List<VerificationCheck> Collect()
-    {
-        var list = new List<VerificationCheck>();
-        foreach (var type in new[] { typeof(StreamRules), typeof(XlRules), typeof(LibxlRules), typeof(LibxcRules), typeof(PostcopyRules), typeof(BackChannelRules) })
-        {
-            foreach (var field in type.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
-            {
-                if (field.FieldType == typeof(VerificationCheck) && field.GetValue(null) is VerificationCheck check)
-                {
-                    list.Add(check);
-                }
-            }
-        }
-        return list;
-    }
 }

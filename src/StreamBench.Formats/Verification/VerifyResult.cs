@@ -3,7 +3,8 @@ namespace StreamBench.Formats.Verification;
 /// <summary>The outcome of <see cref="Verifier"/>: the findings (capped), their counts, and the stream's summary.</summary>
 public sealed class VerifyResult
 {
-    internal VerifyResult(VerificationProfile profile, IReadOnlyList<Finding> findings, long errors, long warnings, long infos,
+    /// <summary>A result from its findings and counts (the verifier and legacy verification build one).</summary>
+    public VerifyResult(VerificationProfile profile, IReadOnlyList<Finding> findings, long errors, long warnings, long infos,
         long dropped, StreamSummary summary)
     {
         Profile = profile;

@@ -66,6 +66,15 @@ public static class RecordNames
         return Unknown(type);
     }
 
+    private static readonly string[] PageTypeNames =
+    [
+        "NOTAB", "L1TAB", "L2TAB", "L3TAB", "L4TAB", "INVALID5", "INVALID6", "INVALID7", "INVALID8",
+        "L1TAB_PIN", "L2TAB_PIN", "L3TAB_PIN", "L4TAB_PIN", "BROKEN", "XALLOC", "XTAB",
+    ];
+
+    /// <summary>The spec name of a PAGE_DATA page type (the low four bits of its type nibble).</summary>
+    public static string PageTypeName(PageType type) => PageTypeNames[(int)type & 0xF];
+
     private static int LibxcNamesLength => LibxcUpstream.Length;
 
     private static string Unknown(uint type) => string.Create(CultureInfo.InvariantCulture,

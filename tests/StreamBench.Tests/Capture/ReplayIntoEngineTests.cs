@@ -19,7 +19,7 @@ public sealed class ReplayIntoEngineTests
         using var source = EngineTestSupport.Build(type, mib: 8);
         var digest = source.ComputeDigest();
         var stream = EngineTestSupport.Save(source, new SaveOptions { Format = SaveFormat.Xl });
-        var endpoint = EngineBinding.Create();
+        var endpoint = EngineBinding.Create(new StreamBench.Engine.Restore.RestoreOptions());
         Assert.NotNull(endpoint);
         using var back = new MemoryStream();
         ReplayTargetOutcome outcome = endpoint.Restore(new MemoryStream(stream), back, CancellationToken.None);
@@ -34,7 +34,7 @@ public sealed class ReplayIntoEngineTests
         using var source = EngineTestSupport.Build(GuestType.Hvm, mib: 4);
         var stream = EngineTestSupport.Save(source, new SaveOptions { Format = SaveFormat.Xl });
         var cut = stream.AsSpan(0, stream.Length / 2).ToArray();
-        var outcome = EngineBinding.Create()!.Restore(new MemoryStream(cut), Stream.Null, CancellationToken.None);
+        var outcome = EngineBinding.Create(new StreamBench.Engine.Restore.RestoreOptions())!.Restore(new MemoryStream(cut), Stream.Null, CancellationToken.None);
         Assert.False(outcome.Succeeded);
         Assert.Contains("truncated", outcome.Detail, StringComparison.Ordinal);
     }

@@ -5,6 +5,7 @@ using StreamBench.Engine.Restore;
 using StreamBench.Engine.Save;
 using StreamBench.Formats;
 using StreamBench.Formats.Streams;
+using FsCheck.Xunit;
 using Xunit;
 
 namespace StreamBench.Tests.Engine;
@@ -13,8 +14,16 @@ namespace StreamBench.Tests.Engine;
 /// Whatever a stream holds, a restore either completes or throws <see cref="StreamFormatException"/>, and a failed
 /// restore leaves its domain discarded (the fuzz target's contract: no other exception escapes).
 /// </summary>
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public sealed class RestoreRobustnessTests
 {
+    /// <summary>What this class's properties draw from.</summary>
+    public static class Arbitraries
+    {
+        /// <summary>A saved stream (by index), byte flips at meaningful offsets, and a cut (-1: none).</summary>
+        public static Arbitrary<(int Seed, (int Pick, byte Value)[] Flips, int Cut)> Mutations() => Arb.From(RestoreRobustnessTests.Mutations);
+    }
+
     private static readonly Lazy<(byte[] Stream, int[] Hot)[]> Seeds = new(() =>
     {
         var seeds = new List<(byte[], int[])>();
@@ -55,33 +64,30 @@ public sealed class RestoreRobustnessTests
         from cut in Gen.Frequency((4, Gen.Constant(-1)), (1, Gen.Choose(0, int.MaxValue)))
         select (seed, flips, cut);
 
-    [Fact]
-    public void Any_mutated_stream_restores_or_is_refused_with_a_stream_error_and_no_domain_left()
+    [Property(MaxTest = 300)]
+    public void Any_mutated_stream_restores_or_is_refused_with_a_stream_error_and_no_domain_left((int Seed, (int Pick, byte Value)[] Flips, int Cut) m)
     {
-        StreamBench.Tests.Support.Property.Check(Mutations, m =>
+        (byte[] original, int[] hot) = Seeds.Value[m.Seed];
+        byte[] stream = (byte[])original.Clone();
+        foreach ((int pick, byte value) in m.Flips)
         {
-            (byte[] original, int[] hot) = Seeds.Value[m.Seed];
-            byte[] stream = (byte[])original.Clone();
-            foreach ((int pick, byte value) in m.Flips)
-            {
-                stream[hot[pick % hot.Length]] ^= value == 0 ? (byte)0xFF : value;
-            }
+            stream[hot[pick % hot.Length]] ^= value == 0 ? (byte)0xFF : value;
+        }
 
-            if (m.Cut >= 0)
-            {
-                stream = stream[..(m.Cut % stream.Length)];
-            }
+        if (m.Cut >= 0)
+        {
+            stream = stream[..(m.Cut % stream.Length)];
+        }
 
-            GuestDomain? created = null;
-            var options = new RestoreOptions { MemoryPages = 1024, Vcpus = 2, DomainCreated = d => created = d };
-            try
-            {
-                RestoreEngine.Restore(ByteSource.FromMemory(stream), options).Domain.Dispose();
-            }
-            catch (StreamFormatException)
-            {
-                Assert.True(created is null || created.Lifecycle == DomainLifecycle.Discarded);
-            }
-        }, runs: 300);
+        GuestDomain? created = null;
+        var options = new RestoreOptions { MemoryPages = 1024, Vcpus = 2, DomainCreated = d => created = d };
+        try
+        {
+            RestoreEngine.Restore(ByteSource.FromMemory(stream), options).Domain.Dispose();
+        }
+        catch (StreamFormatException)
+        {
+            Assert.True(created is null || created.Lifecycle == DomainLifecycle.Discarded);
+        }
     }
 }

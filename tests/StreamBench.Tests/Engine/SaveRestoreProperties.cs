@@ -5,13 +5,22 @@ using StreamBench.Domain.Workloads;
 using StreamBench.Engine.Restore;
 using StreamBench.Engine.Save;
 using StreamBench.Formats.Verification;
+using FsCheck.Xunit;
 using Xunit;
 
 namespace StreamBench.Tests.Engine;
 
 /// <summary>The engine's law: restore(save(d)) has d's digest, for every guest kind, mode, version and layer; and every saved stream verifies strict.</summary>
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public sealed class SaveRestoreProperties
 {
+    /// <summary>What this class's properties draw from.</summary>
+    public static class Arbitraries
+    {
+        /// <summary>Saves of every guest kind, mode, version and layer.</summary>
+        public static Arbitrary<Scenario> Scenarios() => Arb.From(SaveRestoreProperties.Scenarios);
+    }
+
     /// <summary>One generated save.</summary>
     public sealed record Scenario(GuestType Type, ulong MiB, int Vcpus, ulong Seed, bool Live, WorkloadPattern Pattern, int Rate,
         uint Version, SaveFormat Format)
@@ -57,9 +66,8 @@ public sealed class SaveRestoreProperties
         Assert.Equal(s.Version < 3, restored.CpuPolicySynthesised);
     }
 
-    [Fact]
-    public void Restore_of_save_has_the_source_digest_and_every_stream_verifies_strict() =>
-        StreamBench.Tests.Support.Property.Check(Scenarios, Law, runs: 24);
+    [Property(MaxTest = 24)]
+    public void Restore_of_save_has_the_source_digest_and_every_stream_verifies_strict(Scenario s) => Law(s);
 
     public static TheoryData<GuestType, SaveFormat, bool, uint> EveryKindAndLayer()
     {

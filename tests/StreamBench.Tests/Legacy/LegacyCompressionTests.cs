@@ -3,13 +3,28 @@ using FsCheck.Fluent;
 using StreamBench.Formats;
 using StreamBench.Formats.Legacy;
 using StreamBench.Tests.Support;
+using FsCheck.Xunit;
 using Xunit;
-using Property = StreamBench.Tests.Support.Property;
 
 namespace StreamBench.Tests.Legacy;
 
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public sealed class LegacyCompressionTests
 {
+    /// <summary>A page's seed, how many bytes change, and the chunk size the delta is fed in.</summary>
+    public sealed record Delta(int Seed, int Changes, int Split);
+
+    /// <summary>What this class's properties draw from.</summary>
+    public static class Arbitraries
+    {
+        /// <summary>Any seed, up to 1100 changed bytes, chunks of 1 to 5000 bytes.</summary>
+        public static Arbitrary<Delta> Deltas() => Arb.From(
+            from seed in Gen.Choose(0, int.MaxValue)
+            from changes in Gen.Choose(0, 1100)
+            from split in Gen.Choose(1, 5000)
+            select new Delta(seed, changes, split));
+    }
+
     private const int PageSize = LegacyLayout.PageSize;
 
     private static byte[] RandomPage(int seed)
@@ -69,40 +84,32 @@ public sealed class LegacyCompressionTests
         Assert.Equal(0x80 | 34, encoded[^1]);
     }
 
-    [Fact]
-    public void Decoding_a_delta_restores_the_page_for_any_changes_and_any_chunking()
+    [Property(MaxTest = 200)]
+    public void Decoding_a_delta_restores_the_page_for_any_changes_and_any_chunking(Delta t)
     {
-        var gen =
-            from seed in Gen.Choose(0, int.MaxValue)
-            from changes in Gen.Choose(0, 1100)
-            from split in Gen.Choose(1, 5000)
-            select (seed, changes, split);
-        Property.Check(gen, t =>
+        var rng = new Random(t.Seed);
+        var old = RandomPage(t.Seed);
+        var current = (byte[])old.Clone();
+        for (var i = 0; i < t.Changes; i++)
         {
-            var rng = new Random(t.seed);
-            var old = RandomPage(t.seed);
-            var current = (byte[])old.Clone();
-            for (var i = 0; i < t.changes; i++)
-            {
-                current[rng.Next(PageSize)] ^= (byte)(1 + rng.Next(255));
-            }
-            var stream = Encode(old, null).Concat(Encode(current, old)).ToArray();
-            var got = new Collector();
-            var decoder = new LegacyCompressedPageDecoder(got.Add);
-            decoder.Announce(7);
-            decoder.Announce(LegacyPfn.Make(3, 0xF));
-            decoder.Announce(7);
-            for (var i = 0; i < stream.Length; i += t.split)
-            {
-                decoder.Feed(stream.AsSpan(i, Math.Min(t.split, stream.Length - i)));
-            }
-            decoder.EndOfBody();
-            Assert.Equal(3, got.Pages.Count);
-            Assert.Equal(old, got.Pages[0].Page);
-            Assert.Equal(LegacyPfn.Make(3, 0xF), got.Pages[1].Word);
-            Assert.Empty(got.Pages[1].Page);
-            Assert.Equal(current, got.Pages[2].Page);
-        }, runs: 200);
+            current[rng.Next(PageSize)] ^= (byte)(1 + rng.Next(255));
+        }
+        var stream = Encode(old, null).Concat(Encode(current, old)).ToArray();
+        var got = new Collector();
+        var decoder = new LegacyCompressedPageDecoder(got.Add);
+        decoder.Announce(7);
+        decoder.Announce(LegacyPfn.Make(3, 0xF));
+        decoder.Announce(7);
+        for (var i = 0; i < stream.Length; i += t.Split)
+        {
+            decoder.Feed(stream.AsSpan(i, Math.Min(t.Split, stream.Length - i)));
+        }
+        decoder.EndOfBody();
+        Assert.Equal(3, got.Pages.Count);
+        Assert.Equal(old, got.Pages[0].Page);
+        Assert.Equal(LegacyPfn.Make(3, 0xF), got.Pages[1].Word);
+        Assert.Empty(got.Pages[1].Page);
+        Assert.Equal(current, got.Pages[2].Page);
     }
 
     [Fact]

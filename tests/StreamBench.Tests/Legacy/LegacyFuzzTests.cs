@@ -5,14 +5,25 @@ using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 using StreamBench.Tests.Support;
+using FsCheck.Xunit;
 using Xunit;
-using Property = StreamBench.Tests.Support.Property;
 
 namespace StreamBench.Tests.Legacy;
 
 /// <summary>Mutated legacy images give a <see cref="StreamFormatException"/> with an in-range offset, or a result; never another exception or a hang.</summary>
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public sealed class LegacyFuzzTests
 {
+    /// <summary>What this class's properties draw from.</summary>
+    public static class Arbitraries
+    {
+        /// <summary>Mutated synthetic images.</summary>
+        public static Arbitrary<Mutation> Mutations() => Arb.From(LegacyFuzzTests.Mutations);
+
+        /// <summary>Mutated legacy saves of simulated domains.</summary>
+        public static Arbitrary<SavedMutation> SavedMutations() => Arb.From(LegacyFuzzTests.SavedMutations);
+    }
+
     /// <summary>A valid image and the mutations to apply to it.</summary>
     public sealed record Mutation(LegacySyntheticOptions Image, int[] Flips, int CutPermille, int ChunkIdAt, int ChunkId, bool Checkpoints, bool Libxl);
 
@@ -87,61 +98,52 @@ public sealed class LegacyFuzzTests
         task.GetAwaiter().GetResult();
     }
 
-    [Fact]
-    public void Reading_a_mutated_image_fails_only_with_StreamFormatException()
+    [Property(MaxTest = 400)]
+    public void Reading_a_mutated_image_fails_only_with_StreamFormatException(Mutation m)
     {
-        Property.Check(Mutations, m =>
+        var input = Apply(m);
+        foreach (var semantics in new[] { LegacySemantics.XenConverter, LegacySemantics.LibxcRestore })
         {
-            var input = Apply(m);
-            foreach (var semantics in new[] { LegacySemantics.XenConverter, LegacySemantics.LibxcRestore })
+            OnlyFormatErrors(input, () =>
             {
-                OnlyFormatErrors(input, () =>
+                using var r = LegacyStreamReader.FromMemory(input, new LegacyStreamReaderOptions { Semantics = semantics, MaxBufferedBody = 1 << 20 });
+                var buffer = new byte[4096];
+                while (r.Read())
                 {
-                    using var r = LegacyStreamReader.FromMemory(input, new LegacyStreamReaderOptions { Semantics = semantics, MaxBufferedBody = 1 << 20 });
-                    var buffer = new byte[4096];
-                    while (r.Read())
+                    while (r.ReadBody(buffer) > 0)
                     {
-                        while (r.ReadBody(buffer) > 0)
-                        {
-                        }
                     }
-                });
-            }
-        }, runs: 400);
+                }
+            });
+        }
     }
 
-    [Fact]
-    public void Converting_a_mutated_image_fails_only_with_StreamFormatException()
+    [Property(MaxTest = 400)]
+    public void Converting_a_mutated_image_fails_only_with_StreamFormatException(Mutation m)
     {
-        Property.Check(Mutations, m =>
+        var input = Apply(m);
+        OnlyFormatErrors(input, () =>
         {
-            var input = Apply(m);
-            OnlyFormatErrors(input, () =>
+            var options = new LegacyConverterOptions
             {
-                var options = new LegacyConverterOptions
-                {
-                    Checkpoints = m.Checkpoints,
-                    Format = m.Libxl ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc,
-                    CompressionCacheCapacity = 64,
-                };
-                using var source = ByteSource.FromMemory(input);
-                LegacyConverter.Convert(source, Stream.Null, options);
-            });
-        }, runs: 400);
+                Checkpoints = m.Checkpoints,
+                Format = m.Libxl ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc,
+                CompressionCacheCapacity = 64,
+            };
+            using var source = ByteSource.FromMemory(input);
+            LegacyConverter.Convert(source, Stream.Null, options);
+        });
     }
 
-    [Fact]
-    public void Converting_a_mutated_image_through_a_pipe_fails_only_with_StreamFormatException()
+    [Property(MaxTest = 150)]
+    public void Converting_a_mutated_image_through_a_pipe_fails_only_with_StreamFormatException(Mutation m)
     {
-        Property.Check(Mutations, m =>
+        var input = Apply(m);
+        OnlyFormatErrors(input, () =>
         {
-            var input = Apply(m);
-            OnlyFormatErrors(input, () =>
-            {
-                using var source = ByteSource.FromStream(new TrickleStream(input, 1500), bufferSize: 4096);
-                LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = m.Checkpoints, XlHeader = m.ChunkId % 7 == 0 });
-            });
-        }, runs: 150);
+            using var source = ByteSource.FromStream(new TrickleStream(input, 1500), bufferSize: 4096);
+            LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Checkpoints = m.Checkpoints, XlHeader = m.ChunkId % 7 == 0 });
+        });
     }
 
     /// <summary>A legacy save of a simulated domain (real page tables, extv, xcnt, HVM context, QEMU record) and its mutations.</summary>
@@ -174,29 +176,26 @@ public sealed class LegacyFuzzTests
         from libxl in Gen.Elements(false, true)
         select new SavedMutation(type, width, flips, cut, idAt, id, libxl);
 
-    [Fact]
-    public void Converting_a_mutated_legacy_save_fails_only_with_a_precise_StreamFormatException()
+    [Property(MaxTest = 150)]
+    public void Converting_a_mutated_legacy_save_fails_only_with_a_precise_StreamFormatException(SavedMutation m)
     {
-        Property.Check(SavedMutations, m =>
+        var bytes = SavedImage(m.Type, m.Width).ToArray();
+        // Flips land in the first 64 KiB half the time: the header, extended info, p2m list and first batches.
+        foreach (var f in m.Flips)
         {
-            var bytes = SavedImage(m.Type, m.Width).ToArray();
-            // Flips land in the first 64 KiB half the time: the header, extended info, p2m list and first batches.
-            foreach (var f in m.Flips)
-            {
-                var at = f % 2 == 0 ? f % Math.Min(bytes.Length, 1 << 16) : f % bytes.Length;
-                bytes[at] ^= (byte)(1 << (f / 7 % 8));
-            }
-            if (m.ChunkIdAt >= 0)
-            {
-                BitConverter.TryWriteBytes(bytes.AsSpan(m.ChunkIdAt % (bytes.Length - 3)), m.ChunkId);
-            }
-            var input = bytes.AsSpan(0, (int)((long)bytes.Length * m.CutPermille / 1000)).ToArray();
-            OnlyFormatErrors(input, () =>
-            {
-                using var source = ByteSource.FromMemory(input);
-                LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Format = m.Libxl ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc });
-            });
-        }, runs: 150);
+            var at = f % 2 == 0 ? f % Math.Min(bytes.Length, 1 << 16) : f % bytes.Length;
+            bytes[at] ^= (byte)(1 << (f / 7 % 8));
+        }
+        if (m.ChunkIdAt >= 0)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(m.ChunkIdAt % (bytes.Length - 3)), m.ChunkId);
+        }
+        var input = bytes.AsSpan(0, (int)((long)bytes.Length * m.CutPermille / 1000)).ToArray();
+        OnlyFormatErrors(input, () =>
+        {
+            using var source = ByteSource.FromMemory(input);
+            LegacyConverter.Convert(source, Stream.Null, new LegacyConverterOptions { Format = m.Libxl ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc });
+        });
     }
 
     [Fact]

@@ -6,6 +6,13 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Tests.Streams;
 
 /// <summary>Named synthetic streams covering every layer and dialect, and a generator of random valid ones.</summary>
+/// <summary>The Arbitrary of generated stream options, for the classes whose properties draw from <see cref="SyntheticCases.Options"/>.</summary>
+public static class SyntheticArbitraries
+{
+    /// <summary>Random valid stream options of every layer and dialect.</summary>
+    public static Arbitrary<SyntheticStreamOptions> Options() => Arb.From(SyntheticCases.Options);
+}
+
 public static class SyntheticCases
 {
     /// <summary>One named case per shape the reader must handle.</summary>

@@ -470,6 +470,10 @@ public static class CheckCases
         yield return Rec("back-channel.record-type", () => TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(1)), (1, new byte[8])), _ => 1, field: "type");
         yield return Rec("back-channel.record-type", () => TestStream.BackChannel(StreamDialect.Upstream, (0x15, Bodies.PfnList(1))), _ => 0, field: "type") with { Variant = "rfc-in-upstream" };
         yield return Rec("back-channel.dirty-pfn-list.length", () => TestStream.BackChannel(StreamDialect.Upstream, (0xF, new byte[12])), _ => 0, field: "length");
+        yield return Rec("back-channel.colo.order", () => TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(2)), (5, Bodies.U32(3)), (0xF, new byte[8])), _ => 2, field: "type");
+        yield return Rec("back-channel.colo.order", () => TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(2)), (5, Bodies.U32(3)), (5, Bodies.U32(3))), _ => 2, field: "type") with { Variant = "resumed-twice" };
+        yield return Rec("back-channel.colo.order", () => TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(1))), _ => 0, field: "type") with { Variant = "suspended-first" };
+        yield return Rec("back-channel.colo.checkpoint-new", () => TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(2)), (5, Bodies.U32(0))), _ => 1, field: "control_id");
         yield return Rec("back-channel.padding", () => With(TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(1))), s => s[0].Padding = [0, 0, 1, 0]), _ => 0, 4 + 2, "padding");
     }
 }

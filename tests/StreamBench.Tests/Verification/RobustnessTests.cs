@@ -6,13 +6,31 @@ using StreamBench.Formats.Synthesis;
 using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
 using StreamBench.Tests.Support;
+using FsCheck.Xunit;
 using Xunit;
 
 namespace StreamBench.Tests.Verification;
 
 /// <summary>Laws about bad input: no exception, findings inside the stream, bounded memory, the same verdict from any source.</summary>
+[Properties(Arbitrary = [typeof(Arbitraries)])]
 public sealed class RobustnessTests
 {
+    /// <summary>One byte of a base stream set to a value, verified with a profile and checkpoint mode.</summary>
+    public sealed record ByteMutation(int Base, int Position, byte Value, VerificationProfile Profile, CheckpointMode Mode);
+
+    /// <summary>What this class's properties draw from.</summary>
+    public static class Arbitraries
+    {
+        /// <summary>Any byte of any base stream, any value, every profile and checkpoint mode.</summary>
+        public static Arbitrary<ByteMutation> ByteMutations() => Arb.From(
+            from b in Gen.Choose(0, Bases.Length - 1)
+            from position in Gen.Choose(0, int.MaxValue)
+            from value in Gen.Choose(0, 255)
+            from profile in Gen.Elements(VerifierTests.Profiles)
+            from mode in Gen.Elements(CheckpointMode.Auto, CheckpointMode.Plain, CheckpointMode.Checkpointed)
+            select new ByteMutation(b, position, (byte)value, profile, mode));
+    }
+
     private static readonly (string Name, TestStream Stream)[] Bases =
     [
         .. VerifierTests.HandMadeStreams.Select(kv => (kv.Key, kv.Value())),
@@ -37,25 +55,15 @@ public sealed class RobustnessTests
     private static VerifyResult Run(byte[] bytes, TestStream s, VerificationProfile profile, CheckpointMode mode = CheckpointMode.Auto)
         => Verifier.Verify(bytes, VerifierOptions.Create(profile, s.Format, s.Dialect, mode));
 
-    [Fact]
-    public void Any_single_byte_mutation_yields_findings_inside_the_stream_and_never_an_exception()
+    [Property(MaxTest = 2000)]
+    public void Any_single_byte_mutation_yields_findings_inside_the_stream_and_never_an_exception(ByteMutation t)
     {
-        var gen =
-            from b in Gen.Choose(0, Bases.Length - 1)
-            from position in Gen.Choose(0, int.MaxValue)
-            from value in Gen.Choose(0, 255)
-            from profile in Gen.Elements(VerifierTests.Profiles)
-            from mode in Gen.Elements(CheckpointMode.Auto, CheckpointMode.Plain, CheckpointMode.Checkpointed)
-            select (b, position, (byte)value, profile, mode);
-        Support.Property.Check(gen, t =>
-        {
-            var (name, s) = Bases[t.b];
-            var bytes = s.Build();
-            var at = t.position % bytes.Length;
-            bytes[at] = t.Item3;
-            var r = Run(bytes, s, t.profile, t.mode);
-            AssertSane(bytes, r, $"{name} byte {at} = 0x{t.Item3:x2} {t.profile} {t.mode}");
-        }, runs: 2000);
+        var (name, s) = Bases[t.Base];
+        var bytes = s.Build();
+        var at = t.Position % bytes.Length;
+        bytes[at] = t.Value;
+        var r = Run(bytes, s, t.Profile, t.Mode);
+        AssertSane(bytes, r, $"{name} byte {at} = 0x{t.Value:x2} {t.Profile} {t.Mode}");
     }
 
     [Fact]

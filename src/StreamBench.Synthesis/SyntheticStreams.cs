@@ -45,7 +45,10 @@ public static class SyntheticStreams
         return ms.ToArray();
     }
 
-    /// <summary>A COLO back channel: per checkpoint SVM_SUSPENDED, a dirty pfn list, SVM_READY, SVM_RESUMED.</summary>
+    /// <summary>
+    /// A COLO back channel in the seed's order (the secondary loop): per checkpoint SVM_READY, SVM_RESUMED, then, when the
+    /// primary asks for the next one, SVM_SUSPENDED and a dirty pfn list.
+    /// </summary>
     public static byte[] ColoBackChannel(int checkpoints, int dirtyPerCheckpoint = 4)
     {
         using var ms = new MemoryStream();
@@ -54,6 +57,10 @@ public static class SyntheticStreams
             Span<byte> state = stackalloc byte[4];
             for (var c = 0; c < checkpoints; c++)
             {
+                BinaryPrimitives.WriteUInt32LittleEndian(state, (uint)CheckpointControlId.SvmReady);
+                w.WriteRecord(LibxlRecordType.CheckpointState, state);
+                BinaryPrimitives.WriteUInt32LittleEndian(state, (uint)CheckpointControlId.SvmResumed);
+                w.WriteRecord(LibxlRecordType.CheckpointState, state);
                 BinaryPrimitives.WriteUInt32LittleEndian(state, (uint)CheckpointControlId.SvmSuspended);
                 w.WriteRecord(LibxlRecordType.CheckpointState, state);
                 var pfns = new byte[dirtyPerCheckpoint * 8];
@@ -62,10 +69,6 @@ public static class SyntheticStreams
                     BinaryPrimitives.WriteUInt64LittleEndian(pfns.AsSpan(i * 8), (ulong)((c * 7) + (i * 3)));
                 }
                 w.WriteRecord(LibxcRecordType.CheckpointDirtyPfnList, pfns);
-                BinaryPrimitives.WriteUInt32LittleEndian(state, (uint)CheckpointControlId.SvmReady);
-                w.WriteRecord(LibxlRecordType.CheckpointState, state);
-                BinaryPrimitives.WriteUInt32LittleEndian(state, (uint)CheckpointControlId.SvmResumed);
-                w.WriteRecord(LibxlRecordType.CheckpointState, state);
             }
         }
         return ms.ToArray();

@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Kaitai;
 
@@ -9,7 +8,9 @@ namespace StreamBench.Formats.KaitaiView;
 /// <summary>
 /// Prints a parsed Kaitai object tree (what <c>streambench dump --kaitai</c> shows): every public property the
 /// generated parser exposes, nested, in declaration order, with integers in decimal and hex, enums by name and
-/// byte arrays as their length and first bytes. It works for any generated type, so it needs no change when ksy/ does.
+/// byte arrays as their length and first bytes. The properties come from <see cref="KaitaiFields"/>, an explicit
+/// accessor list (no reflection, so the native CLI needs no metadata), which a test regenerates and checks against
+/// the generated parsers.
 /// </summary>
 public static class KaitaiTreePrinter
 {
@@ -33,31 +34,31 @@ public static class KaitaiTreePrinter
         return sw.ToString();
     }
 
-    private static IEnumerable<PropertyInfo> Fields(Type type) => type
-        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.GetIndexParameters().Length == 0 && !p.Name.StartsWith("M_", StringComparison.Ordinal))
-        .OrderBy(p => p.MetadataToken);
-
     private static void PrintStruct(KaitaiStruct node, TextWriter output, int depth, int maxItems, int bytesShown, HashSet<object> seen)
     {
         if (!seen.Add(node))
         {
             return;
         }
-        foreach (var property in Fields(node.GetType()))
+        if (!KaitaiFields.TryGet(node.GetType(), out var fields))
+        {
+            Line(output, depth, "<fields>", "<" + node.GetType().FullName + " has no entry in KaitaiFields.g.cs: regenerate it (STREAMBENCH_ACCEPT=1, KaitaiFieldListTests)>");
+            return;
+        }
+        foreach (var field in fields)
         {
             object? value;
             try
             {
-                value = property.GetValue(node);
+                value = field.Get(node);
             }
-            catch (TargetInvocationException e) when (e.InnerException is not null)
+            catch (Exception e)
             {
                 // A lazy instance that cannot be computed on this input: show why instead of failing the dump.
-                Line(output, depth, property.Name, "<" + e.InnerException.GetType().Name + ": " + e.InnerException.Message + ">");
+                Line(output, depth, field.Name, "<" + e.GetType().Name + ": " + e.Message + ">");
                 continue;
             }
-            PrintValue(property.Name, value, output, depth, maxItems, bytesShown, seen);
+            PrintValue(field.Name, value, output, depth, maxItems, bytesShown, seen);
         }
     }
 

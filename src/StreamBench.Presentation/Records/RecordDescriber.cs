@@ -27,14 +27,8 @@ public static class RecordDescriber
     /// <summary>Bodies are described from at most this many leading bytes (the pfn words of any valid PAGE_DATA fit).</summary>
     public const int MaxPrefix = 1 << 20;
 
-    private static readonly string[] PageTypeNames =
-    [
-        "NOTAB", "L1TAB", "L2TAB", "L3TAB", "L4TAB", "INVALID5", "INVALID6", "INVALID7", "INVALID8",
-        "L1TAB_PIN", "L2TAB_PIN", "L3TAB_PIN", "L4TAB_PIN", "BROKEN", "XALLOC", "XTAB",
-    ];
-
     /// <summary>The name of a page type as dump prints it.</summary>
-    public static string PageTypeName(PageType type) => PageTypeNames[(int)type & 0xF];
+    public static string PageTypeName(PageType type) => RecordNames.PageTypeName(type);
 
     /// <summary>
     /// How many leading body bytes <see cref="Describe(StreamLayer, uint, StreamDialect, ReadOnlySpan{byte}, long, int)"/>
@@ -456,7 +450,7 @@ public static class RecordDescriber
                 }
                 if (listed < Math.Max(max, 1))
                 {
-                    types.Append(listed == 0 ? "" : ",").Append(PageTypeNames[t]).Append(':').Append(Dec(stats.Types[t]));
+                    types.Append(listed == 0 ? "" : ",").Append(RecordNames.PageTypeName((PageType)t)).Append(':').Append(Dec(stats.Types[t]));
                 }
                 listed++;
             }

@@ -1,0 +1,37 @@
+/* StreamBench xen-native: the fake hypervisor's domain model (see fake_xen.c). */
+#ifndef XEN_NATIVE_FAKE_XEN_H
+#define XEN_NATIVE_FAKE_XEN_H
+
+#include <stdint.h>
+
+#define FX_DOMID 1u
+#define FX_PFN_LIMIT (1UL << 20)    /* gfns 0..2^20-1: 4 GiB of guest-physical space */
+#define FX_MAX_PAGES (1UL << 18)    /* max_pages: 1 GiB populated */
+#define FX_MAX_VCPUS 8u
+#define FX_MAX_XSAVE (64u * 1024u)
+#define FX_MAX_VCPU_MSRS 64u
+
+struct fx_state {
+    unsigned long mfn_base;
+    int verbose;
+    int hvm;
+    unsigned int guest_width;
+    unsigned int max_vcpus;
+    unsigned long nr_populated;
+    unsigned long max_gpfn;
+    unsigned long maps, pins, vcpus_set, params_set, errors;
+    int hvm_context_loaded, gnttab_seeded, policy_set;
+    uint64_t console_gfn, xenstore_gfn;
+    char last_error[512];
+};
+
+extern struct fx_state fx;
+
+struct xc_interface_core;
+struct xc_interface_core *fx_init(void);
+void fx_reset(int hvm);
+unsigned long fx_shinfo_mfn(void);
+int fx_pfn_populated(uint64_t pfn);
+int fx_read_pfn(uint64_t pfn, void *out);
+
+#endif
