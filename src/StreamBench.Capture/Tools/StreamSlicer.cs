@@ -109,6 +109,10 @@ public static class StreamSlicer
         {
             stopped = e.Message;
         }
+        if (stopped is null && reader.Ending == StreamEnding.MissingEnd)
+        {
+            stopped = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"offset {reader.Source.Position}: the input ends without END (a truncated stream)");
+        }
         writer.Flush();
         return new SliceResult(itemsIn, itemsOut, selected, context, writer.Position, stopped);
     }
