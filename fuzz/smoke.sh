@@ -6,7 +6,7 @@
 #   fuzz/smoke.sh [SECONDS]          default 20 s per target (FUZZ_SMOKE_SECONDS)
 #   FUZZ_SMOKE_TARGETS="a b"         only these targets (default: every target --list prints)
 #   FUZZ_SMOKE_PARALLEL=2            targets fuzzed at the same time (default 2: one per core)
-#   FUZZ_SMOKE_BUGS="3 10 19"        planted bugs (fuzz/bench/bugs.py) that must be found, each within
+#   FUZZ_SMOKE_BUGS="3 4 20"         planted bugs (fuzz/bench/bugs.py) that must be found, each within
 #                                    FUZZ_SMOKE_BUG_SECONDS (default 90) by the default campaign; "none" skips them
 #
 # Work files: fuzz/.work/smoke-ci (FUZZ_WORK). A finding is left there for tools/fuzz/triage.sh DIR.
@@ -63,7 +63,7 @@ failed=$((failed + seedfail))
 
 # Fuzzing power: planted bugs (docs/FUZZING.md, "Planted bugs") in a scratch copy of the tree, one campaign each, two at
 # a time; the smoke fails if one is not found within the cap, so fuzzing power cannot silently regress.
-bugs=${FUZZ_SMOKE_BUGS:-3 10 19}
+bugs=${FUZZ_SMOKE_BUGS:-3 4 20}
 if [ "$bugs" != none ]; then
   bench=$FUZZ_WORK/bench
   export BUGBENCH_DIR=$bench BUGBENCH_RESULTS=$bench/smoke-results.tsv

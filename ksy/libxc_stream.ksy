@@ -26,25 +26,25 @@ doc: |
 
   Limits of this view: the big-endian stream variant is not described (the C restore rejects it);
   record padding and reserved fields are exposed but not validated (verify-stream-v2 rejects
-  non-zero values, the C restore ignores them); ordering rules (FORMAT.md 5) and length rules that
+  non-zero values, the C restore ignores them); ordering rules (FORMATS.md 5) and length rules that
   depend on other records (e.g. the exact X86_PV_P2M_FRAMES length, which needs the guest width
   from X86_PV_INFO) are not checked. A body whose length does not fit its layout (e.g. a
   CPUID policy that is not a multiple of 24 octets) fails with an end-of-stream error inside the
   body. Types 0x10..0x12 are read with their upstream v3 meaning; streams of the post-copy RFC
   dialect must be read with postcopy_rfc.ksy instead.
 doc-ref:
-  - FORMAT.md 3
-  - FORMAT.md 4
+  - FORMATS.md 3
+  - FORMATS.md 4
   - https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
 seq:
   - id: image_header
     type: ihdr
     doc: Always big-endian.
-    doc-ref: FORMAT.md 3.1
+    doc-ref: FORMATS.md 3.1
   - id: domain_header
     type: dhdr
     doc: Guest type, page size and the saver's Xen version.
-    doc-ref: FORMAT.md 3.2
+    doc-ref: FORMATS.md 3.2
   - id: records
     type: libxc_record
     repeat: until
@@ -52,7 +52,7 @@ seq:
     doc: |
       Records up to and including END. A checkpointed (Remus/COLO) bare stream has no END: its
       records, CHECKPOINT included, run to the end of the data.
-    doc-ref: FORMAT.md 4
+    doc-ref: FORMATS.md 4
 types:
   libxc_segment:
     doc: |
@@ -61,9 +61,9 @@ types:
       libxl layer. After a libxl CHECKPOINT_END the libxc records resume with no new headers
       (with_headers = false).
     doc-ref:
-      - FORMAT.md 0
-      - FORMAT.md 2.4
-      - FORMAT.md 5.4
+      - FORMATS.md 0
+      - FORMATS.md 2.4
+      - FORMATS.md 5.4
     params:
       - id: with_headers
         type: bool
@@ -73,12 +73,12 @@ types:
         type: ihdr
         if: with_headers
         doc: Image header (first segment only).
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: domain_header
         type: dhdr
         if: with_headers
         doc: Domain header (first segment only).
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: records
         type: libxc_record
         repeat: until
@@ -87,16 +87,16 @@ types:
           or _.type == libxc_record_type::checkpoint
           or _io.eof
         doc: Records up to and including END or CHECKPOINT.
-        doc-ref: FORMAT.md 2.4
+        doc-ref: FORMATS.md 2.4
     instances:
       ends_with_checkpoint:
         value: records.last.type == libxc_record_type::checkpoint
         doc: True when the segment stopped at a CHECKPOINT (libxl records follow).
-        doc-ref: FORMAT.md 5.4
+        doc-ref: FORMATS.md 5.4
 
   ihdr:
     doc: The 24-octet image header (struct xc_sr_ihdr). Always big-endian, whatever the endianness bit says.
-    doc-ref: FORMAT.md 3.1
+    doc-ref: FORMATS.md 3.1
     meta:
       endian: be
     seq:
@@ -106,96 +106,96 @@ types:
         doc: |
           All ones. A legacy image always has at least one zero bit in its first 8 octets, which
           tells the two formats apart.
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: id
         type: u4
         valid: 0x58454e46
         doc: '"XENF".'
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: version
         type: u4
         doc: 2 or 3. The saver writes 3; restore accepts 2..3. Not validated here.
         doc-ref:
-          - FORMAT.md 3.1
-          - FORMAT.md 5.3
+          - FORMATS.md 3.1
+          - FORMATS.md 5.3
       - id: options
         type: u2
         doc: |
           Bit 0: endianness of the rest of the stream (see image_option_bits). Bits 1..15 are
           reserved and must be zero (verify checks, the C restore does not).
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: reserved1
         type: u2
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: reserved2
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
     instances:
       is_big_endian:
         value: (options & image_option_bits::big_endian.to_i) != 0
         doc: The endianness bit. The C restore rejects big-endian streams.
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       reserved_options:
         value: options & 0xfffe
         doc: Option bits 1..15; verify-stream-v2 rejects any of them.
-        doc-ref: FORMAT.md 10
+        doc-ref: FORMATS.md 10
 
   dhdr:
     doc: The 16-octet domain header (struct xc_sr_dhdr), in stream endianness.
-    doc-ref: FORMAT.md 3.2
+    doc-ref: FORMATS.md 3.2
     seq:
       - id: type
         type: u4
         enum: domain_type
         doc: x86 PV or x86 HVM (PVH streams are HVM streams).
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: page_shift
         type: u2
         doc: 12 (4 KiB pages).
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: reserved
         type: u2
         doc: Reserved, zero (one RFC tree used it as flags, DEMAND = 1).
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: xen_major
         type: u4
         doc: Xen major version of the saver; 0 means the stream was converted from legacy.
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: xen_minor
         type: u4
         doc: Xen minor version, or the converter's own version (1) in a converted stream.
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
     instances:
       is_converted_from_legacy:
         value: xen_major == 0
         doc: convert-legacy-stream writes xen_major = 0.
         doc-ref:
-          - FORMAT.md 3.2
-          - FORMAT.md 6.4
+          - FORMATS.md 3.2
+          - FORMATS.md 6.4
 
   libxc_record:
     doc: |
       One record: u32 type, u32 body_length, the body, then zero padding up to the next 8-octet
       boundary. Parses from the current position, so it can be used on its own.
     doc-ref:
-      - FORMAT.md 2.2
-      - FORMAT.md 4
+      - FORMATS.md 2.2
+      - FORMATS.md 4
     seq:
       - id: type
         type: u4
         enum: libxc_record_type
         doc: Record type. Bit 31 set marks an optional record.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: length
         type: u4
         doc: Body length in octets, before padding. The C restore caps it at 128 MiB.
-        doc-ref: FORMAT.md 4
+        doc-ref: FORMATS.md 4
       - id: body
         size: length
         doc: The body, decoded according to the type (raw octets for empty and unknown bodies).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
         type:
           switch-on: type
           cases:
@@ -217,52 +217,52 @@ types:
       - id: padding
         size: (8 - length % 8) % 8
         doc: Zero on save; ignored by the C restore, rejected by verify when non-zero.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
     instances:
       is_optional:
         value: (type.to_i & 0x80000000) != 0
         doc: Bit 31 set. An unknown optional record may be skipped; an unknown mandatory one fails the restore.
-        doc-ref: FORMAT.md 4
+        doc-ref: FORMATS.md 4
 
   page_data:
     doc: |
       PAGE_DATA: u32 count, u32 reserved, count pfn words, then one 4096-octet page for every pfn
       whose type carries data (the rest of the body).
     doc-ref:
-      - FORMAT.md 4.1
-      - FORMAT.md 4.2
+      - FORMATS.md 4.1
+      - FORMATS.md 4.2
     seq:
       - id: count
         type: u4
         doc: Number of pfn words (at least 1; the saver sends at most 1024).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: pfns
         type: 'page_word(_index == 0 ? 0 : pfns[_index - 1].data_pages_through)'
         repeat: expr
         repeat-expr: count
         doc: The pfn words; each carries the running count of data pages for `pages`.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       - id: pages
         size: 4096
         repeat: expr
         repeat-expr: num_data_pages
         doc: One page image per data-carrying pfn, in pfn order.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
     instances:
       num_data_pages:
         value: 'count == 0 ? 0 : pfns.last.data_pages_through'
         doc: How many pfns carry a page (types 0..4 and 9..0xC).
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
 
   page_word:
     doc: |
       One PAGE_DATA pfn word: bits 63..60 the page type (XEN_DOMCTL_PFINFO_* >> 28), bits 59..52
       reserved (zero), bits 51..0 the pfn.
-    doc-ref: FORMAT.md 4.2
+    doc-ref: FORMATS.md 4.2
     params:
       - id: data_pages_before
         type: s4
@@ -271,248 +271,248 @@ types:
       - id: raw
         type: u8
         doc: The whole word.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
     instances:
       type_code:
         value: raw >> 60
         doc: Bits 63..60 as a number.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       type:
         value: type_code
         enum: page_type
         doc: Bits 63..60.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       reserved:
         value: (raw >> 52) & 0xff
         doc: Bits 59..52; must be zero (verify rejects non-zero).
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       pfn:
         value: (raw & 0xfffffffffffff).as<u8>
         doc: Bits 51..0.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       has_data:
         value: type_code <= 4 or (type_code >= 9 and type_code <= 12)
         doc: Whether a 4096-octet page follows for this pfn; `(type & 7) <= 4` without the invalid 5..8.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       is_valid_type:
         value: type_code < 5 or type_code > 8
         doc: Types 5..8 are invalid (restore fails, verify rejects).
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
       data_pages_through:
         value: 'data_pages_before + (has_data ? 1 : 0)'
         doc: Data-carrying pfns up to and including this one.
-        doc-ref: FORMAT.md 4.2
+        doc-ref: FORMATS.md 4.2
 
   x86_pv_info:
     doc: 'X86_PV_INFO: the PV guest width and page-table levels (8 octets).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: guest_width
         type: u1
         doc: 4 or 8 (octets per guest word). The C restore accepts only (8, 4) and (4, 3).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: pt_levels
         type: u1
         doc: 3 or 4.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         size: 6
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_pv_p2m_frames:
     doc: |
       X86_PV_P2M_FRAMES: the frames holding the PV p2m for pfns start_pfn..end_pfn inclusive, one
       u64 per frame. The exact entry count depends on the guest width from X86_PV_INFO and is not
       checked here.
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: start_pfn
         type: u4
         doc: First pfn covered.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: end_pfn
         type: u4
         doc: Last pfn covered (the C restore requires start_pfn <= end_pfn).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: p2m_pfns
         type: u8
         repeat: eos
         doc: One entry per p2m frame.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_pv_vcpu_basic:
     doc: 'X86_PV_VCPU_BASIC: a vcpu_guest_context_x86_{64,32} (5168 or 2800 octets).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: vcpu_id
         type: u4
         doc: Below the domain's max vcpus.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: context
         size-eos: true
         doc: The vcpu_guest_context blob (XEN_DOMCTL_getvcpucontext).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_pv_vcpu_extended:
     doc: 'X86_PV_VCPU_EXTENDED: an extended vCPU context (at most 128 octets; may be empty, errata).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: vcpu_id
         type: u4
         doc: Below the domain's max vcpus.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: context
         size-eos: true
         doc: The XEN_DOMCTL_get_ext_vcpucontext blob.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_pv_vcpu_xsave:
     doc: |
       X86_PV_VCPU_XSAVE: xcr0, xcr0_accum and the xsave area. Xen 4.6-4.8 could send the header
       alone (errata), so xcr0 and xcr0_accum are read only when the body has room for both (at
       least 24 octets); a shorter body is all `area` (the C restore rejects 1..15 octets of blob).
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: vcpu_id
         type: u4
         doc: Below the domain's max vcpus.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: xcr0
         type: u8
         if: _io.size >= 24
         doc: XCR0.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: xcr0_accum
         type: u8
         if: _io.size >= 24
         doc: Every XCR0 bit the vCPU has used.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: area
         size-eos: true
         doc: The xsave area.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_pv_vcpu_msrs:
     doc: 'X86_PV_VCPU_MSRS: xen_domctl_vcpu_msr_t entries (may be empty, errata).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: vcpu_id
         type: u4
         doc: Below the domain's max vcpus.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: msrs
         type: vcpu_msr
         repeat: eos
         doc: The MSRs (the C restore requires a multiple of 16 octets).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   vcpu_msr:
     doc: xen_domctl_vcpu_msr_t.
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: index
         type: u4
         doc: MSR index.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: value
         type: u8
         doc: MSR value.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   shared_info:
     doc: 'SHARED_INFO: the PV shared_info page (exactly 4096 octets).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: page
         size-eos: true
         doc: The page image.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_tsc_info:
     doc: 'X86_TSC_INFO: XEN_DOMCTL_{get,set}tscinfo (exactly 24 octets).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: mode
         type: u4
         enum: tsc_mode
         doc: TSC mode.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: khz
         type: u4
         doc: Guest TSC frequency in kHz.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: nsec
         type: u8
         doc: Elapsed nanoseconds (TSC offset).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: incarnation
         type: u4
         doc: Incremented on every migration.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   hvm_context:
     doc: |
       HVM_CONTEXT: Xen's HVM save blob (XEN_DOMCTL_{get,set}hvmcontext), a packed sequence of save
       records up to the END record. Xen, not libxc, parses it.
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: records
         type: hvm_save_record
         repeat: until
         repeat-until: _.typecode == hvm_save_code::end or _io.eof
         doc: Save records up to and including END.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: trailing
         size-eos: true
         doc: Octets after the END save record (none in a well-formed blob).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   hvm_save_record:
     doc: |
       One save record: struct hvm_save_descriptor {u16 typecode, u16 instance, u32 length} and
       length octets of data, with no alignment between records.
     doc-ref:
-      - FORMAT.md 4.1
+      - FORMATS.md 4.1
       - xen/include/public/hvm/save.h
     seq:
       - id: typecode
         type: u2
         enum: hvm_save_code
         doc: Which save type (DECLARE_HVM_SAVE_TYPE code).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: instance
         type: u2
         doc: Instance number, e.g. the vCPU for per-vCPU types.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: length
         type: u4
         doc: Length of the data.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: data
         size: length
         doc: The save data; the types with a fixed, simple layout are decoded.
@@ -532,34 +532,34 @@ types:
   hvm_save_header:
     doc: struct hvm_save_header (save code HEADER, 24 octets).
     doc-ref:
-      - FORMAT.md 4.1
+      - FORMATS.md 4.1
       - xen/include/public/arch-x86/hvm/save.h
     seq:
       - id: magic
         type: u4
         doc: HVM_FILE_MAGIC, 0x54381286 (checked by Xen's hvm_load, not here).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: version
         type: u4
         doc: HVM_FILE_VERSION, 1.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: changeset
         type: u8
         doc: Version of Xen that saved the blob.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: cpuid
         type: u4
         doc: CPUID[1].EAX of the saving machine.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: gtsc_khz
         type: u4
         doc: Guest TSC frequency in kHz.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
     instances:
       is_magic_valid:
         value: magic == 0x54381286
         doc: Whether magic is HVM_FILE_MAGIC.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   hvm_hw_lapic:
     doc: struct hvm_hw_lapic (save code LAPIC, one per vCPU).
@@ -701,134 +701,134 @@ types:
 
   hvm_params:
     doc: 'HVM_PARAMS: u32 count, u32 reserved, then count {u64 index, u64 value} (count 0 is tolerated, errata).'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: count
         type: u4
         doc: Number of entries; the length must be exactly 8 + 16 * count.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: params
         type: hvm_param_entry
         repeat: expr
         repeat-expr: count
         doc: The params.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   hvm_param_entry:
     doc: One HVM_PARAMS entry.
     doc-ref:
-      - FORMAT.md 4.1
-      - FORMAT.md 5.2
+      - FORMATS.md 4.1
+      - FORMATS.md 5.2
     seq:
       - id: index
         type: u8
         enum: hvm_param
         doc: HVM_PARAM_* index.
-        doc-ref: FORMAT.md 5.2
+        doc-ref: FORMATS.md 5.2
       - id: value
         type: u8
         doc: The param's value.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   toolstack:
     doc: 'TOOLSTACK (deprecated): opaque toolstack data. The current C restore fails on it.'
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: data
         size-eos: true
         doc: Opaque.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   checkpoint_dirty_pfn_list:
     doc: 'CHECKPOINT_DIRTY_PFN_LIST: pfns dirtied on the COLO secondary (back channel only).'
     doc-ref:
-      - FORMAT.md 4.1
-      - FORMAT.md 5.4
+      - FORMATS.md 4.1
+      - FORMATS.md 5.4
     seq:
       - id: pfns
         type: u8
         repeat: eos
         doc: The pfns (count = length / 8).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_cpuid_policy:
     doc: 'X86_CPUID_POLICY (v3, static data): xen_cpuid_leaf_t entries; a non-zero multiple of 24 octets.'
     doc-ref:
-      - FORMAT.md 4.1
-      - FORMAT.md 5.3
+      - FORMATS.md 4.1
+      - FORMATS.md 5.3
     seq:
       - id: leaves
         type: cpuid_leaf
         repeat: eos
         doc: The leaves.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   cpuid_leaf:
     doc: xen_cpuid_leaf_t.
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: leaf
         type: u4
         doc: CPUID leaf (EAX input).
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: subleaf
         type: u4
         doc: CPUID subleaf (ECX input); 0xFFFFFFFF means no subleaf.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: a
         type: u4
         doc: EAX output.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: b
         type: u4
         doc: EBX output.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: c
         type: u4
         doc: ECX output.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: d
         type: u4
         doc: EDX output.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
     instances:
       has_subleaf:
         value: subleaf != 0xffffffff
         doc: False for XEN_CPUID_NO_SUBLEAF.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   x86_msr_policy:
     doc: 'X86_MSR_POLICY (v3, static data): xen_msr_entry_t entries; a non-zero multiple of 16 octets.'
     doc-ref:
-      - FORMAT.md 4.1
-      - FORMAT.md 5.3
+      - FORMATS.md 4.1
+      - FORMATS.md 5.3
     seq:
       - id: entries
         type: msr_entry
         repeat: eos
         doc: The MSRs.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
   msr_entry:
     doc: xen_msr_entry_t.
-    doc-ref: FORMAT.md 4.1
+    doc-ref: FORMATS.md 4.1
     seq:
       - id: idx
         type: u4
         doc: MSR index.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: flags
         type: u4
         doc: Must be zero.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
       - id: val
         type: u8
         doc: MSR value.
-        doc-ref: FORMAT.md 4.1
+        doc-ref: FORMATS.md 4.1
 
 enums:
   libxc_record_type:

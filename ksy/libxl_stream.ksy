@@ -33,24 +33,24 @@ doc: |
   since nothing in a record header says which layer it belongs to. The post-copy RFC's libxl
   record 0x6 is not part of this dictionary; see postcopy_rfc.ksy.
 doc-ref:
-  - FORMAT.md 0
-  - FORMAT.md 2
+  - FORMATS.md 0
+  - FORMATS.md 2
   - https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html
 seq:
   - id: header
     type: libxl_header
     doc: Always big-endian.
-    doc-ref: FORMAT.md 2.1
+    doc-ref: FORMATS.md 2.1
   - id: entries
     type: libxl_entry
     repeat: until
     repeat-until: _.record.type == libxl_record_type::end or _io.eof
     doc: libxl records, each with the libxc segment that follows it, up to and including END.
-    doc-ref: FORMAT.md 2.4
+    doc-ref: FORMATS.md 2.4
 types:
   libxl_header:
     doc: The 16-octet libxl stream header (struct libxl__sr_hdr). Always big-endian.
-    doc-ref: FORMAT.md 2.1
+    doc-ref: FORMATS.md 2.1
     meta:
       endian: be
     seq:
@@ -58,32 +58,32 @@ types:
         type: u8
         valid: '0x4c6962786c466d74'
         doc: '"LibxlFmt".'
-        doc-ref: FORMAT.md 2.1
+        doc-ref: FORMATS.md 2.1
       - id: version
         type: u4
         doc: 2; libxl and verify both require exactly 2. Not validated here.
-        doc-ref: FORMAT.md 2.1
+        doc-ref: FORMATS.md 2.1
       - id: options
         type: u4
         doc: 'Bit 0: big-endian; bit 1: written by convert-legacy-stream; bits 2..31 reserved.'
-        doc-ref: FORMAT.md 2.1
+        doc-ref: FORMATS.md 2.1
     instances:
       is_big_endian:
         value: (options & libxl_option_bits::big_endian.to_i) != 0
         doc: The endianness bit. libxl rejects big-endian streams.
-        doc-ref: FORMAT.md 2.1
+        doc-ref: FORMATS.md 2.1
       is_legacy:
         value: (options & libxl_option_bits::legacy.to_i) != 0
         doc: Set by convert-legacy-stream.
         doc-ref:
-          - FORMAT.md 2.1
-          - FORMAT.md 6.4
+          - FORMATS.md 2.1
+          - FORMATS.md 6.4
       reserved_options:
         value: (options & 0xfffffffc).as<u4>
         doc: Bits 2..31. libxl ignores them; verify checks only bits 2..15.
         doc-ref:
-          - FORMAT.md 2.1
-          - FORMAT.md 10
+          - FORMATS.md 2.1
+          - FORMATS.md 10
 
   libxl_entry:
     doc: |
@@ -91,48 +91,48 @@ types:
       follows: after LIBXC_CONTEXT a libxc stream with its headers; after CHECKPOINT_END (if the
       stream goes on) the next checkpoint's libxc records with no headers.
     doc-ref:
-      - FORMAT.md 0
-      - FORMAT.md 2.4
+      - FORMATS.md 0
+      - FORMATS.md 2.4
     seq:
       - id: record
         type: libxl_record
         doc: The libxl record.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
       - id: libxc
         type: libxc_stream::libxc_segment(true)
         if: record.type == libxl_record_type::libxc_context
         doc: The libxc stream handed over by LIBXC_CONTEXT, up to its END or first CHECKPOINT.
         doc-ref:
-          - FORMAT.md 0
-          - FORMAT.md 2.3
+          - FORMATS.md 0
+          - FORMATS.md 2.3
       - id: libxc_checkpoint
         type: libxc_stream::libxc_segment(false)
         if: record.type == libxl_record_type::checkpoint_end and not _io.eof
         doc: The next checkpoint's libxc records (no new headers), up to the next CHECKPOINT.
         doc-ref:
-          - FORMAT.md 2.4
-          - FORMAT.md 5.4
+          - FORMATS.md 2.4
+          - FORMATS.md 5.4
 
   libxl_record:
     doc: |
       One record: u32 type, u32 body_length, the body, then zero padding up to the next 8-octet
       boundary (struct libxl__sr_rec_hdr). Parses from the current position, so it can be used on
       its own. libxl has no maximum body length.
-    doc-ref: FORMAT.md 2.2
+    doc-ref: FORMATS.md 2.2
     seq:
       - id: type
         type: u4
         enum: libxl_record_type
         doc: Record type.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
       - id: length
         type: u4
         doc: Body length in octets, before padding.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
       - id: body
         size: length
         doc: The body, decoded according to the type (raw octets for empty and unknown bodies).
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
         type:
           switch-on: type
           cases:
@@ -142,21 +142,21 @@ types:
       - id: padding
         size: (8 - length % 8) % 8
         doc: Zero on save; verify rejects non-zero padding.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
 
   emulator_header:
     doc: The 8-octet emulator sub-header of the EMULATOR_* records (struct libxl__sr_emulator_hdr).
-    doc-ref: FORMAT.md 2.3
+    doc-ref: FORMATS.md 2.3
     seq:
       - id: emulator_id
         type: u4
         enum: emulator_id
         doc: Which device model; 3 and above are reserved.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
       - id: index
         type: u4
         doc: The emulator's index within the domain.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
 
   emulator_xenstore_data:
     doc: |
@@ -164,69 +164,69 @@ types:
       key, value string pairs. Keys are relative to
       /local/domain/$dm_domid/device-model/$domid/ (e.g. physmap/<phys>/start_addr).
       A trailing key with no value fails with an end-of-stream error.
-    doc-ref: FORMAT.md 2.3
+    doc-ref: FORMATS.md 2.3
     seq:
       - id: emulator
         type: emulator_header
         doc: Emulator sub-header.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
       - id: pairs
         type: xenstore_pair
         repeat: eos
         doc: The key/value pairs.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
 
   xenstore_pair:
     doc: One xenstore key and its value, each NUL-terminated.
-    doc-ref: FORMAT.md 2.3
+    doc-ref: FORMATS.md 2.3
     seq:
       - id: key
         type: strz
         encoding: UTF-8
         doc: Key, relative to the device model's xenstore directory.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
       - id: value
         type: strz
         encoding: UTF-8
         doc: Value.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
 
   emulator_context:
     doc: |
       EMULATOR_CONTEXT (HVM only): the emulator sub-header, then the device model's opaque state.
       For qemu-upstream it is QEMU's xen-save-devices-state output, a savevm image starting with
       "QEVM".
-    doc-ref: FORMAT.md 2.3
+    doc-ref: FORMATS.md 2.3
     seq:
       - id: emulator
         type: emulator_header
         doc: Emulator sub-header.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
       - id: blob
         size-eos: true
         doc: The device-model state.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
     instances:
       is_qemu_savevm:
         value: blob.size >= 4 and blob[0] == 0x51 and blob[1] == 0x45 and blob[2] == 0x56 and blob[3] == 0x4d
         doc: Whether the blob starts with QEMU's "QEVM" savevm magic.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
 
   checkpoint_state:
     doc: |
       CHECKPOINT_STATE (COLO back channel): u32 control_id, padded to 8. An empty body (which the C
       reader would dereference as NULL) fails with an end-of-stream error.
-    doc-ref: FORMAT.md 2.3
+    doc-ref: FORMATS.md 2.3
     seq:
       - id: control_id
         type: u4
         enum: checkpoint_control_id
         doc: The COLO control message.
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
       - id: rest
         size-eos: true
         doc: Octets after control_id inside the body (none from libxl).
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
 
 enums:
   libxl_record_type:

@@ -29,20 +29,20 @@ doc: |
   a stream cut inside a record fails with an end-of-stream error). The rules that every
   POSTCOPY_PAGE_DATA pfn was announced in POSTCOPY_PFNS and that XTAB/BROKEN/XALLOC are
   forbidden there are not checked. The 8 MiB record limit of the RFC tree is not checked.
-doc-ref: FORMAT.md 9
+doc-ref: FORMATS.md 9
 seq:
   - id: header
     type: libxl_stream::libxl_header
     doc: The libxl header (big-endian), as upstream.
     doc-ref:
-      - FORMAT.md 2.1
-      - FORMAT.md 9
+      - FORMATS.md 2.1
+      - FORMATS.md 9
   - id: entries
     type: rfc_libxl_entry
     repeat: until
     repeat-until: _.record.type == 0 or _io.eof
     doc: libxl records, each with the libxc segment that follows it, up to and including libxl END.
-    doc-ref: FORMAT.md 9
+    doc-ref: FORMATS.md 9
 types:
   rfc_libxl_entry:
     doc: |
@@ -50,46 +50,46 @@ types:
       stream with its headers (up to POSTCOPY_TRANSITION, END or CHECKPOINT); after
       POSTCOPY_TRANSITION_END the post-copy memory phase (no headers); after CHECKPOINT_END the
       next checkpoint's records (no headers).
-    doc-ref: FORMAT.md 9
+    doc-ref: FORMATS.md 9
     seq:
       - id: record
         type: rfc_libxl_record
         doc: The libxl record.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: libxc
         type: rfc_libxc_segment(true)
         if: record.type == 1
         doc: The libxc stream handed over by LIBXC_CONTEXT.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: libxc_postcopy
         type: rfc_libxc_segment(false)
         if: record.type == 6
         doc: The post-copy memory phase handed back by POSTCOPY_TRANSITION_END.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: libxc_checkpoint
         type: rfc_libxc_segment(false)
         if: record.type == 4 and not _io.eof
         doc: The next checkpoint's libxc records after CHECKPOINT_END.
-        doc-ref: FORMAT.md 2.4
+        doc-ref: FORMATS.md 2.4
 
   rfc_libxl_record:
     doc: One libxl record in the RFC dictionary (upstream 0..5 plus POSTCOPY_TRANSITION_END).
     doc-ref:
-      - FORMAT.md 2.2
-      - FORMAT.md 9
+      - FORMATS.md 2.2
+      - FORMATS.md 9
     seq:
       - id: type
         type: u4
         doc: Record type, kept as a number; rfc_type names 0x6, libxl_stream's libxl_record_type names 0..5.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: length
         type: u4
         doc: Body length in octets, before padding.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
       - id: body
         size: length
         doc: The body (upstream layouts for 2, 3 and 5; 0x6 is empty).
-        doc-ref: FORMAT.md 2.3
+        doc-ref: FORMATS.md 2.3
         type:
           switch-on: type
           cases:
@@ -99,42 +99,42 @@ types:
       - id: padding
         size: (8 - length % 8) % 8
         doc: Zero padding to 8 octets.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
     instances:
       rfc_type:
         value: type
         enum: libxl_postcopy_record_type
         doc: The type in the RFC's own libxl dictionary (0x6).
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       is_rfc_record:
         value: type == 6
         doc: Whether this is the RFC's POSTCOPY_TRANSITION_END.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
 
   rfc_libxc_stream:
     doc: A bare RFC libxc stream (no libxl layer), up to END or the end of the data.
-    doc-ref: FORMAT.md 9
+    doc-ref: FORMATS.md 9
     seq:
       - id: image_header
         type: libxc_stream::ihdr
         doc: Image header (version 2 in the RFC).
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: domain_header
         type: libxc_stream::dhdr
         doc: Domain header.
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: records
         type: rfc_libxc_record
         repeat: until
         repeat-until: _.type == 0 or _io.eof
         doc: Records up to and including END.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
 
   rfc_libxc_segment:
     doc: |
       A run of RFC libxc records inside the libxl stream: up to END, CHECKPOINT or
       POSTCOPY_TRANSITION (which hands the stream to libxl).
-    doc-ref: FORMAT.md 9
+    doc-ref: FORMATS.md 9
     params:
       - id: with_headers
         type: bool
@@ -144,39 +144,39 @@ types:
         type: libxc_stream::ihdr
         if: with_headers
         doc: Image header.
-        doc-ref: FORMAT.md 3.1
+        doc-ref: FORMATS.md 3.1
       - id: domain_header
         type: libxc_stream::dhdr
         if: with_headers
         doc: Domain header.
-        doc-ref: FORMAT.md 3.2
+        doc-ref: FORMATS.md 3.2
       - id: records
         type: rfc_libxc_record
         repeat: until
         repeat-until: _.type == 0 or _.type == 0x0e or _.type == 0x13 or _io.eof
         doc: Records up to and including END, CHECKPOINT or POSTCOPY_TRANSITION.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
 
   rfc_libxc_record:
     doc: |
       One libxc record in the RFC dictionary: upstream v2 records 0x00..0x0F plus the RFC's
       0x10..0x16. Parses from the current position, so it can be used on its own.
     doc-ref:
-      - FORMAT.md 4
-      - FORMAT.md 9
+      - FORMATS.md 4
+      - FORMATS.md 9
     seq:
       - id: type
         type: u4
         doc: Record type, kept as a number; rfc_type names 0x10..0x16, libxc_stream's libxc_record_type names 0x00..0x0F.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: length
         type: u4
         doc: Body length in octets, before padding (the RFC tree caps it at 8 MiB).
-        doc-ref: FORMAT.md 4
+        doc-ref: FORMATS.md 4
       - id: body
         size: length
         doc: The body (upstream v2 layouts below 0x10, RFC layouts above).
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
         type:
           switch-on: type
           cases:
@@ -199,61 +199,61 @@ types:
       - id: padding
         size: (8 - length % 8) % 8
         doc: Zero padding to 8 octets.
-        doc-ref: FORMAT.md 2.2
+        doc-ref: FORMATS.md 2.2
     instances:
       rfc_type:
         value: type
         enum: postcopy_record_type
         doc: The type in the RFC dictionary (meaningful for 0x10..0x16).
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       is_rfc_record:
         value: type >= 0x10 and type <= 0x16
         doc: Whether the type is one of the RFC's own records.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
 
   postcopy_pfns:
     doc: |
       POSTCOPY_PFNS: the PAGE_DATA layout without page contents: u32 count, u32 reserved, count
       pfn words (type in bits 63..60, pfn in 51..0).
-    doc-ref: FORMAT.md 9
+    doc-ref: FORMATS.md 9
     seq:
       - id: count
         type: u4
         doc: Number of pfn words.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: pfns
         type: libxc_stream::page_word(0)
         repeat: expr
         repeat-expr: count
         doc: The announced pfns with their types; no page data follows.
         doc-ref:
-          - FORMAT.md 4.2
-          - FORMAT.md 9
+          - FORMATS.md 4.2
+          - FORMATS.md 9
 
   postcopy_fault:
     doc: |
       POSTCOPY_FAULT (destination to source): the POSTCOPY_PFNS layout, but the pfns carry no
       type bits.
-    doc-ref: FORMAT.md 9
+    doc-ref: FORMATS.md 9
     seq:
       - id: count
         type: u4
         doc: Number of pfns.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: reserved
         type: u4
         doc: Reserved, zero.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
       - id: pfns
         type: u8
         repeat: expr
         repeat-expr: count
         doc: The pfns the destination faulted on.
-        doc-ref: FORMAT.md 9
+        doc-ref: FORMATS.md 9
 
 enums:
   postcopy_record_type:

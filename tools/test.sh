@@ -39,7 +39,9 @@ results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 filter="Category!=Lab"
 [ "$lab" = 1 ] && filter=""
-args=(test StreamBench.sln -c Release --logger "trx" --results-directory "$results")
+# The console logger at normal verbosity prints each test as it finishes ("Passed Name [12 ms]"), so a long run shows
+# its progress instead of minutes of silence; the trx files are what the count below reads.
+args=(test StreamBench.sln -c Release --logger "trx" --logger "console;verbosity=normal" --results-directory "$results")
 [ -n "$filter" ] && args+=(--filter "$filter")
 dotnet "${args[@]}" "${extra[@]}"
 test_rc=$?

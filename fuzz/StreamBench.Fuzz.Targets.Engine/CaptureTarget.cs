@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using StreamBench.Capture.Format;
+using StreamBench.Capture.Input;
+using StreamBench.Capture.Tools;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Synthesis;
 
@@ -11,7 +13,8 @@ namespace StreamBench.Fuzz.Targets.Engine;
 /// which re-reads the direction's bytes when the recorded index does not cover them). A fuzzer cannot guess a CRC32C,
 /// so the harness first rewrites every chunk's CRC to match its bytes (the usual fix-up for checksummed formats); the
 /// reader's CRC check itself is covered by the unit tests. Expected: <see cref="CaptureFormatException"/> (a bad file
-/// header); the checking pass never throws on a damaged chunk, it stops there.
+/// header) and <see cref="StreamBench.Formats.StreamFormatException"/> (from the summary and the input seam, which
+/// read the directions as a user's command does); the checking pass never throws on a damaged chunk, it stops there.
 /// </summary>
 internal static class CaptureTarget
 {
@@ -35,14 +38,27 @@ internal static class CaptureTarget
         {
             fs.Write(bytes);
         }
-        using var file = CaptureFile.Open(ScratchPath);
-        _ = file.Metadata.Pairs.Count;
-        foreach (var direction in (ReadOnlySpan<CaptureDirection>)[CaptureDirection.SenderToReceiver, CaptureDirection.ReceiverToSender])
+        using (var file = CaptureFile.Open(ScratchPath))
         {
-            if (file.Has(direction))
+            _ = file.Metadata.Pairs.Count;
+            _ = CaptureSummary.Describe(file);
+            _ = CaptureSummary.IncompleteReasons(file);
+            foreach (var direction in (ReadOnlySpan<CaptureDirection>)[CaptureDirection.SenderToReceiver, CaptureDirection.ReceiverToSender])
             {
-                _ = file.IndexFor(direction);
+                if (file.Has(direction))
+                {
+                    _ = CaptureSummary.Items(file.IndexFor(direction));
+                    using var s = file.OpenDirection(direction);
+                    s.CopyTo(Stream.Null);
+                }
             }
+        }
+
+        // What every reading command does with a capture: the input seam gives its sender->receiver stream.
+        using var input = StreamInputs.Open(ScratchPath);
+        using var reader = new XenStreamReader(input.Source, new XenStreamReaderOptions { Format = input.Format }, ownsSource: false);
+        while (reader.Read())
+        {
         }
     }
 

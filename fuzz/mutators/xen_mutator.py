@@ -547,10 +547,33 @@ def m_constant(segs, add, rng):
     return True
 
 
+def m_handshake(segs, add, rng):
+    """The COLO and post-copy handshakes: give a CHECKPOINT_STATE another control_id (SVM_RESUMED twice, CHECKPOINT_NEW
+    on the back channel), swap two handshake records (DIRTY_PFN_LIST before SVM_SUSPENDED, a page before its
+    announcement), or repeat one (a POSTCOPY_FAULT flood, a second COMPLETE)."""
+    hs = [i for i, r in enumerate(segs) if isinstance(r, Rec) and (
+        (r.type == L_CHECKPOINT_STATE and r.layer in ("libxl", "back")) or r.type in (DIRTY_PFN, 0x12, 0x14, 0x15, 0x16)
+        or (r.layer == "libxl" and r.type == 6))]
+    if not hs:
+        return False
+    i = rng.choice(hs)
+    r = segs[i]
+    choice = rng.randrange(3)
+    if choice == 0 and r.type == L_CHECKPOINT_STATE and len(r.body) >= 4:
+        r.body = struct.pack("<I", rng.randrange(5)) + r.body[4:]
+    elif choice == 1 and len(hs) > 1:
+        j = rng.choice(hs)
+        segs[i], segs[j] = segs[j], segs[i]
+    else:
+        for _ in range(rng.choice([1, 2, 64])):
+            segs.insert(i, r.copy())
+    return True
+
+
 RECORD_MUTATIONS = [
     (m_drop, 8), (m_duplicate, 6), (m_move, 6), (m_resize, 8), (m_retype, 6), (m_length_field, 8), (m_padding, 3),
     (m_split_checkpoint, 4), (m_merge_checkpoints, 3), (m_insert, 10), (m_field, 14), (m_splice, 6), (m_cut, 4),
-    (m_trailer, 2),
+    (m_trailer, 2), (m_handshake, 5),
 ] + ([(m_constant, 14)] if TOKENS else [])
 _TOTAL = sum(w for _, w in RECORD_MUTATIONS)
 

@@ -5,7 +5,7 @@ using DomainPageType = StreamBench.Domain.Pages.PageType;
 namespace StreamBench.Engine;
 
 /// <summary>
-/// Between the domain's page types and the PAGE_DATA type nibble (XEN_DOMCTL_PFINFO_*, FORMAT.md 4.2): what
+/// Between the domain's page types and the PAGE_DATA type nibble (XEN_DOMCTL_PFINFO_*, FORMATS.md 4.2): what
 /// Xen's get_pfn_type_batch reports on save and what set_page_type records on restore.
 /// </summary>
 internal static class PageTypes

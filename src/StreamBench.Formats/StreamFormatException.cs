@@ -1,4 +1,5 @@
 using System.Globalization;
+using StreamBench.Formats.Verification;
 
 namespace StreamBench.Formats;
 
@@ -11,9 +12,11 @@ public sealed class StreamFormatException : FormatException
 {
     /// <summary>Creates the error.</summary>
     public StreamFormatException(string problem, long offset, string layer, long recordIndex = -1,
-        string? recordType = null, string? field = null, bool truncated = false, Exception? inner = null)
+        string? recordType = null, string? field = null, bool truncated = false, Exception? inner = null,
+        VerificationCheck? check = null)
         : base(Format(problem, offset, layer, recordIndex, recordType, field), inner)
     {
+        Check = check;
         Problem = problem;
         Offset = offset;
         Layer = layer;
@@ -49,6 +52,12 @@ public sealed class StreamFormatException : FormatException
 
     /// <summary>The field at fault, when known.</summary>
     public string? Field { get; }
+
+    /// <summary>
+    /// The check that refused the input, when one did (the restore engine names one for every refusal; the reader
+    /// names none). Compare checks by reference: <c>e.Check == LibxcChecks.PageDataLength</c>.
+    /// </summary>
+    public VerificationCheck? Check { get; }
 
     /// <summary>Whether the input simply ended too early.</summary>
     public bool IsTruncation { get; }

@@ -44,14 +44,30 @@ public static class StandardInput
             }
             try
             {
-                if (new FileInfo(fd).LinkTarget == target)
+                // The runtime keeps duplicates of the standard handles, so a second read end is normal; a *write* end
+                // of the same pipe means both ends are ours: the runtime's own pipe, not a caller's.
+                if (new FileInfo(fd).LinkTarget == target && IsWritable(Path.GetFileName(fd)))
                 {
-                    return true; // both ends of the pipe are ours: the runtime's pipe, not a caller's
+                    return true;
                 }
             }
             catch (IOException)
             {
                 // The descriptor went away while we looked.
+            }
+        }
+        return false;
+    }
+
+    // /proc/self/fdinfo/N: "flags:" is octal; its access mode bits are O_WRONLY (1) or O_RDWR (2) for a write end.
+    private static bool IsWritable(string fd)
+    {
+        foreach (var line in File.ReadLines("/proc/self/fdinfo/" + fd))
+        {
+            if (line.StartsWith("flags:", StringComparison.Ordinal))
+            {
+                var flags = Convert.ToInt64(line["flags:".Length..].Trim(), 8);
+                return (flags & 3) is 1 or 2;
             }
         }
         return false;

@@ -3,7 +3,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Legacy;
 
 /// <summary>
-/// Field sizes and values of the legacy image that <see cref="LegacyWire"/> does not carry (FORMAT.md 6; Xen ≤ 4.5
+/// Field sizes and values of the legacy image that <see cref="LegacyWire"/> does not carry (FORMATS.md 6; Xen ≤ 4.5
 /// tools/libxc/xc_domain_{save,restore}.c, xc_tmem.c, xc_compression.c). Sizes of <c>unsigned long</c> fields depend
 /// on the toolstack width and are not here.
 /// </summary>
@@ -177,7 +177,7 @@ public static class LegacyPfn
 public readonly record struct LegacyDetection(LegacyWidth Width, LegacyGuestType GuestType, string Reason);
 
 /// <summary>
-/// Tells the toolstack width and the guest type of a legacy image from its first 16 octets (FORMAT.md 6): octets
+/// Tells the toolstack width and the guest type of a legacy image from its first 16 octets (FORMATS.md 6): octets
 /// 4..7 are zero on a 64-bit toolstack (the high half of p2m_size), 0xFFFFFFFF on a 32-bit PV image (the
 /// extended-info marker) and the first chunk id on a 32-bit HVM image. On a 64-bit toolstack octets 8..15 are all
 /// ones for PV (the marker). Either answer can be forced.

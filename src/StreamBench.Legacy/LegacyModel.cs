@@ -5,7 +5,7 @@ namespace StreamBench.Formats.Legacy;
 /// <summary>The word size of the toolstack that wrote a legacy image: the size of every C <c>unsigned long</c> in it.</summary>
 public enum LegacyWidth
 {
-    /// <summary>Detect from octets 4..7 (FORMAT.md 6).</summary>
+    /// <summary>Detect from octets 4..7 (FORMATS.md 6).</summary>
     Auto = 0,
     /// <summary>A 32-bit toolstack: ulong is 4 bytes.</summary>
     Bits32 = 32,
@@ -16,7 +16,7 @@ public enum LegacyWidth
 /// <summary>The guest type; the legacy stream does not name it.</summary>
 public enum LegacyGuestType
 {
-    /// <summary>Detect from the first octets (FORMAT.md 6).</summary>
+    /// <summary>Detect from the first octets (FORMATS.md 6).</summary>
     Auto = 0,
     /// <summary>x86 PV: extended info, p2m frame list and the PV tail.</summary>
     Pv,
@@ -96,7 +96,7 @@ public enum LegacyItemKind
     QemuRecord,
 }
 
-/// <summary>The QEMU record signatures (FORMAT.md 6.3).</summary>
+/// <summary>The QEMU record signatures (FORMATS.md 6.3).</summary>
 public enum LegacyQemuSignature
 {
     /// <summary>Not a QEMU record.</summary>

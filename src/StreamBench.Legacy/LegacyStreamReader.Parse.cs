@@ -4,7 +4,7 @@ using StreamBench.Formats.Wire;
 
 namespace StreamBench.Formats.Legacy;
 
-/// <summary>The parsing half of the reader: one method per item, in stream order (FORMAT.md 6.1 - 6.3).</summary>
+/// <summary>The parsing half of the reader: one method per item, in stream order (FORMATS.md 6.1 - 6.3).</summary>
 public sealed partial class LegacyStreamReader
 {
     // ---- 6.1 header --------------------------------------------------------------------------------------------

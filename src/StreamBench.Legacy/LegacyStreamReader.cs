@@ -6,7 +6,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Legacy;
 
 /// <summary>
-/// A pull reader over a legacy (pre-4.6) libxc image (FORMAT.md 6), for 32- and 64-bit toolstacks, PV and HVM.
+/// A pull reader over a legacy (pre-4.6) libxc image (FORMATS.md 6), for 32- and 64-bit toolstacks, PV and HVM.
 /// Each <see cref="Read"/> moves to the next item: the header, the PV extended info and its blocks, the p2m frame
 /// list, each page batch, each XC_SAVE_ID_* chunk (TMEM and TMEM_EXTRA part by part), the end of the body, the tail
 /// (PV: unmapped pfns, per-vCPU contexts, shared_info; HVM: magic pfns, HVM context), and the QEMU record. Remus

@@ -6,7 +6,7 @@ namespace StreamBench.Formats.Legacy;
 
 /// <summary>
 /// Writes legacy (pre-4.6) libxc images piece by piece, in the layout <see cref="LegacyStreamReader"/> reads
-/// (FORMAT.md 6): the header, PV extended info, the p2m frame list, page batches (with or without their pages),
+/// (FORMATS.md 6): the header, PV extended info, the p2m frame list, page batches (with or without their pages),
 /// every XC_SAVE_ID_* chunk, the end of the body, the PV and HVM tails and the QEMU record. The writer does not
 /// enforce an order: tests use it to build malformed images too. Small fields are gathered in one buffer; page data
 /// goes straight to the output.

@@ -6,7 +6,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Legacy;
 
 /// <summary>
-/// The legacy libxl "toolstack" blob carried by XC_SAVE_ID_TOOLSTACK (version 1, QEMU physmap entries; FORMAT.md 6.3)
+/// The legacy libxl "toolstack" blob carried by XC_SAVE_ID_TOOLSTACK (version 1, QEMU physmap entries; FORMATS.md 6.3)
 /// and its translation to EMULATOR_XENSTORE_DATA key/value pairs, as convert-legacy-stream makes it:
 /// <c>physmap/&lt;phys&gt;/start_addr</c>, <c>/size</c> (lower-case hex, no padding) and <c>/name</c>, each key and value
 /// NUL-terminated. On 64-bit toolstacks 4 bytes of struct padding follow each name's NUL; they are dropped.

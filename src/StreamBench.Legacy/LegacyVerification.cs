@@ -35,7 +35,7 @@ public static class LegacyVerification
         foreach (var f in converted.Findings)
         {
             // Once the legacy input is broken, the converted stream's truncation is a consequence, not news.
-            if (legacyError is not null && f.Severity == FindingSeverity.Error && f.CheckId.StartsWith("stream.", StringComparison.Ordinal))
+            if (legacyError is not null && f.Severity == FindingSeverity.Error && VerificationChecks.Find(f.CheckId)?.Layer == CheckLayer.Stream)
             {
                 continue;
             }

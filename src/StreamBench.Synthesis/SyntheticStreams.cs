@@ -6,7 +6,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Synthesis;
 
 /// <summary>
-/// Writes valid streams of every layer and dialect, shaped like what Xen 4.17 writes (FORMAT.md 5, 14), for tests,
+/// Writes valid streams of every layer and dialect, shaped like what Xen 4.17 writes (FORMATS.md 5, 14), for tests,
 /// the corpus and benchmarks. It knows the wire format only; it is not the save engine (no domain behind it).
 /// </summary>
 public static class SyntheticStreams
@@ -186,7 +186,7 @@ public static class SyntheticStreams
 
         private void RunPostcopy()
         {
-            // FORMAT.md 9: PAGE_DATA*, BEGIN, TSC, CONTEXT, PARAMS, PFNS_BEGIN, PFNS*, TRANSITION,
+            // FORMATS.md 9: PAGE_DATA*, BEGIN, TSC, CONTEXT, PARAMS, PFNS_BEGIN, PFNS*, TRANSITION,
             // <libxl: EMULATOR_*, POSTCOPY_TRANSITION_END>, POSTCOPY_PAGE_DATA*, END.
             var precopy = o.Pages / 2;
             Pages(0, precopy, pass: 0);

@@ -16,6 +16,7 @@
 #   --cmp         comparison feedback (instrumenter --cmp: a map slot per equal byte of each multi-byte constant
 #                 comparison) and the dictionary of those constants
 #   --cmp-dict    only the dictionary of the constants the instrumented code compares against
+#   --sharpfuzz   SharpFuzz's runtime and instrumenter instead of ours (formats targets; always out of process)
 #   --timeout MS  afl-fuzz -t (default 5000)
 #   --nice N      niceness of afl-fuzz and the target (default 15)
 #   --no-build    use the last build (tools/fuzz and fuzz/smoke.sh build once, then run many targets)
@@ -25,7 +26,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; cmp=${FUZZ_CMP:-0}; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
+target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; cmp=${FUZZ_CMP:-0}; sharpfuzz=0; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift ;;
@@ -36,6 +37,7 @@ while [ $# -gt 0 ]; do
     --no-mutator) mutator=0 ;;
     --cmp) cmp=2 ;;
     --cmp-dict) cmp=1 ;;
+    --sharpfuzz) sharpfuzz=1 ;;
     --timeout) timeout_ms=$2; shift ;;
     --nice) nice_level=$2; shift ;;
     --no-build) build=0 ;;
@@ -54,6 +56,11 @@ case "$seconds$jobs$timeout_ms" in *[!0-9]*) fz_die "--seconds, --jobs and --tim
 fz_need_afl
 if [ "$build" = 1 ] || [ ! -f "$fz_build_dir/stamp" ]; then fz_build; fi
 variant=""; [ "$cmp" = 2 ] && variant=cmp
+if [ "$sharpfuzz" = 1 ]; then
+  [ "$cmp" = 2 ] && fz_die "--cmp needs our instrumenter; with --sharpfuzz use --cmp-dict"
+  (cd "$fz_root" && dotnet tool restore >/dev/null 2>&1) || fz_die "dotnet tool restore failed (the sharpfuzz tool)"
+  variant=sharpfuzz
+fi
 dll=$(fz_prepare "$target" $variant) || exit 2
 fz_seeds
 line=$(fz_target_line "$target")
@@ -67,7 +74,8 @@ printf '%s\n%s\n' "$target" "$dll" >"$out/target"
 dictargs=()
 IFS=, read -ra ds <<<"$dicts"
 for d in "${ds[@]}"; do [ -f "$fz_root/fuzz/dictionaries/$d.dict" ] && dictargs+=(-x "$fz_root/fuzz/dictionaries/$d.dict"); done
-cmpdict=$(dirname "$(dirname "$dll")")/cmp.dict
+cmpdict=$fz_work/targets/$target/cmp.dict
+[ -f "$cmpdict" ] || fz_prepare "$target" >/dev/null
 mutenv=()
 if [ "$cmp" != 0 ] && [ -s "$cmpdict" ]; then
   # afl-fuzz inserts the tokens anywhere; the custom mutator also writes them into record fields (m_constant).

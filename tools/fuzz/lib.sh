@@ -49,6 +49,13 @@ fz_build() {
       rm -rf "$fz_build_dir/host-engine"
     fi
   fi
+  # The formats targets on SharpFuzz's runtime (campaign.sh --sharpfuzz), when SharpFuzz restores.
+  if [ -f "$fz_root/fuzz/StreamBench.Fuzz.Targets.SharpFuzz/StreamBench.Fuzz.Targets.SharpFuzz.csproj" ]; then
+    if ! fz_dotnet_build "$fz_root/fuzz/StreamBench.Fuzz.Targets.SharpFuzz/StreamBench.Fuzz.Targets.SharpFuzz.csproj" "$fz_build_dir/host-sharpfuzz" "$fz_build_dir/host-sharpfuzz.log"; then
+      fz_say "warning: the SharpFuzz host does not build (--sharpfuzz unavailable); see $fz_build_dir/host-sharpfuzz.log"
+      rm -rf "$fz_build_dir/host-sharpfuzz"
+    fi
+  fi
   # The stamp is the build's content (builds are deterministic): an unchanged build keeps its instrumented copies and seeds.
   cat "$fz_build_dir"/host*/StreamBench.*.dll "$fz_root/fuzz/mutators/xen_mutator.py" 2>/dev/null | md5sum | cut -d' ' -f1 >"$fz_build_dir/stamp"
 }
@@ -66,7 +73,13 @@ fz_host_of() { # target
   return 1
 }
 
-fz_host_dll() { [ "$1" = host-engine ] && echo StreamBench.Fuzz.Targets.Engine.dll || echo StreamBench.Fuzz.Targets.dll; }
+fz_host_dll() {
+  case "$1" in
+    host-engine) echo StreamBench.Fuzz.Targets.Engine.dll ;;
+    host-sharpfuzz) echo StreamBench.Fuzz.Targets.SharpFuzz.dll ;;
+    *) echo StreamBench.Fuzz.Targets.dll ;;
+  esac
+}
 
 # The --list line of TARGET: name, assemblies, includes, seeds, dictionaries, mode, description.
 fz_target_line() { # target
@@ -81,11 +94,19 @@ fz_targets() { # every target name
 
 # Copies the build and instruments the target's code into $fz_work/targets/TARGET/bin (skipped when up to date), and
 # writes the constants that code compares against as an AFL dictionary, $fz_work/targets/TARGET/cmp.dict. With a
-# second argument "cmp": comparison feedback too (instrumenter --cmp), in $fz_work/targets/TARGET-cmp.
+# second argument "cmp": comparison feedback too (instrumenter --cmp), in $fz_work/targets/TARGET-cmp; "sharpfuzz": the
+# SharpFuzz host instrumented by SharpFuzz's own tool (dotnet sharpfuzz, the local tool of dotnet-tools.json), in
+# $fz_work/targets/TARGET-sharpfuzz.
 fz_prepare() { # target [cmp]
   local t=$1 variant=${2:-} line h dir asm inc a i args=()
   line=$(fz_target_line "$t") || fz_die "unknown target '$t' (targets: $(fz_targets | tr '\n' ' '))"
   h=$(fz_host_of "$t")
+  if [ "$variant" = sharpfuzz ]; then
+    [ -d "$fz_build_dir/host-sharpfuzz" ] || fz_die "the SharpFuzz host was not built"
+    [ "$h" = host-engine ] && ! "$(fz_dotnet)" "$fz_build_dir/host/StreamBench.Fuzz.Targets.dll" --list | cut -f1 | grep -qx "$t" \
+      && fz_die "$t is not a formats target: the SharpFuzz host has the formats targets only"
+    h=host-sharpfuzz
+  fi
   dir=$fz_work/targets/$t${variant:+-$variant}
   if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$(cat "$fz_build_dir/stamp")" ]; then
     echo "$dir/bin/$(fz_host_dll "$h")"; return 0
@@ -96,6 +117,17 @@ fz_prepare() { # target [cmp]
   IFS=, read -ra a <<<"$inc"; for i in "${a[@]}"; do args+=(--include "$i"); done
   [ "$variant" = cmp ] && args+=(--cmp)
   local files=(); IFS=, read -ra a <<<"$asm"; for i in "${a[@]}"; do files+=("$dir/bin/$i"); done
+  if [ "$variant" = sharpfuzz ]; then
+    local f prefixes=(); IFS=, read -ra prefixes <<<"$inc"
+    : >"$dir/instrument.log"
+    for f in "${files[@]}"; do
+      (cd "$fz_root" && dotnet tool run sharpfuzz "$f" "${prefixes[@]}") >>"$dir/instrument.log" 2>&1 \
+        || { cat "$dir/instrument.log" >&2; fz_die "sharpfuzz could not instrument $f (dotnet tool restore?)"; }
+    done
+    cp "$fz_build_dir/stamp" "$dir/stamp"
+    echo "$dir/bin/$(fz_host_dll "$h")"
+    return 0
+  fi
   "$(fz_dotnet)" "$fz_build_dir/instrument/StreamBench.Fuzz.Instrument.dll" "${args[@]}" --dict "$dir/cmp.dict" --allow-empty "${files[@]}" >"$dir/instrument.log" 2>&1 \
     || { cat "$dir/instrument.log" >&2; fz_die "instrumenting $t failed"; }
   cp "$fz_build_dir/stamp" "$dir/stamp"

@@ -130,6 +130,10 @@ public static class StreamInputs
         try
         {
             var head = Head(raw);
+            if (head.Length == 0)
+            {
+                throw new StreamFormatException($"{(path == "-" ? "standard input" : path)} is empty: there is no stream to read", 0, "input", truncated: true);
+            }
             var container = XenStreamReader.DescribeContainer(head);
             var name = path == "-" ? "standard input" : path;
             if (head.Length >= ContainerWire.CaptureMagic.Length && head.AsSpan(0, ContainerWire.CaptureMagic.Length).SequenceEqual(ContainerWire.CaptureMagic))

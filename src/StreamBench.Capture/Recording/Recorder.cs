@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using StreamBench.Capture.Format;
+using StreamBench.Formats.Streams;
 
 namespace StreamBench.Capture.Recording;
 

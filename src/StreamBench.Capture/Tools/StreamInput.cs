@@ -55,6 +55,10 @@ public sealed class StreamInput : IDisposable
     /// <summary>The error with its provenance (the legacy image's own error, the file inside a container).</summary>
     public StreamFormatException Explain(StreamFormatException error) => _v3.Explain(error);
 
+    /// <summary>After reading: throws the legacy image's own error when its conversion failed (else the tool would
+    /// see only a short v3 stream).</summary>
+    public void Complete() => _v3.Complete();
+
     /// <inheritdoc />
     public void Dispose()
     {

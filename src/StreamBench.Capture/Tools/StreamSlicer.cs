@@ -129,7 +129,7 @@ public static class StreamSlicer
 
     private static bool IsEnd(StreamLayer layer, uint type) => layer is StreamLayer.Libxc or StreamLayer.Libxl && type == 0;
 
-    /// <summary>Static data: what must reach a restorer before any memory (FORMAT.md 5.1-5.3).</summary>
+    /// <summary>Static data: what must reach a restorer before any memory (FORMATS.md 5.1-5.3).</summary>
     private static bool IsStatic(StreamLayer layer, uint type, StreamDialect dialect) => layer == StreamLayer.Libxc && (type is (uint)LibxcRecordType.X86PvInfo or (uint)LibxcRecordType.X86PvP2mFrames
         || (dialect == StreamDialect.Upstream && type is (uint)LibxcRecordType.StaticDataEnd or (uint)LibxcRecordType.X86CpuidPolicy or (uint)LibxcRecordType.X86MsrPolicy));
 

@@ -4,6 +4,7 @@ using StreamBench.Domain;
 using StreamBench.Domain.Builders;
 using StreamBench.Domain.Workloads;
 using StreamBench.Engine.Migration;
+using StreamBench.Engine.Restore;
 using StreamBench.Engine.Save;
 using StreamBench.Formats.Verification;
 
@@ -62,11 +63,15 @@ internal static class DemoCommand
                 return RunColo(o, spec, channel, parse.GetValue(workload) ?? "none", parse.GetValue(checkpoints), parse.GetValue(fail), EngineCli.ParseFormat(parse.GetValue(format)));
             }
 
+            if (modeText == "postcopy")
+            {
+                return RunPostcopy(o, spec, channel, parse.GetValue(workload) ?? "none", EngineCli.ParseFormat(parse.GetValue(format)),
+                    new PrecopyPolicy(parse.GetValue(maxIterations), parse.GetValue(threshold)));
+            }
+
             if (modeText is not ("precopy" or "remus"))
             {
-                throw new ArgumentException(modeText == "postcopy"
-                    ? "--mode postcopy: the post-copy engine is not built yet (see docs/ENGINE.md)"
-                    : $"unknown mode '{modeText}': use precopy, remus or colo");
+                throw new ArgumentException($"unknown mode '{modeText}': use precopy, postcopy, remus or colo");
             }
 
             bool remus = modeText == "remus";
@@ -224,5 +229,73 @@ internal static class DemoCommand
             _ => false,
         };
         return digestsOk && failoverOk && backOk || r.Outcome == ColoOutcome.PrimaryDiedBeforeFirstCheckpoint ? ExitCodes.Ok : ExitCodes.InvalidStream;
+    }
+
+    // --mode postcopy: a pre-copy migration and a post-copy one of the same guest (same seed, same workload), side by side.
+    private static int RunPostcopy(TextWriter o, DomainSpec spec, MigrationTransport channel, string workloadText, SaveFormat format, PrecopyPolicy policy)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (spec.Type.IsPv())
+        {
+            throw new ArgumentException("--mode postcopy carries HVM and PVH guests here");
+        }
+
+        o.WriteLine(string.Create(ci,
+            $"demo: post-copy vs pre-copy, {spec.Type.ToName()}, {spec.Vcpus} vCPU(s), {spec.MemoryMiB} MiB (seed {spec.Seed}) over {channel.ToString().ToLowerInvariant()}, workload {workloadText}, {format.ToString().ToLowerInvariant()} stream v2"));
+
+        // Pre-copy, for comparison.
+        using GuestDomain preSource = DomainBuilder.Build(spec);
+        MigrationReport pre = MigrationRunner.Run(preSource, new MigrationOptions
+        {
+            Transport = channel,
+            VerifyStream = false,
+            Save = new SaveOptions { Live = true, StreamVersion = 2, Format = format, Policy = policy, Workload = EngineCli.ParseWorkload(workloadText, preSource, spec.Seed) },
+        });
+        using GuestDomain preTarget = pre.Target;
+
+        using GuestDomain source = DomainBuilder.Build(spec);
+        PostcopyReport post = PostcopyRunner.Run(source, new PostcopyOptions
+        {
+            Transport = channel,
+            Format = format,
+            Policy = policy,
+            Workload = EngineCli.ParseWorkload(workloadText, source, spec.Seed)?.Options,
+            GuestSeed = spec.Seed,
+            Record = true,
+        });
+        using GuestDomain? postTarget = post.Restore?.Domain;
+        if (post.Save is { } saved)
+        {
+            EngineCli.WritePasses(o, saved);
+        }
+
+        PostcopySource s = post.Source;
+        PostcopyDestination d = post.Destination;
+        long preSuspendedPages = pre.Save.Passes[^1].DataPages;
+        long preTwice = pre.Save.Passes.Sum(p => p.DataPages) - pre.Save.Passes[0].DataPages;
+        string latency = d.FaultLatencies.Count == 0 ? "-" : string.Create(ci, $"mean {d.FaultLatencies.Average():F1}, max {d.FaultLatencies.Max()} pages");
+        o.WriteLine("| | pre-copy | post-copy |");
+        o.WriteLine("|---|---|---|");
+        o.WriteLine(string.Create(ci, $"| downtime (wall) | {pre.Downtime.TotalMilliseconds:F1} ms | {post.Downtime.TotalMilliseconds:F1} ms |"));
+        o.WriteLine(string.Create(ci, $"| pages sent with the guest suspended | {preSuspendedPages} | 0 ({s.BytesWhileSuspended} bytes of context and pfn list) |"));
+        o.WriteLine(string.Create(ci, $"| total bytes | {pre.Bytes} | {post.Bytes} |"));
+        o.WriteLine(string.Create(ci, $"| pages sent twice | {preTwice} | {post.PagesSentTwice} |"));
+        o.WriteLine(string.Create(ci, $"| pages after the guest resumed | 0 | {s.PagesOnFault + s.PagesBackground} ({s.PagesOnFault} on fault, {s.PagesBackground} background) |"));
+        o.WriteLine(string.Create(ci, $"| faults (re-faults of pages in flight) | - | {d.Faults} ({d.Refaults}) |"));
+        o.WriteLine($"| fault latency (simulated: pages received until the page came) | - | {latency} |");
+        o.WriteLine($"outcome: {post.Outcome}: {post.Reason}");
+        bool backOk = true;
+        if (post.BackChannel is { } back)
+        {
+            VerifyResult v = Verifier.Verify(back, VerifierOptions.Create(VerificationProfile.Strict, Formats.Streams.OuterFormat.BackChannel, Formats.Wire.StreamDialect.PostcopyRfc));
+            backOk = v.IsValid;
+            o.WriteLine($"back channel (destination -> source, strict): {(v.IsValid ? "VALID" : "INVALID")}: {v.Summary.Records} records");
+        }
+
+        o.WriteLine($"pre-copy digests {(pre.DigestsEqual ? "equal" : "DIFFER")}");
+        o.WriteLine($"post-copy: reference digest   {post.ReferenceDigest}");
+        o.WriteLine($"post-copy: destination digest {post.DestinationDigest}");
+        o.WriteLine(post.DigestsEqual ? "digests equal" : "digests DIFFER");
+        return pre.DigestsEqual && post.DigestsEqual && post.Outcome == PostcopyOutcome.Completed && backOk ? ExitCodes.Ok : ExitCodes.InvalidStream;
     }
 }

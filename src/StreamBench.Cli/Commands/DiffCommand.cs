@@ -64,7 +64,7 @@ internal static class DiffCommand
                 Console.Error.WriteLine("streambench diff: " + e.Message);
                 return ExitCodes.InvalidStream;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 Console.Error.WriteLine("streambench diff: " + e.Message);
                 return ExitCodes.UsageOrIo;

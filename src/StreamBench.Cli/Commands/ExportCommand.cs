@@ -53,7 +53,7 @@ internal static class ExportCommand
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 Console.Error.WriteLine("streambench export: " + e.Message);
                 return ExitCodes.UsageOrIo;

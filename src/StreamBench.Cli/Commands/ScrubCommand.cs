@@ -84,7 +84,7 @@ internal static class ScrubCommand
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 Console.Error.WriteLine("streambench scrub: " + e.Message);
                 return ExitCodes.UsageOrIo;

@@ -41,6 +41,7 @@ internal static class SliceCommand
                 }
                 using var dst = CliIo.OpenOutput(parse.GetValue(output)!);
                 var result = StreamSlicer.Slice(src.Stream, dst, options);
+                src.Complete();
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"streambench slice: kept {result.ItemsOut} of {result.ItemsIn} items ({result.SelectedRecords} selected records, {result.ContextRecords} context records), {result.BytesOut} bytes"));
                 if (result.StoppedAt is not null)
@@ -50,7 +51,7 @@ internal static class SliceCommand
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 Console.Error.WriteLine("streambench slice: " + e.Message);
                 return ExitCodes.UsageOrIo;

@@ -30,7 +30,7 @@ internal sealed class StreamOptions
 
     public Option<string> LegacyWidth { get; } = new("--width", "-w")
     {
-        Description = "legacy input: toolstack word size, 32 or 64 (default: detected from octets 4-7, FORMAT.md 6)",
+        Description = "legacy input: toolstack word size, 32 or 64 (default: detected from octets 4-7, FORMATS.md 6)",
     };
 
     public Option<string> LegacyGuest { get; } = new("--guest", "-g")

@@ -15,7 +15,7 @@ public static class PlatformDefaults
     /// <summary>XSAVE area size for <see cref="Xcr0"/>: 512 legacy + 64 header + 256 AVX.</summary>
     public const int XsaveAreaSize = 512 + 64 + 256;
 
-    /// <summary>Xen's changeset field: the commit FORMAT.md was written against.</summary>
+    /// <summary>Xen's changeset field: the commit FORMATS.md was written against.</summary>
     public const ulong XenChangeset = 0xC447_B730_8B13;
 
     /// <summary>A plausible Xen-levelled CPUID policy ("GenuineIntel", max leaf 0xd, hypervisor bit set).</summary>

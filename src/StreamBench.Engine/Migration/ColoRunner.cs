@@ -168,11 +168,12 @@ public static class ColoRunner
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Checkpoints, 1);
         var report = new ColoReport { Transport = options.Transport };
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        using Channel channel = Channel.Open(options);
+        using Channel channel = Channel.Open(options.Transport, options.PipeCapacity);
         MemoryStream? mainCopy = options.RecordMainStream ? new MemoryStream() : null;
         MemoryStream? backCopy = options.RecordBackChannel ? new MemoryStream() : null;
-        var mainOut = new CountingStream(channel.PrimarySend, mainCopy, options.PrimaryDiesAfterBytes);
-        var backOut = new CountingStream(channel.SecondarySend, backCopy, null);
+        var mainOut = new CountingStream(channel.PrimarySend, mainCopy, options.PrimaryDiesAfterBytes,
+            n => new ColoPrimaryDiedException($"the primary died after {n} main-stream bytes (injected)"));
+        var backOut = new CountingStream(channel.SecondarySend, backCopy, null, null);
 
         using var primary = new ColoPrimary(channel.PrimaryReceive) { TicksBetweenCheckpoints = options.TicksBetweenCheckpoints };
         using var secondary = new ColoSecondary(backOut,
@@ -303,8 +304,8 @@ public static class ColoRunner
         report.Reason = $"primary: {report.PrimaryError?.Message ?? "ok"}; secondary: {report.SecondaryError?.Message ?? "ok"}";
     }
 
-    // The two ends of the bidirectional channel: one TCP connection over 127.0.0.1, or two bounded pipes.
-    private sealed class Channel : IDisposable
+    // The two ends of a bidirectional channel: one TCP connection over 127.0.0.1, or two bounded pipes.
+    internal sealed class Channel : IDisposable
     {
         private readonly List<IDisposable> _primary = [];
         private readonly List<IDisposable> _secondary = [];
@@ -317,13 +318,13 @@ public static class ColoRunner
 
         public Stream SecondaryReceive { get; private set; } = Stream.Null;
 
-        public static Channel Open(ColoOptions options)
+        public static Channel Open(MigrationTransport transport, int pipeCapacity)
         {
             var c = new Channel();
-            if (options.Transport == MigrationTransport.Pipe)
+            if (transport == MigrationTransport.Pipe)
             {
-                var main = new BoundedPipe(options.PipeCapacity);
-                var back = new BoundedPipe(options.PipeCapacity);
+                var main = new BoundedPipe(pipeCapacity);
+                var back = new BoundedPipe(pipeCapacity);
                 c.PrimarySend = main.Writer;
                 c.SecondaryReceive = main.Reader;
                 c.SecondarySend = back.Writer;
@@ -402,7 +403,7 @@ public static class ColoRunner
     }
 
     // Counts (and optionally copies) what goes through; with a limit, the writer "dies" once it is reached.
-    private sealed class CountingStream(Stream inner, MemoryStream? copy, long? limit) : Stream
+    internal sealed class CountingStream(Stream inner, MemoryStream? copy, long? limit, Func<long, Exception>? onLimit) : Stream
     {
         public long Delivered { get; private set; }
 
@@ -446,7 +447,7 @@ public static class ColoRunner
             if (dies)
             {
                 inner.Flush();
-                throw new ColoPrimaryDiedException($"the primary died after {Delivered} main-stream bytes (injected)");
+                throw onLimit?.Invoke(Delivered) ?? new IOException($"the link was cut after {Delivered} bytes");
             }
         }
     }

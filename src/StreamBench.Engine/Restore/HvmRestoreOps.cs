@@ -2,6 +2,7 @@ using StreamBench.Domain;
 using StreamBench.Domain.Hvm;
 using StreamBench.Domain.Hvm.Context;
 using StreamBench.Formats.Records;
+using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
 using WirePageType = StreamBench.Formats.Wire.PageType;
 
@@ -40,7 +41,7 @@ internal sealed class HvmRestoreOps : X86RestoreOps
                 // handle_hvm_context: update_blob refuses an empty blob.
                 if (record.Length == 0)
                 {
-                    throw Engine.Fail(record, "libxc.hvm-context.empty", "HVM_CONTEXT record is empty", "body_length");
+                    throw Engine.Fail(record, LibxcChecks.HvmContextEmpty, "HVM_CONTEXT record is empty", "body_length");
                 }
 
                 _context = record.Body.ToArray();
@@ -58,7 +59,7 @@ internal sealed class HvmRestoreOps : X86RestoreOps
     {
         if (record.Length < LibxcBodySizes.HvmParamsHeader)
         {
-            throw Engine.Fail(record, "libxc.hvm-params.too-short",
+            throw Engine.Fail(record, LibxcChecks.HvmParamsTooShort,
                 $"HVM_PARAMS record truncated: length {record.Length}, header size {LibxcBodySizes.HvmParamsHeader}", "body_length");
         }
 
@@ -66,12 +67,12 @@ internal sealed class HvmRestoreOps : X86RestoreOps
         _ = HvmParamsBody.TryParse(body, out HvmParamsBody @params);
         if (@params.Reserved != 0 && Engine.CheckReserved)
         {
-            throw Engine.Fail(record, "libxc.hvm-params.reserved", $"reserved field is 0x{@params.Reserved:x}, expected 0", "reserved", record.At(4));
+            throw Engine.Fail(record, LibxcChecks.HvmParamsReserved, $"reserved field is 0x{@params.Reserved:x}, expected 0", "reserved", record.At(4));
         }
 
         if (record.Length != HvmParamsBody.ExpectedLength(@params.Count))
         {
-            throw Engine.Fail(record, "libxc.hvm-params.length",
+            throw Engine.Fail(record, LibxcChecks.HvmParamsLength,
                 $"HVM_PARAMS record wrong size: count {@params.Count}, expected length {HvmParamsBody.ExpectedLength(@params.Count)}, got {record.Length}", "body_length");
         }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using StreamBench.Formats;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Verification;
 
 namespace StreamBench.Engine.Restore;
 
@@ -97,8 +98,9 @@ internal sealed class IncomingRecord
     }
 
     /// <summary>A stream error located at this record (and <paramref name="field"/>).</summary>
-    public StreamFormatException Error(string problem, string? field, bool truncated = false, long? offset = null) =>
-        new(problem, offset ?? Offset, XenStreamReader.LayerName(Layer), Index, TypeName, field, truncated);
+    public StreamFormatException Error(string problem, string? field, bool truncated = false, long? offset = null,
+        VerificationCheck? check = null) =>
+        new(problem, offset ?? Offset, XenStreamReader.LayerName(Layer), Index, TypeName, field, truncated, check: check);
 
     /// <summary>The absolute offset of body byte <paramref name="bodyOffset"/>.</summary>
     public long At(long bodyOffset) => BodyOffset + bodyOffset;

@@ -10,7 +10,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Engine.Restore;
 
 /// <summary>
-/// The post-copy destination's side (the RFC dialect, FORMAT.md 9), handed to <see cref="RestoreEngine"/> through
+/// The post-copy destination's side (the RFC dialect, FORMATS.md 9), handed to <see cref="RestoreEngine"/> through
 /// <see cref="RestoreOptions.Postcopy"/>: the pfns announced in POSTCOPY_PFNS are populated but absent; the guest
 /// resumes at the transition and its vCPU (<see cref="PostcopyGuest"/>) runs between records; a touch of an absent page
 /// blocks the vCPU and sends POSTCOPY_FAULT on the back channel (once per pfn); the page's POSTCOPY_PAGE_DATA unblocks

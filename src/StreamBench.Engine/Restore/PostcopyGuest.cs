@@ -72,8 +72,14 @@ public sealed class PostcopyGuest
 
     private PostcopyGuest(ulong[] sequence) => _sequence = sequence;
 
+    // A touch of a page the guest does not have (unpopulated, broken) does nothing, on both runs alike.
     private static void Touch(GuestDomain domain, int i, ulong pfn)
     {
+        if (!domain.IsPopulated(pfn) || domain.GetPageInfo(pfn).Type != Domain.Pages.PageType.Normal)
+        {
+            return;
+        }
+
         Span<byte> page = domain.GetWritablePage(pfn);
         int offset = (i * 8) % page.Length;
         BitConverter.TryWriteBytes(page[offset..], (ulong)(i + 1) * 0x9E3779B97F4A7C15UL);

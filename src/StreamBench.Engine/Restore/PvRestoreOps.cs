@@ -3,6 +3,7 @@ using StreamBench.Domain;
 using StreamBench.Domain.Pages;
 using StreamBench.Domain.Pv;
 using StreamBench.Formats.Records;
+using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
 using DomainPageType = StreamBench.Domain.Pages.PageType;
 using WirePageType = StreamBench.Formats.Wire.PageType;
@@ -104,33 +105,33 @@ internal sealed class PvRestoreOps : X86RestoreOps
     {
         if (_seenPvInfo)
         {
-            throw Engine.Fail(record, "libxc.pv-info.duplicate", "Already received X86_PV_INFO record", null);
+            throw Engine.Fail(record, LibxcChecks.PvInfoDuplicate, "Already received X86_PV_INFO record", null);
         }
 
         if (record.Length != LibxcBodySizes.X86PvInfo)
         {
-            throw Engine.Fail(record, "libxc.pv-info.length", $"X86_PV_INFO record is {record.Length} bytes, expected {LibxcBodySizes.X86PvInfo}", "body_length");
+            throw Engine.Fail(record, LibxcChecks.PvInfoLength, $"X86_PV_INFO record is {record.Length} bytes, expected {LibxcBodySizes.X86PvInfo}", "body_length");
         }
 
         _ = X86PvInfoBody.TryParse(record.Body, out X86PvInfoBody info);
         if (info.GuestWidth is not (4 or 8))
         {
-            throw Engine.Fail(record, "libxc.pv-info.width", $"guest_width is {info.GuestWidth}, expected 4 or 8", "guest_width", record.At(0));
+            throw Engine.Fail(record, LibxcChecks.PvInfoWidth, $"guest_width is {info.GuestWidth}, expected 4 or 8", "guest_width", record.At(0));
         }
 
         if (info.PtLevels is not (3 or 4))
         {
-            throw Engine.Fail(record, "libxc.pv-info.levels", $"pt_levels is {info.PtLevels}, expected 3 or 4", "pt_levels", record.At(1));
+            throw Engine.Fail(record, LibxcChecks.PvInfoLevels, $"pt_levels is {info.PtLevels}, expected 3 or 4", "pt_levels", record.At(1));
         }
 
         if ((info.Reserved1 != 0 || info.Reserved2 != 0) && Engine.CheckReserved)
         {
-            throw Engine.Fail(record, "libxc.pv-info.reserved", "reserved bytes are not zero", "reserved", record.At(2));
+            throw Engine.Fail(record, LibxcChecks.PvInfoReserved, "reserved bytes are not zero", "reserved", record.At(2));
         }
 
         if (!info.IsValidCombination)
         {
-            throw Engine.Fail(record, "libxc.pv-info.combination",
+            throw Engine.Fail(record, LibxcChecks.PvInfoCombination,
                 $"Invalid X86_PV_INFO combination: width {info.GuestWidth}, pt_levels {info.PtLevels}", "guest_width");
         }
 
@@ -151,15 +152,15 @@ internal sealed class PvRestoreOps : X86RestoreOps
     // handle_x86_pv_p2m_frames.
     private void HandleP2mFrames(IncomingRecord record)
     {
-        Engine.InferOrRequireStaticDataEnd(record, "libxc.p2m-frames.no-static-data-end");
+        Engine.InferOrRequireStaticDataEnd(record, LibxcChecks.P2mNoStaticDataEnd);
         if (!_seenPvInfo)
         {
-            throw Engine.Fail(record, "libxc.p2m-frames.no-pv-info", "Not yet received X86_PV_INFO record", null);
+            throw Engine.Fail(record, LibxcChecks.P2mNoPvInfo, "Not yet received X86_PV_INFO record", null);
         }
 
         if (record.Length < LibxcBodySizes.P2mFramesHeader || record.Length % 8 != 0)
         {
-            throw Engine.Fail(record, "libxc.p2m-frames.length",
+            throw Engine.Fail(record, LibxcChecks.P2mLength,
                 $"X86_PV_P2M_FRAMES record is {record.Length} bytes, expected at least 8 and a multiple of 8", "body_length");
         }
 
@@ -168,14 +169,14 @@ internal sealed class PvRestoreOps : X86RestoreOps
         uint start = frames.StartPfn, end = frames.EndPfn;
         if (start > end)
         {
-            throw Engine.Fail(record, "libxc.p2m-frames.range", $"End pfn in stream (0x{end:x}) exceeds Start (0x{start:x})", "end_pfn", record.At(4));
+            throw Engine.Fail(record, LibxcChecks.P2mRange, $"End pfn in stream (0x{end:x}) exceeds Start (0x{start:x})", "end_pfn", record.At(4));
         }
 
         byte width = (byte)_pv.Geometry.GuestWidth;
         long expected = P2mFramesBody.ExpectedLength(start, end, width);
         if (record.Length != expected)
         {
-            throw Engine.Fail(record, "libxc.p2m-frames.frame-count",
+            throw Engine.Fail(record, LibxcChecks.P2mFrameCount,
                 $"X86_PV_P2M_FRAMES record wrong size: start_pfn 0x{start:x}, end_pfn 0x{end:x}, length {record.Length}, expected {expected}", "body_length");
         }
 
@@ -204,14 +205,14 @@ internal sealed class PvRestoreOps : X86RestoreOps
         var type = (LibxcRecordType)record.Type;
         if (record.Length < LibxcBodySizes.VcpuHeader)
         {
-            throw Engine.Fail(record, "libxc.vcpu.too-short", $"{record.TypeName} record truncated: length {record.Length}, header size {LibxcBodySizes.VcpuHeader}", "body_length");
+            throw Engine.Fail(record, LibxcChecks.VcpuTooShort, $"{record.TypeName} record truncated: length {record.Length}, header size {LibxcBodySizes.VcpuHeader}", "body_length");
         }
 
         ReadOnlySpan<byte> body = record.Body;
         _ = PvVcpuBody.TryParse(body, out PvVcpuBody vcpu);
         if (vcpu.Reserved != 0 && Engine.CheckReserved)
         {
-            throw Engine.Fail(record, "libxc.vcpu.reserved", $"reserved field is 0x{vcpu.Reserved:x}, expected 0", "reserved", record.At(4));
+            throw Engine.Fail(record, LibxcChecks.VcpuReserved, $"reserved field is 0x{vcpu.Reserved:x}, expected 0", "reserved", record.At(4));
         }
 
         ReadOnlySpan<byte> blob = vcpu.Blob;
@@ -234,7 +235,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
                 int size = _pv.Geometry.GuestWidth == 8 ? LibxcBodySizes.VcpuGuestContext64 : LibxcBodySizes.VcpuGuestContext32;
                 if (blob.Length != size)
                 {
-                    throw Engine.Fail(record, "libxc.vcpu.basic-size",
+                    throw Engine.Fail(record, LibxcChecks.VcpuBasicSize,
                         $"X86_PV_VCPU_BASIC record wrong size: expected {LibxcBodySizes.VcpuHeader + size}, got {record.Length}", "body_length");
                 }
 
@@ -243,7 +244,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
             case LibxcRecordType.X86PvVcpuExtended:
                 if (blob.Length > LibxcBodySizes.VcpuExtendedMax)
                 {
-                    throw Engine.Fail(record, "libxc.vcpu.extended-size",
+                    throw Engine.Fail(record, LibxcChecks.VcpuExtendedSize,
                         $"X86_PV_VCPU_EXTENDED record too long: max {LibxcBodySizes.VcpuHeader + LibxcBodySizes.VcpuExtendedMax}, got {record.Length}", "body_length");
                 }
 
@@ -252,7 +253,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
             case LibxcRecordType.X86PvVcpuXsave:
                 if (blob.Length < LibxcBodySizes.VcpuXsaveMin)
                 {
-                    throw Engine.Fail(record, "libxc.vcpu.xsave-size",
+                    throw Engine.Fail(record, LibxcChecks.VcpuXsaveSize,
                         $"X86_PV_VCPU_XSAVE record too short: min {LibxcBodySizes.VcpuHeader + LibxcBodySizes.VcpuXsaveMin}, got {record.Length}", "body_length");
                 }
 
@@ -261,7 +262,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
             default:
                 if (blob.Length % LibxcBodySizes.VcpuMsr != 0)
                 {
-                    throw Engine.Fail(record, "libxc.vcpu.msrs-size",
+                    throw Engine.Fail(record, LibxcChecks.VcpuMsrsSize,
                         $"X86_PV_VCPU_MSRS record payload size {blob.Length} expected to be a multiple of {LibxcBodySizes.VcpuMsr}", "body_length");
                 }
 
@@ -291,12 +292,12 @@ internal sealed class PvRestoreOps : X86RestoreOps
     {
         if (!_seenPvInfo)
         {
-            throw Engine.Fail(record, "libxc.shared-info.no-pv-info", "Not yet received X86_PV_INFO record", null);
+            throw Engine.Fail(record, LibxcChecks.SharedInfoNoPvInfo, "Not yet received X86_PV_INFO record", null);
         }
 
         if (record.Length != LibxcBodySizes.SharedInfo)
         {
-            throw Engine.Fail(record, "libxc.shared-info.length",
+            throw Engine.Fail(record, LibxcChecks.SharedInfoLength,
                 $"X86_PV_SHARED_INFO record wrong size: length {record.Length}, expected {LibxcBodySizes.SharedInfo}", "body_length");
         }
 
@@ -308,7 +309,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
     {
         if (_vcpus.Length == 0 || _vcpus[0].Basic is null)
         {
-            throw Engine.FailAt(at, "libxc.vcpu.vcpu0-basic-missing", "Sender didn't send vcpu0's basic state");
+            throw Engine.FailAt(at, LibxcChecks.Vcpu0BasicMissing, "Sender didn't send vcpu0's basic state");
         }
 
         try

@@ -4,10 +4,11 @@ using StreamBench.Formats;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 using WirePageType = StreamBench.Formats.Wire.PageType;
+using StreamBench.Formats.Verification;
 
 namespace StreamBench.Engine.Restore;
 
-/// <summary>The post-copy RFC dialect's records (FORMAT.md 9; seed 004): the destination side.</summary>
+/// <summary>The post-copy RFC dialect's records (FORMATS.md 9; seed 004): the destination side.</summary>
 public sealed partial class RestoreEngine
 {
     private PostcopyDestination? _postcopyState;
@@ -29,20 +30,20 @@ public sealed partial class RestoreEngine
         switch ((PostcopyRecordType)record.Type)
         {
             case PostcopyRecordType.PostcopyBegin:
-                RequireEmpty(record, "postcopy.begin.length");
+                RequireEmpty(record, PostcopyChecks.BeginLength);
                 if (_postcopyBegun)
                 {
-                    throw Fail(record, "restore.postcopy.order", "a second POSTCOPY_BEGIN", "type");
+                    throw Fail(record, RestoreChecks.PostcopyOrder, "a second POSTCOPY_BEGIN", "type");
                 }
 
                 _postcopyBegun = true;
                 _result.Postcopy = _postcopy;
                 break;
             case PostcopyRecordType.PostcopyPfnsBegin:
-                RequireEmpty(record, "postcopy.pfns-begin.length");
+                RequireEmpty(record, PostcopyChecks.PfnsBeginLength);
                 if (!_postcopyBegun || _postcopyPfnsBegun)
                 {
-                    throw Fail(record, "restore.postcopy.order", "POSTCOPY_PFNS_BEGIN must follow POSTCOPY_BEGIN and its CPU context, once", "type");
+                    throw Fail(record, RestoreChecks.PostcopyOrder, "POSTCOPY_PFNS_BEGIN must follow POSTCOPY_BEGIN and its CPU context, once", "type");
                 }
 
                 _postcopyPfnsBegun = true;
@@ -50,16 +51,16 @@ public sealed partial class RestoreEngine
             case PostcopyRecordType.PostcopyPfns:
                 if (!_postcopyPfnsBegun || _postcopyTransitioned || _awaitTransitionEnd)
                 {
-                    throw Fail(record, "restore.postcopy.order", "POSTCOPY_PFNS outside POSTCOPY_PFNS_BEGIN .. POSTCOPY_TRANSITION", "type");
+                    throw Fail(record, RestoreChecks.PostcopyOrder, "POSTCOPY_PFNS outside POSTCOPY_PFNS_BEGIN .. POSTCOPY_TRANSITION", "type");
                 }
 
                 HandlePostcopyPfns(record);
                 break;
             case PostcopyRecordType.PostcopyTransition:
-                RequireEmpty(record, "postcopy.transition.length");
+                RequireEmpty(record, PostcopyChecks.TransitionLength);
                 if (!_postcopyPfnsBegun || _postcopyTransitioned || _awaitTransitionEnd)
                 {
-                    throw Fail(record, "restore.postcopy.order", "POSTCOPY_TRANSITION must follow POSTCOPY_PFNS_BEGIN, once", "type");
+                    throw Fail(record, RestoreChecks.PostcopyOrder, "POSTCOPY_TRANSITION must follow POSTCOPY_PFNS_BEGIN, once", "type");
                 }
 
                 if (_libxcEmbedded)
@@ -75,14 +76,14 @@ public sealed partial class RestoreEngine
             case PostcopyRecordType.PostcopyPageData:
                 if (!_postcopyTransitioned)
                 {
-                    throw Fail(record, "restore.postcopy.order", "POSTCOPY_PAGE_DATA before the transition", "type");
+                    throw Fail(record, RestoreChecks.PostcopyOrder, "POSTCOPY_PAGE_DATA before the transition", "type");
                 }
 
                 HandlePageData(record, postcopy: true);
                 _postcopy.AfterRecord(_domain!);
                 break;
             default:
-                throw Fail(record, "postcopy.back-channel-only", $"{record.TypeName} travels on the back channel (destination to source), not in the main stream", "type");
+                throw Fail(record, PostcopyChecks.BackChannelOnly, $"{record.TypeName} travels on the back channel (destination to source), not in the main stream", "type");
         }
     }
 
@@ -92,14 +93,14 @@ public sealed partial class RestoreEngine
         Span<byte> header = stackalloc byte[LibxcBodySizes.PageDataHeader];
         if (record.Length < LibxcBodySizes.PageDataHeader)
         {
-            throw Fail(record, "postcopy.pfns.length", $"POSTCOPY_PFNS is {record.Length} bytes, shorter than its 8-byte header", "body_length");
+            throw Fail(record, RestoreChecks.PostcopyPfnsLength, $"POSTCOPY_PFNS is {record.Length} bytes, shorter than its 8-byte header", "body_length");
         }
 
         record.ReadExact(header);
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(header);
         if (record.Length != LibxcBodySizes.PageDataHeader + ((long)count * LibxcBodySizes.PfnWord))
         {
-            throw Fail(record, "postcopy.pfns.length", $"POSTCOPY_PFNS length {record.Length}, expected 8 + 8 x {count} (count)", "count", record.At(0));
+            throw Fail(record, RestoreChecks.PostcopyPfnsLength, $"POSTCOPY_PFNS length {record.Length}, expected 8 + 8 x {count} (count)", "count", record.At(0));
         }
 
         ulong[] words = ReadWords(record, count);
@@ -111,12 +112,12 @@ public sealed partial class RestoreEngine
             long at = record.At(LibxcBodySizes.PageDataHeader + (8L * i));
             if (!_ops!.PfnIsValid(pfn))
             {
-                throw Fail(record, "libxc.page-data.pfn-range", $"pfn 0x{pfn:x} (index {i}) outside domain maximum (max_pfn 0x{_ops.MaxPfn:x})", $"pfn[{i}]", at);
+                throw Fail(record, LibxcChecks.PageDataPfnRange, $"pfn 0x{pfn:x} (index {i}) outside domain maximum (max_pfn 0x{_ops.MaxPfn:x})", $"pfn[{i}]", at);
             }
 
             if (!PageWord.HasData(type))
             {
-                throw Fail(record, "restore.postcopy.pfn-type", $"pfn 0x{pfn:x} (index {i}) has type 0x{(byte)type:x}: only pages with data are sent after the transition", $"pfn[{i}]", at);
+                throw Fail(record, RestoreChecks.PostcopyPfnType, $"pfn 0x{pfn:x} (index {i}) has type 0x{(byte)type:x}: only pages with data are sent after the transition", $"pfn[{i}]", at);
             }
 
             if (!domain.IsPopulated(pfn))
@@ -134,7 +135,7 @@ public sealed partial class RestoreEngine
             _ops.SetPageType(record, pfn, type, i);
             if (!_postcopy.Announce(pfn))
             {
-                throw Fail(record, "restore.postcopy.pfns-duplicate", $"pfn 0x{pfn:x} (index {i}) was announced before", $"pfn[{i}]", at);
+                throw Fail(record, RestoreChecks.PostcopyPfnsDuplicate, $"pfn 0x{pfn:x} (index {i}) was announced before", $"pfn[{i}]", at);
             }
         }
     }
@@ -143,17 +144,17 @@ public sealed partial class RestoreEngine
     {
         if (!PageWord.HasData(type))
         {
-            throw Fail(record, "restore.postcopy.pfn-type", $"POSTCOPY_PAGE_DATA pfn 0x{pfn:x} (index {i}) has type 0x{(byte)type:x}: XTAB, BROKEN and XALLOC are forbidden", $"pfn[{i}]", at);
+            throw Fail(record, RestoreChecks.PostcopyPfnType, $"POSTCOPY_PAGE_DATA pfn 0x{pfn:x} (index {i}) has type 0x{(byte)type:x}: XTAB, BROKEN and XALLOC are forbidden", $"pfn[{i}]", at);
         }
 
         if (!_postcopy.IsAnnounced(pfn))
         {
-            throw Fail(record, "restore.postcopy.unannounced", $"POSTCOPY_PAGE_DATA for pfn 0x{pfn:x} (index {i}), which POSTCOPY_PFNS never announced", $"pfn[{i}]", at);
+            throw Fail(record, RestoreChecks.PostcopyUnannounced, $"POSTCOPY_PAGE_DATA for pfn 0x{pfn:x} (index {i}), which POSTCOPY_PFNS never announced", $"pfn[{i}]", at);
         }
 
         if (!_postcopy.IsAbsent(pfn) || !batch.Add(pfn))
         {
-            throw Fail(record, "restore.postcopy.duplicate", $"pfn 0x{pfn:x} (index {i}) arrived before: a page arrives once", $"pfn[{i}]", at);
+            throw Fail(record, RestoreChecks.PostcopyDuplicate, $"pfn 0x{pfn:x} (index {i}) arrived before: a page arrives once", $"pfn[{i}]", at);
         }
     }
 
@@ -162,7 +163,7 @@ public sealed partial class RestoreEngine
     {
         if (!_awaitTransitionEnd)
         {
-            throw Fail(record, "restore.postcopy.order", "POSTCOPY_TRANSITION_END without a libxc POSTCOPY_TRANSITION before it", "type");
+            throw Fail(record, RestoreChecks.PostcopyOrder, "POSTCOPY_TRANSITION_END without a libxc POSTCOPY_TRANSITION before it", "type");
         }
 
         _awaitTransitionEnd = false;
@@ -187,12 +188,12 @@ public sealed partial class RestoreEngine
 
         if (!_postcopyTransitioned)
         {
-            throw Fail(record, "restore.postcopy.order", "END after POSTCOPY_BEGIN without a transition", "type");
+            throw Fail(record, RestoreChecks.PostcopyOrder, "END after POSTCOPY_BEGIN without a transition", "type");
         }
 
         if (_postcopy.Outstanding > 0)
         {
-            throw Fail(record, "restore.postcopy.incomplete",
+            throw Fail(record, RestoreChecks.PostcopyIncomplete,
                 $"END with {_postcopy.Outstanding} announced page(s) outstanding: {_postcopy.AbsentRanges()}", "type");
         }
 
@@ -218,6 +219,7 @@ public sealed partial class RestoreEngine
 
         throw new StreamFormatException(
             $"the stream broke after the post-copy transition: the guest is lost, {p.Outstanding} of {p.Announced} announced pfn(s) never arrived: {p.AbsentRanges()} [{RestoreChecks.PostcopyGuestLost}]",
-            truncation?.Offset ?? _reader.Source.Position, "libxc", truncation?.RecordIndex ?? -1, truncation?.RecordType, truncation?.Field, truncated: true, inner: truncation);
+            truncation?.Offset ?? _reader.Source.Position, "libxc", truncation?.RecordIndex ?? -1, truncation?.RecordType, truncation?.Field, truncated: true, inner: truncation,
+            check: RestoreChecks.PostcopyGuestLost);
     }
 }

@@ -22,7 +22,7 @@ public sealed partial class RestoreEngine
 
         if (record.Length > LibxcWire.RecordLengthMax)
         {
-            throw Fail(record, "libxc.record.length-max",
+            throw Fail(record, LibxcChecks.LengthMax,
                 $"Record (0x{record.Type:x8}, {record.TypeName}) length 0x{record.Length:x} exceeds max (0x{LibxcWire.RecordLengthMax:x})", "body_length");
         }
 
@@ -30,7 +30,7 @@ public sealed partial class RestoreEngine
         var type = (LibxcRecordType)record.Type;
         if (_coloAwaitNew)
         {
-            throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
+            throw Fail(record, LibxlChecks.ColoStateId, $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
         }
 
         if (Buffering && type is not (LibxcRecordType.End or LibxcRecordType.Checkpoint))
@@ -56,7 +56,7 @@ public sealed partial class RestoreEngine
         switch ((LibxcRecordType)record.Type)
         {
             case LibxcRecordType.End:
-                RequireEmpty(record, "libxc.end.length");
+                RequireEmpty(record, LibxcChecks.EndLength);
                 PostcopyEnd(record);
                 _libxcEnded = true;
                 if (_options.Colo is { } colo && _coloResumed)
@@ -87,27 +87,27 @@ public sealed partial class RestoreEngine
                 HandlePageData(record);
                 break;
             case LibxcRecordType.Verify:
-                RequireEmpty(record, "libxc.verify.length");
+                RequireEmpty(record, LibxcChecks.VerifyLength);
                 _verify = true; // later pages are compared, not copied
                 _result.VerifyMode = true;
                 break;
             case LibxcRecordType.Checkpoint:
-                RequireEmpty(record, "libxc.checkpoint.length");
+                RequireEmpty(record, LibxcChecks.CheckpointLength);
                 HandleCheckpoint(record);
                 break;
             case LibxcRecordType.StaticDataEnd:
                 if (StreamVersion < 3)
                 {
-                    throw Fail(record, "libxc.static-data-end.v2", $"STATIC_DATA_END found in a v{StreamVersion} stream (it exists from v3)", "type");
+                    throw Fail(record, LibxcChecks.StaticDataEndV2, $"STATIC_DATA_END found in a v{StreamVersion} stream (it exists from v3)", "type");
                 }
 
-                RequireEmpty(record, "libxc.static-data-end.length");
+                RequireEmpty(record, LibxcChecks.StaticDataEndLength);
                 HandleStaticDataEnd(record);
                 break;
             case LibxcRecordType.Toolstack:
-                throw Fail(record, "libxc.toolstack", "TOOLSTACK records are deprecated and not handled (Mandatory record 0xb (TOOLSTACK) not handled)", "type");
+                throw Fail(record, LibxcChecks.Toolstack, "TOOLSTACK records are deprecated and not handled (Mandatory record 0xb (TOOLSTACK) not handled)", "type");
             case LibxcRecordType.CheckpointDirtyPfnList:
-                throw Fail(record, "libxc.checkpoint-dirty-pfn-list.forward",
+                throw Fail(record, LibxcChecks.DirtyPfnListForward,
                     "CHECKPOINT_DIRTY_PFN_LIST belongs to the COLO back channel (secondary to primary), not to the main stream", "type");
             default:
                 if (_ops!.ProcessRecord(record))
@@ -117,7 +117,7 @@ public sealed partial class RestoreEngine
 
                 if (IsPvRecord(record.Type) || IsHvmRecord(record.Type))
                 {
-                    throw Fail(record, "libxc.record.guest-type",
+                    throw Fail(record, LibxcChecks.GuestTypeMismatch,
                         $"Mandatory record 0x{record.Type:x} ({record.TypeName}) not handled: it belongs to {(IsPvRecord(record.Type) ? "PV" : "HVM")} streams, this is {(_domain is Domain.Pv.PvDomain ? "a PV" : "an HVM")} one", "type");
                 }
 
@@ -127,11 +127,11 @@ public sealed partial class RestoreEngine
                     break;
                 }
 
-                throw Fail(record, "libxc.record.unknown-mandatory", $"Mandatory record 0x{record.Type:x} ({record.TypeName}) not handled", "type");
+                throw Fail(record, LibxcChecks.UnknownMandatory, $"Mandatory record 0x{record.Type:x} ({record.TypeName}) not handled", "type");
         }
     }
 
-    private void RequireEmpty(IncomingRecord record, string check)
+    private void RequireEmpty(IncomingRecord record, VerificationCheck check)
     {
         if (record.Length != 0)
         {
@@ -144,13 +144,13 @@ public sealed partial class RestoreEngine
     {
         if (_options.Checkpoints == CheckpointMode.Plain)
         {
-            throw Fail(record, "libxc.checkpoint.plain-stream", "Found checkpoint in non-checkpointed stream", "type");
+            throw Fail(record, LibxcChecks.CheckpointInPlainStream, "Found checkpoint in non-checkpointed stream", "type");
         }
 
         _result.Checkpointed = true;
         if (_options.Colo is not null && !_libxcEmbedded)
         {
-            throw Fail(record, "restore.colo.libxl", "a COLO stream needs the libxl layer (CHECKPOINT_END and CHECKPOINT_STATE are libxl records)", "type");
+            throw Fail(record, RestoreChecks.ColoLibxl, "a COLO stream needs the libxl layer (CHECKPOINT_END and CHECKPOINT_STATE are libxl records)", "type");
         }
 
         if (_libxcEmbedded)
@@ -168,7 +168,7 @@ public sealed partial class RestoreEngine
     {
         if (_seenStaticDataEnd)
         {
-            throw Fail(record, "libxc.static-data-end.duplicate", "Multiple STATIC_DATA_END records found", "type");
+            throw Fail(record, LibxcChecks.StaticDataEndDuplicate, "Multiple STATIC_DATA_END records found", "type");
         }
 
         _seenStaticDataEnd = true;
@@ -176,7 +176,7 @@ public sealed partial class RestoreEngine
     }
 
     /// <summary>v2 compat: the first PAGE_DATA / P2M_FRAMES stands for STATIC_DATA_END; v3 requires it before them.</summary>
-    internal void InferOrRequireStaticDataEnd(IncomingRecord record, string check)
+    internal void InferOrRequireStaticDataEnd(IncomingRecord record, VerificationCheck check)
     {
         if (StreamVersion < 3 && !_seenStaticDataEnd)
         {
@@ -196,10 +196,10 @@ public sealed partial class RestoreEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void HandlePageData(IncomingRecord record, bool postcopy = false)
     {
-        InferOrRequireStaticDataEnd(record, "libxc.page-data.no-static-data-end");
+        InferOrRequireStaticDataEnd(record, LibxcChecks.PageDataNoStaticDataEnd);
         if (record.Length <= LibxcBodySizes.PageDataHeader)
         {
-            throw Fail(record, "libxc.page-data.too-short",
+            throw Fail(record, LibxcChecks.PageDataTooShort,
                 $"PAGE_DATA record truncated: length {record.Length}, at least {LibxcBodySizes.PageDataHeader + LibxcBodySizes.PfnWord} needed for one pfn", "body_length");
         }
 
@@ -209,18 +209,18 @@ public sealed partial class RestoreEngine
         uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
         if (reserved != 0 && CheckReserved)
         {
-            throw Fail(record, "libxc.page-data.reserved", $"reserved field is 0x{reserved:x}, expected 0", "reserved", record.At(4));
+            throw Fail(record, LibxcChecks.PageDataReserved, $"reserved field is 0x{reserved:x}, expected 0", "reserved", record.At(4));
         }
 
         if (count == 0)
         {
-            throw Fail(record, "libxc.page-data.length", "Expected at least 1 pfn in PAGE_DATA record (count is 0)", "count", record.At(0));
+            throw Fail(record, LibxcChecks.PageDataLength, "Expected at least 1 pfn in PAGE_DATA record (count is 0)", "count", record.At(0));
         }
 
         long wordBytes = (long)count * LibxcBodySizes.PfnWord;
         if (record.Length < LibxcBodySizes.PageDataHeader + wordBytes)
         {
-            throw Fail(record, "libxc.page-data.pfn-words",
+            throw Fail(record, LibxcChecks.PageDataPfnWords,
                 $"PAGE_DATA record (length {record.Length}) too short to contain {count} pfns worth of information", "count", record.At(0));
         }
 
@@ -240,17 +240,17 @@ public sealed partial class RestoreEngine
 
             if ((word & PageWord.ReservedMask) != 0 && CheckReserved)
             {
-                throw Fail(record, "libxc.page-data.pfn-reserved", $"pfn word 0x{word:x16} has reserved bits 52..59 set", $"pfn[{i}]", at);
+                throw Fail(record, LibxcChecks.PageDataPfnReserved, $"pfn word 0x{word:x16} has reserved bits 52..59 set", $"pfn[{i}]", at);
             }
 
             if (!_ops!.PfnIsValid(pfn))
             {
-                throw Fail(record, "libxc.page-data.pfn-range", $"pfn 0x{pfn:x} (index {i}) outside domain maximum (max_pfn 0x{_ops.MaxPfn:x})", $"pfn[{i}]", at);
+                throw Fail(record, LibxcChecks.PageDataPfnRange, $"pfn 0x{pfn:x} (index {i}) outside domain maximum (max_pfn 0x{_ops.MaxPfn:x})", $"pfn[{i}]", at);
             }
 
             if (!PageWord.IsValidType(type))
             {
-                throw Fail(record, "libxc.page-data.pfn-type", $"Unknown type 0x{(byte)type:x} for pfn 0x{pfn:x} (index {i})", $"pfn[{i}]", at);
+                throw Fail(record, LibxcChecks.PageDataPfnType, $"Unknown type 0x{(byte)type:x} for pfn 0x{pfn:x} (index {i})", $"pfn[{i}]", at);
             }
 
             if (PageWord.HasData(type))
@@ -262,7 +262,7 @@ public sealed partial class RestoreEngine
         long expected = LibxcBodySizes.PageDataHeader + wordBytes + (dataPages * LibxcWire.PageSize);
         if (record.Length != expected)
         {
-            throw Fail(record, "libxc.page-data.length",
+            throw Fail(record, LibxcChecks.PageDataLength,
                 $"PAGE_DATA record wrong size: length {record.Length}, expected {LibxcBodySizes.PageDataHeader} + {wordBytes} + {dataPages * LibxcWire.PageSize}", "body_length");
         }
 
@@ -386,7 +386,7 @@ public sealed partial class RestoreEngine
         _previousLibxlType = type;
         if (Rfc && record.Type == (uint)LibxlPostcopyRecordType.PostcopyTransitionEnd)
         {
-            RequireEmpty(record, "libxl.postcopy-transition-end.length");
+            RequireEmpty(record, LibxlChecks.PostcopyTransitionEndLength);
             FinishRecord(record);
             PostcopyTransitionEnd(record);
             return;
@@ -394,19 +394,19 @@ public sealed partial class RestoreEngine
 
         if (_coloAwaitNew && type != LibxlRecordType.CheckpointState)
         {
-            throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
+            throw Fail(record, LibxlChecks.ColoStateId, $"invalid section: {record.TypeName} where the secondary waits for CHECKPOINT_NEW", "type");
         }
 
         if (_awaitCheckpointEnd && type is not (LibxlRecordType.EmulatorXenstoreData or LibxlRecordType.EmulatorContext or LibxlRecordType.CheckpointEnd))
         {
-            throw Fail(record, "libxl.tail.record",
+            throw Fail(record, LibxlChecks.TailRecord,
                 $"{record.TypeName} inside a checkpoint's libxl records (only EMULATOR_* and CHECKPOINT_END belong there)", "type");
         }
 
         switch (type)
         {
             case LibxlRecordType.End:
-                RequireEmpty(record, "libxl.end.length");
+                RequireEmpty(record, LibxlChecks.EndLength);
                 if (!_libxcEnded)
                 {
                     throw Fail(record, RestoreChecks.NoLibxcStream, "libxl END before the libxc stream ended: there is no guest to restore", "type");
@@ -416,7 +416,7 @@ public sealed partial class RestoreEngine
                 _done = true;
                 return;
             case LibxlRecordType.LibxcContext:
-                RequireEmpty(record, "libxl.libxc-context.length");
+                RequireEmpty(record, LibxlChecks.LibxcContextLength);
                 if (_libxcSeen)
                 {
                     throw Fail(record, RestoreChecks.SecondLibxcStream, "a second LIBXC_CONTEXT: the libxc stream was already restored", "type");
@@ -424,19 +424,19 @@ public sealed partial class RestoreEngine
 
                 break;
             case LibxlRecordType.EmulatorXenstoreData:
-                CheckEmulatorRecord(record, "xenstore-data");
+                CheckEmulatorRecord(record, LibxlChecks.XenstoreTooShort, LibxlChecks.XenstoreEmulator);
                 CheckXenstoreData(record);
                 BufferOrApplyLibxl(record);
                 break;
             case LibxlRecordType.EmulatorContext:
-                CheckEmulatorRecord(record, "emulator-context");
+                CheckEmulatorRecord(record, LibxlChecks.EmulatorContextTooShort, LibxlChecks.EmulatorContextEmulator);
                 BufferOrApplyLibxl(record);
                 break;
             case LibxlRecordType.CheckpointEnd:
-                RequireEmpty(record, "libxl.checkpoint-end.length");
+                RequireEmpty(record, LibxlChecks.CheckpointEndLength);
                 if (!_awaitCheckpointEnd)
                 {
-                    throw Fail(record, "libxl.checkpoint-end.unexpected", "Unexpected CHECKPOINT_END (no libxc CHECKPOINT before it)", "type");
+                    throw Fail(record, LibxlChecks.CheckpointEndUnexpected, "Unexpected CHECKPOINT_END (no libxc CHECKPOINT before it)", "type");
                 }
 
                 _awaitCheckpointEnd = false;
@@ -447,24 +447,24 @@ public sealed partial class RestoreEngine
             case LibxlRecordType.CheckpointState:
                 if (record.Length == 0)
                 {
-                    throw Fail(record, "libxl.checkpoint-state.empty", "CHECKPOINT_STATE has an empty body", "body_length");
+                    throw Fail(record, LibxlChecks.CheckpointStateEmpty, "CHECKPOINT_STATE has an empty body", "body_length");
                 }
 
                 if (record.Length < LibxlWire.CheckpointStateSize)
                 {
-                    throw Fail(record, "libxl.checkpoint-state.too-short", $"CHECKPOINT_STATE is {record.Length} bytes, the control_id needs {LibxlWire.CheckpointStateSize}", "body_length");
+                    throw Fail(record, LibxlChecks.CheckpointStateTooShort, $"CHECKPOINT_STATE is {record.Length} bytes, the control_id needs {LibxlWire.CheckpointStateSize}", "body_length");
                 }
 
                 if (!_options.Reader.Colo || previous != LibxlRecordType.CheckpointEnd)
                 {
-                    throw Fail(record, "libxl.checkpoint-state.unexpected", "Unexpected CHECKPOINT_STATE: it belongs to the COLO back channel", "type");
+                    throw Fail(record, LibxlChecks.CheckpointStateUnexpected, "Unexpected CHECKPOINT_STATE: it belongs to the COLO back channel", "type");
                 }
 
                 // A COLO main stream: CHECKPOINT_NEW right after CHECKPOINT_END (libxl_colo_restore.c's wait_checkpoint).
                 uint id = BinaryPrimitives.ReadUInt32LittleEndian(record.Body);
                 if (id != (uint)CheckpointControlId.CheckpointNew)
                 {
-                    throw Fail(record, "libxl.checkpoint-state.colo-main", $"invalid section: {id}, expected: {(uint)CheckpointControlId.CheckpointNew} (CHECKPOINT_NEW)", "control_id", record.At(0));
+                    throw Fail(record, LibxlChecks.ColoStateId, $"invalid section: {id}, expected: {(uint)CheckpointControlId.CheckpointNew} (CHECKPOINT_NEW)", "control_id", record.At(0));
                 }
 
                 _result.ColoCheckpointNewRecords++;
@@ -472,28 +472,28 @@ public sealed partial class RestoreEngine
                 ColoCheckpointNew();
                 return;
             default:
-                throw Fail(record, "libxl.record.unknown-type", $"Unrecognised record 0x{record.Type:x}", "type");
+                throw Fail(record, LibxlChecks.UnknownType, $"Unrecognised record 0x{record.Type:x}", "type");
         }
 
         FinishRecord(record);
     }
 
-    private void CheckEmulatorRecord(IncomingRecord record, string what)
+    private void CheckEmulatorRecord(IncomingRecord record, VerificationCheck tooShort, VerificationCheck emulatorId)
     {
         if (record.Length < LibxlWire.EmulatorSubHeaderSize)
         {
-            throw Fail(record, $"libxl.{what}.too-short", $"{record.TypeName} is {record.Length} bytes, shorter than the {LibxlWire.EmulatorSubHeaderSize}-byte emulator sub-header", "body_length");
+            throw Fail(record, tooShort, $"{record.TypeName} is {record.Length} bytes, shorter than the {LibxlWire.EmulatorSubHeaderSize}-byte emulator sub-header", "body_length");
         }
 
         uint id = BinaryPrimitives.ReadUInt32LittleEndian(record.Body);
         if (id > (uint)EmulatorId.QemuUpstream)
         {
-            throw Fail(record, $"libxl.{what}.emulator-id", $"emulator_id is {id}, expected 0, 1 or 2", "emulator_id", record.At(0));
+            throw Fail(record, emulatorId, $"emulator_id is {id}, expected 0, 1 or 2", "emulator_id", record.At(0));
         }
 
         if (_domain is Domain.Pv.PvDomain)
         {
-            throw Fail(record, "libxl.emulator.not-hvm", $"{record.TypeName} when none was expected (a PV guest has no device model)", "type");
+            throw Fail(record, LibxlChecks.EmulatorNotHvm, $"{record.TypeName} when none was expected (a PV guest has no device model)", "type");
         }
     }
 
@@ -508,20 +508,20 @@ public sealed partial class RestoreEngine
 
         if (data[^1] != 0)
         {
-            throw Fail(record, "libxl.xenstore-data.framing", "xenstore data is not NUL terminated", "data", record.At(record.Length - 1));
+            throw Fail(record, LibxlChecks.XenstoreFraming, "xenstore data is not NUL terminated", "data", record.At(record.Length - 1));
         }
 
         string[] parts = Encoding.UTF8.GetString(data[..^1]).Split('\0');
         if (parts.Length % 2 != 0)
         {
-            throw Fail(record, "libxl.xenstore-data.framing", $"xenstore data holds {parts.Length} strings, expected key/value pairs", "data", record.At(LibxlWire.EmulatorSubHeaderSize));
+            throw Fail(record, LibxlChecks.XenstoreFraming, $"xenstore data holds {parts.Length} strings, expected key/value pairs", "data", record.At(LibxlWire.EmulatorSubHeaderSize));
         }
 
         for (int i = 0; i < parts.Length; i += 2)
         {
             if (parts[i].Length == 0 || parts[i][0] == '/')
             {
-                throw Fail(record, "libxl.xenstore-data.key", $"xenstore key '{parts[i]}' is empty or absolute", "data", record.At(LibxlWire.EmulatorSubHeaderSize));
+                throw Fail(record, LibxlChecks.XenstoreKey, $"xenstore key '{parts[i]}' is empty or absolute", "data", record.At(LibxlWire.EmulatorSubHeaderSize));
             }
         }
     }

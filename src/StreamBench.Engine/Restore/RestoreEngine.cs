@@ -116,7 +116,7 @@ public sealed partial class RestoreEngine
         if (_options.Reader.Format == OuterFormat.Xl && XenStreamReader.DetectFormat(_reader.Source) != OuterFormat.Xl)
         {
             throw new StreamFormatException("the input does not start with the xl magic \"Xen saved domain, xl format\\n \\0 \\r\" [xl.magic]",
-                _reader.Source.Position, "xl", -1, "XL_HEADER", "magic");
+                _reader.Source.Position, "xl", -1, "XL_HEADER", "magic", check: XlChecks.Magic);
         }
 
         StreamFormatException? truncation = null;
@@ -188,7 +188,7 @@ public sealed partial class RestoreEngine
             case StreamItemKind.LegacyImage:
                 throw new StreamFormatException(
                     "not a v2/v3 stream (no xl magic, no LibxlFmt ident, no XENF image header): a legacy image or garbage; convert legacy images first (streambench convert-legacy) [stream.legacy]",
-                    _reader.Offset, "legacy", -1, null, null);
+                    _reader.Offset, "legacy", -1, null, null, check: RestoreChecks.Legacy);
             default:
                 throw new StreamFormatException($"{_reader.RecordTypeName} is not part of a save stream", _reader.Offset,
                     XenStreamReader.LayerName(_reader.Layer), _reader.Kind == StreamItemKind.Record ? _reader.RecordIndex : -1, _reader.RecordTypeName, null);
@@ -253,27 +253,29 @@ public sealed partial class RestoreEngine
         {
             throw Checkpointed
                 ? new StreamFormatException($"{truncation.Problem}: the stream broke before its first checkpoint was complete, so there is no consistent state (We don't have a consistent state) [{RestoreChecks.FailoverBeforeCheckpoint}]",
-                    truncation.Offset, truncation.Layer, truncation.RecordIndex, truncation.RecordType, truncation.Field, truncated: true, inner: truncation)
+                    truncation.Offset, truncation.Layer, truncation.RecordIndex, truncation.RecordType, truncation.Field, truncated: true, inner: truncation,
+                    check: RestoreChecks.FailoverBeforeCheckpoint)
                 : new StreamFormatException($"{truncation.Problem} [{RestoreChecks.Truncated}]", truncation.Offset, truncation.Layer,
-                    truncation.RecordIndex, truncation.RecordType, truncation.Field, truncated: true, inner: truncation);
+                    truncation.RecordIndex, truncation.RecordType, truncation.Field, truncated: true, inner: truncation,
+                    check: RestoreChecks.Truncated);
         }
 
         string layer = XenStreamReader.LayerName(_reader.Layer == StreamLayer.None ? StreamLayer.Libxc : _reader.Layer);
         if (Checkpointed)
         {
             throw new StreamFormatException($"the stream ended before its first checkpoint was complete: there is no consistent state to fail over to [{RestoreChecks.FailoverBeforeCheckpoint}]",
-                _reader.Source.Position, layer, -1, null, null, truncated: true);
+                _reader.Source.Position, layer, -1, null, null, truncated: true, check: RestoreChecks.FailoverBeforeCheckpoint);
         }
 
         if (_domain is null && !_libxcSeen)
         {
             throw new StreamFormatException($"the stream ended without a libxc stream: there is no guest to restore [{RestoreChecks.NoLibxcStream}]",
-                _reader.Source.Position, layer, -1, null, null, truncated: true);
+                _reader.Source.Position, layer, -1, null, null, truncated: true, check: RestoreChecks.NoLibxcStream);
         }
 
         string what = _complete ? "libxl END" : "END";
         throw new StreamFormatException($"the stream ended without {what} (Stream truncated) [{RestoreChecks.MissingEnd}]",
-            _reader.Source.Position, layer, -1, null, null, truncated: true);
+            _reader.Source.Position, layer, -1, null, null, truncated: true, check: RestoreChecks.MissingEnd);
     }
 
     // A Remus stream: told so by the caller (libxl passes the stream type), or seen from a CHECKPOINT.
@@ -287,18 +289,18 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.BigEndian)
         {
-            throw Header("xl", "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, "the xl header is big-endian (File has wrong byte order) [xl.big-endian]");
+            throw Header("xl", "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, "the xl header is big-endian (File has wrong byte order)", XlChecks.BigEndian);
         }
 
         if (h.ByteOrder != XlWire.ByteOrderMarker)
         {
-            throw Header("xl", "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, $"byteorder is 0x{h.ByteOrder:x8}, expected 0x01020304 (File has wrong byte order) [xl.byteorder]");
+            throw Header("xl", "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, $"byteorder is 0x{h.ByteOrder:x8}, expected 0x01020304 (File has wrong byte order)", XlChecks.ByteOrder);
         }
 
         if ((h.MandatoryFlags & ~XlMandatoryFlags.Known) != 0)
         {
             throw Header("xl", "XL_HEADER", "mandatory_flags", at + XlWire.MandatoryFlagsOffset,
-                $"mandatory_flags 0x{(uint)h.MandatoryFlags:x} has unknown bits 0x{(uint)(h.MandatoryFlags & ~XlMandatoryFlags.Known):x} (Savefile has mandatory flag(s) ... need newer xl) [xl.mandatory-flags]");
+                $"mandatory_flags 0x{(uint)h.MandatoryFlags:x} has unknown bits 0x{(uint)(h.MandatoryFlags & ~XlMandatoryFlags.Known):x} (Savefile has mandatory flag(s) ... need newer xl)", XlChecks.MandatoryFlags);
         }
 
         try
@@ -307,13 +309,13 @@ public sealed partial class RestoreEngine
         }
         catch (FormatException e)
         {
-            throw Header("xl", "XL_HEADER", "optional_data", at + XlWire.HeaderSize, $"{e.Message} [xl.optional-data]");
+            throw Header("xl", "XL_HEADER", "optional_data", at + XlWire.HeaderSize, e.Message, XlChecks.OptionalData);
         }
 
         if ((h.MandatoryFlags & XlMandatoryFlags.StreamV2) == 0)
         {
             throw Header("xl", "XL_HEADER", "mandatory_flags", at + XlWire.MandatoryFlagsOffset,
-                "STREAMv2 is clear: libxl would convert the rest as a legacy stream (convert-legacy-stream); convert it first [xl.legacy-flag]");
+                "STREAMv2 is clear: libxl would convert the rest as a legacy stream (convert-legacy-stream); convert it first", XlChecks.LegacyFlag);
         }
     }
 
@@ -323,22 +325,22 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.Ident != LibxlWire.Ident)
         {
-            throw Header("libxl", "LIBXL_HEADER", "ident", at, $"ident is 0x{h.Ident:x16}, expected 0x{LibxlWire.Ident:x16} (\"LibxlFmt\") [libxl.header.ident]");
+            throw Header("libxl", "LIBXL_HEADER", "ident", at, $"ident is 0x{h.Ident:x16}, expected 0x{LibxlWire.Ident:x16} (\"LibxlFmt\")", LibxlChecks.Ident);
         }
 
         if (h.Version != LibxlWire.Version)
         {
-            throw Header("libxl", "LIBXL_HEADER", "version", at + 8, $"version is {h.Version}, expected {LibxlWire.Version} [libxl.header.version]");
+            throw Header("libxl", "LIBXL_HEADER", "version", at + 8, $"version is {h.Version}, expected {LibxlWire.Version}", LibxlChecks.Version);
         }
 
         if ((h.Options & LibxlOptions.BigEndian) != 0)
         {
-            throw Header("libxl", "LIBXL_HEADER", "options", at + 12, "the stream is big-endian, libxl can only restore little-endian streams [libxl.header.big-endian]");
+            throw Header("libxl", "LIBXL_HEADER", "options", at + 12, "the stream is big-endian, libxl can only restore little-endian streams", LibxlChecks.BigEndian);
         }
 
         if ((h.Options & ~LibxlOptions.Known) != 0 && CheckReserved)
         {
-            throw Header("libxl", "LIBXL_HEADER", "options", at + 12, $"reserved option bits 0x{(uint)(h.Options & ~LibxlOptions.Known):x} are set [libxl.header.options]");
+            throw Header("libxl", "LIBXL_HEADER", "options", at + 12, $"reserved option bits 0x{(uint)(h.Options & ~LibxlOptions.Known):x} are set", LibxlChecks.Options);
         }
     }
 
@@ -346,7 +348,7 @@ public sealed partial class RestoreEngine
     {
         if (_libxcSeen)
         {
-            throw Header("libxc", "IMAGE_HEADER", null, _reader.Offset, $"a second libxc stream [{RestoreChecks.SecondLibxcStream}]");
+            throw Header("libxc", "IMAGE_HEADER", null, _reader.Offset, $"a second libxc stream ", RestoreChecks.SecondLibxcStream);
         }
 
         _libxcSeen = true;
@@ -355,34 +357,34 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.Marker != LibxcWire.Marker)
         {
-            throw Header("libxc", "IMAGE_HEADER", "marker", at, $"Invalid marker: Got 0x{h.Marker:x16} [libxc.image.marker]");
+            throw Header("libxc", "IMAGE_HEADER", "marker", at, $"Invalid marker: Got 0x{h.Marker:x16}", LibxcChecks.ImageMarker);
         }
 
         if (h.Id != LibxcWire.Id)
         {
-            throw Header("libxc", "IMAGE_HEADER", "id", at + 8, $"Invalid ID: Expected 0x{LibxcWire.Id:x8}, Got 0x{h.Id:x8} [libxc.image.id]");
+            throw Header("libxc", "IMAGE_HEADER", "id", at + 8, $"Invalid ID: Expected 0x{LibxcWire.Id:x8}, Got 0x{h.Id:x8}", LibxcChecks.ImageId);
         }
 
         if (h.Version is < LibxcWire.MinVersion or > LibxcWire.MaxVersion)
         {
-            throw Header("libxc", "IMAGE_HEADER", "version", at + 12, $"Invalid Version: Expected 2 <= ver <= 3, Got {h.Version} [libxc.image.version]");
+            throw Header("libxc", "IMAGE_HEADER", "version", at + 12, $"Invalid Version: Expected 2 <= ver <= 3, Got {h.Version}", LibxcChecks.ImageVersion);
         }
 
         if (h.BigEndian)
         {
-            throw Header("libxc", "IMAGE_HEADER", "options", at + 16, "Unable to handle big endian streams [libxc.image.big-endian]");
+            throw Header("libxc", "IMAGE_HEADER", "options", at + 16, "Unable to handle big endian streams", LibxcChecks.ImageBigEndian);
         }
 
         if (CheckReserved)
         {
             if ((h.Options & ~(ushort)LibxcImageOptions.BigEndian) != 0)
             {
-                throw Header("libxc", "IMAGE_HEADER", "options", at + 16, $"reserved option bits 0x{h.Options & ~1:x} are set [libxc.image.options]");
+                throw Header("libxc", "IMAGE_HEADER", "options", at + 16, $"reserved option bits 0x{h.Options & ~1:x} are set", LibxcChecks.ImageOptions);
             }
 
             if (h.Reserved1 != 0 || h.Reserved2 != 0)
             {
-                throw Header("libxc", "IMAGE_HEADER", "reserved", at + 18, "reserved fields are not zero [libxc.image.reserved]");
+                throw Header("libxc", "IMAGE_HEADER", "reserved", at + 18, "reserved fields are not zero", LibxcChecks.ImageReserved);
             }
         }
 
@@ -397,17 +399,17 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.Type is not (DomainType.X86Pv or DomainType.X86Hvm))
         {
-            throw Header("libxc", "DOMAIN_HEADER", "type", at, $"domain type is {(uint)h.Type}, expected 1 (x86 PV) or 2 (x86 HVM) [libxc.domain.type]");
+            throw Header("libxc", "DOMAIN_HEADER", "type", at, $"domain type is {(uint)h.Type}, expected 1 (x86 PV) or 2 (x86 HVM)", LibxcChecks.DomainHeaderType);
         }
 
         if (h.PageShift != LibxcWire.PageShift)
         {
-            throw Header("libxc", "DOMAIN_HEADER", "page_shift", at + 4, $"Invalid page size {1L << Math.Min((int)h.PageShift, 62)} (page_shift {h.PageShift}) for x86 domains [libxc.domain.page-shift]");
+            throw Header("libxc", "DOMAIN_HEADER", "page_shift", at + 4, $"Invalid page size {1L << Math.Min((int)h.PageShift, 62)} (page_shift {h.PageShift}) for x86 domains", LibxcChecks.DomainPageShift);
         }
 
         if (h.Reserved != 0 && CheckReserved)
         {
-            throw Header("libxc", "DOMAIN_HEADER", "reserved", at + 6, $"reserved field is 0x{h.Reserved:x}, expected 0 [libxc.domain.reserved]");
+            throw Header("libxc", "DOMAIN_HEADER", "reserved", at + 6, $"reserved field is 0x{h.Reserved:x}, expected 0", LibxcChecks.DomainReserved);
         }
 
         _result.XenVersion = (h.XenMajor, h.XenMinor);
@@ -418,7 +420,7 @@ public sealed partial class RestoreEngine
         if (domain.Type.IsPv() != pvStream)
         {
             throw Header("libxc", "DOMAIN_HEADER", "type", at,
-                $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(domain.Type.IsPv() ? "x86_pv" : "x86 HVM")} domain [{RestoreChecks.DomainTypeMismatch}]");
+                $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(domain.Type.IsPv() ? "x86_pv" : "x86 HVM")} domain", RestoreChecks.DomainTypeMismatch);
         }
 
         _ops = domain switch
@@ -452,7 +454,7 @@ public sealed partial class RestoreEngine
         {
             // The domain the toolstack built is of the wrong kind: setup() refuses the stream.
             throw Header("libxc", "DOMAIN_HEADER", "type", _reader.Offset,
-                $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(type.Value.IsPv() ? "x86_pv" : "x86 HVM")} domain (the configuration says {type.Value.ToName()}) [{RestoreChecks.DomainTypeMismatch}]");
+                $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(type.Value.IsPv() ? "x86_pv" : "x86 HVM")} domain (the configuration says {type.Value.ToName()})", RestoreChecks.DomainTypeMismatch);
         }
 
         var resolved = new DomainConfig(type.Value, vcpus, pages.Value)
@@ -473,19 +475,20 @@ public sealed partial class RestoreEngine
         return domain;
     }
 
-    private static StreamFormatException Header(string layer, string item, string? field, long offset, string problem) =>
-        new(problem, offset, layer, -1, item, field);
+    private static StreamFormatException Header(string layer, string item, string? field, long offset, string problem,
+        VerificationCheck check) =>
+        new($"{problem} [{check.Id}]", offset, layer, -1, item, field, check: check);
 
     // ------------------------------------------------------------------ errors (used by the ops too)
 
     /// <summary>A stream error at <paramref name="record"/>, naming the check.</summary>
-    internal StreamFormatException Fail(IncomingRecord record, string check, string problem, string? field, long? offset = null) =>
-        record.Error($"{problem} [{check}]", field, offset: offset);
+    internal StreamFormatException Fail(IncomingRecord record, VerificationCheck check, string problem, string? field, long? offset = null) =>
+        record.Error($"{problem} [{check.Id}]", field, offset: offset, check: check);
 
     /// <summary>A stream error at a record if there is one, else at the current position.</summary>
-    internal StreamFormatException FailAt(IncomingRecord? record, string check, string problem) => record is not null
+    internal StreamFormatException FailAt(IncomingRecord? record, VerificationCheck check, string problem) => record is not null
         ? Fail(record, check, problem, null)
-        : new StreamFormatException($"{problem} [{check}]", _reader.Source.Position, "libxc", -1, null, null);
+        : new StreamFormatException($"{problem} [{check.Id}]", _reader.Source.Position, "libxc", -1, null, null, check: check);
 
     internal void Warn(string message) => _result.WarningList.Add(message);
 
@@ -626,8 +629,7 @@ public sealed partial class RestoreEngine
         ReadOnlySpan<byte> padding = _reader.FinishItem();
         if (CheckReserved && padding.ContainsAnyExcept((byte)0))
         {
-            string layer = record.Layer == StreamLayer.Libxl ? "libxl" : "libxc";
-            throw Fail(record, $"{layer}.record.padding", "padding bytes are not zero", "padding", record.At(record.Length));
+            throw Fail(record, record.Layer == StreamLayer.Libxl ? LibxlChecks.Padding : LibxcChecks.Padding, "padding bytes are not zero", "padding", record.At(record.Length));
         }
     }
 

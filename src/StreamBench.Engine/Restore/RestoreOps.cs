@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using StreamBench.Domain;
 using StreamBench.Domain.Builders;
 using StreamBench.Formats.Records;
+using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
 using DomainCpuidLeaf = StreamBench.Domain.CpuidLeaf;
 using DomainMsrPolicyEntry = StreamBench.Domain.MsrPolicyEntry;
@@ -88,13 +89,13 @@ internal abstract class X86RestoreOps : RestoreOps
     {
         if (record.Length != LibxcBodySizes.TscInfo)
         {
-            throw Engine.Fail(record, "libxc.tsc-info.length", $"X86_TSC_INFO record wrong size: length {record.Length}, expected {LibxcBodySizes.TscInfo}", "body_length");
+            throw Engine.Fail(record, LibxcChecks.TscLength, $"X86_TSC_INFO record wrong size: length {record.Length}, expected {LibxcBodySizes.TscInfo}", "body_length");
         }
 
         _ = TscInfoBody.TryParse(record.Body, out TscInfoBody tsc);
         if (tsc.Reserved != 0 && Engine.CheckReserved)
         {
-            throw Engine.Fail(record, "libxc.tsc-info.reserved", $"reserved field is 0x{tsc.Reserved:x}, expected 0", "reserved", record.At(20));
+            throw Engine.Fail(record, LibxcChecks.TscReserved, $"reserved field is 0x{tsc.Reserved:x}, expected 0", "reserved", record.At(20));
         }
 
         Domain.Tsc = new TscInfo(tsc.Mode, tsc.Khz, tsc.Nsec, tsc.Incarnation + 1);
@@ -103,10 +104,10 @@ internal abstract class X86RestoreOps : RestoreOps
     // handle_x86_cpuid_policy: a non-zero multiple of 24 bytes, stashed until STATIC_DATA_END.
     private void HandleCpuidPolicy(IncomingRecord record)
     {
-        RequireV3(record, "libxc.cpuid-policy.v2");
+        RequireV3(record, LibxcChecks.CpuidV2);
         if (record.Length == 0 || record.Length % LibxcBodySizes.CpuidLeaf != 0)
         {
-            throw Engine.Fail(record, "libxc.cpuid-policy.length",
+            throw Engine.Fail(record, LibxcChecks.CpuidLength,
                 $"X86_CPUID_POLICY size {record.Length} should be a non-zero multiple of {LibxcBodySizes.CpuidLeaf}", "body_length");
         }
 
@@ -122,10 +123,10 @@ internal abstract class X86RestoreOps : RestoreOps
     // handle_x86_msr_policy: a non-zero multiple of 16 bytes, stashed until STATIC_DATA_END.
     private void HandleMsrPolicy(IncomingRecord record)
     {
-        RequireV3(record, "libxc.msr-policy.v2");
+        RequireV3(record, LibxcChecks.MsrV2);
         if (record.Length == 0 || record.Length % LibxcBodySizes.MsrEntry != 0)
         {
-            throw Engine.Fail(record, "libxc.msr-policy.length",
+            throw Engine.Fail(record, LibxcChecks.MsrLength,
                 $"X86_MSR_POLICY size {record.Length} should be a non-zero multiple of {LibxcBodySizes.MsrEntry}", "body_length");
         }
 
@@ -138,7 +139,7 @@ internal abstract class X86RestoreOps : RestoreOps
         }
     }
 
-    private void RequireV3(IncomingRecord record, string check)
+    private void RequireV3(IncomingRecord record, VerificationCheck check)
     {
         if (Engine.StreamVersion < 3)
         {

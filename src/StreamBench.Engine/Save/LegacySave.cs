@@ -56,7 +56,7 @@ public sealed record LegacySaveResult
 
 /// <summary>
 /// A non-live save of a simulated domain into a legacy (pre-Xen-4.6) libxc image, laid out as Xen 4.5's
-/// xc_domain_save wrote it (FORMAT.md 6, docs/LEGACY.md 6) through <see cref="LegacyStreamWriter"/>: p2m_size; for PV
+/// xc_domain_save wrote it (FORMATS.md 6, docs/LEGACY.md 6) through <see cref="LegacyStreamWriter"/>: p2m_size; for PV
 /// the extended info ("vcpu" block of vCPU 0's normalised context, "extv", "xcnt") and the p2m frame list; the body
 /// (TSC_INFO, page batches of at most 1024 pfns with the legacy type nibble in bits 28..31, PV page tables normalised
 /// mfn → pfn exactly as the v2 save does, VCPU_INFO, the HVM-param chunks, end of body); then the PV tail (unmapped

@@ -7,7 +7,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Engine.Save;
 
 /// <summary>
-/// The post-copy source's side (the RFC dialect, FORMAT.md 9; seed 004), handed to <see cref="SaveEngine"/> through
+/// The post-copy source's side (the RFC dialect, FORMATS.md 9; seed 004), handed to <see cref="SaveEngine"/> through
 /// <see cref="SaveOptions.Postcopy"/>: after the live pre-copy passes the guest is suspended, its CPU context and the
 /// still-dirty pfns (POSTCOPY_PFNS) go out, then POSTCOPY_TRANSITION hands the guest over; afterwards the pages follow
 /// in POSTCOPY_PAGE_DATA, the ones the destination faulted on first, the rest as a background push, each exactly

@@ -4,7 +4,7 @@ using StreamBench.Formats.Wire;
 
 namespace StreamBench.Engine.Save;
 
-/// <summary>The outermost layer a saver writes (FORMAT.md 0).</summary>
+/// <summary>The outermost layer a saver writes (FORMATS.md 0).</summary>
 public enum SaveFormat
 {
     /// <summary>A bare libxc stream (what <c>xc_domain_save</c> writes).</summary>
@@ -68,7 +68,7 @@ public sealed record SaveOptions
     public ColoPrimary? Colo { get; init; }
 
     /// <summary>
-    /// A post-copy source (the RFC dialect, FORMAT.md 9): live pre-copy passes, then the transition and the rest of
+    /// A post-copy source (the RFC dialect, FORMATS.md 9): live pre-copy passes, then the transition and the rest of
     /// the pages on demand and in the background. Needs <see cref="Live"/> and <see cref="StreamVersion"/> 2 (the RFC's).
     /// </summary>
     public PostcopySource? Postcopy { get; init; }

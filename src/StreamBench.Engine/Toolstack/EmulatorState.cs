@@ -5,7 +5,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Engine.Toolstack;
 
 /// <summary>
-/// The device model's saved state that libxl carries in EMULATOR_CONTEXT (FORMAT.md 2.3): for qemu-upstream a
+/// The device model's saved state that libxl carries in EMULATOR_CONTEXT (FORMATS.md 2.3): for qemu-upstream a
 /// QEMU savevm image starting with "QEVM" v3. The simulated HVM guest has no real device model, so the saver
 /// sends a small deterministic image (magic, version, the machine configuration section, EOF) that names the
 /// machine and the vCPU count; the restore keeps whatever blob arrives and hands it back in its result.

@@ -12,7 +12,7 @@ public readonly record struct HvmParamEntry(ulong Index, ulong Value)
     public HvmParam Param => (HvmParam)Index;
 }
 
-/// <summary>HVM_PARAMS (FORMAT.md 4.1): <c>u32 count; u32 reserved; {u64 index, u64 value}[count]</c>, exactly 8 + 16·count.</summary>
+/// <summary>HVM_PARAMS (FORMATS.md 4.1): <c>u32 count; u32 reserved; {u64 index, u64 value}[count]</c>, exactly 8 + 16·count.</summary>
 public readonly ref struct HvmParamsBody
 {
     private readonly ReadOnlySpan<byte> _bytes;
@@ -107,7 +107,7 @@ public enum HvmSaveWalkStatus
 }
 
 /// <summary>
-/// Walks the HVM_CONTEXT blob (FORMAT.md 4.1): packed <c>{u16 typecode, u16 instance, u32 length}</c> descriptors,
+/// Walks the HVM_CONTEXT blob (FORMATS.md 4.1): packed <c>{u16 typecode, u16 instance, u32 length}</c> descriptors,
 /// each followed by <c>length</c> bytes, from HEADER to END. Xen's hvm_load() is the real validator; this walk
 /// only checks the framing.
 /// </summary>

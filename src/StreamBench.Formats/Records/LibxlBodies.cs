@@ -4,7 +4,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Records;
 
 /// <summary>
-/// The emulator sub-header of EMULATOR_XENSTORE_DATA and EMULATOR_CONTEXT (FORMAT.md 2.3):
+/// The emulator sub-header of EMULATOR_XENSTORE_DATA and EMULATOR_CONTEXT (FORMATS.md 2.3):
 /// <c>u32 emulator_id; u32 index;</c> then the payload (key/value pairs or the device-model blob).
 /// </summary>
 public readonly ref struct EmulatorBody
@@ -52,7 +52,7 @@ public enum XenstoreDataProblem
 }
 
 /// <summary>
-/// Checks EMULATOR_XENSTORE_DATA's payload (FORMAT.md 2.3): packed NUL-terminated <c>key, value</c> strings, fed in
+/// Checks EMULATOR_XENSTORE_DATA's payload (FORMATS.md 2.3): packed NUL-terminated <c>key, value</c> strings, fed in
 /// chunks so a payload of any length is checked in constant memory. It applies verify-stream-v2's rule (ends in NUL,
 /// an even number of strings; done correctly, unlike the Python 3 tool) and libxl's (keys non-empty and relative).
 /// </summary>
@@ -160,7 +160,7 @@ public ref struct XenstorePairReader
     }
 }
 
-/// <summary>CHECKPOINT_STATE (FORMAT.md 2.3): <c>u32 control_id</c> (+ padding). The C reader dereferences it unchecked.</summary>
+/// <summary>CHECKPOINT_STATE (FORMATS.md 2.3): <c>u32 control_id</c> (+ padding). The C reader dereferences it unchecked.</summary>
 public readonly struct CheckpointStateBody
 {
     /// <summary>0 CHECKPOINT_NEW, 1 SVM_SUSPENDED, 2 SVM_READY, 3 SVM_RESUMED.</summary>

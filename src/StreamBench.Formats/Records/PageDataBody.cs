@@ -5,9 +5,9 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Records;
 
 /// <summary>
-/// A PAGE_DATA body (FORMAT.md 4.1, 4.2): <c>u32 count; u32 reserved; u64 pfn[count];</c> then one 4096-byte page
+/// A PAGE_DATA body (FORMATS.md 4.1, 4.2): <c>u32 count; u32 reserved; u64 pfn[count];</c> then one 4096-byte page
 /// for every pfn whose type carries data. The same layout is used by the post-copy RFC's POSTCOPY_PAGE_DATA, and,
-/// without the pages, by POSTCOPY_PFNS (FORMAT.md 9).
+/// without the pages, by POSTCOPY_PFNS (FORMATS.md 9).
 /// <para>
 /// The view works on a <em>prefix</em> of the body: the header and the pfn words are enough, so a caller can hand
 /// it <c>BodyPrefix(8 + 8 * count)</c> and never touch the pages. <see cref="AvailableWords"/> says how many words

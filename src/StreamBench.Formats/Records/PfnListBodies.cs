@@ -4,7 +4,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Records;
 
 /// <summary>
-/// CHECKPOINT_DIRTY_PFN_LIST (FORMAT.md 4.1; COLO back channel): <c>u64 pfn[]</c>, count = length / 8.
+/// CHECKPOINT_DIRTY_PFN_LIST (FORMATS.md 4.1; COLO back channel): <c>u64 pfn[]</c>, count = length / 8.
 /// </summary>
 public readonly ref struct DirtyPfnListBody
 {
@@ -24,7 +24,7 @@ public readonly ref struct DirtyPfnListBody
 }
 
 /// <summary>
-/// The post-copy RFC's POSTCOPY_PFNS and POSTCOPY_FAULT (FORMAT.md 9): the PAGE_DATA header and pfn words without
+/// The post-copy RFC's POSTCOPY_PFNS and POSTCOPY_FAULT (FORMATS.md 9): the PAGE_DATA header and pfn words without
 /// page contents, <c>u32 count; u32 reserved; u64 pfn[count]</c>, exactly 8 + 8·count bytes. In POSTCOPY_PFNS the
 /// words carry a type (as in PAGE_DATA); in POSTCOPY_FAULT they are bare pfns.
 /// </summary>
@@ -61,7 +61,7 @@ public readonly ref struct PfnListBody
 }
 
 /// <summary>
-/// The optional data of an xl save-file header (FORMAT.md 1): <c>u32 config_size;</c> then the config text (xl.cfg
+/// The optional data of an xl save-file header (FORMATS.md 1): <c>u32 config_size;</c> then the config text (xl.cfg
 /// syntax, or JSON when mandatory_flags bit0 is set). xl itself reads exactly this (WITH_OPTDATA in xl_vmcontrol.c).
 /// </summary>
 public readonly ref struct XlOptionalData

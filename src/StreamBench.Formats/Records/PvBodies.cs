@@ -3,7 +3,7 @@ using StreamBench.Formats.Wire;
 
 namespace StreamBench.Formats.Records;
 
-/// <summary>X86_PV_INFO (FORMAT.md 4.1): <c>u8 guest_width; u8 pt_levels; u8 reserved[6]</c>, exactly 8 bytes.</summary>
+/// <summary>X86_PV_INFO (FORMATS.md 4.1): <c>u8 guest_width; u8 pt_levels; u8 reserved[6]</c>, exactly 8 bytes.</summary>
 public readonly struct X86PvInfoBody
 {
     /// <summary>Bytes per guest word: 8 (64-bit) or 4 (32-bit).</summary>
@@ -43,7 +43,7 @@ public readonly struct X86PvInfoBody
 }
 
 /// <summary>
-/// X86_PV_P2M_FRAMES (FORMAT.md 4.1): <c>u32 start_pfn; u32 end_pfn; u64 p2m_pfn[]</c>, one frame per
+/// X86_PV_P2M_FRAMES (FORMATS.md 4.1): <c>u32 start_pfn; u32 end_pfn; u64 p2m_pfn[]</c>, one frame per
 /// <c>4096 / width</c> pfns covering start..end inclusive.
 /// </summary>
 public readonly ref struct P2mFramesBody
@@ -83,7 +83,7 @@ public readonly ref struct P2mFramesBody
 }
 
 /// <summary>
-/// The X86_PV_VCPU_{BASIC,EXTENDED,XSAVE,MSRS} records (FORMAT.md 4.1): <c>u32 vcpu_id; u32 reserved;</c> then an
+/// The X86_PV_VCPU_{BASIC,EXTENDED,XSAVE,MSRS} records (FORMATS.md 4.1): <c>u32 vcpu_id; u32 reserved;</c> then an
 /// opaque blob (vcpu_guest_context, extended context, xsave area, or xen_domctl_vcpu_msr_t[]).
 /// </summary>
 public readonly ref struct PvVcpuBody
@@ -132,7 +132,7 @@ public readonly record struct VcpuMsrEntry(uint Index, uint Reserved, ulong Valu
         BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]), BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]));
 }
 
-/// <summary>SHARED_INFO (FORMAT.md 4.1): the guest's 4096-byte shared_info page, opaque to the stream.</summary>
+/// <summary>SHARED_INFO (FORMATS.md 4.1): the guest's 4096-byte shared_info page, opaque to the stream.</summary>
 public readonly ref struct SharedInfoBody
 {
     private readonly ReadOnlySpan<byte> _bytes;

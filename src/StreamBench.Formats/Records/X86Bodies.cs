@@ -4,7 +4,7 @@ using StreamBench.Formats.Wire;
 namespace StreamBench.Formats.Records;
 
 /// <summary>
-/// X86_TSC_INFO (FORMAT.md 4.1): <c>u32 mode; u32 khz; u64 nsec; u32 incarnation; u32 reserved</c>, exactly 24 bytes.
+/// X86_TSC_INFO (FORMATS.md 4.1): <c>u32 mode; u32 khz; u64 nsec; u32 incarnation; u32 reserved</c>, exactly 24 bytes.
 /// </summary>
 public readonly struct TscInfoBody
 {
@@ -69,7 +69,7 @@ public readonly record struct CpuidLeaf(uint Leaf, uint Subleaf, uint A, uint B,
     public bool HasNoSubleaf => Subleaf == LibxcBodySizes.CpuidNoSubleaf;
 }
 
-/// <summary>X86_CPUID_POLICY (FORMAT.md 4.1, v3): <c>xen_cpuid_leaf_t[]</c>, a non-zero multiple of 24 bytes.</summary>
+/// <summary>X86_CPUID_POLICY (FORMATS.md 4.1, v3): <c>xen_cpuid_leaf_t[]</c>, a non-zero multiple of 24 bytes.</summary>
 public readonly ref struct CpuidPolicyBody
 {
     private readonly ReadOnlySpan<byte> _bytes;
@@ -98,7 +98,7 @@ public readonly record struct MsrPolicyEntry(uint Index, uint Flags, ulong Value
         BinaryPrimitives.ReadUInt32LittleEndian(e[4..]), BinaryPrimitives.ReadUInt64LittleEndian(e[8..]));
 }
 
-/// <summary>X86_MSR_POLICY (FORMAT.md 4.1, v3): <c>xen_msr_entry_t[]</c>, a non-zero multiple of 16 bytes.</summary>
+/// <summary>X86_MSR_POLICY (FORMATS.md 4.1, v3): <c>xen_msr_entry_t[]</c>, a non-zero multiple of 16 bytes.</summary>
 public readonly ref struct MsrPolicyBody
 {
     private readonly ReadOnlySpan<byte> _bytes;

@@ -21,7 +21,7 @@ public enum StreamLayer : byte
     Migrate,
 }
 
-/// <summary>What the outermost layer is; <see cref="Auto"/> detects it (FORMAT.md 0, 6).</summary>
+/// <summary>What the outermost layer is; <see cref="Auto"/> detects it (FORMATS.md 0, 6).</summary>
 public enum OuterFormat
 {
     /// <summary>xl magic → xl; "LibxlFmt" → libxl; all-ones marker + "XENF" → libxc; the receiver banner → migrate receiver; otherwise legacy.</summary>
@@ -78,20 +78,20 @@ public enum MigrateMessage
     Report,
 }
 
-/// <summary>The xl header fields (FORMAT.md 1).</summary>
+/// <summary>The xl header fields (FORMATS.md 1).</summary>
 public readonly record struct XlHeaderFields(bool BigEndian, uint ByteOrder, XlMandatoryFlags MandatoryFlags, uint OptionalFlags, uint OptionalDataLength);
 
-/// <summary>The libxl header fields (FORMAT.md 2.1).</summary>
+/// <summary>The libxl header fields (FORMATS.md 2.1).</summary>
 public readonly record struct LibxlHeaderFields(ulong Ident, uint Version, LibxlOptions Options);
 
-/// <summary>The libxc image header fields (FORMAT.md 3.1).</summary>
+/// <summary>The libxc image header fields (FORMATS.md 3.1).</summary>
 public readonly record struct LibxcImageHeaderFields(ulong Marker, uint Id, uint Version, ushort Options, ushort Reserved1, uint Reserved2)
 {
     /// <summary>Whether the endianness bit says big-endian.</summary>
     public bool BigEndian => (Options & (ushort)LibxcImageOptions.BigEndian) != 0;
 }
 
-/// <summary>The libxc domain header fields (FORMAT.md 3.2).</summary>
+/// <summary>The libxc domain header fields (FORMATS.md 3.2).</summary>
 public readonly record struct LibxcDomainHeaderFields(DomainType Type, ushort PageShift, ushort Reserved, uint XenMajor, uint XenMinor);
 
 /// <summary>How the stream ended.</summary>

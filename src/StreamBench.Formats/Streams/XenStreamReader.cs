@@ -312,7 +312,7 @@ public sealed class XenStreamReader : IDisposable
         }
     }
 
-    /// <summary>Detects the outermost layer from the first bytes without consuming them (FORMAT.md 0, 6).</summary>
+    /// <summary>Detects the outermost layer from the first bytes without consuming them (FORMATS.md 0, 6).</summary>
     public static OuterFormat DetectFormat(ByteSource source)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -325,7 +325,7 @@ public sealed class XenStreamReader : IDisposable
     /// Detects the outermost layer from <paramref name="head"/>, the input's first bytes (fewer than
     /// <see cref="ContainerWire.DetectionBytes"/> only when the input is that short). An input that starts with a
     /// known magic, or is a prefix of one, is never taken for a legacy image: a truncated xl header is a truncated
-    /// xl stream (FORMAT.md 0, 6). Containers (zstd, capture files) are named by <see cref="DescribeContainer"/>.
+    /// xl stream (FORMATS.md 0, 6). Containers (zstd, capture files) are named by <see cref="DescribeContainer"/>.
     /// </summary>
     public static OuterFormat DetectFormat(ReadOnlySpan<byte> head)
     {

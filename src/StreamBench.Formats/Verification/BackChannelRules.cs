@@ -1,30 +1,16 @@
 using System.Globalization;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
+using static StreamBench.Formats.Verification.BackChannelChecks;
 
 namespace StreamBench.Formats.Verification;
 
 /// <summary>
-/// The back channel (receiver → sender, no stream header; FORMAT.md 2.4, 9): COLO's CHECKPOINT_STATE and
+/// The back channel (receiver → sender, no stream header; FORMATS.md 2.4, 9): COLO's CHECKPOINT_STATE and
 /// CHECKPOINT_DIRTY_PFN_LIST, and the post-copy RFC's POSTCOPY_FAULT and POSTCOPY_COMPLETE. Nothing else.
 /// </summary>
 internal sealed class BackChannelRules
 {
-    internal static readonly VerificationCheck RecordType = new("back-channel.record-type", ProfileSet.All, FindingSeverity.Error,
-        "Only CHECKPOINT_STATE and CHECKPOINT_DIRTY_PFN_LIST (RFC: also POSTCOPY_FAULT, POSTCOPY_COMPLETE) travel on the back channel.",
-        "FORMAT.md 2.4, 9; C libxl stream_read back_channel");
-    internal static readonly VerificationCheck DirtyPfnListLength = new("back-channel.dirty-pfn-list.length", ProfileSet.All, FindingSeverity.Error,
-        "CHECKPOINT_DIRTY_PFN_LIST is a multiple of 8 bytes (u64 pfns).", "FORMAT.md 4.1");
-    internal static readonly VerificationCheck Padding = new("back-channel.padding", ProfileSet.All, FindingSeverity.Error,
-        "Record padding bytes are zero.", "spec 2.2");
-
-    internal static readonly VerificationCheck ColoOrder = new("back-channel.colo.order", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "The secondary's messages follow the seed's loop: SVM_READY, SVM_RESUMED, then per checkpoint SVM_SUSPENDED, CHECKPOINT_DIRTY_PFN_LIST, SVM_READY, SVM_RESUMED.",
-        "libxl CHECKPOINT_STATE spec (secondary loop); libxl_colo_save.c (\"invalid section\"); xg_sr_save.c colo_merge_secondary_dirty_bitmap");
-    internal static readonly VerificationCheck ColoCheckpointNew = new("back-channel.colo.checkpoint-new", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "CHECKPOINT_NEW travels primary → secondary on the main stream, never on the back channel.",
-        "libxl CHECKPOINT_STATE spec (control_id 0: Primary -> Secondary)");
-
     // The secondary loop (secondary → primary): what comes next.
     private enum ColoNext
     {

@@ -2,7 +2,7 @@ namespace StreamBench.Formats.Verification;
 
 /// <summary>
 /// The one failover rule for checkpointed (Remus/COLO) streams, used by the verifier and the restore engine alike
-/// (FORMAT.md 5.4; libxl_stream_read.c and xg_sr_restore.c: a checkpointed stream that breaks off resumes the guest from
+/// (FORMATS.md 5.4; libxl_stream_read.c and xg_sr_restore.c: a checkpointed stream that breaks off resumes the guest from
 /// its last complete checkpoint). A checkpoint is complete once the record that completes it has been read to its last
 /// padding byte: libxl's CHECKPOINT_END, or libxc's CHECKPOINT in a bare libxc stream.
 /// </summary>

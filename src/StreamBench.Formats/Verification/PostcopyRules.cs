@@ -2,11 +2,12 @@ using System.Buffers.Binary;
 using System.Globalization;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
+using static StreamBench.Formats.Verification.PostcopyChecks;
 
 namespace StreamBench.Formats.Verification;
 
 /// <summary>
-/// The post-copy RFC dialect (FORMAT.md 9): records 0x10..0x16 per their layouts (every profile, like the upstream
+/// The post-copy RFC dialect (FORMATS.md 9): records 0x10..0x16 per their layouts (every profile, like the upstream
 /// records' layouts), the phase order the RFC's restore follows (restore), and pfn announcement (strict).
 /// <code>
 /// PAGE_DATA*, POSTCOPY_BEGIN, TSC_INFO, HVM_CONTEXT, HVM_PARAMS, POSTCOPY_PFNS_BEGIN, POSTCOPY_PFNS*,
@@ -15,39 +16,6 @@ namespace StreamBench.Formats.Verification;
 /// </summary>
 internal sealed class PostcopyRules
 {
-    internal static readonly VerificationCheck BeginLength = new("postcopy.begin.length", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_BEGIN has an empty body.", "FORMAT.md 9");
-    internal static readonly VerificationCheck PfnsBeginLength = new("postcopy.pfns-begin.length", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_PFNS_BEGIN has an empty body.", "FORMAT.md 9");
-    internal static readonly VerificationCheck TransitionLength = new("postcopy.transition.length", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_TRANSITION has an empty body.", "FORMAT.md 9");
-    internal static readonly VerificationCheck CompleteLength = new("postcopy.complete.length", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_COMPLETE has an empty body.", "FORMAT.md 9");
-    internal static readonly VerificationCheck PageDataType = new("postcopy.page-data.type", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_PAGE_DATA carries no XTAB, BROKEN or XALLOC pfns.", "FORMAT.md 9");
-    internal static readonly VerificationCheck FaultTypeBits = new("postcopy.fault.type-bits", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_FAULT's words are bare pfns (bits 52..63 clear).", "FORMAT.md 9");
-    internal static readonly VerificationCheck BackChannelOnly = new("postcopy.back-channel-only", ProfileSet.All, FindingSeverity.Error,
-        "POSTCOPY_FAULT and POSTCOPY_COMPLETE travel destination → source, never in the main stream.", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderBegin = new("postcopy.order.begin", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "There is one POSTCOPY_BEGIN, after the pre-copy pages.", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderPfnsBegin = new("postcopy.order.pfns-begin", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "POSTCOPY_PFNS_BEGIN follows POSTCOPY_BEGIN and the CPU context records, once.", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderPfns = new("postcopy.order.pfns", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "POSTCOPY_PFNS appears between POSTCOPY_PFNS_BEGIN and POSTCOPY_TRANSITION.", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderTransition = new("postcopy.order.transition", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "POSTCOPY_TRANSITION follows POSTCOPY_PFNS_BEGIN (and its PFNS), once.", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderPageData = new("postcopy.order.page-data", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "POSTCOPY_PAGE_DATA appears only after the transition (and, in libxl streams, POSTCOPY_TRANSITION_END).", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderPhaseRecord = new("postcopy.order.phase-record", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "After POSTCOPY_BEGIN only the CPU context records, then PFNS, then POSTCOPY_PAGE_DATA and END appear (no PAGE_DATA).", "FORMAT.md 9");
-    internal static readonly VerificationCheck OrderIncomplete = new("postcopy.order.incomplete", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "A stream that began post-copy reaches the post-copy phase before END.", "FORMAT.md 9");
-    internal static readonly VerificationCheck Unannounced = new("postcopy.page-data.unannounced", ProfileSet.Strict, FindingSeverity.Error,
-        "Every POSTCOPY_PAGE_DATA pfn was announced in a POSTCOPY_PFNS record.", "FORMAT.md 9");
-    internal static readonly VerificationCheck TrackingLimit = new("postcopy.page-data.tracking-limit", ProfileSet.Strict, FindingSeverity.Info,
-        "The announced-pfn set reached its memory cap; later announcements are not checked.", "docs/VERIFIER.md (bounded memory)");
-
     private enum Phase
     {
         Precopy,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using StreamBench.Formats.Streams;
+using static StreamBench.Formats.Verification.StreamChecks;
 
 namespace StreamBench.Formats.Verification;
 
@@ -9,30 +10,6 @@ namespace StreamBench.Formats.Verification;
 /// </summary>
 internal sealed class StreamRules(VerificationContext ctx)
 {
-    internal static readonly VerificationCheck Truncated = new("stream.truncated", ProfileSet.All, FindingSeverity.Error,
-        "The input ends inside a header, record or padding (a checkpointed stream past its first complete checkpoint is a failover in restore/strict).",
-        "verify 2 (IOError \"Stream truncated\"); C read_exact");
-    internal static readonly VerificationCheck MissingEnd = new("stream.missing-end", ProfileSet.All, FindingSeverity.Error,
-        "The input ends on a record boundary without the outermost END (restore/strict: only for streams that are not checkpointed).",
-        "verify 2; C restore loop runs to END");
-    internal static readonly VerificationCheck Failover = new("stream.failover", ProfileSet.RestoreAndStrict, FindingSeverity.Info,
-        "A checkpointed stream ends at failover: the receiver keeps the last complete checkpoint and discards the rest.",
-        "FORMAT.md 5.4; C restore remus_failover");
-    internal static readonly VerificationCheck FailoverBeforeCheckpoint = new("stream.failover-before-checkpoint", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "A checkpointed stream ends before its first checkpoint is complete: there is no consistent state to fail over to.",
-        "C handle_checkpoint (\"We don't have a consistent state\")");
-    internal static readonly VerificationCheck Malformed = new("stream.malformed", ProfileSet.All, FindingSeverity.Error,
-        "The reader cannot frame the input (other than by truncation).", "XenStreamReader");
-    internal static readonly VerificationCheck Legacy = new("stream.legacy", ProfileSet.All, FindingSeverity.Error,
-        "The input is not a v2/v3 stream (no xl magic, no LibxlFmt ident, no XENF image header): a legacy image or garbage; not verified.",
-        "verify 15/16 (a libxc stream must start with the image marker)", fatal: true);
-    internal static readonly VerificationCheck TrailingData = new("stream.trailing-data", ProfileSet.Strict, FindingSeverity.Error,
-        "Nothing but xl migrate protocol messages may follow the outermost END.", "FORMAT.md 14");
-    internal static readonly VerificationCheck TrailingDataIgnored = new("stream.trailing-data-ignored", ProfileSet.Xen | ProfileSet.Restore, FindingSeverity.Info,
-        "Bytes after the outermost END are ignored (verify-stream-v2 and the restore stop reading at END).", "FORMAT.md 10 (not checked), 11");
-    internal static readonly VerificationCheck MigrateFailed = new("stream.migrate-failed", ProfileSet.All, FindingSeverity.Warning,
-        "The xl migrate receiver reported a non-zero unpause result.", "tools/xl/xl_migrate.c");
-
     private long _trailingOffset = -1;
 
     /// <summary>An <c>xl migrate</c> message.</summary>
@@ -105,7 +82,7 @@ internal sealed class StreamRules(VerificationContext ctx)
     private void EndedEarly(long truncatedAt, StreamFormatException? e)
     {
         // xen: verify-stream-v2 calls any stream without END truncated. restore/strict: a checkpointed stream ends at
-        // failover; it is fine once one checkpoint is complete (FORMAT.md 5.4).
+        // failover; it is fine once one checkpoint is complete (FORMATS.md 5.4).
         var failoverSemantics = ctx.Profile != VerificationProfile.Xen && ctx.IsCheckpointed;
         var summary = ctx.Summary;
         if (failoverSemantics)
@@ -149,7 +126,7 @@ internal sealed class StreamRules(VerificationContext ctx)
         else if (ctx.SawCheckpoint && ctx.Options.CheckpointMode == CheckpointMode.Auto)
         {
             // Auto decided "plain" only now (a libxl stream without a CHECKPOINT_END): report the CHECKPOINT late.
-            ctx.ReportAt(LibxcRules.CheckpointInPlainStream, ctx.FirstCheckpointOffset, ctx.FirstCheckpointIndex, "CHECKPOINT", "libxc", null,
+            ctx.ReportAt(LibxcChecks.CheckpointInPlainStream, ctx.FirstCheckpointOffset, ctx.FirstCheckpointIndex, "CHECKPOINT", "libxc", null,
                 LibxcRules.PlainCheckpointMessage);
         }
     }

@@ -4,12 +4,12 @@ namespace StreamBench.Formats.Verification;
 public enum VerificationProfile
 {
     /// <summary>
-    /// Exactly the checks of Xen's verify-stream-v2 (FORMAT.md 10 items 1-39), minus its bugs; each divergence is
+    /// Exactly the checks of Xen's verify-stream-v2 (FORMATS.md 10 items 1-39), minus its bugs; each divergence is
     /// listed in docs/VERIFIER.md. Gives verify-stream-v2's accept/reject verdict on every other stream.
     /// </summary>
     Xen,
 
-    /// <summary><see cref="Xen"/> plus what the C restore (libxc, libxl, xl) enforces (FORMAT.md 7, 5, 2 [C] notes).</summary>
+    /// <summary><see cref="Xen"/> plus what the C restore (libxc, libxl, xl) enforces (FORMATS.md 7, 5, 2 [C] notes).</summary>
     Restore,
 
     /// <summary><see cref="Restore"/> plus ordering, required records, guest-type and structure rules. The default.</summary>

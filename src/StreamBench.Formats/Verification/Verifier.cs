@@ -86,9 +86,9 @@ public static class Verifier
                         {
                             var check = reader.Layer switch
                             {
-                                StreamLayer.Libxc => LibxcRules.Padding,
-                                StreamLayer.Libxl => LibxlRules.Padding,
-                                _ => BackChannelRules.Padding,
+                                StreamLayer.Libxc => LibxcChecks.Padding,
+                                StreamLayer.Libxl => LibxlChecks.Padding,
+                                _ => BackChannelChecks.Padding,
                             };
                             ctx.ReportInBody(check, reader.BodyLength + bad, "padding", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                                 $"expected {padding.Length} zero padding bytes, found 0x{padding[bad]:x2} at padding byte {bad}"));

@@ -2,31 +2,13 @@ using System.Buffers.Binary;
 using System.Globalization;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Wire;
+using static StreamBench.Formats.Verification.XlChecks;
 
 namespace StreamBench.Formats.Verification;
 
-/// <summary>The xl save-file header (FORMAT.md 1): verify-stream-v2's magic check, and what xl's restore checks.</summary>
+/// <summary>The xl save-file header (FORMATS.md 1): verify-stream-v2's magic check, and what xl's restore checks.</summary>
 internal sealed class XlRules(VerificationContext ctx)
 {
-    internal static readonly VerificationCheck Magic = new("xl.magic", ProfileSet.All, FindingSeverity.Error,
-        "The first 32 bytes are the xl magic \"Xen saved domain, xl format\\n \\0 \\r\".", "verify 1 (\"No xl header\"); xl_vmcontrol.c", fatal: true);
-    internal static readonly VerificationCheck BigEndian = new("xl.big-endian", ProfileSet.All, FindingSeverity.Error,
-        "The xl header is not big-endian (byteorder 0x01020304 stored big-endian): verify-stream-v2 reads its fields as little-endian and misframes the rest; xl refuses it.",
-        "verify 1 (reads \"=IIII\" natively); xl_vmcontrol.c (\"File has wrong byte order\")");
-    internal static readonly VerificationCheck ByteOrder = new("xl.byteorder", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "byteorder is 0x01020304 in little-endian order (xl refuses other byte orders).", "xl_vmcontrol.c (\"File has wrong byte order\")");
-    internal static readonly VerificationCheck MandatoryFlags = new("xl.mandatory-flags", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "mandatory_flags has no bits but JSON (0) and STREAMv2 (1).", "xl_vmcontrol.c (\"Savefile has mandatory flag(s) ... need newer xl\")");
-    internal static readonly VerificationCheck OptionalData = new("xl.optional-data", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "Non-empty optional data holds a u32 config size and that many config bytes.", "xl_vmcontrol.c WITH_OPTDATA (\"Savefile truncated\")");
-    internal static readonly VerificationCheck LegacyFlag = new("xl.legacy-flag", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
-        "Without STREAMv2, libxl runs convert-legacy-stream on the rest, so a XENF image must not follow.",
-        "libxl_create.c / libxl_convert_callout.c; FORMAT.md 6.4");
-    internal static readonly VerificationCheck OptionalFlags = new("xl.optional-flags", ProfileSet.Strict, FindingSeverity.Warning,
-        "optional_flags is zero (xl 4.17 defines no optional flag and ignores them).", "tools/xl/xl.h");
-    internal static readonly VerificationCheck ConfigMissing = new("xl.config-missing", ProfileSet.Strict, FindingSeverity.Warning,
-        "The save file carries the domain config (else xl restore needs one on its command line).", "xl_vmcontrol.c (\"Config file not specified and none in save file\")");
-
     /// <summary>The xl header item; its body is the optional data.</summary>
     public void Header()
     {

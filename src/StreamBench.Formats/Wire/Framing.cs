@@ -1,7 +1,7 @@
 namespace StreamBench.Formats.Wire;
 
 /// <summary>
-/// Record framing shared by the libxl and libxc layers (FORMAT.md 2.2):
+/// Record framing shared by the libxl and libxc layers (FORMATS.md 2.2):
 /// <c>u32 type; u32 body_length; u8 body[body_length]; u8 pad[(8 - body_length % 8) % 8]</c>.
 /// </summary>
 public static class Framing
@@ -12,7 +12,7 @@ public static class Framing
     /// <summary>Every record starts on this boundary; bodies are zero-padded up to it.</summary>
     public const int Alignment = 8;
 
-    /// <summary>Bit 31 of a record type marks an optional record (FORMAT.md 2.2, 4).</summary>
+    /// <summary>Bit 31 of a record type marks an optional record (FORMATS.md 2.2, 4).</summary>
     public const uint OptionalBit = 0x8000_0000u;
 
     /// <summary>Number of zero bytes that follow a body of <paramref name="bodyLength"/> bytes.</summary>

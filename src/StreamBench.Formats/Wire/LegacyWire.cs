@@ -1,6 +1,6 @@
 namespace StreamBench.Formats.Wire;
 
-/// <summary>The legacy (pre-4.6) libxc format as convert-legacy-stream reads it (FORMAT.md 6).</summary>
+/// <summary>The legacy (pre-4.6) libxc format as convert-legacy-stream reads it (FORMATS.md 6).</summary>
 public static class LegacyWire
 {
     /// <summary>The converter's largest page batch (MAX_BATCH).</summary>
@@ -47,7 +47,7 @@ public static class LegacyWire
     public const uint ConverterVersion = 1;
 }
 
-/// <summary>XC_SAVE_ID_* chunk ids (negative int32 chunk ids in a legacy body; FORMAT.md 6.2).</summary>
+/// <summary>XC_SAVE_ID_* chunk ids (negative int32 chunk ids in a legacy body; FORMATS.md 6.2).</summary>
 public enum LegacyChunkId
 {
     /// <summary>Debug verify mode.</summary>

@@ -1,6 +1,6 @@
 namespace StreamBench.Formats.Wire;
 
-/// <summary>The libxc image and domain headers (docs/specs/libxc-migration-stream.pandoc rev 3; FORMAT.md 3).</summary>
+/// <summary>The libxc image and domain headers (docs/specs/libxc-migration-stream.pandoc rev 3; FORMATS.md 3).</summary>
 public static class LibxcWire
 {
     /// <summary>All ones: a legacy image always has a zero bit in its first 8 octets.</summary>
@@ -50,7 +50,7 @@ public enum LibxcImageOptions : ushort
     BigEndian = 1,
 }
 
-/// <summary>Domain header type (FORMAT.md 3.2). 0 and 3+ are reserved upstream.</summary>
+/// <summary>Domain header type (FORMATS.md 3.2). 0 and 3+ are reserved upstream.</summary>
 public enum DomainType : uint
 {
     /// <summary>Reserved.</summary>
@@ -61,7 +61,7 @@ public enum DomainType : uint
     X86Hvm = 2,
 }
 
-/// <summary>Upstream libxc record types 0x00..0x12 (FORMAT.md 4.1).</summary>
+/// <summary>Upstream libxc record types 0x00..0x12 (FORMATS.md 4.1).</summary>
 public enum LibxcRecordType : uint
 {
     /// <summary>The last libxc record.</summary>
@@ -105,7 +105,7 @@ public enum LibxcRecordType : uint
 }
 
 /// <summary>
-/// The post-copy RFC's libxc records (FORMAT.md 9). 0x10..0x12 collide with upstream v3
+/// The post-copy RFC's libxc records (FORMATS.md 9). 0x10..0x12 collide with upstream v3
 /// (<see cref="LibxcRecordType.StaticDataEnd"/>, <see cref="LibxcRecordType.X86CpuidPolicy"/>,
 /// <see cref="LibxcRecordType.X86MsrPolicy"/>): the dialect is always chosen explicitly.
 /// </summary>
@@ -136,7 +136,7 @@ public enum StreamDialect
     PostcopyRfc,
 }
 
-/// <summary>XEN_DOMCTL_PFINFO_* page types as carried in bits 63..60 of a PAGE_DATA word (FORMAT.md 4.2).</summary>
+/// <summary>XEN_DOMCTL_PFINFO_* page types as carried in bits 63..60 of a PAGE_DATA word (FORMATS.md 4.2).</summary>
 public enum PageType : byte
 {
     /// <summary>A normal page.</summary>
@@ -204,7 +204,7 @@ public static class PageWord
     public static bool IsPopulated(PageType type) => HasData(type) || type == PageType.XAlloc;
 }
 
-/// <summary>Fixed sizes of libxc record bodies (FORMAT.md 4.1, 12).</summary>
+/// <summary>Fixed sizes of libxc record bodies (FORMATS.md 4.1, 12).</summary>
 public static class LibxcBodySizes
 {
     /// <summary>PAGE_DATA / POSTCOPY_PFNS header: u32 count, u32 reserved.</summary>

@@ -1,6 +1,6 @@
 namespace StreamBench.Formats.Wire;
 
-/// <summary>The libxl stream header (docs/specs/libxl-migration-stream.pandoc rev 2; FORMAT.md 2.1). Always big-endian.</summary>
+/// <summary>The libxl stream header (docs/specs/libxl-migration-stream.pandoc rev 2; FORMATS.md 2.1). Always big-endian.</summary>
 public static class LibxlWire
 {
     /// <summary>"LibxlFmt" read as a big-endian u64.</summary>
@@ -33,7 +33,7 @@ public enum LibxlOptions : uint
     Known = BigEndian | Legacy,
 }
 
-/// <summary>libxl record types (FORMAT.md 2.3). 6 is the post-copy RFC's, see <see cref="LibxlPostcopyRecordType"/>.</summary>
+/// <summary>libxl record types (FORMATS.md 2.3). 6 is the post-copy RFC's, see <see cref="LibxlPostcopyRecordType"/>.</summary>
 public enum LibxlRecordType : uint
 {
     /// <summary>The last libxl record.</summary>
@@ -50,7 +50,7 @@ public enum LibxlRecordType : uint
     CheckpointState = 0x5,
 }
 
-/// <summary>The post-copy RFC's libxl record (FORMAT.md 9). Not allocated upstream.</summary>
+/// <summary>The post-copy RFC's libxl record (FORMATS.md 9). Not allocated upstream.</summary>
 public enum LibxlPostcopyRecordType : uint
 {
     /// <summary>Returns control to libxc for the post-copy memory phase.</summary>
@@ -68,7 +68,7 @@ public enum EmulatorId : uint
     QemuUpstream = 2,
 }
 
-/// <summary>CHECKPOINT_STATE control ids (COLO; FORMAT.md 2.3).</summary>
+/// <summary>CHECKPOINT_STATE control ids (COLO; FORMATS.md 2.3).</summary>
 public enum CheckpointControlId : uint
 {
     /// <summary>Primary → secondary: the secondary is out of sync, start a new checkpoint.</summary>

@@ -1,6 +1,6 @@
 namespace StreamBench.Formats.Wire;
 
-/// <summary>The xl save-file header (tools/xl/xl.h <c>struct save_file_header</c>; FORMAT.md 1).</summary>
+/// <summary>The xl save-file header (tools/xl/xl.h <c>struct save_file_header</c>; FORMATS.md 1).</summary>
 public static class XlWire
 {
     /// <summary>32 bytes, with an embedded NUL: <c>"Xen saved domain, xl format\n \0 \r"</c>.</summary>
@@ -35,7 +35,7 @@ public enum XlMandatoryFlags : uint
 
 /// <summary>
 /// The text the two ends of <c>xl migrate</c> exchange around the binary stream (tools/xl/xl.h;
-/// FORMAT.md 14). The banner goes without its NUL; the others are sent with <c>sizeof</c>, NUL included.
+/// FORMATS.md 14). The banner goes without its NUL; the others are sent with <c>sizeof</c>, NUL included.
 /// </summary>
 public static class XlMigrateProtocol
 {

@@ -34,7 +34,7 @@ namespace Kaitai
     /// list, where the converter would fail.
     /// </summary>
     /// <remarks>
-    /// Reference: FORMAT.md 6
+    /// Reference: FORMATS.md 6
     /// </remarks>
     /// <remarks>
     /// Reference: tools/python/xen/migration/legacy.py
@@ -146,7 +146,7 @@ namespace Kaitai
         /// XC_SAVE_ID_* payload, or (id == 0) nothing: the end of the body.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class Chunk : KaitaiStruct
         {
@@ -266,7 +266,7 @@ namespace Kaitai
             /// Whether this chunk is a page batch.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public bool IsPageBatch
             {
@@ -286,7 +286,7 @@ namespace Kaitai
             /// The XC_SAVE_ID_* name of a negative id.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public LegacyChunkId Kind
             {
@@ -306,7 +306,7 @@ namespace Kaitai
             /// Online vCPUs announced by VCPU_INFO chunks so far (the PV tail has one context per online vCPU).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public int OnlineVcpusThrough
             {
@@ -330,15 +330,15 @@ namespace Kaitai
             /// Page count (&gt; 0), XC_SAVE_ID_* (&lt; 0, see `kind`) or 0 for the end of the body.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int ChunkId { get { return _chunkId; } }
 
             /// <summary>
-            /// The payload, by chunk id (the XC_SAVE_ID_* table of FORMAT.md 6.2).
+            /// The payload, by chunk id (the XC_SAVE_ID_* table of FORMATS.md 6.2).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public KaitaiStruct Body { get { return _body; } }
 
@@ -361,7 +361,7 @@ namespace Kaitai
         /// long, but the converter reads a u32; this follows the converter.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class CompressedDataChunk : KaitaiStruct
         {
@@ -390,7 +390,7 @@ namespace Kaitai
             /// Length of the compressed data.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public uint Size { get { return _size; } }
 
@@ -398,7 +398,7 @@ namespace Kaitai
             /// The compressed data (not decompressed here).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public byte[] Data { get { return _data; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -409,7 +409,7 @@ namespace Kaitai
         /// One extended-info block: char id[4], u32 size, size octets of data.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public partial class ExtInfoBlock : KaitaiStruct
         {
@@ -450,7 +450,7 @@ namespace Kaitai
             /// Whether an &quot;extv&quot; block was seen so far.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public bool HasExtvThrough
             {
@@ -470,7 +470,7 @@ namespace Kaitai
             /// Whether the converter knows this block id.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public bool IsKnown
             {
@@ -490,7 +490,7 @@ namespace Kaitai
             /// The &quot;vcpu&quot; block size seen so far (the last one wins).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public int VcpuSizeThrough
             {
@@ -510,7 +510,7 @@ namespace Kaitai
             /// The &quot;xcnt&quot; xsave length seen so far (the last one wins).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public int XsaveLengthThrough
             {
@@ -537,7 +537,7 @@ namespace Kaitai
             /// &quot;vcpu&quot;, &quot;extv&quot; or &quot;xcnt&quot;; the converter rejects any other id.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public string BlockId { get { return _blockId; } }
 
@@ -545,7 +545,7 @@ namespace Kaitai
             /// Data size. For &quot;vcpu&quot; it gives the guest type (0x1430 or 0xAF0); for &quot;extv&quot; it is 0.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public uint Size { get { return _size; } }
 
@@ -553,7 +553,7 @@ namespace Kaitai
             /// The block data (&quot;vcpu&quot; data is a vcpu_guest_context and is not used by the converter).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public object Data { get { return _data; } }
 
@@ -580,7 +580,7 @@ namespace Kaitai
         /// The extended-info blocks, filling total_length.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public partial class ExtInfoBlocks : KaitaiStruct
         {
@@ -614,7 +614,7 @@ namespace Kaitai
             /// The blocks, in stream order.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public List<ExtInfoBlock> Blocks { get { return _blocks; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -626,7 +626,7 @@ namespace Kaitai
         /// one HVM_PARAMS record written at the end of the body; `param` is the index it uses.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class HvmParamChunk : KaitaiStruct
         {
@@ -652,7 +652,7 @@ namespace Kaitai
             /// Padding (read as =IQ by the converter, so the value is unaligned).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public uint Pad { get { return _pad; } }
 
@@ -660,7 +660,7 @@ namespace Kaitai
             /// The param's value.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Value { get { return _value; } }
 
@@ -677,7 +677,7 @@ namespace Kaitai
         /// STORE_PFN), then u32 length and the Xen HVM context (HVM_CONTEXT).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class HvmTailSection : KaitaiStruct
         {
@@ -715,7 +715,7 @@ namespace Kaitai
             /// Becomes HVM_PARAMS IOREQ_PFN (5).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public ulong IoreqPfn { get { return _ioreqPfn; } }
 
@@ -723,7 +723,7 @@ namespace Kaitai
             /// Becomes HVM_PARAMS BUFIOREQ_PFN (6).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public ulong BufioreqPfn { get { return _bufioreqPfn; } }
 
@@ -731,7 +731,7 @@ namespace Kaitai
             /// Becomes HVM_PARAMS STORE_PFN (1).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public ulong StorePfn { get { return _storePfn; } }
 
@@ -739,7 +739,7 @@ namespace Kaitai
             /// Length of the HVM context.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public uint ContextLength { get { return _contextLength; } }
 
@@ -747,10 +747,10 @@ namespace Kaitai
             /// The Xen HVM save blob (the same format as the v2 HVM_CONTEXT body).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public LibxcStream.HvmContext Context { get { return _context; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -763,7 +763,7 @@ namespace Kaitai
         /// 27..0; on a 64-bit toolstack bits 63..32 are ignored by the converter.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class LegacyPfnWord : KaitaiStruct
         {
@@ -793,7 +793,7 @@ namespace Kaitai
             /// Data-carrying words up to and including this one.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int DataPagesThrough
             {
@@ -813,7 +813,7 @@ namespace Kaitai
             /// Whether a page follows for this word (type below 0xD; unlike v2, 5..8 count).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public bool HasData
             {
@@ -833,7 +833,7 @@ namespace Kaitai
             /// The bare 0xF0000000 entries the converter drops.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public bool IsDroppedXtab
             {
@@ -858,7 +858,7 @@ namespace Kaitai
             /// Bits 27..0.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Pfn { get { return _pfn; } }
 
@@ -866,7 +866,7 @@ namespace Kaitai
             /// Bits 31..28 (the same XEN_DOMCTL_PFINFO_* values as in v2).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public LibxcStream.PageType Type { get { return _type; } }
 
@@ -874,7 +874,7 @@ namespace Kaitai
             /// Bits 63..32 of a 64-bit word (unused).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong? High { get { return _high; } }
 
@@ -895,7 +895,7 @@ namespace Kaitai
         /// The legacy libxl &quot;toolstack&quot; blob: u32 version (1), u32 count, count physmap entries.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.4
+        /// Reference: FORMATS.md 6.4
         /// </remarks>
         public partial class LibxlToolstackBlob : KaitaiStruct
         {
@@ -933,7 +933,7 @@ namespace Kaitai
             /// 1; the converter refuses other versions.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public uint Version { get { return _version; } }
 
@@ -941,7 +941,7 @@ namespace Kaitai
             /// Number of physmap entries.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public uint? Count { get { return _count; } }
 
@@ -949,7 +949,7 @@ namespace Kaitai
             /// The physmap entries.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public List<PhysmapEntry> Entries { get { return _entries; } }
 
@@ -957,7 +957,7 @@ namespace Kaitai
             /// Octets after the entries (or the whole rest for an unknown version).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public byte[] Rest { get { return _rest; } }
 
@@ -973,7 +973,7 @@ namespace Kaitai
         /// A chunk with nothing after its id (end of body, ENABLE_VERIFY_MODE, LAST_CHECKPOINT).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class NoPayload : KaitaiStruct
         {
@@ -1002,7 +1002,7 @@ namespace Kaitai
         /// each entry whose type is below 0xD (not BROKEN, XALLOC or XTAB).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class PageBatch : KaitaiStruct
         {
@@ -1036,7 +1036,7 @@ namespace Kaitai
             /// The converter rejects batches above MAX_BATCH (1024).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public bool ExceedsMaxBatch
             {
@@ -1056,7 +1056,7 @@ namespace Kaitai
             /// Pfn words whose type is below 0xD.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int NumDataPages
             {
@@ -1080,7 +1080,7 @@ namespace Kaitai
             /// The pfn words.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public List<LegacyPfnWord> Pfns { get { return _pfns; } }
 
@@ -1088,7 +1088,7 @@ namespace Kaitai
             /// One page per data-carrying pfn word, in order.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public List<byte[]> Pages { get { return _pages; } }
 
@@ -1109,7 +1109,7 @@ namespace Kaitai
         /// struct libxl__physmap_info, with the 4 octets a 64-bit build leaked after the name.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.4
+        /// Reference: FORMATS.md 6.4
         /// </remarks>
         public partial class PhysmapEntry : KaitaiStruct
         {
@@ -1143,7 +1143,7 @@ namespace Kaitai
             /// Becomes the key physmap/&lt;phys_offset in hex&gt;/.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public ulong PhysOffset { get { return _physOffset; } }
 
@@ -1151,7 +1151,7 @@ namespace Kaitai
             /// Becomes physmap/&lt;phys&gt;/start_addr.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public ulong StartAddr { get { return _startAddr; } }
 
@@ -1159,7 +1159,7 @@ namespace Kaitai
             /// Becomes physmap/&lt;phys&gt;/size.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public ulong Size { get { return _size; } }
 
@@ -1167,7 +1167,7 @@ namespace Kaitai
             /// Name length including its NUL (the converter rejects 0).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public uint Namelen { get { return _namelen; } }
 
@@ -1175,7 +1175,7 @@ namespace Kaitai
             /// Becomes physmap/&lt;phys&gt;/name (NUL-terminated).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public string Name { get { return _name; } }
 
@@ -1183,7 +1183,7 @@ namespace Kaitai
             /// The 4 octets of struct padding a 64-bit build leaked after the name.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public byte[] LeakedPadding { get { return _leakedPadding; } }
 
@@ -1200,7 +1200,7 @@ namespace Kaitai
         /// data} blocks filling exactly that length.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public partial class PvExtendedInfo : KaitaiStruct
         {
@@ -1247,7 +1247,7 @@ namespace Kaitai
             /// 8 for a 0x1430-octet &quot;vcpu&quot; block (64-bit, 4 levels), 4 for 0xAF0 (32-bit, 3 levels), else 0.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public sbyte GuestWidth
             {
@@ -1267,7 +1267,7 @@ namespace Kaitai
             /// Whether an &quot;extv&quot; block is present (128-octet extended contexts follow in the tail).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public bool HasExtv
             {
@@ -1287,7 +1287,7 @@ namespace Kaitai
             /// Page-table levels implied by the &quot;vcpu&quot; block size.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public sbyte PtLevels
             {
@@ -1307,7 +1307,7 @@ namespace Kaitai
             /// Size of the last &quot;vcpu&quot; block (0 if none); also the size of each vCPU context in the tail.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public int VcpuContextSize
             {
@@ -1327,7 +1327,7 @@ namespace Kaitai
             /// The last &quot;xcnt&quot; block's xsave length (0 if none).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public int XsaveLength
             {
@@ -1352,7 +1352,7 @@ namespace Kaitai
             /// ~0 as a ulong (the converter rejects anything else).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public ulong Marker { get { return _marker; } }
 
@@ -1360,7 +1360,7 @@ namespace Kaitai
             /// Octets of blocks that follow; they must fill it exactly.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public uint TotalLength { get { return _totalLength; } }
 
@@ -1368,7 +1368,7 @@ namespace Kaitai
             /// The blocks.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public ExtInfoBlocks BlockList { get { return _blockList; } }
 
@@ -1386,7 +1386,7 @@ namespace Kaitai
         /// bogus), one context record per online vCPU, then the 4096-octet shared_info page.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class PvTailSection : KaitaiStruct
         {
@@ -1441,7 +1441,7 @@ namespace Kaitai
             /// Number of unmapped pfns.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public uint NrUnmapped { get { return _nrUnmapped; } }
 
@@ -1449,7 +1449,7 @@ namespace Kaitai
             /// The unmapped pfns (ulongs).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public List<ulong> Unmapped { get { return _unmapped; } }
 
@@ -1457,7 +1457,7 @@ namespace Kaitai
             /// One record per online vCPU, in vCPU id order.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public List<PvTailVcpu> Vcpus { get { return _vcpus; } }
 
@@ -1465,7 +1465,7 @@ namespace Kaitai
             /// The shared_info page.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public byte[] SharedInfo { get { return _sharedInfo; } }
 
@@ -1501,7 +1501,7 @@ namespace Kaitai
         /// One vCPU's contexts in the PV tail.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class PvTailVcpu : KaitaiStruct
         {
@@ -1537,7 +1537,7 @@ namespace Kaitai
             /// The vcpu_guest_context (becomes X86_PV_VCPU_BASIC).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public byte[] Basic { get { return _basic; } }
 
@@ -1545,7 +1545,7 @@ namespace Kaitai
             /// The extended context (becomes X86_PV_VCPU_EXTENDED).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public byte[] Extended { get { return _extended; } }
 
@@ -1553,7 +1553,7 @@ namespace Kaitai
             /// The xsave record (becomes X86_PV_VCPU_XSAVE).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public PvTailXsave Xsave { get { return _xsave; } }
 
@@ -1579,7 +1579,7 @@ namespace Kaitai
         /// u64 mask, u64 size, u8 xsave[size]; the converter asserts size == xcnt length - 16.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class PvTailXsave : KaitaiStruct
         {
@@ -1610,7 +1610,7 @@ namespace Kaitai
             /// The xsave feature mask.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public ulong Mask { get { return _mask; } }
 
@@ -1618,7 +1618,7 @@ namespace Kaitai
             /// Length of the xsave area.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public ulong Size { get { return _size; } }
 
@@ -1626,7 +1626,7 @@ namespace Kaitai
             /// The xsave area.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public byte[] Area { get { return _area; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -1639,7 +1639,7 @@ namespace Kaitai
         /// EMULATOR_CONTEXT with emulator_id 0).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class QemuRecord : KaitaiStruct
         {
@@ -1685,7 +1685,7 @@ namespace Kaitai
             /// &quot;DeviceModelRecord0002&quot;, &quot;QemuDeviceModelRecord&quot; or &quot;RemusDeviceModelState&quot;.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public string Signature { get { return _signature; } }
 
@@ -1693,7 +1693,7 @@ namespace Kaitai
             /// The state, laid out according to the signature.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public KaitaiStruct Body { get { return _body; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -1704,7 +1704,7 @@ namespace Kaitai
         /// u32 length, then the QEMU save data.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class QemuSizedState : KaitaiStruct
         {
@@ -1733,7 +1733,7 @@ namespace Kaitai
             /// Length of the data.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public uint Length { get { return _length; } }
 
@@ -1741,7 +1741,7 @@ namespace Kaitai
             /// QEMU save data.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public byte[] Data { get { return _data; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -1752,7 +1752,7 @@ namespace Kaitai
         /// qemu-traditional's record; the data runs to the end of the stream.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public partial class QemuStateToEof : KaitaiStruct
         {
@@ -1779,7 +1779,7 @@ namespace Kaitai
             /// QEMU save data.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public byte[] Data { get { return _data; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -1792,7 +1792,7 @@ namespace Kaitai
         /// in libxc mode.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class ToolstackChunk : KaitaiStruct
         {
@@ -1823,7 +1823,7 @@ namespace Kaitai
             /// Blob size (0 for none).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public uint Size { get { return _size; } }
 
@@ -1831,7 +1831,7 @@ namespace Kaitai
             /// The blob.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public LibxlToolstackBlob Blob { get { return _blob; } }
 
@@ -1848,7 +1848,7 @@ namespace Kaitai
         /// TSC_INFO (-7): u32 mode, u64 nsec, u32 khz, u32 incarnation (a different order from v2).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class TscInfoChunk : KaitaiStruct
         {
@@ -1881,7 +1881,7 @@ namespace Kaitai
             /// TSC mode.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public LibxcStream.TscMode Mode { get { return _mode; } }
 
@@ -1889,7 +1889,7 @@ namespace Kaitai
             /// Elapsed nanoseconds.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Nsec { get { return _nsec; } }
 
@@ -1897,7 +1897,7 @@ namespace Kaitai
             /// Guest TSC frequency in kHz.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public uint Khz { get { return _khz; } }
 
@@ -1905,7 +1905,7 @@ namespace Kaitai
             /// Migration count.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public uint Incarnation { get { return _incarnation; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -1918,7 +1918,7 @@ namespace Kaitai
         /// fails on these too; this type always fails with a validation error.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class UnsupportedChunk : KaitaiStruct
         {
@@ -1952,7 +1952,7 @@ namespace Kaitai
             /// Always fails.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public byte[] Payload { get { return _payload; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -1963,7 +1963,7 @@ namespace Kaitai
         /// One u64 of the online-vCPU bitmap, with its population count.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class VcpuBitmapWord : KaitaiStruct
         {
@@ -1990,7 +1990,7 @@ namespace Kaitai
             /// Set bits up to and including this word.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int OnlineThrough
             {
@@ -2010,7 +2010,7 @@ namespace Kaitai
             /// Popcount step 1 (2-bit sums).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Pop2
             {
@@ -2030,7 +2030,7 @@ namespace Kaitai
             /// Popcount step 2 (4-bit sums).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Pop4
             {
@@ -2050,7 +2050,7 @@ namespace Kaitai
             /// Popcount step 3 (8-bit sums).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Pop8
             {
@@ -2070,7 +2070,7 @@ namespace Kaitai
             /// Number of set bits in the word.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int Popcount
             {
@@ -2092,7 +2092,7 @@ namespace Kaitai
             /// The bitmap word.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public ulong Word { get { return _word; } }
 
@@ -2108,7 +2108,7 @@ namespace Kaitai
         /// VCPU_INFO (-2): int max_vcpu_id, then u64 bitmap[max_vcpu_id / 64 + 1] of online vCPUs.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public partial class VcpuInfo : KaitaiStruct
         {
@@ -2142,7 +2142,7 @@ namespace Kaitai
             /// The converter rejects max_vcpu_id above MAX_VCPU_ID (4095).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public bool ExceedsMaxVcpuId
             {
@@ -2162,7 +2162,7 @@ namespace Kaitai
             /// Bitmap words.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int NumWords
             {
@@ -2182,7 +2182,7 @@ namespace Kaitai
             /// Number of set bits.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public int OnlineCount
             {
@@ -2204,7 +2204,7 @@ namespace Kaitai
             /// Highest vCPU id (the converter rejects values above 4095).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public int MaxVcpuId { get { return _maxVcpuId; } }
 
@@ -2212,7 +2212,7 @@ namespace Kaitai
             /// Online-vCPU bitmap words; bit n of word w is vCPU 64w + n.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.2
+            /// Reference: FORMATS.md 6.2
             /// </remarks>
             public List<VcpuBitmapWord> Bitmap { get { return _bitmap; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -2223,7 +2223,7 @@ namespace Kaitai
         /// The &quot;xcnt&quot; block data; the converter reads only the first u32.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public partial class XcntBlock : KaitaiStruct
         {
@@ -2252,7 +2252,7 @@ namespace Kaitai
             /// Length of each vCPU's xsave record in the PV tail (mask, size and area; size = xsave_length - 16).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.3
+            /// Reference: FORMATS.md 6.3
             /// </remarks>
             public int XsaveLength { get { return _xsaveLength; } }
 
@@ -2260,7 +2260,7 @@ namespace Kaitai
             /// The rest of the block, unused by the converter.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 6.1
+            /// Reference: FORMATS.md 6.1
             /// </remarks>
             public byte[] Rest { get { return _rest; } }
             public LegacyStream M_Root { get { return m_root; } }
@@ -2273,7 +2273,7 @@ namespace Kaitai
         /// PV guest word size in octets (8 or 4) from the &quot;vcpu&quot; block size; 0 if unknown or HVM.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public sbyte GuestWidth
         {
@@ -2293,7 +2293,7 @@ namespace Kaitai
         /// Entries in the p2m frame list.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public int NumP2mFrames
         {
@@ -2323,7 +2323,7 @@ namespace Kaitai
         /// Fails unless toolstack_width is 32 or 64 and guest is pv or hvm (reads nothing).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6
+        /// Reference: FORMATS.md 6
         /// </remarks>
         public byte[] ParameterCheck { get { return _parameterCheck; } }
 
@@ -2331,7 +2331,7 @@ namespace Kaitai
         /// Number of p2m entries (ulong).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public ulong P2mSize { get { return _p2mSize; } }
 
@@ -2339,7 +2339,7 @@ namespace Kaitai
         /// PV only. The extended-info blocks.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public PvExtendedInfo ExtendedInfo { get { return _extendedInfo; } }
 
@@ -2347,7 +2347,7 @@ namespace Kaitai
         /// PV only. The p2m frame list, ulong[(p2m_size - 1) / fpp + 1] where fpp = 4096 / guest width.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.1
+        /// Reference: FORMATS.md 6.1
         /// </remarks>
         public List<ulong> P2mFrameList { get { return _p2mFrameList; } }
 
@@ -2355,7 +2355,7 @@ namespace Kaitai
         /// The body, up to and including the chunk with id 0.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.2
+        /// Reference: FORMATS.md 6.2
         /// </remarks>
         public List<Chunk> Chunks { get { return _chunks; } }
 
@@ -2363,7 +2363,7 @@ namespace Kaitai
         /// PV only. Unmapped pfns, per-vCPU contexts and the shared_info page.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public PvTailSection PvTail { get { return _pvTail; } }
 
@@ -2371,7 +2371,7 @@ namespace Kaitai
         /// HVM only. Magic pfns and the Xen HVM context.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public HvmTailSection HvmTail { get { return _hvmTail; } }
 
@@ -2379,7 +2379,7 @@ namespace Kaitai
         /// HVM only. The device-model record after the libxc tail (absent when the stream ends there).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6.3
+        /// Reference: FORMATS.md 6.3
         /// </remarks>
         public QemuRecord Qemu { get { return _qemu; } }
 
@@ -2387,7 +2387,7 @@ namespace Kaitai
         /// Toolstack word size in bits, 32 or 64 (convert-legacy-stream -w).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6
+        /// Reference: FORMATS.md 6
         /// </remarks>
         public byte ToolstackWidth { get { return _toolstackWidth; } }
 
@@ -2395,7 +2395,7 @@ namespace Kaitai
         /// Guest type, which the stream does not record (convert-legacy-stream -g).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6
+        /// Reference: FORMATS.md 6
         /// </remarks>
         public GuestType Guest { get { return _guest; } }
         public LegacyStream M_Root { get { return m_root; } }

@@ -28,7 +28,7 @@ namespace Kaitai
     ///
     /// Limits of this view: the big-endian stream variant is not described (the C restore rejects it);
     /// record padding and reserved fields are exposed but not validated (verify-stream-v2 rejects
-    /// non-zero values, the C restore ignores them); ordering rules (FORMAT.md 5) and length rules that
+    /// non-zero values, the C restore ignores them); ordering rules (FORMATS.md 5) and length rules that
     /// depend on other records (e.g. the exact X86_PV_P2M_FRAMES length, which needs the guest width
     /// from X86_PV_INFO) are not checked. A body whose length does not fit its layout (e.g. a
     /// CPUID policy that is not a multiple of 24 octets) fails with an end-of-stream error inside the
@@ -36,10 +36,10 @@ namespace Kaitai
     /// dialect must be read with postcopy_rfc.ksy instead.
     /// </summary>
     /// <remarks>
-    /// Reference: FORMAT.md 3
+    /// Reference: FORMATS.md 3
     /// </remarks>
     /// <remarks>
-    /// Reference: FORMAT.md 4
+    /// Reference: FORMATS.md 4
     /// </remarks>
     /// <remarks>
     /// Reference: <a href="https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html">Source</a>
@@ -198,10 +198,10 @@ namespace Kaitai
         /// CHECKPOINT_DIRTY_PFN_LIST: pfns dirtied on the COLO secondary (back channel only).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 5.4
+        /// Reference: FORMATS.md 5.4
         /// </remarks>
         public partial class CheckpointDirtyPfnList : KaitaiStruct
         {
@@ -235,7 +235,7 @@ namespace Kaitai
             /// The pfns (count = length / 8).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<ulong> Pfns { get { return _pfns; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -246,7 +246,7 @@ namespace Kaitai
         /// xen_cpuid_leaf_t.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class CpuidLeaf : KaitaiStruct
         {
@@ -278,7 +278,7 @@ namespace Kaitai
             /// False for XEN_CPUID_NO_SUBLEAF.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public bool HasSubleaf
             {
@@ -304,7 +304,7 @@ namespace Kaitai
             /// CPUID leaf (EAX input).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Leaf { get { return _leaf; } }
 
@@ -312,7 +312,7 @@ namespace Kaitai
             /// CPUID subleaf (ECX input); 0xFFFFFFFF means no subleaf.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Subleaf { get { return _subleaf; } }
 
@@ -320,7 +320,7 @@ namespace Kaitai
             /// EAX output.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint A { get { return _a; } }
 
@@ -328,7 +328,7 @@ namespace Kaitai
             /// EBX output.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint B { get { return _b; } }
 
@@ -336,7 +336,7 @@ namespace Kaitai
             /// ECX output.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint C { get { return _c; } }
 
@@ -344,7 +344,7 @@ namespace Kaitai
             /// EDX output.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint D { get { return _d; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -355,7 +355,7 @@ namespace Kaitai
         /// The 16-octet domain header (struct xc_sr_dhdr), in stream endianness.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 3.2
+        /// Reference: FORMATS.md 3.2
         /// </remarks>
         public partial class Dhdr : KaitaiStruct
         {
@@ -386,10 +386,10 @@ namespace Kaitai
             /// convert-legacy-stream writes xen_major = 0.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public bool IsConvertedFromLegacy
             {
@@ -414,7 +414,7 @@ namespace Kaitai
             /// x86 PV or x86 HVM (PVH streams are HVM streams).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public DomainType Type { get { return _type; } }
 
@@ -422,7 +422,7 @@ namespace Kaitai
             /// 12 (4 KiB pages).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public ushort PageShift { get { return _pageShift; } }
 
@@ -430,7 +430,7 @@ namespace Kaitai
             /// Reserved, zero (one RFC tree used it as flags, DEMAND = 1).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public ushort Reserved { get { return _reserved; } }
 
@@ -438,7 +438,7 @@ namespace Kaitai
             /// Xen major version of the saver; 0 means the stream was converted from legacy.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public uint XenMajor { get { return _xenMajor; } }
 
@@ -446,7 +446,7 @@ namespace Kaitai
             /// Xen minor version, or the converter's own version (1) in a converted stream.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public uint XenMinor { get { return _xenMinor; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -458,7 +458,7 @@ namespace Kaitai
         /// records up to the END record. Xen, not libxc, parses it.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class HvmContext : KaitaiStruct
         {
@@ -496,7 +496,7 @@ namespace Kaitai
             /// Save records up to and including END.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<HvmSaveRecord> Records { get { return _records; } }
 
@@ -504,7 +504,7 @@ namespace Kaitai
             /// Octets after the END save record (none in a well-formed blob).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Trailing { get { return _trailing; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -943,10 +943,10 @@ namespace Kaitai
         /// One HVM_PARAMS entry.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 5.2
+        /// Reference: FORMATS.md 5.2
         /// </remarks>
         public partial class HvmParamEntry : KaitaiStruct
         {
@@ -975,7 +975,7 @@ namespace Kaitai
             /// HVM_PARAM_* index.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 5.2
+            /// Reference: FORMATS.md 5.2
             /// </remarks>
             public HvmParam Index { get { return _index; } }
 
@@ -983,7 +983,7 @@ namespace Kaitai
             /// The param's value.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong Value { get { return _value; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -994,7 +994,7 @@ namespace Kaitai
         /// HVM_PARAMS: u32 count, u32 reserved, then count {u64 index, u64 value} (count 0 is tolerated, errata).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class HvmParams : KaitaiStruct
         {
@@ -1029,7 +1029,7 @@ namespace Kaitai
             /// Number of entries; the length must be exactly 8 + 16 * count.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Count { get { return _count; } }
 
@@ -1037,7 +1037,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -1045,7 +1045,7 @@ namespace Kaitai
             /// The params.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<HvmParamEntry> Params { get { return _params; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -1056,7 +1056,7 @@ namespace Kaitai
         /// struct hvm_save_header (save code HEADER, 24 octets).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
         /// Reference: xen/include/public/arch-x86/hvm/save.h
@@ -1090,7 +1090,7 @@ namespace Kaitai
             /// Whether magic is HVM_FILE_MAGIC.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public bool IsMagicValid
             {
@@ -1115,7 +1115,7 @@ namespace Kaitai
             /// HVM_FILE_MAGIC, 0x54381286 (checked by Xen's hvm_load, not here).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Magic { get { return _magic; } }
 
@@ -1123,7 +1123,7 @@ namespace Kaitai
             /// HVM_FILE_VERSION, 1.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Version { get { return _version; } }
 
@@ -1131,7 +1131,7 @@ namespace Kaitai
             /// Version of Xen that saved the blob.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong Changeset { get { return _changeset; } }
 
@@ -1139,7 +1139,7 @@ namespace Kaitai
             /// CPUID[1].EAX of the saving machine.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Cpuid { get { return _cpuid; } }
 
@@ -1147,7 +1147,7 @@ namespace Kaitai
             /// Guest TSC frequency in kHz.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint GtscKhz { get { return _gtscKhz; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -1159,7 +1159,7 @@ namespace Kaitai
         /// length octets of data, with no alignment between records.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
         /// Reference: xen/include/public/hvm/save.h
@@ -1249,7 +1249,7 @@ namespace Kaitai
             /// Which save type (DECLARE_HVM_SAVE_TYPE code).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public HvmSaveCode Typecode { get { return _typecode; } }
 
@@ -1257,7 +1257,7 @@ namespace Kaitai
             /// Instance number, e.g. the vCPU for per-vCPU types.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ushort Instance { get { return _instance; } }
 
@@ -1265,7 +1265,7 @@ namespace Kaitai
             /// Length of the data.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Length { get { return _length; } }
 
@@ -1323,7 +1323,7 @@ namespace Kaitai
         /// The 24-octet image header (struct xc_sr_ihdr). Always big-endian, whatever the endianness bit says.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 3.1
+        /// Reference: FORMATS.md 3.1
         /// </remarks>
         public partial class Ihdr : KaitaiStruct
         {
@@ -1364,7 +1364,7 @@ namespace Kaitai
             /// The endianness bit. The C restore rejects big-endian streams.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public bool IsBigEndian
             {
@@ -1384,7 +1384,7 @@ namespace Kaitai
             /// Option bits 1..15; verify-stream-v2 rejects any of them.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 10
+            /// Reference: FORMATS.md 10
             /// </remarks>
             public int ReservedOptions
             {
@@ -1411,7 +1411,7 @@ namespace Kaitai
             /// tells the two formats apart.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public ulong Marker { get { return _marker; } }
 
@@ -1419,7 +1419,7 @@ namespace Kaitai
             /// &quot;XENF&quot;.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public uint Id { get { return _id; } }
 
@@ -1427,10 +1427,10 @@ namespace Kaitai
             /// 2 or 3. The saver writes 3; restore accepts 2..3. Not validated here.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 5.3
+            /// Reference: FORMATS.md 5.3
             /// </remarks>
             public uint Version { get { return _version; } }
 
@@ -1439,7 +1439,7 @@ namespace Kaitai
             /// reserved and must be zero (verify checks, the C restore does not).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public ushort Options { get { return _options; } }
 
@@ -1447,7 +1447,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public ushort Reserved1 { get { return _reserved1; } }
 
@@ -1455,7 +1455,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public uint Reserved2 { get { return _reserved2; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -1467,10 +1467,10 @@ namespace Kaitai
         /// boundary. Parses from the current position, so it can be used on its own.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.2
+        /// Reference: FORMATS.md 2.2
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 4
+        /// Reference: FORMATS.md 4
         /// </remarks>
         public partial class LibxcRecord : KaitaiStruct
         {
@@ -1595,7 +1595,7 @@ namespace Kaitai
             /// Bit 31 set. An unknown optional record may be skipped; an unknown mandatory one fails the restore.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4
+            /// Reference: FORMATS.md 4
             /// </remarks>
             public bool IsOptional
             {
@@ -1620,7 +1620,7 @@ namespace Kaitai
             /// Record type. Bit 31 set marks an optional record.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public LibxcRecordType Type { get { return _type; } }
 
@@ -1628,7 +1628,7 @@ namespace Kaitai
             /// Body length in octets, before padding. The C restore caps it at 128 MiB.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4
+            /// Reference: FORMATS.md 4
             /// </remarks>
             public uint Length { get { return _length; } }
 
@@ -1636,7 +1636,7 @@ namespace Kaitai
             /// The body, decoded according to the type (raw octets for empty and unknown bodies).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public object Body { get { return _body; } }
 
@@ -1644,7 +1644,7 @@ namespace Kaitai
             /// Zero on save; ignored by the C restore, rejected by verify when non-zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public byte[] Padding { get { return _padding; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -1659,13 +1659,13 @@ namespace Kaitai
         /// (with_headers = false).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 0
+        /// Reference: FORMATS.md 0
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 2.4
+        /// Reference: FORMATS.md 2.4
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 5.4
+        /// Reference: FORMATS.md 5.4
         /// </remarks>
         public partial class LibxcSegment : KaitaiStruct
         {
@@ -1703,7 +1703,7 @@ namespace Kaitai
             /// True when the segment stopped at a CHECKPOINT (libxl records follow).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 5.4
+            /// Reference: FORMATS.md 5.4
             /// </remarks>
             public bool EndsWithCheckpoint
             {
@@ -1727,7 +1727,7 @@ namespace Kaitai
             /// Image header (first segment only).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public Ihdr ImageHeader { get { return _imageHeader; } }
 
@@ -1735,7 +1735,7 @@ namespace Kaitai
             /// Domain header (first segment only).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public Dhdr DomainHeader { get { return _domainHeader; } }
 
@@ -1743,7 +1743,7 @@ namespace Kaitai
             /// Records up to and including END or CHECKPOINT.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.4
+            /// Reference: FORMATS.md 2.4
             /// </remarks>
             public List<LibxcRecord> Records { get { return _records; } }
 
@@ -1759,7 +1759,7 @@ namespace Kaitai
         /// xen_msr_entry_t.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class MsrEntry : KaitaiStruct
         {
@@ -1790,7 +1790,7 @@ namespace Kaitai
             /// MSR index.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Idx { get { return _idx; } }
 
@@ -1798,7 +1798,7 @@ namespace Kaitai
             /// Must be zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Flags { get { return _flags; } }
 
@@ -1806,7 +1806,7 @@ namespace Kaitai
             /// MSR value.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong Val { get { return _val; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -1818,10 +1818,10 @@ namespace Kaitai
         /// whose type carries data (the rest of the body).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 4.2
+        /// Reference: FORMATS.md 4.2
         /// </remarks>
         public partial class PageData : KaitaiStruct
         {
@@ -1859,7 +1859,7 @@ namespace Kaitai
             /// How many pfns carry a page (types 0..4 and 9..0xC).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public int NumDataPages
             {
@@ -1883,7 +1883,7 @@ namespace Kaitai
             /// Number of pfn words (at least 1; the saver sends at most 1024).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Count { get { return _count; } }
 
@@ -1891,7 +1891,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -1899,7 +1899,7 @@ namespace Kaitai
             /// The pfn words; each carries the running count of data pages for `pages`.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public List<PageWord> Pfns { get { return _pfns; } }
 
@@ -1907,7 +1907,7 @@ namespace Kaitai
             /// One page image per data-carrying pfn, in pfn order.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<byte[]> Pages { get { return _pages; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -1919,7 +1919,7 @@ namespace Kaitai
         /// reserved (zero), bits 51..0 the pfn.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.2
+        /// Reference: FORMATS.md 4.2
         /// </remarks>
         public partial class PageWord : KaitaiStruct
         {
@@ -1948,7 +1948,7 @@ namespace Kaitai
             /// Data-carrying pfns up to and including this one.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public int DataPagesThrough
             {
@@ -1968,7 +1968,7 @@ namespace Kaitai
             /// Whether a 4096-octet page follows for this pfn; `(type &amp; 7) &lt;= 4` without the invalid 5..8.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public bool HasData
             {
@@ -1988,7 +1988,7 @@ namespace Kaitai
             /// Types 5..8 are invalid (restore fails, verify rejects).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public bool IsValidType
             {
@@ -2008,7 +2008,7 @@ namespace Kaitai
             /// Bits 51..0.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public ulong Pfn
             {
@@ -2028,7 +2028,7 @@ namespace Kaitai
             /// Bits 59..52; must be zero (verify rejects non-zero).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public int Reserved
             {
@@ -2048,7 +2048,7 @@ namespace Kaitai
             /// Bits 63..60.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public PageType Type
             {
@@ -2068,7 +2068,7 @@ namespace Kaitai
             /// Bits 63..60 as a number.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public int TypeCode
             {
@@ -2090,7 +2090,7 @@ namespace Kaitai
             /// The whole word.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             public ulong Raw { get { return _raw; } }
 
@@ -2106,7 +2106,7 @@ namespace Kaitai
         /// SHARED_INFO: the PV shared_info page (exactly 4096 octets).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class SharedInfo : KaitaiStruct
         {
@@ -2133,7 +2133,7 @@ namespace Kaitai
             /// The page image.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Page { get { return _page; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2144,7 +2144,7 @@ namespace Kaitai
         /// TOOLSTACK (deprecated): opaque toolstack data. The current C restore fails on it.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class Toolstack : KaitaiStruct
         {
@@ -2171,7 +2171,7 @@ namespace Kaitai
             /// Opaque.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Data { get { return _data; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2182,7 +2182,7 @@ namespace Kaitai
         /// xen_domctl_vcpu_msr_t.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class VcpuMsr : KaitaiStruct
         {
@@ -2213,7 +2213,7 @@ namespace Kaitai
             /// MSR index.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Index { get { return _index; } }
 
@@ -2221,7 +2221,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -2229,7 +2229,7 @@ namespace Kaitai
             /// MSR value.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong Value { get { return _value; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2240,10 +2240,10 @@ namespace Kaitai
         /// X86_CPUID_POLICY (v3, static data): xen_cpuid_leaf_t entries; a non-zero multiple of 24 octets.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 5.3
+        /// Reference: FORMATS.md 5.3
         /// </remarks>
         public partial class X86CpuidPolicy : KaitaiStruct
         {
@@ -2277,7 +2277,7 @@ namespace Kaitai
             /// The leaves.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<CpuidLeaf> Leaves { get { return _leaves; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2288,10 +2288,10 @@ namespace Kaitai
         /// X86_MSR_POLICY (v3, static data): xen_msr_entry_t entries; a non-zero multiple of 16 octets.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 5.3
+        /// Reference: FORMATS.md 5.3
         /// </remarks>
         public partial class X86MsrPolicy : KaitaiStruct
         {
@@ -2325,7 +2325,7 @@ namespace Kaitai
             /// The MSRs.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<MsrEntry> Entries { get { return _entries; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2336,7 +2336,7 @@ namespace Kaitai
         /// X86_PV_INFO: the PV guest width and page-table levels (8 octets).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86PvInfo : KaitaiStruct
         {
@@ -2367,7 +2367,7 @@ namespace Kaitai
             /// 4 or 8 (octets per guest word). The C restore accepts only (8, 4) and (4, 3).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte GuestWidth { get { return _guestWidth; } }
 
@@ -2375,7 +2375,7 @@ namespace Kaitai
             /// 3 or 4.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte PtLevels { get { return _ptLevels; } }
 
@@ -2383,7 +2383,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Reserved { get { return _reserved; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2396,7 +2396,7 @@ namespace Kaitai
         /// checked here.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86PvP2mFrames : KaitaiStruct
         {
@@ -2434,7 +2434,7 @@ namespace Kaitai
             /// First pfn covered.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint StartPfn { get { return _startPfn; } }
 
@@ -2442,7 +2442,7 @@ namespace Kaitai
             /// Last pfn covered (the C restore requires start_pfn &lt;= end_pfn).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint EndPfn { get { return _endPfn; } }
 
@@ -2450,7 +2450,7 @@ namespace Kaitai
             /// One entry per p2m frame.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<ulong> P2mPfns { get { return _p2mPfns; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2461,7 +2461,7 @@ namespace Kaitai
         /// X86_PV_VCPU_BASIC: a vcpu_guest_context_x86_{64,32} (5168 or 2800 octets).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86PvVcpuBasic : KaitaiStruct
         {
@@ -2492,7 +2492,7 @@ namespace Kaitai
             /// Below the domain's max vcpus.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint VcpuId { get { return _vcpuId; } }
 
@@ -2500,7 +2500,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -2508,7 +2508,7 @@ namespace Kaitai
             /// The vcpu_guest_context blob (XEN_DOMCTL_getvcpucontext).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Context { get { return _context; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2519,7 +2519,7 @@ namespace Kaitai
         /// X86_PV_VCPU_EXTENDED: an extended vCPU context (at most 128 octets; may be empty, errata).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86PvVcpuExtended : KaitaiStruct
         {
@@ -2550,7 +2550,7 @@ namespace Kaitai
             /// Below the domain's max vcpus.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint VcpuId { get { return _vcpuId; } }
 
@@ -2558,7 +2558,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -2566,7 +2566,7 @@ namespace Kaitai
             /// The XEN_DOMCTL_get_ext_vcpucontext blob.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Context { get { return _context; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2577,7 +2577,7 @@ namespace Kaitai
         /// X86_PV_VCPU_MSRS: xen_domctl_vcpu_msr_t entries (may be empty, errata).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86PvVcpuMsrs : KaitaiStruct
         {
@@ -2615,7 +2615,7 @@ namespace Kaitai
             /// Below the domain's max vcpus.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint VcpuId { get { return _vcpuId; } }
 
@@ -2623,7 +2623,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -2631,7 +2631,7 @@ namespace Kaitai
             /// The MSRs (the C restore requires a multiple of 16 octets).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public List<VcpuMsr> Msrs { get { return _msrs; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2644,7 +2644,7 @@ namespace Kaitai
         /// least 24 octets); a shorter body is all `area` (the C restore rejects 1..15 octets of blob).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86PvVcpuXsave : KaitaiStruct
         {
@@ -2683,7 +2683,7 @@ namespace Kaitai
             /// Below the domain's max vcpus.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint VcpuId { get { return _vcpuId; } }
 
@@ -2691,7 +2691,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -2699,7 +2699,7 @@ namespace Kaitai
             /// XCR0.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong? Xcr0 { get { return _xcr0; } }
 
@@ -2707,7 +2707,7 @@ namespace Kaitai
             /// Every XCR0 bit the vCPU has used.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong? Xcr0Accum { get { return _xcr0Accum; } }
 
@@ -2715,7 +2715,7 @@ namespace Kaitai
             /// The xsave area.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public byte[] Area { get { return _area; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2726,7 +2726,7 @@ namespace Kaitai
         /// X86_TSC_INFO: XEN_DOMCTL_{get,set}tscinfo (exactly 24 octets).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4.1
+        /// Reference: FORMATS.md 4.1
         /// </remarks>
         public partial class X86TscInfo : KaitaiStruct
         {
@@ -2761,7 +2761,7 @@ namespace Kaitai
             /// TSC mode.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public TscMode Mode { get { return _mode; } }
 
@@ -2769,7 +2769,7 @@ namespace Kaitai
             /// Guest TSC frequency in kHz.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Khz { get { return _khz; } }
 
@@ -2777,7 +2777,7 @@ namespace Kaitai
             /// Elapsed nanoseconds (TSC offset).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public ulong Nsec { get { return _nsec; } }
 
@@ -2785,7 +2785,7 @@ namespace Kaitai
             /// Incremented on every migration.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Incarnation { get { return _incarnation; } }
 
@@ -2793,7 +2793,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.1
+            /// Reference: FORMATS.md 4.1
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
             public LibxcStream M_Root { get { return m_root; } }
@@ -2809,7 +2809,7 @@ namespace Kaitai
         /// Always big-endian.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 3.1
+        /// Reference: FORMATS.md 3.1
         /// </remarks>
         public Ihdr ImageHeader { get { return _imageHeader; } }
 
@@ -2817,7 +2817,7 @@ namespace Kaitai
         /// Guest type, page size and the saver's Xen version.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 3.2
+        /// Reference: FORMATS.md 3.2
         /// </remarks>
         public Dhdr DomainHeader { get { return _domainHeader; } }
 
@@ -2826,7 +2826,7 @@ namespace Kaitai
         /// records, CHECKPOINT included, run to the end of the data.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4
+        /// Reference: FORMATS.md 4
         /// </remarks>
         public List<LibxcRecord> Records { get { return _records; } }
         public LibxcStream M_Root { get { return m_root; } }

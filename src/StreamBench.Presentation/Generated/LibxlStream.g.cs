@@ -34,10 +34,10 @@ namespace Kaitai
     /// record 0x6 is not part of this dictionary; see postcopy_rfc.ksy.
     /// </summary>
     /// <remarks>
-    /// Reference: FORMAT.md 0
+    /// Reference: FORMATS.md 0
     /// </remarks>
     /// <remarks>
-    /// Reference: FORMAT.md 2
+    /// Reference: FORMATS.md 2
     /// </remarks>
     /// <remarks>
     /// Reference: <a href="https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html">Source</a>
@@ -105,7 +105,7 @@ namespace Kaitai
         /// reader would dereference as NULL) fails with an end-of-stream error.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.3
+        /// Reference: FORMATS.md 2.3
         /// </remarks>
         public partial class CheckpointState : KaitaiStruct
         {
@@ -134,7 +134,7 @@ namespace Kaitai
             /// The COLO control message.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public CheckpointControlId ControlId { get { return _controlId; } }
 
@@ -142,7 +142,7 @@ namespace Kaitai
             /// Octets after control_id inside the body (none from libxl).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public byte[] Rest { get { return _rest; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -155,7 +155,7 @@ namespace Kaitai
         /// &quot;QEVM&quot;.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.3
+        /// Reference: FORMATS.md 2.3
         /// </remarks>
         public partial class EmulatorContext : KaitaiStruct
         {
@@ -183,7 +183,7 @@ namespace Kaitai
             /// Whether the blob starts with QEMU's &quot;QEVM&quot; savevm magic.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public bool IsQemuSavevm
             {
@@ -205,7 +205,7 @@ namespace Kaitai
             /// Emulator sub-header.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public EmulatorHeader Emulator { get { return _emulator; } }
 
@@ -213,7 +213,7 @@ namespace Kaitai
             /// The device-model state.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public byte[] Blob { get { return _blob; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -224,7 +224,7 @@ namespace Kaitai
         /// The 8-octet emulator sub-header of the EMULATOR_* records (struct libxl__sr_emulator_hdr).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.3
+        /// Reference: FORMATS.md 2.3
         /// </remarks>
         public partial class EmulatorHeader : KaitaiStruct
         {
@@ -253,7 +253,7 @@ namespace Kaitai
             /// Which device model; 3 and above are reserved.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public EmulatorId EmulatorId { get { return _emulatorId; } }
 
@@ -261,7 +261,7 @@ namespace Kaitai
             /// The emulator's index within the domain.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public uint Index { get { return _index; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -275,7 +275,7 @@ namespace Kaitai
         /// A trailing key with no value fails with an end-of-stream error.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.3
+        /// Reference: FORMATS.md 2.3
         /// </remarks>
         public partial class EmulatorXenstoreData : KaitaiStruct
         {
@@ -311,7 +311,7 @@ namespace Kaitai
             /// Emulator sub-header.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public EmulatorHeader Emulator { get { return _emulator; } }
 
@@ -319,7 +319,7 @@ namespace Kaitai
             /// The key/value pairs.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public List<XenstorePair> Pairs { get { return _pairs; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -332,10 +332,10 @@ namespace Kaitai
         /// stream goes on) the next checkpoint's libxc records with no headers.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 0
+        /// Reference: FORMATS.md 0
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 2.4
+        /// Reference: FORMATS.md 2.4
         /// </remarks>
         public partial class LibxlEntry : KaitaiStruct
         {
@@ -370,7 +370,7 @@ namespace Kaitai
             /// The libxl record.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public LibxlRecord Record { get { return _record; } }
 
@@ -378,10 +378,10 @@ namespace Kaitai
             /// The libxc stream handed over by LIBXC_CONTEXT, up to its END or first CHECKPOINT.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 0
+            /// Reference: FORMATS.md 0
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public LibxcStream.LibxcSegment Libxc { get { return _libxc; } }
 
@@ -389,10 +389,10 @@ namespace Kaitai
             /// The next checkpoint's libxc records (no new headers), up to the next CHECKPOINT.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.4
+            /// Reference: FORMATS.md 2.4
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 5.4
+            /// Reference: FORMATS.md 5.4
             /// </remarks>
             public LibxcStream.LibxcSegment LibxcCheckpoint { get { return _libxcCheckpoint; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -403,7 +403,7 @@ namespace Kaitai
         /// The 16-octet libxl stream header (struct libxl__sr_hdr). Always big-endian.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.1
+        /// Reference: FORMATS.md 2.1
         /// </remarks>
         public partial class LibxlHeader : KaitaiStruct
         {
@@ -438,7 +438,7 @@ namespace Kaitai
             /// The endianness bit. libxl rejects big-endian streams.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.1
+            /// Reference: FORMATS.md 2.1
             /// </remarks>
             public bool IsBigEndian
             {
@@ -458,10 +458,10 @@ namespace Kaitai
             /// Set by convert-legacy-stream.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.1
+            /// Reference: FORMATS.md 2.1
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 6.4
+            /// Reference: FORMATS.md 6.4
             /// </remarks>
             public bool IsLegacy
             {
@@ -481,10 +481,10 @@ namespace Kaitai
             /// Bits 2..31. libxl ignores them; verify checks only bits 2..15.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.1
+            /// Reference: FORMATS.md 2.1
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 10
+            /// Reference: FORMATS.md 10
             /// </remarks>
             public uint ReservedOptions
             {
@@ -507,7 +507,7 @@ namespace Kaitai
             /// &quot;LibxlFmt&quot;.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.1
+            /// Reference: FORMATS.md 2.1
             /// </remarks>
             public ulong Ident { get { return _ident; } }
 
@@ -515,7 +515,7 @@ namespace Kaitai
             /// 2; libxl and verify both require exactly 2. Not validated here.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.1
+            /// Reference: FORMATS.md 2.1
             /// </remarks>
             public uint Version { get { return _version; } }
 
@@ -523,7 +523,7 @@ namespace Kaitai
             /// Bit 0: big-endian; bit 1: written by convert-legacy-stream; bits 2..31 reserved.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.1
+            /// Reference: FORMATS.md 2.1
             /// </remarks>
             public uint Options { get { return _options; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -536,7 +536,7 @@ namespace Kaitai
         /// its own. libxl has no maximum body length.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.2
+        /// Reference: FORMATS.md 2.2
         /// </remarks>
         public partial class LibxlRecord : KaitaiStruct
         {
@@ -593,7 +593,7 @@ namespace Kaitai
             /// Record type.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public LibxlRecordType Type { get { return _type; } }
 
@@ -601,7 +601,7 @@ namespace Kaitai
             /// Body length in octets, before padding.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public uint Length { get { return _length; } }
 
@@ -609,7 +609,7 @@ namespace Kaitai
             /// The body, decoded according to the type (raw octets for empty and unknown bodies).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public object Body { get { return _body; } }
 
@@ -617,7 +617,7 @@ namespace Kaitai
             /// Zero on save; verify rejects non-zero padding.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public byte[] Padding { get { return _padding; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -629,7 +629,7 @@ namespace Kaitai
         /// One xenstore key and its value, each NUL-terminated.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.3
+        /// Reference: FORMATS.md 2.3
         /// </remarks>
         public partial class XenstorePair : KaitaiStruct
         {
@@ -658,7 +658,7 @@ namespace Kaitai
             /// Key, relative to the device model's xenstore directory.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public string Key { get { return _key; } }
 
@@ -666,7 +666,7 @@ namespace Kaitai
             /// Value.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public string Value { get { return _value; } }
             public LibxlStream M_Root { get { return m_root; } }
@@ -681,7 +681,7 @@ namespace Kaitai
         /// Always big-endian.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.1
+        /// Reference: FORMATS.md 2.1
         /// </remarks>
         public LibxlHeader Header { get { return _header; } }
 
@@ -689,7 +689,7 @@ namespace Kaitai
         /// libxl records, each with the libxc segment that follows it, up to and including END.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.4
+        /// Reference: FORMATS.md 2.4
         /// </remarks>
         public List<LibxlEntry> Entries { get { return _entries; } }
         public LibxlStream M_Root { get { return m_root; } }

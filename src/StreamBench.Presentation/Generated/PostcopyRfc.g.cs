@@ -32,7 +32,7 @@ namespace Kaitai
     /// forbidden there are not checked. The 8 MiB record limit of the RFC tree is not checked.
     /// </summary>
     /// <remarks>
-    /// Reference: FORMAT.md 9
+    /// Reference: FORMATS.md 9
     /// </remarks>
     public partial class PostcopyRfc : KaitaiStruct
     {
@@ -82,7 +82,7 @@ namespace Kaitai
         /// type bits.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class PostcopyFault : KaitaiStruct
         {
@@ -117,7 +117,7 @@ namespace Kaitai
             /// Number of pfns.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public uint Count { get { return _count; } }
 
@@ -125,7 +125,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -133,7 +133,7 @@ namespace Kaitai
             /// The pfns the destination faulted on.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public List<ulong> Pfns { get { return _pfns; } }
             public PostcopyRfc M_Root { get { return m_root; } }
@@ -145,7 +145,7 @@ namespace Kaitai
         /// pfn words (type in bits 63..60, pfn in 51..0).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class PostcopyPfns : KaitaiStruct
         {
@@ -180,7 +180,7 @@ namespace Kaitai
             /// Number of pfn words.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public uint Count { get { return _count; } }
 
@@ -188,7 +188,7 @@ namespace Kaitai
             /// Reserved, zero.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public uint Reserved { get { return _reserved; } }
 
@@ -196,10 +196,10 @@ namespace Kaitai
             /// The announced pfns with their types; no page data follows.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4.2
+            /// Reference: FORMATS.md 4.2
             /// </remarks>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public List<LibxcStream.PageWord> Pfns { get { return _pfns; } }
             public PostcopyRfc M_Root { get { return m_root; } }
@@ -211,10 +211,10 @@ namespace Kaitai
         /// 0x10..0x16. Parses from the current position, so it can be used on its own.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 4
+        /// Reference: FORMATS.md 4
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class RfcLibxcRecord : KaitaiStruct
         {
@@ -346,7 +346,7 @@ namespace Kaitai
             /// Whether the type is one of the RFC's own records.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public bool IsRfcRecord
             {
@@ -366,7 +366,7 @@ namespace Kaitai
             /// The type in the RFC dictionary (meaningful for 0x10..0x16).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public PostcopyRecordType RfcType
             {
@@ -391,7 +391,7 @@ namespace Kaitai
             /// Record type, kept as a number; rfc_type names 0x10..0x16, libxc_stream's libxc_record_type names 0x00..0x0F.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public uint Type { get { return _type; } }
 
@@ -399,7 +399,7 @@ namespace Kaitai
             /// Body length in octets, before padding (the RFC tree caps it at 8 MiB).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 4
+            /// Reference: FORMATS.md 4
             /// </remarks>
             public uint Length { get { return _length; } }
 
@@ -407,7 +407,7 @@ namespace Kaitai
             /// The body (upstream v2 layouts below 0x10, RFC layouts above).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public object Body { get { return _body; } }
 
@@ -415,7 +415,7 @@ namespace Kaitai
             /// Zero padding to 8 octets.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public byte[] Padding { get { return _padding; } }
             public PostcopyRfc M_Root { get { return m_root; } }
@@ -428,7 +428,7 @@ namespace Kaitai
         /// POSTCOPY_TRANSITION (which hands the stream to libxl).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class RfcLibxcSegment : KaitaiStruct
         {
@@ -469,7 +469,7 @@ namespace Kaitai
             /// Image header.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public LibxcStream.Ihdr ImageHeader { get { return _imageHeader; } }
 
@@ -477,7 +477,7 @@ namespace Kaitai
             /// Domain header.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public LibxcStream.Dhdr DomainHeader { get { return _domainHeader; } }
 
@@ -485,7 +485,7 @@ namespace Kaitai
             /// Records up to and including END, CHECKPOINT or POSTCOPY_TRANSITION.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public List<RfcLibxcRecord> Records { get { return _records; } }
 
@@ -501,7 +501,7 @@ namespace Kaitai
         /// A bare RFC libxc stream (no libxl layer), up to END or the end of the data.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class RfcLibxcStream : KaitaiStruct
         {
@@ -541,7 +541,7 @@ namespace Kaitai
             /// Image header (version 2 in the RFC).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.1
+            /// Reference: FORMATS.md 3.1
             /// </remarks>
             public LibxcStream.Ihdr ImageHeader { get { return _imageHeader; } }
 
@@ -549,7 +549,7 @@ namespace Kaitai
             /// Domain header.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 3.2
+            /// Reference: FORMATS.md 3.2
             /// </remarks>
             public LibxcStream.Dhdr DomainHeader { get { return _domainHeader; } }
 
@@ -557,7 +557,7 @@ namespace Kaitai
             /// Records up to and including END.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public List<RfcLibxcRecord> Records { get { return _records; } }
             public PostcopyRfc M_Root { get { return m_root; } }
@@ -571,7 +571,7 @@ namespace Kaitai
         /// next checkpoint's records (no headers).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class RfcLibxlEntry : KaitaiStruct
         {
@@ -610,7 +610,7 @@ namespace Kaitai
             /// The libxl record.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public RfcLibxlRecord Record { get { return _record; } }
 
@@ -618,7 +618,7 @@ namespace Kaitai
             /// The libxc stream handed over by LIBXC_CONTEXT.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public RfcLibxcSegment Libxc { get { return _libxc; } }
 
@@ -626,7 +626,7 @@ namespace Kaitai
             /// The post-copy memory phase handed back by POSTCOPY_TRANSITION_END.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public RfcLibxcSegment LibxcPostcopy { get { return _libxcPostcopy; } }
 
@@ -634,7 +634,7 @@ namespace Kaitai
             /// The next checkpoint's libxc records after CHECKPOINT_END.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.4
+            /// Reference: FORMATS.md 2.4
             /// </remarks>
             public RfcLibxcSegment LibxcCheckpoint { get { return _libxcCheckpoint; } }
             public PostcopyRfc M_Root { get { return m_root; } }
@@ -645,10 +645,10 @@ namespace Kaitai
         /// One libxl record in the RFC dictionary (upstream 0..5 plus POSTCOPY_TRANSITION_END).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.2
+        /// Reference: FORMATS.md 2.2
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public partial class RfcLibxlRecord : KaitaiStruct
         {
@@ -702,7 +702,7 @@ namespace Kaitai
             /// Whether this is the RFC's POSTCOPY_TRANSITION_END.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public bool IsRfcRecord
             {
@@ -722,7 +722,7 @@ namespace Kaitai
             /// The type in the RFC's own libxl dictionary (0x6).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public LibxlPostcopyRecordType RfcType
             {
@@ -747,7 +747,7 @@ namespace Kaitai
             /// Record type, kept as a number; rfc_type names 0x6, libxl_stream's libxl_record_type names 0..5.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 9
+            /// Reference: FORMATS.md 9
             /// </remarks>
             public uint Type { get { return _type; } }
 
@@ -755,7 +755,7 @@ namespace Kaitai
             /// Body length in octets, before padding.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public uint Length { get { return _length; } }
 
@@ -763,7 +763,7 @@ namespace Kaitai
             /// The body (upstream layouts for 2, 3 and 5; 0x6 is empty).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.3
+            /// Reference: FORMATS.md 2.3
             /// </remarks>
             public object Body { get { return _body; } }
 
@@ -771,7 +771,7 @@ namespace Kaitai
             /// Zero padding to 8 octets.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 2.2
+            /// Reference: FORMATS.md 2.2
             /// </remarks>
             public byte[] Padding { get { return _padding; } }
             public PostcopyRfc M_Root { get { return m_root; } }
@@ -787,10 +787,10 @@ namespace Kaitai
         /// The libxl header (big-endian), as upstream.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2.1
+        /// Reference: FORMATS.md 2.1
         /// </remarks>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public LibxlStream.LibxlHeader Header { get { return _header; } }
 
@@ -798,7 +798,7 @@ namespace Kaitai
         /// libxl records, each with the libxc segment that follows it, up to and including libxl END.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 9
+        /// Reference: FORMATS.md 9
         /// </remarks>
         public List<RfcLibxlEntry> Entries { get { return _entries; } }
         public PostcopyRfc M_Root { get { return m_root; } }

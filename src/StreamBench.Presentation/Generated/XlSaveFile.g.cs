@@ -23,7 +23,7 @@ namespace Kaitai
     /// big-endian header is not described.
     /// </summary>
     /// <remarks>
-    /// Reference: FORMAT.md 1
+    /// Reference: FORMATS.md 1
     /// </remarks>
     public partial class XlSaveFile : KaitaiStruct
     {
@@ -76,7 +76,7 @@ namespace Kaitai
         /// u32 size, then the config text; xl writes the text with its terminating NUL.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public partial class Config : KaitaiStruct
         {
@@ -105,7 +105,7 @@ namespace Kaitai
             /// Config length in octets (including xl's trailing NUL).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 1
+            /// Reference: FORMATS.md 1
             /// </remarks>
             public uint Size { get { return _size; } }
 
@@ -113,7 +113,7 @@ namespace Kaitai
             /// The config text, up to its NUL.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 1
+            /// Reference: FORMATS.md 1
             /// </remarks>
             public string Text { get { return _text; } }
             public XlSaveFile M_Root { get { return m_root; } }
@@ -125,7 +125,7 @@ namespace Kaitai
         /// is set). xl restore reads the config only when at least 4 octets are present.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public partial class ConfigData : KaitaiStruct
         {
@@ -156,7 +156,7 @@ namespace Kaitai
             /// The domain configuration.
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 1
+            /// Reference: FORMATS.md 1
             /// </remarks>
             public Config Config { get { return _config; } }
 
@@ -164,7 +164,7 @@ namespace Kaitai
             /// Optional data after the config (none from xl).
             /// </summary>
             /// <remarks>
-            /// Reference: FORMAT.md 1
+            /// Reference: FORMATS.md 1
             /// </remarks>
             public byte[] Rest { get { return _rest; } }
             public XlSaveFile M_Root { get { return m_root; } }
@@ -177,7 +177,7 @@ namespace Kaitai
         /// The config is JSON (otherwise xl.cfg text).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public bool IsJson
         {
@@ -197,7 +197,7 @@ namespace Kaitai
         /// Whether the header fields really are little-endian (the saving domain's native order).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public bool IsLittleEndian
         {
@@ -217,7 +217,7 @@ namespace Kaitai
         /// A libxl v2 stream follows; otherwise a legacy stream.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public bool IsStreamV2
         {
@@ -237,7 +237,7 @@ namespace Kaitai
         /// Mandatory bits xl does not know; xl refuses to restore when any is set.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public uint UnknownMandatoryFlags
         {
@@ -267,7 +267,7 @@ namespace Kaitai
         /// &quot;Xen saved domain, xl format\n \0 \r&quot;: 32 octets with an embedded NUL.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public byte[] Magic { get { return _magic; } }
 
@@ -275,7 +275,7 @@ namespace Kaitai
         /// 0x01020304 written in the domain's native order.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public uint ByteOrder { get { return _byteOrder; } }
 
@@ -283,7 +283,7 @@ namespace Kaitai
         /// Bit 0 JSON config, bit 1 STREAMv2 (see xl_mandatory_flags). xl refuses unknown bits.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public uint MandatoryFlags { get { return _mandatoryFlags; } }
 
@@ -291,7 +291,7 @@ namespace Kaitai
         /// No bits defined; xl refuses unknown bits.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public uint OptionalFlags { get { return _optionalFlags; } }
 
@@ -299,7 +299,7 @@ namespace Kaitai
         /// Length of the optional data.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public uint OptionalDataLen { get { return _optionalDataLen; } }
 
@@ -307,7 +307,7 @@ namespace Kaitai
         /// The optional data (the domain configuration).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 1
+        /// Reference: FORMATS.md 1
         /// </remarks>
         public ConfigData OptionalData { get { return _optionalData; } }
 
@@ -315,7 +315,7 @@ namespace Kaitai
         /// The libxl stream, when STREAMv2 is set.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 2
+        /// Reference: FORMATS.md 2
         /// </remarks>
         public LibxlStream Libxl { get { return _libxl; } }
 
@@ -323,7 +323,7 @@ namespace Kaitai
         /// The legacy stream, when STREAMv2 is clear (parse with legacy_stream.ksy).
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 6
+        /// Reference: FORMATS.md 6
         /// </remarks>
         public byte[] LegacyPayload { get { return _legacyPayload; } }
 
@@ -331,7 +331,7 @@ namespace Kaitai
         /// Octets after the libxl END, e.g. the xl migrate sender's &quot;domain is yours&quot; message.
         /// </summary>
         /// <remarks>
-        /// Reference: FORMAT.md 14
+        /// Reference: FORMATS.md 14
         /// </remarks>
         public byte[] Trailer { get { return _trailer; } }
         public XlSaveFile M_Root { get { return m_root; } }

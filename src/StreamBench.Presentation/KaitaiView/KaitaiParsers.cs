@@ -44,7 +44,7 @@ public static class KaitaiParsers
     }
 
     /// <summary>
-    /// Legacy images carry neither the toolstack width nor the guest type (FORMAT.md 6): octets 4-7 are zero on a
+    /// Legacy images carry neither the toolstack width nor the guest type (FORMATS.md 6): octets 4-7 are zero on a
     /// 64-bit toolstack, ~0 on a 32-bit PV one, a chunk id otherwise (32-bit HVM); a PV image then has the ~0
     /// extended-info marker after p2m_size.
     /// </summary>

@@ -69,7 +69,7 @@ public sealed class HostileInputTests
         Assert.DoesNotContain("Unhandled exception", r.Err, StringComparison.Ordinal);
     }
 
-    private static string Synthetic(string name) => Path.Combine(Corpus.Root, "synthetic", name);
+    private static string Synthetic(string name) => Path.Combine(Corpus.Root, "corpus", "synthetic", name);
 
     // Bug 1: a closed stdin is an I/O error, never a hang.
     [Theory]
@@ -185,7 +185,7 @@ public sealed class HostileInputTests
     [Fact]
     public void A_zst_file_verifies_as_its_decompressed_stream()
     {
-        var zst = Path.Combine(Corpus.Root, "real", "save-pv.xl.zst");
+        var zst = Path.Combine(Corpus.Root, "corpus", "real", "save-pv.xl.zst");
         var plain = Corpus.Get("real/save-pv.xl.zst").Path;
         VerifyResult Verify(string p)
         {
@@ -206,7 +206,7 @@ public sealed class HostileInputTests
     public void A_damaged_zst_is_an_invalid_stream_naming_the_compressed_offset()
     {
         using var dir = new TempDir();
-        var zst = File.ReadAllBytes(Path.Combine(Corpus.Root, "real", "save-pv.xl.zst"));
+        var zst = File.ReadAllBytes(Path.Combine(Corpus.Root, "corpus", "real", "save-pv.xl.zst"));
         File.WriteAllBytes(dir.File("cut.zst"), zst[..(zst.Length / 2)]);
         var damaged = (byte[])zst.Clone();
         for (var i = 64; i < 4096; i++)
@@ -313,7 +313,7 @@ public sealed class HostileInputTests
     public void A_failed_conversion_leaves_no_output_file()
     {
         using var dir = new TempDir();
-        var legacy = Directory.GetFiles(Path.Combine(Corpus.Root, "legacy")).First(f => !f.EndsWith(".tsv", StringComparison.Ordinal) && new FileInfo(f).Length > 100_000);
+        var legacy = Path.Combine(Corpus.Root, "corpus", "legacy", "hvm64-qemu-toolstack.legacy");
         var bytes = File.ReadAllBytes(legacy);
         File.WriteAllBytes(dir.File("cut.legacy"), bytes[..(bytes.Length / 2)]);
         var r = Run("convert-legacy", "-i", dir.File("cut.legacy"), "-o", dir.File("out.img"));
