@@ -76,7 +76,7 @@ public static class ReportInputs
         var file = new LocalFile(tmp, temporary: true);
         try
         {
-            using var stdin = Console.OpenStandardInput();
+            using var stdin = StandardInput.Open();
             using var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write);
             Spool(stdin, fs, max);
             return file;

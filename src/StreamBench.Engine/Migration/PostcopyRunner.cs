@@ -244,7 +244,7 @@ public static class PostcopyRunner
             report.Outcome = PostcopyOutcome.AbortedBeforeTransition;
             report.Reason = $"the link broke before the transition ({report.SourceError?.Message ?? report.DestinationError?.Message}): the source keeps the guest; the destination discarded its copy";
         }
-        else if (report.DestinationError is StreamFormatException { Problem: var problem } && problem.Contains(RestoreChecks.PostcopyGuestLost, StringComparison.Ordinal))
+        else if (report.DestinationError is StreamFormatException { Problem: var problem } e && ReferenceEquals(e.Check, RestoreChecks.PostcopyGuestLost))
         {
             report.Outcome = PostcopyOutcome.GuestLost;
             report.Reason = $"the link broke after the transition ({report.SourceError?.Message ?? "source"}): {problem}";
