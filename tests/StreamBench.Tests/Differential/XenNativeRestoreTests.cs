@@ -72,6 +72,15 @@ public sealed class XenNativeRestoreTests
         ["synthetic/xl-hvm.bin"] = "HVM params name unpopulated special pages",
         ["synthetic/xl-migrate-s2r.bin"] = "HVM params name unpopulated special pages",
         ["synthetic/xl-debug-verify.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxc-hvm-v3.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxc-hvm-v2.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxc-xtab.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxl-hvm.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxl-pvh.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxl-remus-end.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxl-remus-failover.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxl-remus-partial.bin"] = "HVM params name unpopulated special pages",
+        ["synthetic/libxc-remus-failover.bin"] = "HVM params name unpopulated special pages",
     };
 
     /// <summary>Every corpus stream with a libxc part that a restore reads (not back channels or legacy input).</summary>
