@@ -2,6 +2,10 @@ using System.Reflection;
 using System.Text;
 using Kaitai;
 using StreamBench.Formats.KaitaiView;
+using StreamBench.Formats.Legacy;
+using StreamBench.Formats.Streams;
+using StreamBench.Formats.Synthesis;
+using StreamBench.Formats.Wire;
 using StreamBench.Tests.Legacy;
 using Xunit;
 
@@ -85,5 +89,26 @@ public sealed class KaitaiFieldListTests
             Assert.Equal(Properties(type).Select(p => p.Name), fields.Select(f => f.Name));
         }
         Assert.Equal(ParserTypes().Count, KaitaiFields.Types.Count());
+    }
+
+    public static TheoryData<string> PrintedInputs => new() { "libxc-hvm", "libxc-pv", "libxl-hvm-remus", "xl-pvh", "legacy-pv" };
+
+    [Theory]
+    [MemberData(nameof(PrintedInputs))]
+    public void The_tree_printer_finds_every_struct_it_meets_in_the_list(string input)
+    {
+        var (bytes, format) = input switch
+        {
+            "libxc-hvm" => (SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Libxc, Guest = SyntheticGuest.Hvm, Pages = 40 }), OuterFormat.Libxc),
+            "libxc-pv" => (SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Libxc, Guest = SyntheticGuest.Pv, Pages = 40 }), OuterFormat.Libxc),
+            "libxl-hvm-remus" => (SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Libxl, Guest = SyntheticGuest.Hvm, Pages = 40, Checkpoints = 2 }), OuterFormat.Libxl),
+            "xl-pvh" => (SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Xl, Guest = SyntheticGuest.Pvh, Pages = 40 }), OuterFormat.Xl),
+            "legacy-hvm" => (LegacySyntheticImage.Generate(new LegacySyntheticOptions { Guest = LegacyGuestType.Hvm, Pages = 40 }), OuterFormat.Legacy),
+            _ => (LegacySyntheticImage.Generate(new LegacySyntheticOptions { Guest = LegacyGuestType.Pv, GuestWidth = 8, Pages = 40 }), OuterFormat.Legacy),
+        };
+        var text = KaitaiTreePrinter.ToText(KaitaiParsers.Parse(bytes, format, StreamDialect.Upstream));
+        Assert.DoesNotContain("has no entry in KaitaiFields", text);
+        // Every struct line is followed by its fields: the tree is more than its root.
+        Assert.True(text.Split('\n').Length > 20, text);
     }
 }
