@@ -219,6 +219,10 @@ public static class StreamScrubber
             throw new StreamFormatException("scrub refused, nothing written: the stream is malformed, so guest pages after this point could not be found and scrubbed: " + e.Problem,
                 e.Offset, e.Layer, e.RecordIndex, e.RecordType, e.Field, e.IsTruncation, e);
         }
+        if (reader.Ending == StreamEnding.MissingEnd)
+        {
+            throw new StreamFormatException("scrub refused, nothing written: the input ends without END (a truncated stream)", reader.Source.Position, "stream", truncated: true);
+        }
         if (reader.DetectedFormat == OuterFormat.Legacy)
         {
             throw new StreamFormatException("scrub refused, nothing written: a legacy image is scrubbed through its v3 conversion (streambench scrub converts it)", 0, "legacy");

@@ -64,6 +64,7 @@ internal static class ScrubCommand
                             try
                             {
                                 v3.Stream.CopyTo(spool, 1 << 20);
+                                v3.Complete();
                             }
                             catch (Formats.StreamFormatException e)
                             {
