@@ -181,6 +181,7 @@ public sealed class RecordReplayTests
             w.WriteData(CaptureDirection.SenderToReceiver, data.AsMemory(0, 1000), 0);
             w.WriteData(CaptureDirection.SenderToReceiver, data.AsMemory(1000, 1000), 150_000_000);
             w.WriteData(CaptureDirection.SenderToReceiver, data.AsMemory(2000, 1000), 300_000_000);
+            w.WriteEvent(CaptureEventCode.DirectionEnd, CaptureDirection.SenderToReceiver, data.Length); // as the recorder does
             w.Complete();
         }
         using var input = ReplayInput.Open(path, CaptureDirection.SenderToReceiver);

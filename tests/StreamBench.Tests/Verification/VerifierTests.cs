@@ -94,7 +94,8 @@ public sealed class VerifierTests
         foreach (var s in new[]
         {
             TestStream.Postcopy(), TestStream.Postcopy(libxl: true),
-            TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(1)), (0xF, new byte[16]), (5, Bodies.U32(2)), (5, Bodies.U32(3))),
+            // The secondary's COLO loop (libxl CHECKPOINT_STATE ids: 2 SVM_READY, 3 SVM_RESUMED, 1 SVM_SUSPENDED).
+            TestStream.BackChannel(StreamDialect.Upstream, (5, Bodies.U32(2)), (5, Bodies.U32(3)), (5, Bodies.U32(1)), (0xF, new byte[16]), (5, Bodies.U32(2)), (5, Bodies.U32(3))),
             TestStream.BackChannel(StreamDialect.PostcopyRfc, (0x15, Bodies.PfnList(3, 4)), (0x16, [])),
         })
         {
