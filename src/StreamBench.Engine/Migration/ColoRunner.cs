@@ -196,47 +196,10 @@ public static class ColoRunner
         saveOptions.Validate();
         var restoreOptions = new RestoreOptions { Config = DomainConfig.FromDomain(source), Colo = secondary };
 
-        Task<SaveResult> save = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                return SaveEngine.Save(source, mainOut, saveOptions);
-            }
-            finally
-            {
-                channel.ClosePrimary(); // the primary stopped or died: its ends close
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        Task<RestoreResult> restore = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                return RestoreEngine.Restore(channel.SecondaryReceive, restoreOptions);
-            }
-            finally
-            {
-                channel.CloseSecondary();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        try
-        {
-            report.Primary = save.GetAwaiter().GetResult();
-        }
-        catch (Exception e)
-        {
-            report.PrimaryError = e;
-        }
-
-        try
-        {
-            report.Secondary = restore.GetAwaiter().GetResult();
-        }
-        catch (Exception e)
-        {
-            report.SecondaryError = e;
-        }
+        var outcome = EnginePair.Run(
+            () => SaveEngine.Save(source, mainOut, saveOptions), channel.ClosePrimary, // the primary stopped or died: its ends close
+            () => RestoreEngine.Restore(channel.SecondaryReceive, restoreOptions), channel.CloseSecondary);
+        (report.Primary, report.PrimaryError, report.Secondary, report.SecondaryError) = outcome;
 
         report.MainBytes = mainOut.Delivered;
         report.BackBytes = backOut.Delivered;

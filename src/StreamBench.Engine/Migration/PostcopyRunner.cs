@@ -170,46 +170,10 @@ public static class PostcopyRunner
             Reader = new XenStreamReaderOptions { Dialect = StreamDialect.PostcopyRfc },
         };
 
-        Task<SaveResult> saving = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                return SaveEngine.Save(source, mainOut, save);
-            }
-            finally
-            {
-                channel.ClosePrimary();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        Task<RestoreResult> restoring = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                return RestoreEngine.Restore(channel.SecondaryReceive, restore);
-            }
-            finally
-            {
-                channel.CloseSecondary();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        try
-        {
-            report.Save = saving.GetAwaiter().GetResult();
-        }
-        catch (Exception e)
-        {
-            report.SourceError = e;
-        }
-
-        try
-        {
-            report.Restore = restoring.GetAwaiter().GetResult();
-        }
-        catch (Exception e)
-        {
-            report.DestinationError = e;
-        }
+        var outcome = EnginePair.Run(
+            () => SaveEngine.Save(source, mainOut, save), channel.ClosePrimary,
+            () => RestoreEngine.Restore(channel.SecondaryReceive, restore), channel.CloseSecondary);
+        (report.Save, report.SourceError, report.Restore, report.DestinationError) = outcome;
 
         report.Bytes = mainOut.Delivered;
         report.MainStream = mainCopy?.ToArray();
