@@ -8,6 +8,7 @@ using StreamBench.Tests.Support;
 using FsCheck.Xunit;
 using Xunit;
 using Xunit.Abstractions;
+using StreamBench.Tests.Verification;
 
 namespace StreamBench.Tests.Legacy;
 
@@ -42,7 +43,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         Assert.Fail($"{what}: outputs differ at byte {i} (Xen {expected.Length} bytes, ours {actual.Length} bytes)");
     }
 
-    [Theory]
+    [OracleTheory]
     [MemberData(nameof(MatrixNames))]
     public void Conversion_is_byte_identical_to_Xens_converter(string name)
     {
@@ -58,7 +59,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         AssertSameBytes(xen.Output, ours, name);
     }
 
-    [Theory]
+    [OracleTheory]
     [MemberData(nameof(MatrixNames))]
     public void Converted_streams_read_end_to_end(string name)
     {
@@ -95,7 +96,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
     };
 
     /// <summary>Images of simulated domains written by <see cref="StreamBench.Engine.Save.LegacySave"/>: Xen's converter takes them and writes what ours writes.</summary>
-    [Theory]
+    [OracleTheory]
     [MemberData(nameof(LegacySaves))]
     public void Legacy_saves_of_simulated_domains_convert_as_Xens_converter_converts_them(StreamBench.Domain.GuestType type, int width, string format, int vcpus)
     {
@@ -119,7 +120,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
 
     public static TheoryData<string> EdgeNames => new(LegacyEdgeCases.Cases.Keys);
 
-    [Theory]
+    [OracleTheory]
     [MemberData(nameof(EdgeNames))]
     public void Odd_images_Xen_accepts_convert_byte_identically(string name)
     {
@@ -133,7 +134,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         AssertSameBytes(xen.Output, LegacyConverter.Convert(c.Input, c.Options), name);
     }
 
-    [Property(MaxTest = 25)]
+    [OracleProperty(MaxTest = 25)]
     public void Random_images_Xen_accepts_convert_byte_identically(LegacyConversionCase c)
     {
         if (!LegacyOracle.Ready(output))
@@ -146,7 +147,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         AssertSameBytes(xen.Output, LegacyConverter.Convert(legacy, c.Converter), c.ToString());
     }
 
-    [Fact]
+    [OracleFact]
     public void The_oracle_wrapper_and_our_converter_agree()
     {
         if (!LegacyOracle.Ready(output))
@@ -175,7 +176,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         return ms.ToArray();
     }
 
-    [Theory]
+    [OracleTheory]
     [InlineData("w64-hvm-libxl+qemu-toolstack-vcpuinfo-tsc")]
     [InlineData("w64-hvm-libxc+qemu-toolstack-vcpuinfo-tsc")]
     [InlineData("w32-pv64-libxl-vcpuinfo-tsc")]
@@ -207,7 +208,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
 
     // ---- where Xen's converter refuses and ours converts (docs/LEGACY.md lists these) ----------------------------
 
-    [Theory]
+    [OracleTheory]
     [InlineData(LegacyQemuSignature.QemuDeviceModelRecord, LegacyOutputFormat.Libxc)]
     [InlineData(LegacyQemuSignature.QemuDeviceModelRecord, LegacyOutputFormat.Libxl)]
     [InlineData(LegacyQemuSignature.RemusDeviceModelState, LegacyOutputFormat.Libxc)]
@@ -244,7 +245,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         }
     }
 
-    [Theory]
+    [OracleTheory]
     [InlineData(LegacyGuestType.Pv, LegacyOutputFormat.Libxc)]
     [InlineData(LegacyGuestType.Hvm, LegacyOutputFormat.Libxl)]
     public void ENABLE_COMPRESSION_is_refused_by_Xen_and_the_first_image_converted_by_us(LegacyGuestType guest, LegacyOutputFormat format)
@@ -266,7 +267,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
         AssertSameBytes(reference.Output, LegacyConverter.Convert(LegacySyntheticImage.Generate(image), c.Converter), "first image");
     }
 
-    [Theory]
+    [OracleTheory]
     [InlineData(LegacyWidth.Bits32)]
     [InlineData(LegacyWidth.Bits64)]
     public void A_physmap_name_that_is_not_UTF8_crashes_Xen_but_not_us(LegacyWidth width)
@@ -303,7 +304,7 @@ public sealed class LegacyOracleTests(ITestOutputHelper output)
 
     public static TheoryData<string> BothRefuseNames => new(LegacyRefusals.Cases.Keys);
 
-    [Theory]
+    [OracleTheory]
     [MemberData(nameof(BothRefuseNames))]
     public void Inputs_Xen_refuses_are_refused_with_a_precise_error(string name)
     {

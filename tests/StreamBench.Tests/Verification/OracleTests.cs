@@ -26,6 +26,32 @@ public sealed class OracleFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A [Theory] in the "Oracle" category, skipped visibly when STREAMBENCH_SKIP_ORACLE=1 (as <see cref="OracleFactAttribute"/>).</summary>
+public sealed class OracleTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Sets Skip from the environment.</summary>
+    public OracleTheoryAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("STREAMBENCH_SKIP_ORACLE") == "1")
+        {
+            Skip = "Xen's stream tools (the oracle) skipped: STREAMBENCH_SKIP_ORACLE=1";
+        }
+    }
+}
+
+/// <summary>An FsCheck [Property] in the "Oracle" category, skipped visibly when STREAMBENCH_SKIP_ORACLE=1.</summary>
+public sealed class OraclePropertyAttribute : FsCheck.Xunit.PropertyAttribute
+{
+    /// <summary>Sets Skip from the environment.</summary>
+    public OraclePropertyAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("STREAMBENCH_SKIP_ORACLE") == "1")
+        {
+            Skip = "Xen's stream tools (the oracle) skipped: STREAMBENCH_SKIP_ORACLE=1";
+        }
+    }
+}
+
 /// <summary>
 /// Runs Xen's own verify-stream-v2 (tools/oracle/verify-stream-v2) on a set of valid and corrupted streams and checks
 /// that our <c>xen</c> profile gives the same accept/reject verdict, except for the divergences documented in
