@@ -101,7 +101,9 @@ if [ "$lab" = 1 ] && [ -x tools/xenlab/lab.sh ]; then
     # the counts come from the lab's results.json, not from its text
     lab_line=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["passed"], r["failed"], r["skipped"])' \
       "$root/artifacts/xenlab-attempt$attempt.json" 2>/dev/null)
-    echo "lab attempt $attempt ($(( $(date +%s) - t0 )) s, rc $lab_rc): ${lab_line:+$(echo $lab_line | awk '{print $1" passed, "$2" failed, "$3" skipped"}')}${lab_line:-the lab did not report its scenarios}"
+    lab_said="the lab did not report its scenarios"
+    [ -n "$lab_line" ] && lab_said=$(echo "$lab_line" | awk '{print $1" passed, "$2" failed, "$3" skipped"}')
+    echo "lab attempt $attempt ($(( $(date +%s) - t0 )) s, rc $lab_rc): $lab_said"
     [ "$lab_rc" = 0 ] && [ -n "$lab_line" ] && break
     [ $(( $(date +%s) - t0 )) -lt 1500 ] && [ "$SECONDS" -lt 3000 ] || break   # keep CI within its 90 minutes
     [ "$attempt" = 1 ] && echo "the lab failed; running it once more (artifacts/xenlab-attempt1.log/.json keep the first run)"
