@@ -119,7 +119,13 @@ public static class Seeds
         foreach (var (family, name, bytes) in extra ?? [])
         {
             Add("extra-" + family, name, bytes, 4 * MaxSeed);
-            families[family] = ["extra-" + family];
+            // An extra family joins a family of the same name (the engine's post-copy streams join the synthetic
+            // post-copy seeds of reader-postcopy and verifier-postcopy); it never empties it.
+            var feeds = families.GetValueOrDefault(family) ?? [];
+            if (!feeds.Contains("extra-" + family))
+            {
+                families[family] = [.. feeds, "extra-" + family];
+            }
         }
 
         var total = 0;
