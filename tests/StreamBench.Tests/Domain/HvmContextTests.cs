@@ -53,7 +53,7 @@ public sealed class HvmContextTests
     [InlineData(2, 4912)]
     public void Pvh_context_without_xsave_has_the_size_of_a_real_xen_4_17_capture(int vcpus, int expected)
     {
-        // FORMAT.md 14: xl save of a PVH guest under QEMU/TCG gave HVM_CONTEXT of 2504 bytes (1 vCPU), 4912 (2).
+        // FORMATS.md 14: xl save of a PVH guest under QEMU/TCG gave HVM_CONTEXT of 2504 bytes (1 vCPU), 4912 (2).
         using HvmDomain d = Build(GuestType.Pvh, vcpus, xsave: false);
         Assert.Equal(expected, d.GetContextBlob().Length);
         Assert.Equal(expected, d.Context.BlobLength);

@@ -9,7 +9,7 @@ namespace StreamBench.Tests.Engine;
 
 /// <summary>
 /// Every kind of stream the engine saves passes Xen's own verify-stream-v2 (tools/oracle). The oracle cannot read
-/// checkpointed libxl streams (FORMAT.md 10), so Remus streams are checked as bare libxc ones.
+/// checkpointed libxl streams (FORMATS.md 10), so Remus streams are checked as bare libxc ones.
 /// </summary>
 [Trait("Category", "Oracle")]
 public sealed class EngineOracleTests(ITestOutputHelper output)

@@ -424,7 +424,7 @@ public sealed class HostileInputTests
         {
             var p = dir.File($"t{n}");
             File.WriteAllBytes(p, stream[..n]);
-            // A cut after a complete checkpoint is a valid failover stream (FORMAT.md 5.4): only the others must fail.
+            // A cut after a complete checkpoint is a valid failover stream (FORMATS.md 5.4): only the others must fail.
             inputs.Add((p, Verifier.Verify(stream.AsMemory(0, n)).IsValid));
         }
         var random = new byte[65536];

@@ -67,10 +67,10 @@ internal sealed class WireBytes
     }
 }
 
-/// <summary>Stream pieces built from the wire constants (FORMAT.md 1-4).</summary>
+/// <summary>Stream pieces built from the wire constants (FORMATS.md 1-4).</summary>
 internal static class StreamPieces
 {
-    /// <summary>A record: u32 type, u32 length, body, zero padding to 8 (FORMAT.md 2.2).</summary>
+    /// <summary>A record: u32 type, u32 length, body, zero padding to 8 (FORMATS.md 2.2).</summary>
     public static byte[] Record(uint type, byte[] body, byte padByte = 0) => new WireBytes()
         .U32(type)
         .U32((uint)body.Length)
@@ -126,7 +126,7 @@ internal static class StreamPieces
             .ToArray();
     }
 
-    /// <summary>A PAGE_DATA pfn word (FORMAT.md 4.2).</summary>
+    /// <summary>A PAGE_DATA pfn word (FORMATS.md 4.2).</summary>
     public static ulong Word(ulong pfn, PageType type) => PageWord.Make(pfn, type);
 
     /// <summary>A PAGE_DATA (or POSTCOPY_PAGE_DATA) body; pages get the fill bytes in <paramref name="pageFill"/>.</summary>

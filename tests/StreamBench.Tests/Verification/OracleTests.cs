@@ -172,7 +172,7 @@ public sealed class OracleTests
         return (p.ExitCode, lastLine);
     }
 
-    /// <summary>Every stream the oracle judges: valid ones, one per check case, and FORMAT.md 11's probes.</summary>
+    /// <summary>Every stream the oracle judges: valid ones, one per check case, and FORMATS.md 11's probes.</summary>
     public static IEnumerable<OracleCase> Cases()
     {
         static bool Upstream(TestStream s) => s.Dialect == StreamDialect.Upstream && s.Format is OuterFormat.Libxc or OuterFormat.Libxl or OuterFormat.Xl;
@@ -235,7 +235,7 @@ public sealed class OracleTests
             }
         }
 
-        // FORMAT.md 11 probes not already above.
+        // FORMATS.md 11 probes not already above.
         var big = TestStream.Hvm();
         big[big.Find(LibxcRecordType.HvmContext)].Body = [.. Bodies.HvmContext(1), .. new byte[(129 << 20) - 1080]];
         yield return new OracleCase("probe:record-129MiB", big.Build(), OuterFormat.Libxc);

@@ -251,7 +251,7 @@ public sealed class TestStream
         return s;
     }
 
-    /// <summary>A bare libxc post-copy RFC stream (v2, HVM), FORMAT.md 9.</summary>
+    /// <summary>A bare libxc post-copy RFC stream (v2, HVM), FORMATS.md 9.</summary>
     public static TestStream Postcopy(bool libxl = false)
     {
         var s = new TestStream { Dialect = StreamDialect.PostcopyRfc };
