@@ -647,10 +647,4 @@ public sealed partial class RestoreEngine
     }
 
     private static Span<byte> AsBytes(Span<ulong> words) => MemoryMarshal.AsBytes(words);
-
-    private static bool IsPvRecord(uint type) => (LibxcRecordType)type is LibxcRecordType.X86PvInfo or LibxcRecordType.X86PvP2mFrames
-        or LibxcRecordType.X86PvVcpuBasic or LibxcRecordType.X86PvVcpuExtended or LibxcRecordType.X86PvVcpuXsave
-        or LibxcRecordType.X86PvVcpuMsrs or LibxcRecordType.SharedInfo;
-
-    private static bool IsHvmRecord(uint type) => (LibxcRecordType)type is LibxcRecordType.HvmContext or LibxcRecordType.HvmParams;
 }

@@ -182,21 +182,10 @@ public sealed class XenStreamReader : IDisposable
     };
 
     /// <summary>The name of a record type of <paramref name="layer"/> in this reader's dialect.</summary>
-    public string NameOf(StreamLayer layer, uint type) => layer switch
-    {
-        StreamLayer.Libxl => RecordNames.Libxl(type, Dialect),
-        StreamLayer.BackChannel => BackChannelName(type),
-        _ => RecordNames.Libxc(type, Dialect),
-    };
+    public string NameOf(StreamLayer layer, uint type) => RecordDictionary.For(layer, Dialect).Name(type);
 
     /// <summary>Back-channel records mix libxl CHECKPOINT_STATE with libxc CHECKPOINT_DIRTY_PFN_LIST (and the RFC's FAULT/COMPLETE).</summary>
-    public static StreamLayer BackChannelOwner(uint type, StreamDialect dialect) => type == (uint)LibxlRecordType.CheckpointState
-        ? StreamLayer.Libxl
-        : StreamLayer.Libxc;
-
-    private string BackChannelName(uint type) => BackChannelOwner(type, Dialect) == StreamLayer.Libxl
-        ? RecordNames.Libxl(type, Dialect)
-        : RecordNames.Libxc(type, Dialect);
+    public static StreamLayer BackChannelOwner(uint type, StreamDialect dialect) => RecordDictionary.BackChannel(dialect).OwnerOf(type);
 
     /// <summary>Moves to the next item. False at the end of the input.</summary>
     public bool Read()
