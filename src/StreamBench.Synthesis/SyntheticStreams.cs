@@ -375,7 +375,7 @@ public static class SyntheticStreams
         private void HvmContext()
         {
             // HEADER, one CPU record per vCPU (hvm_hw_cpu is 1032 bytes), END.
-            const int cpuSize = 1032;
+            const int cpuSize = HvmSaveWire.CpuBodySize;
             var size = HvmSaveWire.DescriptorSize + HvmSaveWire.HeaderBodySize + (o.Vcpus * (HvmSaveWire.DescriptorSize + cpuSize)) + HvmSaveWire.DescriptorSize;
             var blob = new byte[size];
             var at = 0;
@@ -387,11 +387,11 @@ public static class SyntheticStreams
                 at += HvmSaveWire.DescriptorSize;
             }
             Descriptor(HvmSaveCode.Header, 0, HvmSaveWire.HeaderBodySize);
-            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at), HvmSaveWire.FileMagic);
-            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + 4), HvmSaveWire.FileVersion);
-            BinaryPrimitives.WriteUInt64LittleEndian(blob.AsSpan(at + 8), 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + 16), 0x000806F8);
-            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + 20), 2_400_000);
+            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Magic), HvmSaveWire.FileMagic);
+            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Version), HvmSaveWire.FileVersion);
+            BinaryPrimitives.WriteUInt64LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Changeset), 0);
+            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Cpuid), 0x000806F8);
+            BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.GtscKhz), 2_400_000);
             at += HvmSaveWire.HeaderBodySize;
             for (var v = 0; v < o.Vcpus; v++)
             {

@@ -330,17 +330,17 @@ public sealed partial class RestoreEngine
 
         if (h.Version != LibxlWire.Version)
         {
-            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "version", at + 8, $"version is {h.Version}, expected {LibxlWire.Version}", LibxlChecks.Version);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "version", at + LibxlHeaderLayout.Version, $"version is {h.Version}, expected {LibxlWire.Version}", LibxlChecks.Version);
         }
 
         if ((h.Options & LibxlOptions.BigEndian) != 0)
         {
-            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "options", at + 12, "the stream is big-endian, libxl can only restore little-endian streams", LibxlChecks.BigEndian);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "options", at + LibxlHeaderLayout.Options, "the stream is big-endian, libxl can only restore little-endian streams", LibxlChecks.BigEndian);
         }
 
         if ((h.Options & ~LibxlOptions.Known) != 0 && CheckReserved)
         {
-            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "options", at + 12, $"reserved option bits 0x{(uint)(h.Options & ~LibxlOptions.Known):x} are set", LibxlChecks.Options);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "options", at + LibxlHeaderLayout.Options, $"reserved option bits 0x{(uint)(h.Options & ~LibxlOptions.Known):x} are set", LibxlChecks.Options);
         }
     }
 
@@ -362,29 +362,29 @@ public sealed partial class RestoreEngine
 
         if (h.Id != LibxcWire.Id)
         {
-            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "id", at + 8, $"Invalid ID: Expected 0x{LibxcWire.Id:x8}, Got 0x{h.Id:x8}", LibxcChecks.ImageId);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "id", at + LibxcImageHeaderLayout.Id, $"Invalid ID: Expected 0x{LibxcWire.Id:x8}, Got 0x{h.Id:x8}", LibxcChecks.ImageId);
         }
 
         if (h.Version is < LibxcWire.MinVersion or > LibxcWire.MaxVersion)
         {
-            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "version", at + 12, $"Invalid Version: Expected 2 <= ver <= 3, Got {h.Version}", LibxcChecks.ImageVersion);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "version", at + LibxcImageHeaderLayout.Version, $"Invalid Version: Expected 2 <= ver <= 3, Got {h.Version}", LibxcChecks.ImageVersion);
         }
 
         if (h.BigEndian)
         {
-            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "options", at + 16, "Unable to handle big endian streams", LibxcChecks.ImageBigEndian);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "options", at + LibxcImageHeaderLayout.Options, "Unable to handle big endian streams", LibxcChecks.ImageBigEndian);
         }
 
         if (CheckReserved)
         {
             if ((h.Options & ~(ushort)LibxcImageOptions.BigEndian) != 0)
             {
-                throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "options", at + 16, $"reserved option bits 0x{h.Options & ~1:x} are set", LibxcChecks.ImageOptions);
+                throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "options", at + LibxcImageHeaderLayout.Options, $"reserved option bits 0x{h.Options & ~1:x} are set", LibxcChecks.ImageOptions);
             }
 
             if (h.Reserved1 != 0 || h.Reserved2 != 0)
             {
-                throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "reserved", at + 18, "reserved fields are not zero", LibxcChecks.ImageReserved);
+                throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "reserved", at + LibxcImageHeaderLayout.Reserved1, "reserved fields are not zero", LibxcChecks.ImageReserved);
             }
         }
 
@@ -404,12 +404,12 @@ public sealed partial class RestoreEngine
 
         if (h.PageShift != LibxcWire.PageShift)
         {
-            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "page_shift", at + 4, $"Invalid page size {1L << Math.Min((int)h.PageShift, 62)} (page_shift {h.PageShift}) for x86 domains", LibxcChecks.DomainPageShift);
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "page_shift", at + LibxcDomainHeaderLayout.PageShift, $"Invalid page size {1L << Math.Min((int)h.PageShift, 62)} (page_shift {h.PageShift}) for x86 domains", LibxcChecks.DomainPageShift);
         }
 
         if (h.Reserved != 0 && CheckReserved)
         {
-            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "reserved", at + 6, $"reserved field is 0x{h.Reserved:x}, expected 0", LibxcChecks.DomainReserved);
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "reserved", at + LibxcDomainHeaderLayout.Reserved, $"reserved field is 0x{h.Reserved:x}, expected 0", LibxcChecks.DomainReserved);
         }
 
         _result.XenVersion = (h.XenMajor, h.XenMinor);

@@ -95,7 +95,7 @@ internal abstract class X86RestoreOps : RestoreOps
         _ = TscInfoBody.TryParse(record.Body, out TscInfoBody tsc);
         if (tsc.Reserved != 0 && Engine.CheckReserved)
         {
-            throw Engine.Fail(record, LibxcChecks.TscReserved, $"reserved field is 0x{tsc.Reserved:x}, expected 0", "reserved", record.At(20));
+            throw Engine.Fail(record, LibxcChecks.TscReserved, $"reserved field is 0x{tsc.Reserved:x}, expected 0", "reserved", record.At(TscInfoLayout.Reserved));
         }
 
         Domain.Tsc = new TscInfo(tsc.Mode, tsc.Khz, tsc.Nsec, tsc.Incarnation + 1);

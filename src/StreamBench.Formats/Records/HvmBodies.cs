@@ -84,9 +84,9 @@ public readonly record struct HvmSaveHeader(uint Magic, uint Version, ulong Chan
             header = default;
             return false;
         }
-        header = new HvmSaveHeader(BinaryPrimitives.ReadUInt32LittleEndian(data), BinaryPrimitives.ReadUInt32LittleEndian(data[4..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(data[8..]), BinaryPrimitives.ReadUInt32LittleEndian(data[16..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(data[20..]));
+        header = new HvmSaveHeader(BinaryPrimitives.ReadUInt32LittleEndian(data[HvmSaveHeaderLayout.Magic..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(data[HvmSaveHeaderLayout.Version..]), BinaryPrimitives.ReadUInt64LittleEndian(data[HvmSaveHeaderLayout.Changeset..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(data[HvmSaveHeaderLayout.Cpuid..]), BinaryPrimitives.ReadUInt32LittleEndian(data[HvmSaveHeaderLayout.GtscKhz..]));
         return true;
     }
 }

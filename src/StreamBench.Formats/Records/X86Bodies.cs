@@ -43,9 +43,9 @@ public readonly struct TscInfoBody
             tsc = default;
             return false;
         }
-        tsc = new TscInfoBody(BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(body[8..]), BinaryPrimitives.ReadUInt32LittleEndian(body[16..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(body[20..]));
+        tsc = new TscInfoBody(BinaryPrimitives.ReadUInt32LittleEndian(body[TscInfoLayout.Mode..]), BinaryPrimitives.ReadUInt32LittleEndian(body[TscInfoLayout.Khz..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(body[TscInfoLayout.Nsec..]), BinaryPrimitives.ReadUInt32LittleEndian(body[TscInfoLayout.Incarnation..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(body[TscInfoLayout.Reserved..]));
         return true;
     }
 }

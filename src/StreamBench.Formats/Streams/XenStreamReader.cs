@@ -406,8 +406,8 @@ public sealed class XenStreamReader : IDisposable
     {
         var at = _src.Position;
         var h = Need(LibxlWire.HeaderSize, StreamLayer.Libxl, "LIBXL_HEADER", "header");
-        LibxlHeader = new LibxlHeaderFields(BinaryPrimitives.ReadUInt64BigEndian(h), BinaryPrimitives.ReadUInt32BigEndian(h[8..]),
-            (LibxlOptions)BinaryPrimitives.ReadUInt32BigEndian(h[12..]));
+        LibxlHeader = new LibxlHeaderFields(BinaryPrimitives.ReadUInt64BigEndian(h[LibxlHeaderLayout.Ident..]),
+            BinaryPrimitives.ReadUInt32BigEndian(h[LibxlHeaderLayout.Version..]), (LibxlOptions)BinaryPrimitives.ReadUInt32BigEndian(h[LibxlHeaderLayout.Options..]));
         _src.Advance(LibxlWire.HeaderSize);
         BeginItem(StreamItemKind.LibxlHeader, StreamLayer.Libxl, at, 0);
         _state = State.LibxlRecords;
@@ -418,9 +418,10 @@ public sealed class XenStreamReader : IDisposable
     {
         var at = _src.Position;
         var h = Need(LibxcWire.ImageHeaderSize, StreamLayer.Libxc, "IMAGE_HEADER", "header");
-        ImageHeader = new LibxcImageHeaderFields(BinaryPrimitives.ReadUInt64BigEndian(h), BinaryPrimitives.ReadUInt32BigEndian(h[8..]),
-            BinaryPrimitives.ReadUInt32BigEndian(h[12..]), BinaryPrimitives.ReadUInt16BigEndian(h[16..]),
-            BinaryPrimitives.ReadUInt16BigEndian(h[18..]), BinaryPrimitives.ReadUInt32BigEndian(h[20..]));
+        ImageHeader = new LibxcImageHeaderFields(BinaryPrimitives.ReadUInt64BigEndian(h[LibxcImageHeaderLayout.Marker..]),
+            BinaryPrimitives.ReadUInt32BigEndian(h[LibxcImageHeaderLayout.Id..]), BinaryPrimitives.ReadUInt32BigEndian(h[LibxcImageHeaderLayout.Version..]),
+            BinaryPrimitives.ReadUInt16BigEndian(h[LibxcImageHeaderLayout.Options..]), BinaryPrimitives.ReadUInt16BigEndian(h[LibxcImageHeaderLayout.Reserved1..]),
+            BinaryPrimitives.ReadUInt32BigEndian(h[LibxcImageHeaderLayout.Reserved2..]));
         _src.Advance(LibxcWire.ImageHeaderSize);
         BeginItem(StreamItemKind.LibxcImageHeader, StreamLayer.Libxc, at, 0);
         _state = State.LibxcDomainHeader;
@@ -431,9 +432,9 @@ public sealed class XenStreamReader : IDisposable
     {
         var at = _src.Position;
         var h = Need(LibxcWire.DomainHeaderSize, StreamLayer.Libxc, "DOMAIN_HEADER", "header");
-        DomainHeader = new LibxcDomainHeaderFields((DomainType)BinaryPrimitives.ReadUInt32LittleEndian(h),
-            BinaryPrimitives.ReadUInt16LittleEndian(h[4..]), BinaryPrimitives.ReadUInt16LittleEndian(h[6..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(h[8..]), BinaryPrimitives.ReadUInt32LittleEndian(h[12..]));
+        DomainHeader = new LibxcDomainHeaderFields((DomainType)BinaryPrimitives.ReadUInt32LittleEndian(h[LibxcDomainHeaderLayout.Type..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(h[LibxcDomainHeaderLayout.PageShift..]), BinaryPrimitives.ReadUInt16LittleEndian(h[LibxcDomainHeaderLayout.Reserved..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(h[LibxcDomainHeaderLayout.XenMajor..]), BinaryPrimitives.ReadUInt32LittleEndian(h[LibxcDomainHeaderLayout.XenMinor..]));
         _src.Advance(LibxcWire.DomainHeaderSize);
         BeginItem(StreamItemKind.LibxcDomainHeader, StreamLayer.Libxc, at, 0);
         _state = State.LibxcRecords;
@@ -455,8 +456,8 @@ public sealed class XenStreamReader : IDisposable
                 at, ErrorLayers.Of(layer), RecordIndex + 1, null, "type/length", truncated: true);
         }
         var h = _src.Peek(Framing.RecordHeaderSize);
-        var type = BinaryPrimitives.ReadUInt32LittleEndian(h);
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(h[4..]);
+        var type = BinaryPrimitives.ReadUInt32LittleEndian(h[RecordHeaderLayout.Type..]);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(h[RecordHeaderLayout.Length..]);
         _src.Advance(Framing.RecordHeaderSize);
         RecordIndex++;
         RecordType = type;

@@ -184,9 +184,9 @@ public sealed class XenStreamWriter : IDisposable
     public void WriteLibxlHeader(LibxlHeaderFields header)
     {
         var h = Reserve(LibxlWire.HeaderSize);
-        BinaryPrimitives.WriteUInt64BigEndian(h, header.Ident);
-        BinaryPrimitives.WriteUInt32BigEndian(h[8..], header.Version);
-        BinaryPrimitives.WriteUInt32BigEndian(h[12..], (uint)header.Options);
+        BinaryPrimitives.WriteUInt64BigEndian(h[LibxlHeaderLayout.Ident..], header.Ident);
+        BinaryPrimitives.WriteUInt32BigEndian(h[LibxlHeaderLayout.Version..], header.Version);
+        BinaryPrimitives.WriteUInt32BigEndian(h[LibxlHeaderLayout.Options..], (uint)header.Options);
     }
 
     /// <summary>The libxl header with the usual ident and version.</summary>
@@ -197,12 +197,12 @@ public sealed class XenStreamWriter : IDisposable
     public void WriteImageHeader(LibxcImageHeaderFields header)
     {
         var h = Reserve(LibxcWire.ImageHeaderSize);
-        BinaryPrimitives.WriteUInt64BigEndian(h, header.Marker);
-        BinaryPrimitives.WriteUInt32BigEndian(h[8..], header.Id);
-        BinaryPrimitives.WriteUInt32BigEndian(h[12..], header.Version);
-        BinaryPrimitives.WriteUInt16BigEndian(h[16..], header.Options);
-        BinaryPrimitives.WriteUInt16BigEndian(h[18..], header.Reserved1);
-        BinaryPrimitives.WriteUInt32BigEndian(h[20..], header.Reserved2);
+        BinaryPrimitives.WriteUInt64BigEndian(h[LibxcImageHeaderLayout.Marker..], header.Marker);
+        BinaryPrimitives.WriteUInt32BigEndian(h[LibxcImageHeaderLayout.Id..], header.Id);
+        BinaryPrimitives.WriteUInt32BigEndian(h[LibxcImageHeaderLayout.Version..], header.Version);
+        BinaryPrimitives.WriteUInt16BigEndian(h[LibxcImageHeaderLayout.Options..], header.Options);
+        BinaryPrimitives.WriteUInt16BigEndian(h[LibxcImageHeaderLayout.Reserved1..], header.Reserved1);
+        BinaryPrimitives.WriteUInt32BigEndian(h[LibxcImageHeaderLayout.Reserved2..], header.Reserved2);
     }
 
     /// <summary>The libxc image header for <paramref name="version"/> (2 or 3), little-endian.</summary>
@@ -213,11 +213,11 @@ public sealed class XenStreamWriter : IDisposable
     public void WriteDomainHeader(LibxcDomainHeaderFields header)
     {
         var h = Reserve(LibxcWire.DomainHeaderSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(h, (uint)header.Type);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[4..], header.PageShift);
-        BinaryPrimitives.WriteUInt16LittleEndian(h[6..], header.Reserved);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], header.XenMajor);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[12..], header.XenMinor);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[LibxcDomainHeaderLayout.Type..], (uint)header.Type);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[LibxcDomainHeaderLayout.PageShift..], header.PageShift);
+        BinaryPrimitives.WriteUInt16LittleEndian(h[LibxcDomainHeaderLayout.Reserved..], header.Reserved);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[LibxcDomainHeaderLayout.XenMajor..], header.XenMajor);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[LibxcDomainHeaderLayout.XenMinor..], header.XenMinor);
     }
 
     /// <summary>The libxc domain header for a guest type and saver version.</summary>
@@ -246,8 +246,8 @@ public sealed class XenStreamWriter : IDisposable
             throw new InvalidOperationException("a record is still open");
         }
         var h = Reserve(Framing.RecordHeaderSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(h, type);
-        BinaryPrimitives.WriteUInt32LittleEndian(h[4..], bodyLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[RecordHeaderLayout.Type..], type);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[RecordHeaderLayout.Length..], bodyLength);
         _recordLeft = bodyLength;
         _recordLength = bodyLength;
     }

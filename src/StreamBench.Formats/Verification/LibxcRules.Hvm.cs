@@ -27,7 +27,7 @@ internal sealed partial class LibxcRules
         }
         if (tsc.Reserved != 0)
         {
-            _ctx.ReportInBody(TscReserved, 20, "reserved", string.Create(CultureInfo.InvariantCulture, $"expected 0, found 0x{tsc.Reserved:x8}"));
+            _ctx.ReportInBody(TscReserved, TscInfoLayout.Reserved, "reserved", string.Create(CultureInfo.InvariantCulture, $"expected 0, found 0x{tsc.Reserved:x8}"));
         }
         if (tsc.Mode > TscInfoBody.MaxKnownMode)
         {

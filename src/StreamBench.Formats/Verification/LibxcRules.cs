@@ -107,40 +107,40 @@ internal sealed partial class LibxcRules
         _ctx.Summary.ImageBigEndian = h.BigEndian;
         if (h.Marker != LibxcWire.Marker)
         {
-            _ctx.ReportAtItem(ImageMarker, 0, "marker", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(ImageMarker, LibxcImageHeaderLayout.Marker, "marker", string.Create(CultureInfo.InvariantCulture,
                 $"expected 0x{LibxcWire.Marker:x16}, found 0x{h.Marker:x16}"));
             return;
         }
         if (h.Id != LibxcWire.Id)
         {
-            _ctx.ReportAtItem(ImageId, 8, "id", string.Create(CultureInfo.InvariantCulture, $"expected 0x{LibxcWire.Id:x8} (\"XENF\"), found 0x{h.Id:x8}"));
+            _ctx.ReportAtItem(ImageId, LibxcImageHeaderLayout.Id, "id", string.Create(CultureInfo.InvariantCulture, $"expected 0x{LibxcWire.Id:x8} (\"XENF\"), found 0x{h.Id:x8}"));
             return;
         }
         if (h.Version is < LibxcWire.MinVersion or > LibxcWire.MaxVersion)
         {
-            _ctx.ReportAtItem(ImageVersion, 12, "version", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(ImageVersion, LibxcImageHeaderLayout.Version, "version", string.Create(CultureInfo.InvariantCulture,
                 $"expected {LibxcWire.MinVersion} <= version <= {LibxcWire.MaxVersion}, found {h.Version}"));
         }
         else if (_ctx.Rfc && h.Version != 2)
         {
-            _ctx.ReportAtItem(ImageRfcVersion, 12, "version", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(ImageRfcVersion, LibxcImageHeaderLayout.Version, "version", string.Create(CultureInfo.InvariantCulture,
                 $"expected version 2 for the post-copy RFC dialect, found {h.Version}"));
         }
         var reservedOptions = h.Options & ~(ushort)LibxcImageOptions.BigEndian;
         if (reservedOptions != 0)
         {
-            _ctx.ReportAtItem(ImageOptions, 16, "options", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(ImageOptions, LibxcImageHeaderLayout.Options, "options", string.Create(CultureInfo.InvariantCulture,
                 $"expected option bits 1..15 clear, found 0x{reservedOptions:x4}"));
         }
         if (h.Reserved1 != 0 || h.Reserved2 != 0)
         {
-            _ctx.ReportAtItem(ImageReserved, h.Reserved1 != 0 ? 18 : 20, h.Reserved1 != 0 ? "reserved1" : "reserved2", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(ImageReserved, h.Reserved1 != 0 ? LibxcImageHeaderLayout.Reserved1 : LibxcImageHeaderLayout.Reserved2, h.Reserved1 != 0 ? "reserved1" : "reserved2", string.Create(CultureInfo.InvariantCulture,
                 $"expected 0x0000:0x00000000, found 0x{h.Reserved1:x4}:0x{h.Reserved2:x8}"));
         }
         if (h.BigEndian)
         {
-            _ctx.ReportAtItem(ImageBigEndianIgnored, 16, "options", "endianness bit set (big-endian); verify-stream-v2 ignores it and reads the stream as little-endian");
-            _ctx.ReportAtItem(ImageBigEndian, 16, "options", "expected a little-endian stream (bit 0 clear), found the big-endian bit set");
+            _ctx.ReportAtItem(ImageBigEndianIgnored, LibxcImageHeaderLayout.Options, "options", "endianness bit set (big-endian); verify-stream-v2 ignores it and reads the stream as little-endian");
+            _ctx.ReportAtItem(ImageBigEndian, LibxcImageHeaderLayout.Options, "options", "expected a little-endian stream (bit 0 clear), found the big-endian bit set");
         }
     }
 
@@ -156,16 +156,16 @@ internal sealed partial class LibxcRules
         }
         else
         {
-            _ctx.ReportAtItem(DomainHeaderType, 0, "type", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(DomainHeaderType, LibxcDomainHeaderLayout.Type, "type", string.Create(CultureInfo.InvariantCulture,
                 $"expected 1 (x86 PV) or 2 (x86 HVM), found {(uint)h.Type}"));
         }
         if (h.Reserved != 0)
         {
-            _ctx.ReportAtItem(DomainReserved, 6, "reserved", string.Create(CultureInfo.InvariantCulture, $"expected 0, found 0x{h.Reserved:x4}"));
+            _ctx.ReportAtItem(DomainReserved, LibxcDomainHeaderLayout.Reserved, "reserved", string.Create(CultureInfo.InvariantCulture, $"expected 0, found 0x{h.Reserved:x4}"));
         }
         if (h.PageShift != LibxcWire.PageShift)
         {
-            _ctx.ReportAtItem(DomainPageShift, 4, "page_shift", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(DomainPageShift, LibxcDomainHeaderLayout.PageShift, "page_shift", string.Create(CultureInfo.InvariantCulture,
                 $"expected {LibxcWire.PageShift}, found {h.PageShift}"));
         }
     }

@@ -46,24 +46,24 @@ internal sealed class LibxlRules
         _ctx.Summary.LibxlOptions = h.Options;
         if (h.Ident != LibxlWire.Ident)
         {
-            _ctx.ReportAtItem(Ident, 0, "ident", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(Ident, LibxlHeaderLayout.Ident, "ident", string.Create(CultureInfo.InvariantCulture,
                 $"expected 0x{LibxlWire.Ident:x16} (\"LibxlFmt\"), found 0x{h.Ident:x16}"));
             return;
         }
         if (h.Version != LibxlWire.Version)
         {
-            _ctx.ReportAtItem(LibxlChecks.Version, 8, "version", string.Create(CultureInfo.InvariantCulture, $"expected {LibxlWire.Version}, found {h.Version}"));
+            _ctx.ReportAtItem(LibxlChecks.Version, LibxlHeaderLayout.Version, "version", string.Create(CultureInfo.InvariantCulture, $"expected {LibxlWire.Version}, found {h.Version}"));
         }
         var reserved = (uint)h.Options & ~(uint)LibxlOptions.Known;
         if (reserved != 0)
         {
-            _ctx.ReportAtItem(Options, 12, "options", string.Create(CultureInfo.InvariantCulture,
+            _ctx.ReportAtItem(Options, LibxlHeaderLayout.Options, "options", string.Create(CultureInfo.InvariantCulture,
                 $"expected reserved bits 2..31 clear, found 0x{reserved:x}"));
         }
         if ((h.Options & LibxlOptions.BigEndian) != 0)
         {
-            _ctx.ReportAtItem(BigEndianIgnored, 12, "options", "endianness bit set (big-endian); verify-stream-v2 ignores it and reads the stream as little-endian");
-            _ctx.ReportAtItem(BigEndian, 12, "options", "expected a little-endian stream (bit 0 clear), found the big-endian bit set");
+            _ctx.ReportAtItem(BigEndianIgnored, LibxlHeaderLayout.Options, "options", "endianness bit set (big-endian); verify-stream-v2 ignores it and reads the stream as little-endian");
+            _ctx.ReportAtItem(BigEndian, LibxlHeaderLayout.Options, "options", "expected a little-endian stream (bit 0 clear), found the big-endian bit set");
         }
     }
 

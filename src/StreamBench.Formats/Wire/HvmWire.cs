@@ -14,6 +14,9 @@ public static class HvmSaveWire
 
     /// <summary>The HEADER record's body: magic, version, changeset, cpuid, gtsc_khz.</summary>
     public const int HeaderBodySize = 24;
+
+    /// <summary>The CPU record's body: sizeof(struct hvm_hw_cpu).</summary>
+    public const int CpuBodySize = 1032;
 }
 
 /// <summary>HVM save record typecodes (arch-x86/hvm/save.h DECLARE_HVM_SAVE_TYPE).</summary>

@@ -29,5 +29,7 @@ public sealed class HvmSaveCodeAgreementTests
     {
         Assert.Equal(HvmSaveWire.DescriptorSize, HvmSaveTypes.DescriptorSize);
         Assert.Equal(HvmSaveWire.FileMagic, HvmSaveTypes.FileMagic);
+        Assert.Equal(HvmSaveWire.HeaderBodySize, HvmSaveTypes.FixedLength(HvmSaveType.Header));
+        Assert.Equal(HvmSaveWire.CpuBodySize, HvmSaveTypes.FixedLength(HvmSaveType.Cpu));
     }
 }
