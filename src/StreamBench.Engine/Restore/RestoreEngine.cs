@@ -444,12 +444,12 @@ public sealed partial class RestoreEngine
                 "(restore --memory SIZE [--vcpus N] [--guest TYPE]), as xl restore needs a config file for such a stream");
         }
 
-        if (vcpus is < 1 or > GuestDomain.MaxVcpuLimit || pages < 256)
+        type ??= pvStream ? GuestType.Pv : GuestType.Hvm;
+        if (vcpus is < 1 or > GuestDomain.MaxVcpuLimit || pages < DomainConfig.MinPages(type.Value))
         {
-            throw new ArgumentException($"cannot make a domain with {vcpus} vCPUs and {pages} pages (1..{GuestDomain.MaxVcpuLimit} vCPUs, at least 1 MiB)");
+            throw new ArgumentException($"cannot make a domain with {vcpus} vCPUs and {pages} pages (1..{GuestDomain.MaxVcpuLimit} vCPUs, at least {DomainConfig.MinPages(type.Value)} pages for {type.Value.ToName()})");
         }
 
-        type ??= pvStream ? GuestType.Pv : GuestType.Hvm;
         if (type.Value.IsPv() && !pvStream || !type.Value.IsPv() && pvStream)
         {
             // The domain the toolstack built is of the wrong kind: setup() refuses the stream.
