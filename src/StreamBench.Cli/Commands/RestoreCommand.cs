@@ -53,7 +53,7 @@ internal static class RestoreCommand
         var colo = new Option<bool>("--colo") { Description = "restore as a COLO secondary (resume, run, suspend at each checkpoint, dirty pfn lists); needs --back-channel" };
         var backChannel = new Option<string?>("--back-channel")
         {
-            Description = "with --colo or --dialect postcopy-rfc: write the secondary's (destination's) messages to PATH: a FIFO that save --back-channel reads, /dev/fd/N, or a file",
+            Description = "with --colo or --dialect postcopy-rfc: write the secondary's (destination's) messages to PATH (a file)",
         };
         var touches = new Option<int>("--touches")
         {
@@ -86,7 +86,7 @@ internal static class RestoreCommand
 
             if (isColo && backPath is null)
             {
-                throw new ArgumentException("--colo needs --back-channel PATH: where the secondary's messages go (a FIFO that save --colo --back-channel reads, or a file)");
+                throw new ArgumentException("--colo needs --back-channel PATH: where the secondary's messages go (a file)");
             }
 
             if (backPath is not null && !isColo && streamDialect != StreamDialect.PostcopyRfc)

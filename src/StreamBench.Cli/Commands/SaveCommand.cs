@@ -47,7 +47,7 @@ internal static class SaveCommand
         var colo = new Option<bool>("--colo") { Description = "a COLO primary (--checkpoints N, libxl or xl): each checkpoint follows the secondary's messages; needs --back-channel" };
         var backChannel = new Option<string?>("--back-channel")
         {
-            Description = "with --postcopy or --colo: read the destination's (secondary's) messages from PATH: a FIFO the restore writes (restore --back-channel), /dev/fd/N, or a recorded back channel",
+            Description = "with --postcopy or --colo: read the destination's (secondary's) messages from PATH: a recorded back channel, or /dev/null (nobody answers)",
         };
         var command = new Command("save", "Build a simulated domain and save it into a stream; prints the domain's digest last.")
         {
@@ -76,7 +76,7 @@ internal static class SaveCommand
             if ((isPostcopy || isColo) != backPath is not null)
             {
                 throw new ArgumentException(backPath is null
-                    ? $"--{(isPostcopy ? "postcopy" : "colo")} needs --back-channel PATH: the {(isPostcopy ? "destination's faults" : "secondary's messages")} (a FIFO that restore --back-channel writes, /dev/fd/N, or a recorded back channel)"
+                    ? $"--{(isPostcopy ? "postcopy" : "colo")} needs --back-channel PATH: the {(isPostcopy ? "destination's faults" : "secondary's messages")} (a recorded back channel, or /dev/null: nobody answers)"
                     : "--back-channel is for --postcopy or --colo");
             }
 

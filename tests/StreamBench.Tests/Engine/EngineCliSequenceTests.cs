@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 using StreamBench.Capture.Format;
 using StreamBench.Domain;
 using StreamBench.Domain.Workloads;
@@ -12,63 +10,13 @@ using Xunit;
 
 namespace StreamBench.Tests.Engine;
 
-/// <summary>A [Fact] that needs mkfifo (Linux): skipped, with the reason, otherwise.</summary>
-public sealed class FifoFactAttribute : FactAttribute
-{
-    /// <summary>Sets Skip when the machine cannot make FIFOs.</summary>
-    public FifoFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/mkfifo") && !File.Exists("/bin/mkfifo"))
-        {
-            Skip = "needs Linux and mkfifo: the two processes talk over a pair of FIFOs";
-        }
-    }
-}
-
 /// <summary>
 /// <c>save --postcopy|--colo --back-channel</c>, <c>restore --dialect postcopy-rfc|--colo --back-channel</c> and
-/// <c>replay --to-engine</c> of a recorded post-copy session: the two sides as separate processes over two FIFOs (the
-/// main stream and the back channel), or through files, as a user runs them.
+/// <c>replay --to-engine</c> of recorded post-copy and COLO sessions, through files, as a user runs them.
 /// </summary>
-public sealed partial class EngineCliSequenceTests
+public sealed class EngineCliSequenceTests
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
-
-    [GeneratedRegex(@"checkpoint (\d+): .*digest at suspend: ([0-9a-f]{64})")]
-    private static partial Regex PrimaryCheckpoint();
-
-    [GeneratedRegex(@"checkpoint (\d+): digest ([0-9a-f]{64})")]
-    private static partial Regex SecondaryCheckpoint();
-
     private static string LastLine(string text) => text.TrimEnd().Split('\n')[^1];
-
-    private static void MakeFifo(string path)
-    {
-        using var p = Process.Start("mkfifo", [path]);
-        Assert.True(p.WaitForExit(TimeSpan.FromSeconds(10)) && p.ExitCode == 0, "mkfifo " + path);
-    }
-
-    // Runs two CLI processes at the same time; both must finish.
-    private static ((int Code, string Out, string Err) A, (int Code, string Out, string Err) B) RunPair(string[] a, string[] b)
-    {
-        using var pa = CaptureTestSupport.StartCli(a);
-        using var pb = CaptureTestSupport.StartCli(b);
-        pa.StandardInput.Close();
-        pb.StandardInput.Close();
-        var outA = pa.StandardOutput.ReadToEndAsync();
-        var errA = pa.StandardError.ReadToEndAsync();
-        var outB = pb.StandardOutput.ReadToEndAsync();
-        var errB = pb.StandardError.ReadToEndAsync();
-        bool done = pa.WaitForExit(Limit) & pb.WaitForExit(Limit);
-        if (!done)
-        {
-            pa.Kill(entireProcessTree: true);
-            pb.Kill(entireProcessTree: true);
-            Assert.Fail($"streambench {string.Join(' ', a)} | {string.Join(' ', b)} did not finish within {Limit}");
-        }
-
-        return ((pa.ExitCode, outA.Result, errA.Result), (pb.ExitCode, outB.Result, errB.Result));
-    }
 
     [Fact]
     public void A_postcopy_save_into_a_file_restores_as_a_destination_to_the_source_digest()
@@ -94,46 +42,6 @@ public sealed partial class EngineCliSequenceTests
         Assert.True(code == 0, restored + restoreErr);
         Assert.Matches(@"post-copy: [1-9]\d* page\(s\) announced", restored);
         Assert.Equal(digest, LastLine(restored));
-    }
-
-    [FifoFact]
-    public void Postcopy_save_and_restore_run_as_two_processes_over_two_fifos_with_faults_and_complete()
-    {
-        using var dir = new TempDir();
-        string main = dir.File("main"), back = dir.File("back");
-        MakeFifo(main);
-        MakeFifo(back);
-        var (save, restore) = RunPair(
-            ["save", "--guest", "hvm", "--memory", "4M", "--format", "libxl", "--postcopy", "--max-iterations", "1", "--dirty-threshold", "1",
-                "--workload", "hotset:256", "-o", main, "--back-channel", back],
-            ["restore", main, "--memory", "4M", "--guest", "hvm", "--dialect", "postcopy-rfc", "--back-channel", back, "--touches", "256"]);
-        Assert.True(save.Code == 0, save.Out + save.Err);
-        Assert.True(restore.Code == 0, restore.Out + restore.Err);
-        Assert.Contains("the destination confirmed (POSTCOPY_COMPLETE)", save.Out, StringComparison.Ordinal);
-        Assert.Contains("POSTCOPY_COMPLETE sent", restore.Out, StringComparison.Ordinal);
-        Assert.Matches(@"post-copy: [1-9]\d* page\(s\) announced, [1-9]\d* arrived after the transition; \d+ fault\(s\) sent", restore.Out);
-        Assert.Matches(@"\d+ fault\(s\) received", save.Out);
-    }
-
-    [FifoFact]
-    public void Colo_primary_and_secondary_run_as_two_processes_and_agree_on_every_checkpoint_digest()
-    {
-        using var dir = new TempDir();
-        string main = dir.File("main"), back = dir.File("back");
-        MakeFifo(main);
-        MakeFifo(back);
-        var (primary, secondary) = RunPair(
-            ["save", "--guest", "hvm", "--memory", "4M", "--format", "libxl", "--colo", "--checkpoints", "3", "--workload", "hotset:64",
-                "-o", main, "--back-channel", back],
-            ["restore", main, "--memory", "4M", "--guest", "hvm", "--colo", "--back-channel", back, "--workload", "hotset:16"]);
-        Assert.True(primary.Code == 0, primary.Out + primary.Err);
-        Assert.True(secondary.Code == 0, secondary.Out + secondary.Err);
-        var p = PrimaryCheckpoint().Matches(primary.Out).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
-        var s = SecondaryCheckpoint().Matches(secondary.Out).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
-        Assert.Equal(3, p.Count);
-        Assert.Equal(p, s);
-        Assert.Contains("COLO: 3 checkpoint(s) applied; failover:", secondary.Out, StringComparison.Ordinal);
-        Assert.Contains("the primary stops: the secondary takes over", primary.Out, StringComparison.Ordinal);
     }
 
     [Fact]
