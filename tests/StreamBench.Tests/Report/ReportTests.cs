@@ -247,6 +247,23 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Diff_reads_a_legacy_image_as_the_stream_it_converts_to()
+    {
+        // Xen's converter's output of the same image: the same stream, record by record.
+        var legacy = Corpus.Get("legacy/pv64-guest32-toolstack.legacy").Path;
+        var (same, text, err) = CaptureTestSupport.RunCli(null, "diff", legacy, Corpus.Get("legacy/pv64-guest32-toolstack.libxl").Path);
+        Assert.True(same == 0, Encoding.UTF8.GetString(text) + err);
+        // Two different images: decoded differences (records, pages), never "compared as bytes".
+        var (code, stdout, err2) = CaptureTestSupport.RunCli(null, "diff", legacy, Corpus.Get("legacy/pv32-guest64.legacy").Path, "--json");
+        var json = Encoding.UTF8.GetString(stdout);
+        Assert.True(code == 1, json + err2);
+        Assert.DoesNotContain("compared as bytes", json, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(json);
+        Assert.False(doc.RootElement.GetProperty("equal").GetBoolean());
+        Assert.Contains("converted to v3", doc.RootElement.GetProperty("a").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Campaign_folder_gives_execs_edges_and_triage()
     {
         using var dir = new TempDir();
