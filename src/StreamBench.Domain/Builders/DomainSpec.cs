@@ -16,6 +16,9 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     /// <summary>The smallest guest the builder makes.</summary>
     public const ulong MinMemoryMiB = 4;
 
+    /// <summary>The largest guest the simulation builds: 1 TiB (beyond it the per-page tables alone outgrow a host).</summary>
+    public const ulong MaxMemoryMiB = 1024 * 1024;
+
     /// <summary>The largest 32-bit PV guest (its page tables map at most 3 GiB).</summary>
     public const ulong MaxPv32MemoryMiB = 3 * 1024;
 
@@ -46,6 +49,11 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
         if (MemoryMiB < MinMemoryMiB)
         {
             throw new ArgumentOutOfRangeException(nameof(MemoryMiB), MemoryMiB, $"guests need at least {MinMemoryMiB} MiB");
+        }
+
+        if (MemoryMiB > MaxMemoryMiB)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MemoryMiB), MemoryMiB, $"guests are limited to {MaxMemoryMiB} MiB (1 TiB) here");
         }
 
         if (Type == GuestType.Pv32 && MemoryMiB > MaxPv32MemoryMiB)
