@@ -2,6 +2,7 @@ using System.Globalization;
 using StreamBench.Capture.Format;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
+using StreamBench.Formats.Wire;
 
 namespace StreamBench.Report;
 
@@ -143,7 +144,7 @@ public static class CaptureAnalyzer
     private static StreamAnalysis AnalyzeDirection(CaptureFile capture, CaptureDirection d, ReportOptions options)
     {
         var reader = d == CaptureDirection.SenderToReceiver
-            ? options.Reader
+            ? options.Reader with { Colo = options.Reader.Colo || IsColoBackChannel(capture) }
             : options.Reader with { Format = capture.DefaultReaderOptions(d).Format };
         var vopts = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = reader };
         using var stream = capture.OpenDirection(d);
@@ -155,11 +156,15 @@ public static class CaptureAnalyzer
             return Verifier.Verify(ByteSource.FromStream(s), vopts);
         }, description, null, options.Analyzer);
         var extents = capture.Extents(d);
-        if (a.BackChannel.Count == 0 || extents.Count == 0)
+        if ((a.BackChannel.Count == 0 && a.Checkpoints.Count == 0) || extents.Count == 0)
         {
             return a;
         }
+        // Arrival times put the checkpoints of one direction and the back channel of the other on one timeline.
         var timed = a.BackChannel.Select(m => m with { TimeNs = TimeAt(extents, m.Offset) }).ToList();
+        var checkpoints = a.Checkpoints
+            .Select(c => c with { StartTimeNs = TimeAt(extents, c.StartOffset), EndTimeNs = TimeAt(extents, Math.Max(c.StartOffset, c.EndOffset - 1)) })
+            .ToList();
         return new StreamAnalysis
         {
             Description = a.Description,
@@ -168,7 +173,7 @@ public static class CaptureAnalyzer
             Segments = a.Segments,
             SegmentsCoarsened = a.SegmentsCoarsened,
             Passes = a.Passes,
-            Checkpoints = a.Checkpoints,
+            Checkpoints = checkpoints,
             BackChannel = timed,
             Qevm = a.Qevm,
             EmulatorNotes = a.EmulatorNotes,
@@ -176,6 +181,29 @@ public static class CaptureAnalyzer
             Vcpus = a.Vcpus,
             ReadError = a.ReadError,
         };
+    }
+
+    /// <summary>
+    /// The capture's r2s direction opens with a bare libxl CHECKPOINT_STATE record (type 5, a 4-byte control id): the
+    /// back channel of a COLO secondary (libxl_colo_restore.c sends SVM_READY first). Then the s2r direction is a COLO
+    /// main stream, whose CHECKPOINT_NEW records follow each CHECKPOINT_END (the reader's <c>Colo</c> option). This is
+    /// evidence from the other direction, not a guess from record numbers: a post-copy back channel (the other bare
+    /// one) never starts with type 5.
+    /// </summary>
+    internal static bool IsColoBackChannel(CaptureFile capture)
+    {
+        var r2s = CaptureDirection.ReceiverToSender;
+        if (!capture.Has(r2s))
+        {
+            return false;
+        }
+        using var s = capture.OpenDirection(r2s);
+        Span<byte> head = stackalloc byte[16];
+        var n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return n == head.Length
+            && StreamIndexing.GuessBackFormat(head) == OuterFormat.BackChannel
+            && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(head) == (uint)LibxlRecordType.CheckpointState
+            && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(head[4..]) == 4;
     }
 
     /// <summary>Arrival time of the byte at <paramref name="position"/>: the timestamp of the chunk that holds it.</summary>

@@ -362,6 +362,7 @@ public static class HtmlReport
         var failover = s.Ending == StreamEnding.Failover || s.CheckpointIncomplete;
         h.P($"{N(s.CheckpointsComplete)} complete checkpoints; checkpoint 0 carries the initial live migration. " +
             (failover ? $"The stream stops without END: failover. The receiver discards the incomplete last checkpoint ({N(s.DiscardedBytes)} bytes) and resumes from the last complete one." : "The stream ends with END."), "note");
+        h.Raw($"<div class=\"plot\" id=\"{id}-cptimeline\"></div>");
         h.Raw($"<div class=\"plot\" id=\"{id}-cpplot\"></div>");
         h.Raw("<table class=\"grid\" data-table=\"checkpoints\"><thead><tr><th class=\"n\">checkpoint</th><th class=\"n\">offset</th><th class=\"n\">bytes</th><th class=\"n\">records</th><th class=\"n\">pages</th><th>state</th></tr></thead><tbody>");
         foreach (var c in a.Checkpoints)
@@ -578,6 +579,8 @@ public static class HtmlReport
             w.WriteNumber("pages", c.DataPages);
             w.WriteNumber("records", c.Records);
             w.WriteBoolean("complete", c.Complete);
+            w.WriteNumber("start_ns", c.StartTimeNs);
+            w.WriteNumber("end_ns", c.EndTimeNs);
             w.WriteEndObject();
         }
         w.WriteEndArray();

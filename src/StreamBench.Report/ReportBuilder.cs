@@ -62,8 +62,8 @@ public static class ReportBuilder
         var a = ReportInputs.AnalyzeStream(pa, options);
         var b = ReportInputs.AnalyzeStream(pb, options);
         SemanticDiffResult diff;
-        using (var sa = ReportInputs.OpenForDiff(pa, CaptureDirection.SenderToReceiver))
-        using (var sb = ReportInputs.OpenForDiff(pb, CaptureDirection.SenderToReceiver))
+        using (var sa = ReportInputs.OpenForDiff(pa, CaptureDirection.SenderToReceiver, options.Legacy))
+        using (var sb = ReportInputs.OpenForDiff(pb, CaptureDirection.SenderToReceiver, options.Legacy))
         {
             diff = SemanticDiff.Compare(sa.Source, sb.Source, inputs[0] == "-" ? "standard input" : sa.Description,
                 inputs[1] == "-" ? "standard input" : sb.Description, new SemanticDiffOptions { Reader = options.Reader }, sa.Format, sb.Format);

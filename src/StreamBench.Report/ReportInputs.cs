@@ -109,13 +109,39 @@ public static class ReportInputs
 
     /// <summary>
     /// Opens one input of <c>streambench diff</c> through the input seam: "-" (read once, as it comes), a .zst
-    /// (decompressed while read), a capture (the chosen direction) or a stream file. Dispose the result.
+    /// (decompressed while read), a capture (the chosen direction), a legacy image (converted to v3 on the fly) or a
+    /// stream file. Dispose the result.
     /// </summary>
-    public static DiffSource OpenForDiff(string path, CaptureDirection direction)
+    public static DiffSource OpenForDiff(string path, CaptureDirection direction, LegacyStreamReaderOptions? legacy = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var opened = StreamInputs.Open(path, new StreamInputOptions { Direction = direction });
-        return new DiffSource(opened.Source, opened.Description, opened.Format, opened);
+        if (!opened.IsLegacy)
+        {
+            return new DiffSource(opened.Source, opened.Description, opened.Format, opened);
+        }
+        // A legacy image is compared as the v3 stream it converts to (on the fly, as libxl's helper does), so its
+        // records, vCPU state and pages are compared field by field like any other stream's.
+        V3Input v3;
+        try
+        {
+            v3 = StreamInputs.AsV3(opened, legacy);
+        }
+        catch
+        {
+            opened.Dispose();
+            throw;
+        }
+        return new DiffSource(v3.Source, opened.Description + " (legacy image, converted to v3)", OuterFormat.Libxl, new Owners(v3, opened));
+    }
+
+    private sealed class Owners(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
     }
 }
 

@@ -42,7 +42,10 @@ public sealed record PassStats(int Index, int Checkpoint, PassKind Kind, long St
     long DataPages, long Bytes, ulong MinPfn, ulong MaxPfn);
 
 /// <summary>One checkpoint of a Remus/COLO stream (checkpoint 0 holds the initial live migration).</summary>
-public sealed record CheckpointStats(int Index, long StartOffset, long EndOffset, long Records, long DataPages, bool Complete)
+/// <param name="StartTimeNs">In a capture: arrival time of the checkpoint's first byte (nanoseconds from the capture's start), else -1.</param>
+/// <param name="EndTimeNs">In a capture: arrival time of its last byte, else -1.</param>
+public sealed record CheckpointStats(int Index, long StartOffset, long EndOffset, long Records, long DataPages, bool Complete,
+    long StartTimeNs = -1, long EndTimeNs = -1)
 {
     /// <summary>Bytes of the checkpoint.</summary>
     public long Bytes => EndOffset - StartOffset;

@@ -72,7 +72,7 @@ public sealed class ReplayInput : IDisposable
         {
             if (Input.StreamInputs.LooksLikeDamagedCapture(head.AsSpan(0, got)))
             {
-                throw new Formats.StreamFormatException($"{path} looks like a capture file with a damaged magic; it is not replayed as a raw stream", 0, "capture", field: "magic");
+                throw new Formats.StreamFormatException($"{path} looks like a capture file with a damaged magic; it is not replayed as a raw stream", 0, Formats.ErrorLayer.Capture, field: "magic");
             }
             if (got >= Formats.Wire.ContainerWire.ZstdMagic.Length && head.AsSpan(0, Formats.Wire.ContainerWire.ZstdMagic.Length).SequenceEqual(Formats.Wire.ContainerWire.ZstdMagic))
             {
@@ -80,7 +80,7 @@ public sealed class ReplayInput : IDisposable
             }
             if (XenStreamReader.DescribeContainer(head.AsSpan(0, got)) is { } container)
             {
-                throw new Formats.StreamFormatException($"{path} is {container}: too short to be replayed", 0, "input", field: "magic", truncated: true);
+                throw new Formats.StreamFormatException($"{path} is {container}: too short to be replayed", 0, Formats.ErrorLayer.Input, field: "magic", truncated: true);
             }
         }
         if (CaptureFile.IsCapture(path))
@@ -90,7 +90,7 @@ public sealed class ReplayInput : IDisposable
             {
                 capture.Dispose();
                 throw new Formats.StreamFormatException($"capture {path} is damaged: {damage}; replay what is readable with --replay-readable",
-                    capture.ValidLength, "capture", field: CaptureDirections.Name(direction));
+                    capture.ValidLength, Formats.ErrorLayer.Capture, field: CaptureDirections.Name(direction));
             }
             var input = FromCapture(capture, direction, readerOptions);
             return new ReplayInput(capture, input._open, input.Length, input.Chunks, input.RecordedPeer, input.PeerChunks, input._index, input.Description, direction)
@@ -113,7 +113,7 @@ public sealed class ReplayInput : IDisposable
             var inner = Open(temp, direction, readerOptions, readable);
             if (inner._capture is null && inner.Length == 0)
             {
-                throw new Formats.StreamFormatException($"{path} decompresses to nothing: there is no stream to replay", 0, "zstd", field: "content", truncated: true);
+                throw new Formats.StreamFormatException($"{path} decompresses to nothing: there is no stream to replay", 0, Formats.ErrorLayer.Zstd, field: "content", truncated: true);
             }
             return new ReplayInput(inner._capture, inner._open, inner.Length, inner.Chunks, inner.RecordedPeer, inner.PeerChunks, inner._index,
                 inner.Description.Replace(temp, path + " (decompressed)", StringComparison.Ordinal), direction)

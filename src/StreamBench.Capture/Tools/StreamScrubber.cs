@@ -260,15 +260,15 @@ public static class StreamScrubber
         }
         if (reader.Ending == StreamEnding.MissingEnd)
         {
-            throw new StreamFormatException("scrub refused, nothing written: the input ends without END (a truncated stream)", reader.Source.Position, "stream", truncated: true);
+            throw new StreamFormatException("scrub refused, nothing written: the input ends without END (a truncated stream)", reader.Source.Position, ErrorLayer.Stream, truncated: true);
         }
         if (reader.DetectedFormat == OuterFormat.Legacy)
         {
-            throw new StreamFormatException("scrub refused, nothing written: a legacy image is scrubbed through its v3 conversion (streambench scrub converts it)", 0, "legacy");
+            throw new StreamFormatException("scrub refused, nothing written: a legacy image is scrubbed through its v3 conversion (streambench scrub converts it)", 0, ErrorLayer.Legacy);
         }
         if (notes.Count > 0)
         {
-            throw new StreamFormatException("scrub refused, nothing written: a PAGE_DATA record could not be parsed, its pages would stay unscrubbed: " + notes[0], 0, "libxc", field: "PAGE_DATA");
+            throw new StreamFormatException("scrub refused, nothing written: a PAGE_DATA record could not be parsed, its pages would stay unscrubbed: " + notes[0], 0, ErrorLayer.Libxc, field: "PAGE_DATA");
         }
         if (startInfoPfns.Count + p2mFramePfns.Count > 0)
         {

@@ -262,6 +262,73 @@
     barChart(box, 'Pages per checkpoint', labels, s.checkpoints.map(function (c) { return c.pages; }), cols, short, fmt, wide);
   }
 
+  // The checkpoint timeline: each checkpoint a span of the main stream, the back channel's messages as marks beside
+  // them. In a capture both directions share the arrival clock (x is time); elsewhere x is the main stream's offset
+  // and back-channel messages, which live in another stream, are not placed.
+  function backKey(m) {
+    var f = String(m[3] || '');
+    // A CHECKPOINT_STATE's control id names the step (SvmReady, SvmResumed, ...): one colour per step.
+    var st = /(?:^|\s)control_id=\S+ \((\w+)\)/.exec(f);
+    return st ? m[2] + ' ' + st[1] : m[2];
+  }
+  function drawTimeline(s) {
+    var box = document.getElementById(s.id + '-cptimeline');
+    if (!box || s.checkpoints.length === 0) { return; }
+    var timed = s.checkpoints.every(function (c) { return c.start_ns >= 0; });
+    var back = timed ? s.back.filter(function (m) { return m[1] >= 0; }) : [];
+    var W = 1080, x0 = 110, w = W - x0 - 20, laneH = 34, y1 = 28, y2 = y1 + laneH + 14, H = y2 + laneH + 34;
+    var cs = s.checkpoints;
+    var lo = timed ? cs[0].start_ns : cs[0].offset;
+    var hi = lo + 1;
+    cs.forEach(function (c) { hi = Math.max(hi, timed ? c.end_ns : c.offset + c.bytes); });
+    back.forEach(function (m) { lo = Math.min(lo, m[1]); hi = Math.max(hi, m[1]); });
+    if (hi <= lo) { hi = lo + 1; }
+    function X(v) { return x0 + w * (v - lo) / (hi - lo); }
+    function xl(v) { return timed ? (v / 1e6).toFixed(v - lo < 1e7 ? 2 : 0) + ' ms' : size(v); }
+    var root = svg('svg', { width: W, height: H, role: 'img', 'aria-label': 'Checkpoint timeline', 'data-figure': 'timeline',
+      'data-checkpoints': String(cs.length), 'data-back-marks': String(back.length), 'data-axis': timed ? 'time' : 'offset' }, box);
+    svg('text', { x: x0, y: 15, 'class': 't' }, root, 'Checkpoint timeline (' + (timed ? 'capture arrival time' : 'main-stream offset') + ')');
+    svg('text', { x: x0 - 8, y: y1 + laneH / 2 + 4, 'text-anchor': 'end' }, root, 'main stream');
+    svg('text', { x: x0 - 8, y: y2 + laneH / 2 + 4, 'text-anchor': 'end' }, root, 'back channel');
+    svg('line', { x1: x0, y1: y2 + laneH / 2, x2: x0 + w, y2: y2 + laneH / 2, stroke: '#d6dbe3' }, root);
+    cs.forEach(function (c, i) {
+      var a = timed ? c.start_ns : c.offset, b = timed ? c.end_ns : c.offset + c.bytes;
+      var xa = X(a), wd = Math.max(2, X(b) - xa);
+      var fill = c.complete ? (i % 2 ? '#b597e0' : '#8e5ec9') : '#d6453d';
+      var r = svg('rect', { x: xa, y: y1, width: wd, height: laneH, fill: fill, 'class': 'cp', 'data-checkpoint': String(c.index) }, root);
+      svg('title', {}, r, 'checkpoint ' + c.index + (c.complete ? '' : ' (incomplete: discarded at failover)') + ': ' + size(c.bytes) + ', ' + fmt(c.pages) + ' pages, from ' + xl(a));
+      if (wd >= 18) { svg('text', { x: xa + wd / 2, y: y1 + laneH / 2 + 4, 'text-anchor': 'middle', fill: '#fff' }, root, String(c.index)); }
+      if (!c.complete) {
+        svg('line', { x1: xa, y1: y1 - 6, x2: xa, y2: y2 + laneH + 4, stroke: '#d6453d', 'stroke-dasharray': '4 3' }, root);
+        svg('text', { x: xa + 3, y: y2 + laneH + 16, fill: '#d6453d' }, root, 'failover: ' + size(s.discarded) + ' discarded, resume from checkpoint ' + (c.index - 1));
+      }
+    });
+    var keys = [];
+    back.forEach(function (m) {
+      var k = backKey(m), x = X(m[1]);
+      if (keys.indexOf(k) < 0) { keys.push(k); }
+      var g = svg('g', { 'class': 'bm', 'data-type': m[2] }, root);
+      svg('line', { x1: x, y1: y2 + 4, x2: x, y2: y2 + laneH - 4, stroke: colour(k), 'stroke-width': 2 }, g);
+      svg('circle', { cx: x, cy: y2 + laneH / 2, r: 3.5, fill: colour(k) }, g);
+      svg('title', {}, g, k + ' at ' + xl(m[1]) + ' (back-channel offset ' + fmt(m[0]) + ')' + (m[3] ? ': ' + m[3] : ''));
+    });
+    svg('line', { x1: x0, y1: H - 22, x2: x0 + w, y2: H - 22, stroke: '#9aa6b8' }, root);
+    [0, 0.25, 0.5, 0.75, 1].forEach(function (f) {
+      var v = lo + (hi - lo) * f;
+      svg('text', { x: X(v), y: H - 8, 'text-anchor': f === 0 ? 'start' : (f === 1 ? 'end' : 'middle') }, root, xl(v));
+    });
+    if (keys.length > 0) {
+      var lg = html('div', { 'class': 'legend' }, box);
+      keys.forEach(function (k) {
+        var it = html('span', {}, lg);
+        html('span', { 'class': 'sw', style: 'background:' + colour(k) }, it);
+        it.appendChild(document.createTextNode(k));
+      });
+    } else if (!timed && s.back.length === 0) {
+      html('p', { 'class': 'note' }, box, 'Back-channel messages are drawn beside the checkpoints for a capture, whose two directions share one clock; a stream file alone has no back channel.');
+    }
+  }
+
   function drawPostcopy(s) {
     var box = document.getElementById(s.id + '-postcopyplot');
     if (!box || !s.postcopy || s.postcopy.progress.length === 0) { return; }
@@ -333,6 +400,7 @@
       drawMap(s);
       drawPasses(s);
       drawCheckpoints(s);
+      drawTimeline(s);
       drawPostcopy(s);
     });
     if (D.capture) { drawCapture(D.capture); }

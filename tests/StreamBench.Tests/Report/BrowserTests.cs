@@ -103,6 +103,12 @@ public sealed class BrowserTests
                 Assert.True(code == 0, err);
                 return ReportBuilder.Build([cap], options);
             }
+            case "colo-capture":
+            {
+                var cap = Path.Combine(workDir, "colo.cap");
+                ColoCaptures.Write(cap);
+                return ReportBuilder.Build([cap], options);
+            }
             case "diff":
                 return ReportBuilder.Build([Corpus.Get("real/save-hvm.xl.zst").Path, Corpus.Get("real/save-pvh.xl.zst").Path], options);
             default:
@@ -115,6 +121,7 @@ public sealed class BrowserTests
     [InlineData("migrate-hvm")]
     [InlineData("remus-hvm")]
     [InlineData("capture")]
+    [InlineData("colo-capture")]
     [InlineData("diff")]
     public void Report_renders_without_console_errors_and_shows_the_figures(string name)
     {
@@ -148,6 +155,16 @@ public sealed class BrowserTests
         // The record map was drawn by the script: at least one rect per piece of the first stream.
         var rects = Regex.Count(dom, "class=\"seg\"");
         Assert.True(rects >= streams[0].Segments.Count, $"{rects} map rects for {streams[0].Segments.Count} pieces");
+        // Checkpointed streams get the timeline; in a capture the back channel's messages are marked on it, one each.
+        foreach (var s in streams.Where(x => x.Checkpoints.Count > 0))
+        {
+            Assert.Contains($"data-checkpoints=\"{s.Checkpoints.Count}\"", dom, StringComparison.Ordinal);
+        }
+        if (doc.Capture is { Receiver: { } recv } && doc.Capture.Sender.Checkpoints.Count > 0)
+        {
+            Assert.Contains($"data-back-marks=\"{recv.BackChannel.Count}\"", dom, StringComparison.Ordinal);
+            Assert.Contains("data-axis=\"time\"", dom, StringComparison.Ordinal);
+        }
         if (doc.Diff is { } d)
         {
             Assert.Contains($"data-count=\"{d.TotalDifferences}\"", dom, StringComparison.Ordinal);

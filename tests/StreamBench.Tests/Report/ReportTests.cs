@@ -225,6 +225,45 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Colo_capture_puts_checkpoints_and_back_channel_messages_on_one_timeline()
+    {
+        using var dir = new TempDir();
+        var (backItems, _) = ColoCaptures.Write(dir.File("colo.cap"));
+        var c = CaptureAnalyzer.Analyze(dir.File("colo.cap"), new ReportOptions());
+        // The r2s direction is a COLO back channel, so the main stream is read as COLO (CHECKPOINT_NEW after each
+        // CHECKPOINT_END) and is valid: a failover after its complete checkpoints.
+        Assert.True(c.Sender.Verification.IsValid, string.Join("; ", c.Sender.Verification.Findings.Select(f => f.Message)));
+        var cps = c.Sender.Checkpoints;
+        Assert.True(cps.Count >= 2, $"{cps.Count} checkpoints");
+        // Every checkpoint has arrival times, in order, and the back channel's messages all have theirs.
+        Assert.All(cps, cp => Assert.True(cp.StartTimeNs > 0 && cp.EndTimeNs >= cp.StartTimeNs, cp.ToString()));
+        Assert.True(cps.Zip(cps.Skip(1)).All(p => p.First.EndTimeNs <= p.Second.StartTimeNs));
+        var back = Assert.IsType<StreamAnalysis>(c.Receiver).BackChannel;
+        Assert.Equal(backItems, back.Count);
+        Assert.All(back, m => Assert.True(m.TimeNs > 0));
+        var html = Html(new ReportDocument { Title = "colo", Capture = c });
+        Assert.Contains("-cptimeline", html, StringComparison.Ordinal);
+        Assert.Contains("\"start_ns\":" + cps[0].StartTimeNs.ToString(System.Globalization.CultureInfo.InvariantCulture), html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Diff_reads_a_legacy_image_as_the_stream_it_converts_to()
+    {
+        // Xen's converter's output of the same image: the same stream, record by record.
+        var legacy = Corpus.Get("legacy/pv64-guest32-toolstack.legacy").Path;
+        var (same, text, err) = CaptureTestSupport.RunCli(null, "diff", legacy, Corpus.Get("legacy/pv64-guest32-toolstack.libxl").Path);
+        Assert.True(same == 0, Encoding.UTF8.GetString(text) + err);
+        // Two different images: decoded differences (records, pages), never "compared as bytes".
+        var (code, stdout, err2) = CaptureTestSupport.RunCli(null, "diff", legacy, Corpus.Get("legacy/pv32-guest64.legacy").Path, "--json");
+        var json = Encoding.UTF8.GetString(stdout);
+        Assert.True(code == 1, json + err2);
+        Assert.DoesNotContain("compared as bytes", json, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(json);
+        Assert.False(doc.RootElement.GetProperty("equal").GetBoolean());
+        Assert.Contains("converted to v3", doc.RootElement.GetProperty("a").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Campaign_folder_gives_execs_edges_and_triage()
     {
         using var dir = new TempDir();
