@@ -260,7 +260,14 @@ internal static class EngineCli
             throw new ArgumentException($"cannot read memory size '{text}': use e.g. 256M, 1G or 262144K");
         }
 
-        ulong kib = checked(n * unitKiB);
+        const ulong maxKiB = DomainSpec.MaxMemoryMiB * 1024;
+        if (n > maxKiB / unitKiB)
+        {
+            // Refused before any arithmetic, so a huge value is never wrapped into a small one.
+            throw new ArgumentException($"memory size '{text}' is larger than the simulation's limit of {DomainSpec.MaxMemoryMiB / 1024} GiB");
+        }
+
+        ulong kib = n * unitKiB;
         if (kib % 4 != 0)
         {
             throw new ArgumentException($"memory size '{text}' is not a whole number of 4 KiB pages");
