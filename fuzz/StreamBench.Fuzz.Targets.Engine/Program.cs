@@ -20,25 +20,25 @@ FuzzTarget[] targets =
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
         "engine", ["xen"], OutOfProcess: true),
     new("colo-secondary",
-        "RestoreEngine as a COLO secondary (ColoSecondary: resume, run, suspend, dirty pfn list) on a mutated primary stream, 2048-page HVM domain",
+        "RestoreEngine as a COLO secondary (ColoSecondary: resume, run, suspend, dirty pfn list) on a mutated primary stream, 32-page HVM domain",
         EngineTargets.ColoSecondary, o => o.Expect<StreamFormatException>(),
         ["StreamBench.Engine.", "StreamBench.Domain.", "StreamBench.Formats.Streams."],
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
         "colo", ["xen"], OutOfProcess: true),
     new("colo-primary",
-        "SaveEngine as a COLO primary (ColoPrimary) reading a mutated back channel (CHECKPOINT_STATE, CHECKPOINT_DIRTY_PFN_LIST) for a small HVM guest",
+        "SaveEngine as a COLO primary (ColoPrimary) reading a mutated back channel (CHECKPOINT_STATE, CHECKPOINT_DIRTY_PFN_LIST) for a 32-page HVM guest",
         EngineTargets.ColoPrimaryBackChannel, o => o.Expect<ColoProtocolException>(),
         ["StreamBench.Engine.", "StreamBench.Formats.Streams."],
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
         "colo-back", ["xen"], OutOfProcess: true),
     new("postcopy-destination",
-        "RestoreEngine as a post-copy destination (RFC dialect, PostcopyDestination with a running vCPU) on a mutated stream, 2048-page domain",
+        "RestoreEngine as a post-copy destination (RFC dialect, PostcopyDestination with a running vCPU) on a mutated stream, 32-page HVM domain",
         EngineTargets.PostcopyDestination, o => o.Expect<StreamFormatException>(),
         ["StreamBench.Engine.", "StreamBench.Domain.", "StreamBench.Formats.Streams."],
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
         "postcopy", ["xen"], OutOfProcess: true),
     new("postcopy-source",
-        "SaveEngine as a post-copy source (PostcopySource) fed a hostile destination's back channel (faults out of range, repeats, floods); nothing may escape",
+        "SaveEngine as a post-copy source (PostcopySource) for a 32-page HVM guest fed a hostile destination's back channel (faults out of range, repeats, floods); nothing may escape",
         EngineTargets.PostcopySourceHostile, _ => { },
         ["StreamBench.Engine.", "StreamBench.Formats.Streams."],
         ["StreamBench.Engine.dll", "StreamBench.Domain.dll", "StreamBench.Formats.dll", "StreamBench.IO.dll"],
@@ -92,12 +92,17 @@ internal static class RestoreTarget
 }
 
 /// <summary>
-/// The COLO and post-copy targets: each side of the two protocols fed mutated input for the other side. Domains are
-/// small (2048 pages, or the builder's minimum for the saving sides), so memory is bounded by the domain, never by the
-/// input (a dirty pfn list or a fault flood holds at most one entry per pfn of the guest).
+/// The COLO and post-copy targets: each side of the two protocols fed mutated input for the other side. Every domain,
+/// on the saving and on the restoring side, is a tiny HVM guest of <see cref="Pages"/> pages (plus its 16 special
+/// pages), the one the seeds come from: a whole COLO or post-copy session of it is a few KiB, so the seeds are real
+/// sessions that AFL++ can mutate, and memory is bounded by the domain, never by the input (a dirty pfn list or a
+/// fault flood holds at most one entry per pfn of the guest).
 /// </summary>
 internal static class EngineTargets
 {
+    /// <summary>RAM pages of every domain of these targets and of their seeds.</summary>
+    public const ulong Pages = 32;
+
     private static readonly WorkloadOptions Load = new(WorkloadPattern.HotSet, 8, 3);
 
     public static void ColoSecondary(ReadOnlyMemory<byte> data)
@@ -105,7 +110,7 @@ internal static class EngineTargets
         using var back = new MemoryStream();
         using var secondary = new ColoSecondary(back, d => new Workload(d, Load));
         using var source = ByteSource.FromMemory(data);
-        RestoreEngine.Restore(source, new RestoreOptions { MemoryPages = 2048, Vcpus = 1, Guest = GuestType.Hvm, Colo = secondary }).Domain.Discard();
+        RestoreEngine.Restore(source, new RestoreOptions { MemoryPages = Pages, Vcpus = 1, Guest = GuestType.Hvm, Colo = secondary }).Domain.Discard();
     }
 
     public static void ColoPrimaryBackChannel(ReadOnlyMemory<byte> data)
@@ -121,12 +126,12 @@ internal static class EngineTargets
     public static void PostcopyDestination(ReadOnlyMemory<byte> data)
     {
         using var back = new MemoryStream();
-        var guest = new PostcopyGuest(Enumerable.Range(0, 2048).Select(i => (ulong)i).ToArray(), 5, 64);
+        var guest = new PostcopyGuest(Enumerable.Range(0, (int)Pages).Select(i => (ulong)i).ToArray(), 5, 64);
         using var destination = new PostcopyDestination(back, guest);
         using var source = ByteSource.FromMemory(data);
         RestoreEngine.Restore(source, new RestoreOptions
         {
-            MemoryPages = 2048, Vcpus = 1, Guest = GuestType.Hvm, Postcopy = destination,
+            MemoryPages = Pages, Vcpus = 1, Guest = GuestType.Hvm, Postcopy = destination,
             Reader = new XenStreamReaderOptions { Dialect = StreamDialect.PostcopyRfc },
         }).Domain.Discard();
     }
@@ -142,48 +147,67 @@ internal static class EngineTargets
         });
     }
 
-    private static GuestDomain SmallHvm() => DomainBuilder.Build(new DomainSpec(GuestType.Hvm, DomainSpec.MinMemoryMiB, 1, 7));
+    private static GuestDomain SmallHvm() => DomainBuilder.Build(DomainSpec.Tiny(GuestType.Hvm, Pages, 1, 7));
 
     /// <summary>
-    /// Seeds from the engine's own streams: a recorded COLO main stream and back channel (colo, colo-back), a recorded
-    /// post-copy stream and its back channel (postcopy, postcopy-back).
+    /// Seeds from the engine's own sessions of the targets' tiny HVM guest, both directions each: COLO main streams
+    /// (colo, for colo-secondary) and back channels (colo-back, for colo-primary), post-copy main streams (postcopy, for
+    /// postcopy-destination) and back channels with faults (postcopy-back, for postcopy-source). They are whole sessions,
+    /// not shrunk (a few KiB each), so the destination targets get past the transition and through the post-copy phase.
     /// </summary>
     public static IEnumerable<(string Family, string Name, byte[] Bytes)> Seeds()
     {
-        using (GuestDomain source = SmallHvm())
+        foreach (var (format, checkpoints, ticks) in ((SaveFormat, int, int)[])[(SaveFormat.Libxl, 3, 1), (SaveFormat.Libxl, 2, 2), (SaveFormat.Libxl, 1, 3)])
         {
+            var name = $"{format.ToString().ToLowerInvariant()}-{checkpoints}cp";
+            using GuestDomain source = SmallHvm();
             ColoReport colo = ColoRunner.Run(source, new ColoOptions
             {
-                Transport = MigrationTransport.Pipe, Checkpoints = 3, Format = SaveFormat.Libxl, PrimaryWorkload = Load,
-                SecondaryWorkload = Load with { Seed = 4 }, RecordMainStream = true, RecordBackChannel = true,
+                Transport = MigrationTransport.Pipe, Checkpoints = checkpoints, Format = format, PrimaryWorkload = Load,
+                SecondaryWorkload = Load with { Seed = 4 }, TicksBetweenCheckpoints = ticks, RecordMainStream = true, RecordBackChannel = true,
             });
             colo.Secondary?.Domain.Discard();
+            Console.Error.WriteLine($"seeds: COLO session {name}: {colo.Outcome} ({colo.Reason}), main stream {colo.MainStream?.Length} B, back channel {colo.BackChannel?.Length} B");
+            if (colo.Outcome != ColoOutcome.PrimaryStopped)
+            {
+                throw new InvalidOperationException($"the COLO seed session {name} failed: {colo.Reason}");
+            }
+
             if (colo.MainStream is { } main)
             {
-                yield return ("colo", "colo-main-libxl-hvm", StreamBench.Fuzz.Targets.Seeds.ShrinkRestorable(main));
+                yield return ("colo", $"colo-main-{name}", StreamBench.Fuzz.Targets.Seeds.ShrinkRestorable(main));
             }
 
             if (colo.BackChannel is { } back)
             {
-                yield return ("colo-back", "colo-back-channel", back);
+                yield return ("colo-back", $"colo-back-{name}", back);
             }
         }
 
-        using (GuestDomain source = SmallHvm())
+        foreach (var (format, guestSeed, touchesPerRecord) in ((SaveFormat, ulong, int)[])[(SaveFormat.Libxl, 1, 4), (SaveFormat.Libxc, 2, 16), (SaveFormat.Libxl, 3, 1)])
         {
+            var name = $"{format.ToString().ToLowerInvariant()}-s{guestSeed}";
+            using GuestDomain source = SmallHvm();
             PostcopyReport post = PostcopyRunner.Run(source, new PostcopyOptions
             {
-                Format = SaveFormat.Libxl, Workload = Load with { PagesPerTick = 64 }, Policy = new PrecopyPolicy(1, 1), Record = true,
+                Format = format, Workload = Load with { PagesPerTick = 4 }, WorkloadTickPages = 16, Policy = new PrecopyPolicy(1, 1),
+                GuestSeed = guestSeed, GuestTouches = 64, TouchesPerRecord = touchesPerRecord, BackgroundBatch = 2, Record = true,
             });
             post.Restore?.Domain.Discard();
+            Console.Error.WriteLine($"seeds: post-copy session {name}: {post.Outcome} ({post.Reason}), {post.Destination.Faults} fault(s), main stream {post.MainStream?.Length} B, back channel {post.BackChannel?.Length} B");
+            if (post.Outcome != PostcopyOutcome.Completed || !post.DigestsEqual)
+            {
+                throw new InvalidOperationException($"the post-copy seed session {name} failed: {post.Outcome}, {post.Reason}");
+            }
+
             if (post.MainStream is { } main)
             {
-                yield return ("postcopy", "postcopy-libxl-hvm", main);
+                yield return ("postcopy", $"postcopy-main-{name}", StreamBench.Fuzz.Targets.Seeds.ShrinkRestorable(main, StreamDialect.PostcopyRfc));
             }
 
             if (post.BackChannel is { } back)
             {
-                yield return ("postcopy-back", "postcopy-back-channel", back);
+                yield return ("postcopy-back", $"postcopy-back-{name}", back);
             }
         }
     }

@@ -395,7 +395,5 @@ internal static class DifferentialTarget
         }
     }
 
-    private static string Name(Rec r) => r.Owner == StreamLayer.Libxl
-        ? RecordNames.Libxl(r.Type, StreamDialect.Upstream)
-        : RecordNames.Libxc(r.Type, StreamDialect.Upstream);
+    private static string Name(Rec r) => RecordDictionary.For(r.Owner, StreamDialect.Upstream).Name(r.Type);
 }

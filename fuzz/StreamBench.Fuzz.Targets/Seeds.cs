@@ -198,12 +198,13 @@ public static class Seeds
     /// <summary>
     /// Makes a saved stream small while keeping it restorable: data pages of type NOTAB become XALLOC (populated, no
     /// contents), page-table pages keep their contents (PV restore localises them), XTAB pfns are dropped and PAGE_DATA
-    /// records left without pfns disappear.
+    /// records left without pfns disappear. In the post-copy dialect only the pre-copy PAGE_DATA shrink: the pages of
+    /// POSTCOPY_PAGE_DATA keep their contents (the destination refuses a post-copied page without data).
     /// </summary>
-    public static byte[] ShrinkRestorable(byte[] stream)
+    public static byte[] ShrinkRestorable(byte[] stream, StreamDialect dialect = StreamDialect.Upstream)
     {
         using var output = new MemoryStream();
-        using var reader = XenStreamReader.FromMemory(stream);
+        using var reader = XenStreamReader.FromMemory(stream, new XenStreamReaderOptions { Dialect = dialect });
         long copiedTo = 0;
         while (reader.Read())
         {

@@ -11,7 +11,7 @@ namespace StreamBench.Formats;
 public sealed class StreamFormatException : FormatException
 {
     /// <summary>Creates the error.</summary>
-    public StreamFormatException(string problem, long offset, string layer, long recordIndex = -1,
+    public StreamFormatException(string problem, long offset, ErrorLayer layer, long recordIndex = -1,
         string? recordType = null, string? field = null, bool truncated = false, Exception? inner = null,
         VerificationCheck? check = null)
         : base(Format(problem, offset, layer, recordIndex, recordType, field), inner)
@@ -27,13 +27,13 @@ public sealed class StreamFormatException : FormatException
     }
 
     /// <summary>Required by CA1032; prefer the full constructor.</summary>
-    public StreamFormatException() : this("malformed stream", 0, "stream") { }
+    public StreamFormatException() : this("malformed stream", 0, ErrorLayer.Stream) { }
 
     /// <summary>Required by CA1032; prefer the full constructor.</summary>
-    public StreamFormatException(string message) : this(message, 0, "stream") { }
+    public StreamFormatException(string message) : this(message, 0, ErrorLayer.Stream) { }
 
     /// <summary>Required by CA1032; prefer the full constructor.</summary>
-    public StreamFormatException(string message, Exception innerException) : this(message, 0, "stream", inner: innerException) { }
+    public StreamFormatException(string message, Exception innerException) : this(message, 0, ErrorLayer.Stream, inner: innerException) { }
 
     /// <summary>What is wrong, without the location.</summary>
     public string Problem { get; }
@@ -41,8 +41,8 @@ public sealed class StreamFormatException : FormatException
     /// <summary>Absolute byte offset of the bad bytes in the input.</summary>
     public long Offset { get; }
 
-    /// <summary>The layer (xl, libxl, libxc, legacy, back-channel, migrate).</summary>
-    public string Layer { get; }
+    /// <summary>The layer where the bad bytes are (a stream layer, or the container around the stream).</summary>
+    public ErrorLayer Layer { get; }
 
     /// <summary>Index of the record in the whole stream (0-based), or -1 outside records.</summary>
     public long RecordIndex { get; }
@@ -62,9 +62,9 @@ public sealed class StreamFormatException : FormatException
     /// <summary>Whether the input simply ended too early.</summary>
     public bool IsTruncation { get; }
 
-    private static string Format(string problem, long offset, string layer, long recordIndex, string? recordType, string? field)
+    private static string Format(string problem, long offset, ErrorLayer layer, long recordIndex, string? recordType, string? field)
     {
-        var where = string.Create(CultureInfo.InvariantCulture, $"offset {offset} (0x{offset:x}), {layer}");
+        var where = string.Create(CultureInfo.InvariantCulture, $"offset {offset} (0x{offset:x}), {layer.Name()}");
         if (recordIndex >= 0)
         {
             where += string.Create(CultureInfo.InvariantCulture, $" record #{recordIndex}");

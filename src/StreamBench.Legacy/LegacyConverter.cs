@@ -257,7 +257,7 @@ public static class LegacyConverter
         private void Info(string message) => log?.WriteLine(message);
 
         private StreamFormatException Fail(string problem, string field, long? offset = null) =>
-            new(problem, offset ?? _r.Offset, LegacyStreamReader.LayerName, _r.ItemIndex, _r.ItemName, field);
+            new(problem, offset ?? _r.Offset, ErrorLayer.Legacy, _r.ItemIndex, _r.ItemName, field);
 
         // ---- -x ---------------------------------------------------------------------------------------------------
 
@@ -269,11 +269,11 @@ public static class LegacyConverter
             {
                 var truncated = !src.Ensure(XlWire.MagicSize);
                 throw new StreamFormatException(truncated ? "stream truncated: no room for the xl header's magic" : "No xl header",
-                    at, "xl", -1, "XL_HEADER", "magic", truncated);
+                    at, ErrorLayer.Xl, -1, "XL_HEADER", "magic", truncated);
             }
             if (!src.Ensure(XlWire.HeaderSize))
             {
-                throw new StreamFormatException("stream truncated inside the xl header", at, "xl", -1, "XL_HEADER", "header", truncated: true);
+                throw new StreamFormatException("stream truncated inside the xl header", at, ErrorLayer.Xl, -1, "XL_HEADER", "header", truncated: true);
             }
             src.Peek(XlWire.HeaderSize).CopyTo(h);
             src.Advance(XlWire.HeaderSize);
@@ -294,7 +294,7 @@ public static class LegacyConverter
                 {
                     throw new StreamFormatException(
                         string.Create(CultureInfo.InvariantCulture, $"stream truncated: the xl optional data needs {optLength} bytes, {optLength - left} present"),
-                        at + XlWire.HeaderSize, "xl", -1, "XL_HEADER", "optional_data", truncated: true);
+                        at + XlWire.HeaderSize, ErrorLayer.Xl, -1, "XL_HEADER", "optional_data", truncated: true);
                 }
                 w.WriteRaw(_scratch.AsSpan(0, n));
                 left -= n;

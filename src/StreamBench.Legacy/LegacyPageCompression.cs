@@ -189,7 +189,7 @@ public sealed class LegacyCompressedPageDecoder
         if (_queueCount >= MaxPending)
         {
             throw new StreamFormatException(string.Create(CultureInfo.InvariantCulture,
-                $"more than {MaxPending} pfns announced ahead of their compressed pages"), StreamOffset, LegacyStreamReader.LayerName, -1, "PAGE_BATCH", "pfn[]");
+                $"more than {MaxPending} pfns announced ahead of their compressed pages"), StreamOffset, ErrorLayer.Legacy, -1, "PAGE_BATCH", "pfn[]");
         }
         if (_queueCount == _queue.Length)
         {
@@ -428,5 +428,5 @@ public sealed class LegacyCompressedPageDecoder
     }
 
     private StreamFormatException Fail(string problem, string field, int index = 0) => new(
-        problem, StreamOffset + index, LegacyStreamReader.LayerName, -1, "XC_SAVE_ID_COMPRESSED_DATA", field);
+        problem, StreamOffset + index, ErrorLayer.Legacy, -1, "XC_SAVE_ID_COMPRESSED_DATA", field);
 }

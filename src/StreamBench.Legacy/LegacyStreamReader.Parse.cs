@@ -24,7 +24,7 @@ public sealed partial class LegacyStreamReader
             {
                 throw new StreamFormatException(
                     string.Create(CultureInfo.InvariantCulture, $"stream truncated: telling the toolstack width needs 8 bytes, {head.Length} present"),
-                    at, LayerName, _itemCounter, "IMAGE_HEADER", "p2m_size", truncated: true);
+                    at, ErrorLayer.Legacy, _itemCounter, "IMAGE_HEADER", "p2m_size", truncated: true);
             }
             var detection = LegacyFormatDetector.Detect(head, width, guest);
             width = detection.Width;

@@ -21,9 +21,6 @@ namespace StreamBench.Formats.Legacy;
 /// </summary>
 public sealed partial class LegacyStreamReader : IDisposable
 {
-    /// <summary>The layer name in errors.</summary>
-    public const string LayerName = "legacy";
-
     private enum State
     {
         Start,
@@ -415,13 +412,13 @@ public sealed partial class LegacyStreamReader : IDisposable
         {
             throw new StreamFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"stream truncated: {field} needs {count} bytes, {_src.Available} left"),
-                _src.Position, LayerName, _itemCounter, itemName, field, truncated: true);
+                _src.Position, ErrorLayer.Legacy, _itemCounter, itemName, field, truncated: true);
         }
         return _src.Peek(count);
     }
 
     private StreamFormatException Error(string problem, long offset, string itemName, string field)
-        => new(problem, offset, LayerName, _itemCounter, itemName, field);
+        => new(problem, offset, ErrorLayer.Legacy, _itemCounter, itemName, field);
 
     /// <summary>Reads exactly <paramref name="destination"/>.Length bytes through the source's window.</summary>
     private void ReadExact(Span<byte> destination, string itemName, string field)
@@ -435,7 +432,7 @@ public sealed partial class LegacyStreamReader : IDisposable
             {
                 throw new StreamFormatException(
                     string.Create(CultureInfo.InvariantCulture, $"stream truncated: {field} needs {destination.Length} bytes, {done} left"),
-                    at, LayerName, _itemCounter, itemName, field, truncated: true);
+                    at, ErrorLayer.Legacy, _itemCounter, itemName, field, truncated: true);
             }
             done += n;
         }
@@ -462,7 +459,7 @@ public sealed partial class LegacyStreamReader : IDisposable
 
     private StreamFormatException BodyTruncated(long have) => new(
         string.Create(CultureInfo.InvariantCulture, $"stream truncated: the body needs {BodyLength} bytes, {have} present"),
-        BodyOffset + have, LayerName, ItemIndex, ItemName, "body", truncated: true);
+        BodyOffset + have, ErrorLayer.Legacy, ItemIndex, ItemName, "body", truncated: true);
 
     /// <summary>Copies the next body bytes into <paramref name="destination"/>; returns the count (0 at the body's end).</summary>
     public int ReadBody(Span<byte> destination)
@@ -556,7 +553,7 @@ public sealed partial class LegacyStreamReader : IDisposable
         {
             throw new StreamFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"body of {BodyLength} bytes is larger than the buffering limit of {_options.MaxBufferedBody}"),
-                Offset, LayerName, ItemIndex, ItemName, "length");
+                Offset, ErrorLayer.Legacy, ItemIndex, ItemName, "length");
         }
         var buffer = _bodyBuffer ?? new byte[4096];
         var filled = 0;
@@ -573,7 +570,7 @@ public sealed partial class LegacyStreamReader : IDisposable
                 {
                     throw new StreamFormatException(
                         string.Create(CultureInfo.InvariantCulture, $"body is larger than the buffering limit of {_options.MaxBufferedBody}"),
-                        Offset, LayerName, ItemIndex, ItemName, "length");
+                        Offset, ErrorLayer.Legacy, ItemIndex, ItemName, "length");
                 }
                 Array.Resize(ref buffer, (int)Math.Min(_options.MaxBufferedBody, (long)buffer.Length * 2));
             }

@@ -25,7 +25,7 @@ public static class LegacyToolstackBlob
         ArgumentNullException.ThrowIfNull(output);
         var name = LegacyLayout.ChunkName((int)LegacyChunkId.Toolstack);
         StreamFormatException Fail(string problem, int at, string field) =>
-            new(problem, blobOffset + at, LegacyStreamReader.LayerName, itemIndex, name, field);
+            new(problem, blobOffset + at, ErrorLayer.Legacy, itemIndex, name, field);
         if (blob.Length < LegacyLayout.ToolstackBlobHeaderSize)
         {
             throw Fail("Overly short libxl toolstack data", 0, "version/count");

@@ -132,7 +132,7 @@ public static class StreamInputs
             var head = Head(raw);
             if (head.Length == 0)
             {
-                throw new StreamFormatException($"{(path == "-" ? "standard input" : path)} is empty: there is no stream to read", 0, "input", truncated: true);
+                throw new StreamFormatException($"{(path == "-" ? "standard input" : path)} is empty: there is no stream to read", 0, ErrorLayer.Input, truncated: true);
             }
             var container = XenStreamReader.DescribeContainer(head);
             var name = path == "-" ? "standard input" : path;
@@ -140,7 +140,7 @@ public static class StreamInputs
             {
                 if (path == "-")
                 {
-                    throw new StreamFormatException("a capture file cannot be read from standard input: give its path", 0, "capture", field: "magic");
+                    throw new StreamFormatException("a capture file cannot be read from standard input: give its path", 0, ErrorLayer.Capture, field: "magic");
                 }
                 raw.Dispose();
                 CaptureFile capture;
@@ -150,7 +150,7 @@ public static class StreamInputs
                 }
                 catch (CaptureFormatException e)
                 {
-                    throw new StreamFormatException($"{e.Message} (in capture {name})", 0, "capture", field: "header", inner: e);
+                    throw new StreamFormatException($"{e.Message} (in capture {name})", 0, ErrorLayer.Capture, field: "header", inner: e);
                 }
                 owned.Add(capture);
                 var direction = capture.OpenDirection(options.Direction);
@@ -168,18 +168,18 @@ public static class StreamInputs
                 var inner = Head(source);
                 if (XenStreamReader.DescribeContainer(inner) is { } nested)
                 {
-                    throw new StreamFormatException($"the decompressed content of {name} is {nested}, not a stream: decompress it first", 0, "zstd", field: "content");
+                    throw new StreamFormatException($"the decompressed content of {name} is {nested}, not a stream: decompress it first", 0, ErrorLayer.Zstd, field: "content");
                 }
                 return Finish(path, source, options, InputContainer.Zstd, null, owned);
             }
             if (container is not null)
             {
-                throw new StreamFormatException($"{name} is {container}: too short to be read", 0, "input", field: "magic", truncated: true);
+                throw new StreamFormatException($"{name} is {container}: too short to be read", 0, ErrorLayer.Input, field: "magic", truncated: true);
             }
             if (options.Format == OuterFormat.Auto && LooksLikeDamagedCapture(head))
             {
                 throw new StreamFormatException($"{name} looks like a capture file with a damaged magic ({Convert.ToHexStringLower(head.AsSpan(0, ContainerWire.CaptureMagic.Length))}); it is not read as a stream",
-                    0, "capture", field: "magic");
+                    0, ErrorLayer.Capture, field: "magic");
             }
             return Finish(path, raw, options, InputContainer.None, null, owned);
         }
@@ -306,7 +306,7 @@ public static class StreamInputs
 
         private StreamFormatException Error(string problem, Exception inner, bool truncated) =>
             new(string.Create(CultureInfo.InvariantCulture, $"{problem} (near offset {compressed.Position} of the compressed file {name})"),
-                compressed.Position, "zstd", field: "frame", truncated: truncated, inner: inner);
+                compressed.Position, ErrorLayer.Zstd, field: "frame", truncated: truncated, inner: inner);
 
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();

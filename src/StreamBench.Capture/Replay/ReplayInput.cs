@@ -69,7 +69,7 @@ public sealed class ReplayInput : IDisposable
         {
             if (Input.StreamInputs.LooksLikeDamagedCapture(head.AsSpan(0, got)))
             {
-                throw new Formats.StreamFormatException($"{path} looks like a capture file with a damaged magic; it is not replayed as a raw stream", 0, "capture", field: "magic");
+                throw new Formats.StreamFormatException($"{path} looks like a capture file with a damaged magic; it is not replayed as a raw stream", 0, Formats.ErrorLayer.Capture, field: "magic");
             }
             if (XenStreamReader.DescribeContainer(head.AsSpan(0, got)) is { } container)
             {
@@ -83,7 +83,7 @@ public sealed class ReplayInput : IDisposable
             {
                 capture.Dispose();
                 throw new Formats.StreamFormatException($"capture {path} is damaged: {damage}; replay what is readable with --replay-readable",
-                    capture.ValidLength, "capture", field: CaptureDirections.Name(direction));
+                    capture.ValidLength, Formats.ErrorLayer.Capture, field: CaptureDirections.Name(direction));
             }
             var input = FromCapture(capture, direction, readerOptions);
             return new ReplayInput(capture, input._open, input.Length, input.Chunks, input.RecordedPeer, input.PeerChunks, input._index, input.Description, direction)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using StreamBench.Capture.Format;
+using StreamBench.Domain.Pv;
 using StreamBench.Formats;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
@@ -24,14 +25,28 @@ public sealed record ScrubOptions
     public XenStreamReaderOptions Reader { get; init; } = new();
 }
 
-/// <summary>What a scrub replaced.</summary>
-public sealed record ScrubResult(long PagesScrubbed, long ZeroPagesKept, long PageTablesKept, long SharedInfoPages, long Bytes, IReadOnlyList<string> Notes);
+/// <summary>What a scrub replaced and kept (page images counted once per PAGE_DATA occurrence).</summary>
+public sealed record ScrubResult(long PagesScrubbed, long ZeroPagesKept, long PageTablesKept, long SharedInfoPages, long Bytes, IReadOnlyList<string> Notes)
+{
+    /// <summary>PV start_info page images kept (vcpu0's suspend record names the page; restore reads it).</summary>
+    public long StartInfoPagesKept { get; init; }
+
+    /// <summary>PV p2m frame images kept (X86_PV_P2M_FRAMES names them; they hold frame numbers the restorer rewrites).</summary>
+    public long P2mFramesKept { get; init; }
+}
 
 /// <summary>
 /// Replaces guest memory contents with a deterministic pattern so that a stream or capture can be shared (docs/CAPTURE.md,
 /// "scrub"). Only page images change, in place: every length, header, pfn word, padding byte and record boundary stays,
-/// so the output parses, verifies and restores like the input. A page that was all zeros stays all zeros. PV page-table
-/// pages (types L1TAB..L4TAB, pinned or not) are kept: they hold frame numbers the restorer rewrites, not guest data.
+/// so the output parses, verifies and restores like the input. What is kept, exactly: a page that was all zeros stays
+/// all zeros; PV page-table pages (types L1TAB..L4TAB, pinned or not) are kept (they hold frame numbers the restorer
+/// rewrites, not guest data); the PV start_info page (the pfn in vcpu0's suspend record, edx of X86_PV_VCPU_BASIC) is
+/// kept, because restore reads the XenStore and console pfns it names (Xen's process_start_info); the PV p2m frames
+/// (the pfns X86_PV_P2M_FRAMES lists) are kept, as they hold frame numbers the restorer rewrites; SHARED_INFO is kept
+/// unless asked. Every other page image (the XenStore and console rings included: they exist after restore, with the
+/// pattern as contents) becomes <see cref="FillPattern"/> of its pfn. So restoring the output gives the domain that
+/// restoring the input gives, with each replaced pfn holding its pattern (the test ScrubRestoreTests checks this on
+/// every stream of corpus/).
 /// </summary>
 public static class StreamScrubber
 {
@@ -45,11 +60,13 @@ public static class StreamScrubber
         Zero = 1,
         PageTable = 2,
         SharedInfo = 4,
+        StartInfo = 8,
+        P2mFrame = 16,
     }
 
     private readonly record struct PageRange(long Offset, ulong Pfn, PageFlags Flags)
     {
-        public bool Replace => (Flags & (PageFlags.Zero | PageFlags.PageTable)) == 0;
+        public bool Replace => (Flags & (PageFlags.Zero | PageFlags.PageTable | PageFlags.StartInfo | PageFlags.P2mFrame)) == 0;
     }
 
     /// <summary>Fills <paramref name="page"/> (4096 bytes) with the pattern of <paramref name="pfn"/>: splitmix64 of (seed, pfn, word index).</summary>
@@ -181,7 +198,11 @@ public static class StreamScrubber
         pages.LongCount(p => (p.Flags & PageFlags.Zero) != 0),
         pages.LongCount(p => (p.Flags & PageFlags.PageTable) != 0 && (p.Flags & PageFlags.Zero) == 0),
         pages.LongCount(p => (p.Flags & PageFlags.SharedInfo) != 0 && p.Replace),
-        bytes, notes);
+        bytes, notes)
+    {
+        StartInfoPagesKept = pages.LongCount(p => (p.Flags & PageFlags.StartInfo) != 0 && (p.Flags & (PageFlags.Zero | PageFlags.PageTable)) == 0),
+        P2mFramesKept = pages.LongCount(p => (p.Flags & PageFlags.P2mFrame) != 0 && (p.Flags & (PageFlags.Zero | PageFlags.PageTable | PageFlags.StartInfo)) == 0),
+    };
 
     /// <summary>Finds every page image (PAGE_DATA, POSTCOPY_PAGE_DATA, optionally SHARED_INFO): offset, pfn, zero or page table.</summary>
     private static List<PageRange> Scan(Stream input, ScrubOptions options, List<string> notes)
@@ -190,6 +211,8 @@ public static class StreamScrubber
         using var reader = new XenStreamReader(ByteSource.FromStream(input), options.Reader, ownsSource: false);
         var page = new byte[LibxcWire.PageSize];
         var rfc = reader.Dialect == StreamDialect.PostcopyRfc;
+        var startInfoPfns = new HashSet<ulong>();
+        var p2mFramePfns = new HashSet<ulong>();
         try
         {
             while (reader.Read())
@@ -209,6 +232,22 @@ public static class StreamScrubber
                     reader.ReadBody(page);
                     pages.Add(new PageRange(offset, SharedInfoPatternPfn, PageFlags.SharedInfo | (IsZero(page) ? PageFlags.Zero : PageFlags.None)));
                 }
+                else if (!rfc && type == (uint)LibxcRecordType.X86PvVcpuBasic && StartInfoPfn(reader) is { } si)
+                {
+                    startInfoPfns.Add(si);
+                }
+                else if (!rfc && type == (uint)LibxcRecordType.X86PvP2mFrames && reader.BodyLength >= LibxcBodySizes.P2mFramesHeader)
+                {
+                    // start_pfn, end_pfn, then the pfns of the guest's p2m frames (read one word at a time: the
+                    // set grows with the bytes that arrive, never with the length the record claims).
+                    reader.SkipBody(LibxcBodySizes.P2mFramesHeader);
+                    var word = page.AsSpan(0, 8);
+                    for (var left = (reader.BodyLength - LibxcBodySizes.P2mFramesHeader) / 8; left > 0; left--)
+                    {
+                        reader.ReadBody(word);
+                        p2mFramePfns.Add(BinaryPrimitives.ReadUInt64LittleEndian(word));
+                    }
+                }
             }
             reader.FinishItem();
         }
@@ -221,17 +260,55 @@ public static class StreamScrubber
         }
         if (reader.Ending == StreamEnding.MissingEnd)
         {
-            throw new StreamFormatException("scrub refused, nothing written: the input ends without END (a truncated stream)", reader.Source.Position, "stream", truncated: true);
+            throw new StreamFormatException("scrub refused, nothing written: the input ends without END (a truncated stream)", reader.Source.Position, ErrorLayer.Stream, truncated: true);
         }
         if (reader.DetectedFormat == OuterFormat.Legacy)
         {
-            throw new StreamFormatException("scrub refused, nothing written: a legacy image is scrubbed through its v3 conversion (streambench scrub converts it)", 0, "legacy");
+            throw new StreamFormatException("scrub refused, nothing written: a legacy image is scrubbed through its v3 conversion (streambench scrub converts it)", 0, ErrorLayer.Legacy);
         }
         if (notes.Count > 0)
         {
-            throw new StreamFormatException("scrub refused, nothing written: a PAGE_DATA record could not be parsed, its pages would stay unscrubbed: " + notes[0], 0, "libxc", field: "PAGE_DATA");
+            throw new StreamFormatException("scrub refused, nothing written: a PAGE_DATA record could not be parsed, its pages would stay unscrubbed: " + notes[0], 0, ErrorLayer.Libxc, field: "PAGE_DATA");
+        }
+        if (startInfoPfns.Count + p2mFramePfns.Count > 0)
+        {
+            // The vCPU records come after the pages they describe (and again in every checkpoint): mark afterwards.
+            for (var i = 0; i < pages.Count; i++)
+            {
+                var p = pages[i];
+                if ((p.Flags & PageFlags.SharedInfo) == 0)
+                {
+                    var kept = (startInfoPfns.Contains(p.Pfn) ? PageFlags.StartInfo : PageFlags.None)
+                        | (p2mFramePfns.Contains(p.Pfn) ? PageFlags.P2mFrame : PageFlags.None);
+                    pages[i] = p with { Flags = p.Flags | kept };
+                }
+            }
         }
         return pages;
+    }
+
+    /// <summary>
+    /// The start_info pfn of an X86_PV_VCPU_BASIC record of vcpu 0: the suspend record, edx of its vcpu_guest_context
+    /// (a pfn in a stream: the save side converts it). The context's size gives the guest width. Null for another vCPU or
+    /// a body of neither size (the verifier reports those; the page is then scrubbed like any other).
+    /// </summary>
+    private static ulong? StartInfoPfn(XenStreamReader reader)
+    {
+        var context = reader.BodyLength - LibxcBodySizes.VcpuHeader;
+        var layout = context == VcpuGuestContextLayout.X86_64.Size ? VcpuGuestContextLayout.X86_64
+            : context == VcpuGuestContextLayout.X86_32.Size ? VcpuGuestContextLayout.X86_32
+            : null;
+        if (layout is null)
+        {
+            return null;
+        }
+        var head = reader.BodyPrefix(LibxcBodySizes.VcpuHeader + layout.Rdx + layout.Width);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(head) != 0)
+        {
+            return null;
+        }
+        var edx = head[(LibxcBodySizes.VcpuHeader + layout.Rdx)..];
+        return layout.Width == 8 ? BinaryPrimitives.ReadUInt64LittleEndian(edx) : BinaryPrimitives.ReadUInt32LittleEndian(edx);
     }
 
     private static void ScanPageData(XenStreamReader reader, byte[] page, List<PageRange> pages, List<string> notes)

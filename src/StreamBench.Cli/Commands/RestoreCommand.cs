@@ -85,6 +85,8 @@ internal static class RestoreCommand
             o.WriteLine($"restore: {path} ({result.Format.ToString().ToLowerInvariant()}, stream v{result.StreamVersion}, Xen {result.XenVersion.Major}.{result.XenVersion.Minor}): {result.Config?.ToString() ?? domain.Type.ToName()}");
             o.WriteLine(string.Create(ci,
                 $"records: {result.Records}, PAGE_DATA: {result.PageDataRecords}, pfns: {result.Pfns}, pages of data: {result.DataPages}, bytes: {result.Bytes}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
+            o.WriteLine(string.Create(ci,
+                $"memory: {domain.MaterialisedPages} pages resident ({domain.AllocatedContentBytes >> 20} MiB of page buffers), {domain.PopulatedCount} populated"));
             if (result.Checkpointed)
             {
                 o.WriteLine($"checkpoints applied: {result.CheckpointsApplied}" +

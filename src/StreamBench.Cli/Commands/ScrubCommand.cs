@@ -18,7 +18,9 @@ internal static class ScrubCommand
         var shared = new Option<bool>("--shared-info") { Description = "also replace the PV SHARED_INFO page" };
         var keep = new Option<bool>("--keep-metadata") { Description = "keep the capture's host and command-line metadata" };
         var dialect = new Option<string>("--dialect") { Description = "upstream or postcopy-rfc", DefaultValueFactory = _ => "upstream" };
-        var cmd = new Command("scrub", "Replace guest memory contents with a deterministic pattern (per pfn and seed); zero pages stay zero, structure stays.")
+        var cmd = new Command("scrub", "Replace guest memory contents with a deterministic pattern (per pfn and seed). Kept: every header, length and "
+            + "record boundary, zero pages, PV page tables, the PV start_info page and p2m frames, and (unless --shared-info) SHARED_INFO; "
+            + "so the output restores to the input's domain with each replaced page holding its pfn's pattern.")
         {
             input, output, seed, shared, keep, dialect,
         };
@@ -78,7 +80,7 @@ internal static class ScrubCommand
                     result = StreamScrubber.ScrubStream(src, dst, options);
                 }
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"streambench scrub: {result.PagesScrubbed} pages replaced, {result.ZeroPagesKept} zero pages kept, {result.PageTablesKept} page-table pages kept, {result.SharedInfoPages} shared_info pages replaced; {result.Bytes} bytes"));
+                    $"streambench scrub: {result.PagesScrubbed} pages replaced, {result.ZeroPagesKept} zero pages kept, {result.PageTablesKept} page-table pages kept, {result.StartInfoPagesKept} start_info pages kept, {result.P2mFramesKept} p2m frames kept, {result.SharedInfoPages} shared_info pages replaced; {result.Bytes} bytes"));
                 foreach (var n in result.Notes)
                 {
                     Console.Error.WriteLine("streambench scrub: note: " + n);

@@ -16,6 +16,12 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     /// <summary>The smallest guest the builder makes.</summary>
     public const ulong MinMemoryMiB = 4;
 
+    /// <summary>
+    /// The smallest guest in pages: an HVM or PVH guest given in <see cref="Pages"/> (tiny domains for fuzz seeds and
+    /// laws, whose whole save stream is a few KiB); also the smallest domain a restore makes.
+    /// </summary>
+    public const ulong MinPages = 16;
+
     /// <summary>The largest 32-bit PV guest (its page tables map at most 3 GiB).</summary>
     public const ulong MaxPv32MemoryMiB = 3 * 1024;
 
@@ -37,13 +43,30 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     /// <summary>Pages beyond the initial population the domain may grow by (Xen's max_pages slack).</summary>
     public ulong MemoryLimitSlackPages { get; init; } = 256;
 
+    /// <summary>
+    /// Guest RAM in pages when set (HVM and PVH only, at least <see cref="MinPages"/>); it replaces
+    /// <see cref="MemoryMiB"/>, which may then be 0. See <see cref="Tiny"/>.
+    /// </summary>
+    public ulong? Pages { get; init; }
+
     /// <summary>Guest RAM in pages.</summary>
-    public ulong MemoryPages => MemoryMiB * 256;
+    public ulong MemoryPages => Pages ?? MemoryMiB * 256;
+
+    /// <summary>A tiny HVM or PVH guest of <paramref name="pages"/> pages of RAM (below <see cref="MinMemoryMiB"/>).</summary>
+    public static DomainSpec Tiny(GuestType type, ulong pages, int vcpus, ulong seed) => new(type, 0, vcpus, seed) { Pages = pages };
 
     /// <summary>Throws if the spec cannot be built.</summary>
     public void Validate()
     {
-        if (MemoryMiB < MinMemoryMiB)
+        if (Pages is { } pages)
+        {
+            if (!Type.IsHvmContainer() || pages < MinPages || pages > MinMemoryMiB * 256)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Pages), pages,
+                    $"a guest given in pages is HVM or PVH with {MinPages}..{MinMemoryMiB * 256} pages (larger ones: MemoryMiB)");
+            }
+        }
+        else if (MemoryMiB < MinMemoryMiB)
         {
             throw new ArgumentOutOfRangeException(nameof(MemoryMiB), MemoryMiB, $"guests need at least {MinMemoryMiB} MiB");
         }

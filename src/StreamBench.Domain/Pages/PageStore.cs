@@ -1,15 +1,24 @@
+using System.Runtime.InteropServices;
+
 namespace StreamBench.Domain.Pages;
 
 /// <summary>
-/// Page contents, allocated on first write. Pages live in 1 MiB slabs (256 pages each, no
-/// per-page objects for the GC to trace); a pfn maps to a slot. A page never written, or
-/// written with zeros while unallocated, costs nothing and reads as zeros.
+/// Page contents, allocated on first write. Pages live in slabs (no per-page objects for the GC to trace); a pfn maps
+/// to a slot. A page never written, or written with zeros while unallocated, costs nothing and reads as zeros.
+/// <para>
+/// The first slab holds 256 pages (1 MiB), enough for a small domain; every later slab holds 2048 pages (8 MiB) in a
+/// pinned array whose 2 MiB-aligned parts are advised as transparent huge pages (Linux <c>MADV_HUGEPAGE</c>), so that
+/// the first write into fresh memory maps 2 MiB at once instead of taking a page fault per 4 KiB page: the restore
+/// profile had a third of its time in those faults (docs/BENCHMARKS.md, "Where the time goes").
+/// </para>
 /// </summary>
 internal sealed class PageStore
 {
-    private const int SlabShift = 8;
+    private const int SlabShift = 11;
     private const int PagesPerSlab = 1 << SlabShift;
     private const int SlabBytes = PagesPerSlab * PageGeometry.Size;
+    private const int FirstSlabPages = 256;
+    private const int HugePageBytes = 2 << 20;
 
     private readonly List<byte[]> _slabs = [];
     private readonly Stack<int> _freeSlots = new();
@@ -21,7 +30,7 @@ internal sealed class PageStore
     public long MaterialisedPages => _materialised;
 
     /// <summary>Bytes held in slabs.</summary>
-    public long AllocatedBytes => (long)_slabs.Count * SlabBytes;
+    public long AllocatedBytes => _slabs.Sum(slab => (long)slab.Length);
 
     public bool IsMaterialised(ulong pfn) => _slotPlusOne.Get(pfn) != 0;
 
@@ -116,11 +125,39 @@ internal sealed class PageStore
         int slot = _nextSlot++;
         if ((slot >> SlabShift) >= _slabs.Count)
         {
-            _slabs.Add(new byte[SlabBytes]);
+            _slabs.Add(_slabs.Count == 0 ? new byte[FirstSlabPages * PageGeometry.Size] : NewHugeSlab());
+        }
+
+        if (slot == FirstSlabPages - 1)
+        {
+            _nextSlot = PagesPerSlab; // the first slab is short: the next slot is the second slab's first
         }
 
         return slot;
     }
+
+    private static byte[] NewHugeSlab()
+    {
+        byte[] slab = GC.AllocateArray<byte>(SlabBytes, pinned: true);
+        if (OperatingSystem.IsLinux())
+        {
+            // Advice only: without transparent huge pages (or when the memory was touched already) nothing changes.
+            long start = Marshal.UnsafeAddrOfPinnedArrayElement(slab, 0);
+            long first = (start + HugePageBytes - 1) & ~(long)(HugePageBytes - 1);
+            long end = (start + SlabBytes) & ~(long)(HugePageBytes - 1);
+            if (end > first)
+            {
+                _ = Madvise((nint)first, (nuint)(end - first), MadvHugePage);
+            }
+        }
+
+        return slab;
+    }
+
+    private const int MadvHugePage = 14;
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint address, nuint length, int advice);
 
     private Span<byte> SlotSpan(int slot) =>
         _slabs[slot >> SlabShift].AsSpan((slot & (PagesPerSlab - 1)) * PageGeometry.Size, PageGeometry.Size);

@@ -100,7 +100,7 @@ internal sealed class IncomingRecord
     /// <summary>A stream error located at this record (and <paramref name="field"/>).</summary>
     public StreamFormatException Error(string problem, string? field, bool truncated = false, long? offset = null,
         VerificationCheck? check = null) =>
-        new(problem, offset ?? Offset, XenStreamReader.LayerName(Layer), Index, TypeName, field, truncated, check: check);
+        new(problem, offset ?? Offset, ErrorLayers.Of(Layer), Index, TypeName, field, truncated, check: check);
 
     /// <summary>The absolute offset of body byte <paramref name="bodyOffset"/>.</summary>
     public long At(long bodyOffset) => BodyOffset + bodyOffset;

@@ -219,7 +219,7 @@ public sealed partial class RestoreEngine
 
         throw new StreamFormatException(
             $"the stream broke after the post-copy transition: the guest is lost, {p.Outstanding} of {p.Announced} announced pfn(s) never arrived: {p.AbsentRanges()} [{RestoreChecks.PostcopyGuestLost}]",
-            truncation?.Offset ?? _reader.Source.Position, "libxc", truncation?.RecordIndex ?? -1, truncation?.RecordType, truncation?.Field, truncated: true, inner: truncation,
+            truncation?.Offset ?? _reader.Source.Position, ErrorLayer.Libxc, truncation?.RecordIndex ?? -1, truncation?.RecordType, truncation?.Field, truncated: true, inner: truncation,
             check: RestoreChecks.PostcopyGuestLost);
     }
 }

@@ -115,10 +115,10 @@ public sealed partial class RestoreEngine
                     break;
                 }
 
-                if (IsPvRecord(record.Type) || IsHvmRecord(record.Type))
+                if (RecordDictionary.Libxc(_options.Reader.Dialect).Find(record.Type) is { IsGuestSpecific: true } definition)
                 {
                     throw Fail(record, LibxcChecks.GuestTypeMismatch,
-                        $"Mandatory record 0x{record.Type:x} ({record.TypeName}) not handled: it belongs to {(IsPvRecord(record.Type) ? "PV" : "HVM")} streams, this is {(_domain is Domain.Pv.PvDomain ? "a PV" : "an HVM")} one", "type");
+                        $"Mandatory record 0x{record.Type:x} ({record.TypeName}) not handled: it belongs to {definition.GuestLabel} streams, this is {(_domain is Domain.Pv.PvDomain ? "a PV" : "an HVM")} one", "type");
                 }
 
                 if (Framing.IsOptional(record.Type))

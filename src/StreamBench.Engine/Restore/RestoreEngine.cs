@@ -116,7 +116,7 @@ public sealed partial class RestoreEngine
         if (_options.Reader.Format == OuterFormat.Xl && XenStreamReader.DetectFormat(_reader.Source) != OuterFormat.Xl)
         {
             throw new StreamFormatException("the input does not start with the xl magic \"Xen saved domain, xl format\\n \\0 \\r\" [xl.magic]",
-                _reader.Source.Position, "xl", -1, "XL_HEADER", "magic", check: XlChecks.Magic);
+                _reader.Source.Position, ErrorLayer.Xl, -1, "XL_HEADER", "magic", check: XlChecks.Magic);
         }
 
         StreamFormatException? truncation = null;
@@ -188,10 +188,10 @@ public sealed partial class RestoreEngine
             case StreamItemKind.LegacyImage:
                 throw new StreamFormatException(
                     "not a v2/v3 stream (no xl magic, no LibxlFmt ident, no XENF image header): a legacy image or garbage; convert legacy images first (streambench convert-legacy) [stream.legacy]",
-                    _reader.Offset, "legacy", -1, null, null, check: RestoreChecks.Legacy);
+                    _reader.Offset, ErrorLayer.Legacy, -1, null, null, check: RestoreChecks.Legacy);
             default:
                 throw new StreamFormatException($"{_reader.RecordTypeName} is not part of a save stream", _reader.Offset,
-                    XenStreamReader.LayerName(_reader.Layer), _reader.Kind == StreamItemKind.Record ? _reader.RecordIndex : -1, _reader.RecordTypeName, null);
+                    ErrorLayers.Of(_reader.Layer), _reader.Kind == StreamItemKind.Record ? _reader.RecordIndex : -1, _reader.RecordTypeName, null);
         }
     }
 
@@ -260,7 +260,7 @@ public sealed partial class RestoreEngine
                     check: RestoreChecks.Truncated);
         }
 
-        string layer = XenStreamReader.LayerName(_reader.Layer == StreamLayer.None ? StreamLayer.Libxc : _reader.Layer);
+        var layer = ErrorLayers.Of(_reader.Layer == StreamLayer.None ? StreamLayer.Libxc : _reader.Layer);
         if (Checkpointed)
         {
             throw new StreamFormatException($"the stream ended before its first checkpoint was complete: there is no consistent state to fail over to [{RestoreChecks.FailoverBeforeCheckpoint}]",
@@ -289,17 +289,17 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.BigEndian)
         {
-            throw Header("xl", "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, "the xl header is big-endian (File has wrong byte order)", XlChecks.BigEndian);
+            throw Header(ErrorLayer.Xl, "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, "the xl header is big-endian (File has wrong byte order)", XlChecks.BigEndian);
         }
 
         if (h.ByteOrder != XlWire.ByteOrderMarker)
         {
-            throw Header("xl", "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, $"byteorder is 0x{h.ByteOrder:x8}, expected 0x01020304 (File has wrong byte order)", XlChecks.ByteOrder);
+            throw Header(ErrorLayer.Xl, "XL_HEADER", "byteorder", at + XlWire.ByteOrderOffset, $"byteorder is 0x{h.ByteOrder:x8}, expected 0x01020304 (File has wrong byte order)", XlChecks.ByteOrder);
         }
 
         if ((h.MandatoryFlags & ~XlMandatoryFlags.Known) != 0)
         {
-            throw Header("xl", "XL_HEADER", "mandatory_flags", at + XlWire.MandatoryFlagsOffset,
+            throw Header(ErrorLayer.Xl, "XL_HEADER", "mandatory_flags", at + XlWire.MandatoryFlagsOffset,
                 $"mandatory_flags 0x{(uint)h.MandatoryFlags:x} has unknown bits 0x{(uint)(h.MandatoryFlags & ~XlMandatoryFlags.Known):x} (Savefile has mandatory flag(s) ... need newer xl)", XlChecks.MandatoryFlags);
         }
 
@@ -309,12 +309,12 @@ public sealed partial class RestoreEngine
         }
         catch (FormatException e)
         {
-            throw Header("xl", "XL_HEADER", "optional_data", at + XlWire.HeaderSize, e.Message, XlChecks.OptionalData);
+            throw Header(ErrorLayer.Xl, "XL_HEADER", "optional_data", at + XlWire.HeaderSize, e.Message, XlChecks.OptionalData);
         }
 
         if ((h.MandatoryFlags & XlMandatoryFlags.StreamV2) == 0)
         {
-            throw Header("xl", "XL_HEADER", "mandatory_flags", at + XlWire.MandatoryFlagsOffset,
+            throw Header(ErrorLayer.Xl, "XL_HEADER", "mandatory_flags", at + XlWire.MandatoryFlagsOffset,
                 "STREAMv2 is clear: libxl would convert the rest as a legacy stream (convert-legacy-stream); convert it first", XlChecks.LegacyFlag);
         }
     }
@@ -325,22 +325,22 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.Ident != LibxlWire.Ident)
         {
-            throw Header("libxl", "LIBXL_HEADER", "ident", at, $"ident is 0x{h.Ident:x16}, expected 0x{LibxlWire.Ident:x16} (\"LibxlFmt\")", LibxlChecks.Ident);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "ident", at, $"ident is 0x{h.Ident:x16}, expected 0x{LibxlWire.Ident:x16} (\"LibxlFmt\")", LibxlChecks.Ident);
         }
 
         if (h.Version != LibxlWire.Version)
         {
-            throw Header("libxl", "LIBXL_HEADER", "version", at + 8, $"version is {h.Version}, expected {LibxlWire.Version}", LibxlChecks.Version);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "version", at + 8, $"version is {h.Version}, expected {LibxlWire.Version}", LibxlChecks.Version);
         }
 
         if ((h.Options & LibxlOptions.BigEndian) != 0)
         {
-            throw Header("libxl", "LIBXL_HEADER", "options", at + 12, "the stream is big-endian, libxl can only restore little-endian streams", LibxlChecks.BigEndian);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "options", at + 12, "the stream is big-endian, libxl can only restore little-endian streams", LibxlChecks.BigEndian);
         }
 
         if ((h.Options & ~LibxlOptions.Known) != 0 && CheckReserved)
         {
-            throw Header("libxl", "LIBXL_HEADER", "options", at + 12, $"reserved option bits 0x{(uint)(h.Options & ~LibxlOptions.Known):x} are set", LibxlChecks.Options);
+            throw Header(ErrorLayer.Libxl, "LIBXL_HEADER", "options", at + 12, $"reserved option bits 0x{(uint)(h.Options & ~LibxlOptions.Known):x} are set", LibxlChecks.Options);
         }
     }
 
@@ -348,7 +348,7 @@ public sealed partial class RestoreEngine
     {
         if (_libxcSeen)
         {
-            throw Header("libxc", "IMAGE_HEADER", null, _reader.Offset, $"a second libxc stream ", RestoreChecks.SecondLibxcStream);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", null, _reader.Offset, $"a second libxc stream ", RestoreChecks.SecondLibxcStream);
         }
 
         _libxcSeen = true;
@@ -357,34 +357,34 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.Marker != LibxcWire.Marker)
         {
-            throw Header("libxc", "IMAGE_HEADER", "marker", at, $"Invalid marker: Got 0x{h.Marker:x16}", LibxcChecks.ImageMarker);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "marker", at, $"Invalid marker: Got 0x{h.Marker:x16}", LibxcChecks.ImageMarker);
         }
 
         if (h.Id != LibxcWire.Id)
         {
-            throw Header("libxc", "IMAGE_HEADER", "id", at + 8, $"Invalid ID: Expected 0x{LibxcWire.Id:x8}, Got 0x{h.Id:x8}", LibxcChecks.ImageId);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "id", at + 8, $"Invalid ID: Expected 0x{LibxcWire.Id:x8}, Got 0x{h.Id:x8}", LibxcChecks.ImageId);
         }
 
         if (h.Version is < LibxcWire.MinVersion or > LibxcWire.MaxVersion)
         {
-            throw Header("libxc", "IMAGE_HEADER", "version", at + 12, $"Invalid Version: Expected 2 <= ver <= 3, Got {h.Version}", LibxcChecks.ImageVersion);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "version", at + 12, $"Invalid Version: Expected 2 <= ver <= 3, Got {h.Version}", LibxcChecks.ImageVersion);
         }
 
         if (h.BigEndian)
         {
-            throw Header("libxc", "IMAGE_HEADER", "options", at + 16, "Unable to handle big endian streams", LibxcChecks.ImageBigEndian);
+            throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "options", at + 16, "Unable to handle big endian streams", LibxcChecks.ImageBigEndian);
         }
 
         if (CheckReserved)
         {
             if ((h.Options & ~(ushort)LibxcImageOptions.BigEndian) != 0)
             {
-                throw Header("libxc", "IMAGE_HEADER", "options", at + 16, $"reserved option bits 0x{h.Options & ~1:x} are set", LibxcChecks.ImageOptions);
+                throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "options", at + 16, $"reserved option bits 0x{h.Options & ~1:x} are set", LibxcChecks.ImageOptions);
             }
 
             if (h.Reserved1 != 0 || h.Reserved2 != 0)
             {
-                throw Header("libxc", "IMAGE_HEADER", "reserved", at + 18, "reserved fields are not zero", LibxcChecks.ImageReserved);
+                throw Header(ErrorLayer.Libxc, "IMAGE_HEADER", "reserved", at + 18, "reserved fields are not zero", LibxcChecks.ImageReserved);
             }
         }
 
@@ -399,17 +399,17 @@ public sealed partial class RestoreEngine
         long at = _reader.Offset;
         if (h.Type is not (DomainType.X86Pv or DomainType.X86Hvm))
         {
-            throw Header("libxc", "DOMAIN_HEADER", "type", at, $"domain type is {(uint)h.Type}, expected 1 (x86 PV) or 2 (x86 HVM)", LibxcChecks.DomainHeaderType);
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "type", at, $"domain type is {(uint)h.Type}, expected 1 (x86 PV) or 2 (x86 HVM)", LibxcChecks.DomainHeaderType);
         }
 
         if (h.PageShift != LibxcWire.PageShift)
         {
-            throw Header("libxc", "DOMAIN_HEADER", "page_shift", at + 4, $"Invalid page size {1L << Math.Min((int)h.PageShift, 62)} (page_shift {h.PageShift}) for x86 domains", LibxcChecks.DomainPageShift);
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "page_shift", at + 4, $"Invalid page size {1L << Math.Min((int)h.PageShift, 62)} (page_shift {h.PageShift}) for x86 domains", LibxcChecks.DomainPageShift);
         }
 
         if (h.Reserved != 0 && CheckReserved)
         {
-            throw Header("libxc", "DOMAIN_HEADER", "reserved", at + 6, $"reserved field is 0x{h.Reserved:x}, expected 0", LibxcChecks.DomainReserved);
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "reserved", at + 6, $"reserved field is 0x{h.Reserved:x}, expected 0", LibxcChecks.DomainReserved);
         }
 
         _result.XenVersion = (h.XenMajor, h.XenMinor);
@@ -419,7 +419,7 @@ public sealed partial class RestoreEngine
         _result.Domain = domain;
         if (domain.Type.IsPv() != pvStream)
         {
-            throw Header("libxc", "DOMAIN_HEADER", "type", at,
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "type", at,
                 $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(domain.Type.IsPv() ? "x86_pv" : "x86 HVM")} domain", RestoreChecks.DomainTypeMismatch);
         }
 
@@ -444,16 +444,16 @@ public sealed partial class RestoreEngine
                 "(restore --memory SIZE [--vcpus N] [--guest TYPE]), as xl restore needs a config file for such a stream");
         }
 
-        if (vcpus is < 1 or > GuestDomain.MaxVcpuLimit || pages < 256)
+        type ??= pvStream ? GuestType.Pv : GuestType.Hvm;
+        if (vcpus is < 1 or > GuestDomain.MaxVcpuLimit || pages < DomainConfig.MinPages(type.Value))
         {
-            throw new ArgumentException($"cannot make a domain with {vcpus} vCPUs and {pages} pages (1..{GuestDomain.MaxVcpuLimit} vCPUs, at least 1 MiB)");
+            throw new ArgumentException($"cannot make a domain with {vcpus} vCPUs and {pages} pages (1..{GuestDomain.MaxVcpuLimit} vCPUs, at least {DomainConfig.MinPages(type.Value)} pages for {type.Value.ToName()})");
         }
 
-        type ??= pvStream ? GuestType.Pv : GuestType.Hvm;
         if (type.Value.IsPv() && !pvStream || !type.Value.IsPv() && pvStream)
         {
             // The domain the toolstack built is of the wrong kind: setup() refuses the stream.
-            throw Header("libxc", "DOMAIN_HEADER", "type", _reader.Offset,
+            throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "type", _reader.Offset,
                 $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(type.Value.IsPv() ? "x86_pv" : "x86 HVM")} domain (the configuration says {type.Value.ToName()})", RestoreChecks.DomainTypeMismatch);
         }
 
@@ -475,7 +475,7 @@ public sealed partial class RestoreEngine
         return domain;
     }
 
-    private static StreamFormatException Header(string layer, string item, string? field, long offset, string problem,
+    private static StreamFormatException Header(ErrorLayer layer, string item, string? field, long offset, string problem,
         VerificationCheck check) =>
         new($"{problem} [{check.Id}]", offset, layer, -1, item, field, check: check);
 
@@ -488,7 +488,7 @@ public sealed partial class RestoreEngine
     /// <summary>A stream error at a record if there is one, else at the current position.</summary>
     internal StreamFormatException FailAt(IncomingRecord? record, VerificationCheck check, string problem) => record is not null
         ? Fail(record, check, problem, null)
-        : new StreamFormatException($"{problem} [{check.Id}]", _reader.Source.Position, "libxc", -1, null, null, check: check);
+        : new StreamFormatException($"{problem} [{check.Id}]", _reader.Source.Position, ErrorLayer.Libxc, -1, null, null, check: check);
 
     internal void Warn(string message) => _result.WarningList.Add(message);
 
@@ -647,10 +647,4 @@ public sealed partial class RestoreEngine
     }
 
     private static Span<byte> AsBytes(Span<ulong> words) => MemoryMarshal.AsBytes(words);
-
-    private static bool IsPvRecord(uint type) => (LibxcRecordType)type is LibxcRecordType.X86PvInfo or LibxcRecordType.X86PvP2mFrames
-        or LibxcRecordType.X86PvVcpuBasic or LibxcRecordType.X86PvVcpuExtended or LibxcRecordType.X86PvVcpuXsave
-        or LibxcRecordType.X86PvVcpuMsrs or LibxcRecordType.SharedInfo;
-
-    private static bool IsHvmRecord(uint type) => (LibxcRecordType)type is LibxcRecordType.HvmContext or LibxcRecordType.HvmParams;
 }

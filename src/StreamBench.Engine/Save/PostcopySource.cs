@@ -188,7 +188,7 @@ public sealed class PostcopySource : IDisposable
     private StreamFormatException Hostile(string problem)
     {
         DestinationError = problem;
-        return new StreamFormatException(problem, _reader.Offset, "back-channel", _reader.RecordIndex, _reader.RecordTypeName, "pfn");
+        return new StreamFormatException(problem, _reader.Offset, ErrorLayer.BackChannel, _reader.RecordIndex, _reader.RecordTypeName, "pfn");
     }
 
     /// <inheritdoc />

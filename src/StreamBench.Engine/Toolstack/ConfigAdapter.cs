@@ -93,18 +93,18 @@ public static class ConfigAdapter
         if (got < XlWire.MagicSize || !header.AsSpan(0, XlWire.MagicSize).SequenceEqual(XlWire.Magic))
         {
             throw new StreamFormatException("no xl save-file header (magic \"Xen saved domain, xl format\"): the stream carries no xl config to adapt",
-                0, "xl", field: "magic");
+                0, ErrorLayer.Xl, field: "magic");
         }
 
         if (got < XlWire.HeaderSize)
         {
-            throw new StreamFormatException($"the xl header is cut after {got} of {XlWire.HeaderSize} bytes", got, "xl", truncated: true);
+            throw new StreamFormatException($"the xl header is cut after {got} of {XlWire.HeaderSize} bytes", got, ErrorLayer.Xl, truncated: true);
         }
 
         uint order = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(XlWire.ByteOrderOffset));
         if (order != XlWire.ByteOrderMarker)
         {
-            throw new StreamFormatException($"byteorder 0x{order:x8}: only little-endian xl headers are adapted", XlWire.ByteOrderOffset, "xl", field: "byteorder");
+            throw new StreamFormatException($"byteorder 0x{order:x8}: only little-endian xl headers are adapted", XlWire.ByteOrderOffset, ErrorLayer.Xl, field: "byteorder");
         }
 
         var mandatory = (XlMandatoryFlags)BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(XlWire.MandatoryFlagsOffset));
@@ -113,20 +113,20 @@ public static class ConfigAdapter
         if (length > MaxOptionalData)
         {
             throw new StreamFormatException($"optional_data_len {length} exceeds the {MaxOptionalData} bytes this tool holds", XlWire.OptionalDataLengthOffset,
-                "xl", field: "optional_data_len");
+                ErrorLayer.Xl, field: "optional_data_len");
         }
 
         var optional = new byte[length];
         int have = ReadFull(input, optional);
         if (have < optional.Length)
         {
-            throw new StreamFormatException($"the xl optional data is cut after {have} of {length} bytes", XlWire.HeaderSize + have, "xl",
+            throw new StreamFormatException($"the xl optional data is cut after {have} of {length} bytes", XlWire.HeaderSize + have, ErrorLayer.Xl,
                 field: "optional_data", truncated: true);
         }
 
         if (length is > 0 and < 4 || (length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(optional) > length - 4))
         {
-            throw new StreamFormatException("the config size in the optional data exceeds the optional data", XlWire.HeaderSize, "xl", field: "config_len");
+            throw new StreamFormatException("the config size in the optional data exceeds the optional data", XlWire.HeaderSize, ErrorLayer.Xl, field: "config_len");
         }
 
         return new XlHeaderInfo(order, mandatory, optionalFlags, optional);
@@ -138,7 +138,7 @@ public static class ConfigAdapter
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(options);
         DomainConfig original = DomainConfig.ParseXlOptionalData(header.OptionalData, header.IsJson)
-            ?? throw new StreamFormatException("the xl header carries no config", XlWire.HeaderSize, "xl", field: "config");
+            ?? throw new StreamFormatException("the xl header carries no config", XlWire.HeaderSize, ErrorLayer.Xl, field: "config");
         var changes = new List<ConfigChange>();
         var disks = new List<ScratchDisk>();
         var notes = new List<string>();
@@ -146,7 +146,7 @@ public static class ConfigAdapter
         string xlcfg;
         if (header.IsJson)
         {
-            JsonNode root = JsonNode.Parse(TrimNul(header.Config)) ?? throw new StreamFormatException("the JSON config is null", XlWire.HeaderSize + 4, "xl", field: "config");
+            JsonNode root = JsonNode.Parse(TrimNul(header.Config)) ?? throw new StreamFormatException("the JSON config is null", XlWire.HeaderSize + 4, ErrorLayer.Xl, field: "config");
             AdaptJson(root, original, options, changes, disks, notes);
             string text = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
             adapted = [.. Encoding.UTF8.GetBytes(text), 0];
@@ -213,7 +213,7 @@ public static class ConfigAdapter
 
     private static void AdaptJson(JsonNode root, DomainConfig original, ConfigAdaptOptions o, List<ConfigChange> changes, List<ScratchDisk> disks, List<string> notes)
     {
-        JsonObject obj = root as JsonObject ?? throw new StreamFormatException("the JSON config is not an object", XlWire.HeaderSize + 4, "xl", field: "config");
+        JsonObject obj = root as JsonObject ?? throw new StreamFormatException("the JSON config is not an object", XlWire.HeaderSize + 4, ErrorLayer.Xl, field: "config");
         JsonObject? cInfo = obj["c_info"] as JsonObject;
         JsonObject? bInfo = obj["b_info"] as JsonObject;
         string name = o.Name ?? original.Name;

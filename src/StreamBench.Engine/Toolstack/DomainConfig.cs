@@ -67,6 +67,12 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
     /// <summary>The config bytes an xl header gets: the original text when there is one, else this model's JSON.</summary>
     public byte[] XlHeaderConfig() => XlConfigText.IsEmpty ? ToJson() : XlConfigText.ToArray();
 
+    /// <summary>
+    /// The smallest domain made for a restore: 1 MiB (256 pages) for PV; <see cref="DomainSpec.MinPages"/> for HVM and PVH,
+    /// whose tiny guests (<see cref="DomainSpec.Tiny"/>) make the fuzz seeds. An xl config names at least 1 MiB anyway.
+    /// </summary>
+    public static ulong MinPages(GuestType type) => type.IsHvmContainer() ? DomainSpec.MinPages : 256;
+
     /// <summary>The configuration of an existing domain (what a saver writes for it).</summary>
     public static DomainConfig FromDomain(GuestDomain domain)
     {
@@ -96,9 +102,9 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
             throw new InvalidOperationException($"vCPU count {Vcpus} is not within 1..{GuestDomain.MaxVcpuLimit}");
         }
 
-        if (MemoryPages < 256)
+        if (MemoryPages < MinPages(Type))
         {
-            throw new InvalidOperationException($"{MemoryPages} pages of memory are too few: a domain needs at least 1 MiB");
+            throw new InvalidOperationException($"{MemoryPages} pages of memory are too few: a {Type.ToName()} domain needs at least {MinPages(Type)}");
         }
 
         GuestDomain domain = OpenMemoryMap && Type.IsHvmContainer()

@@ -182,21 +182,10 @@ public sealed class XenStreamReader : IDisposable
     };
 
     /// <summary>The name of a record type of <paramref name="layer"/> in this reader's dialect.</summary>
-    public string NameOf(StreamLayer layer, uint type) => layer switch
-    {
-        StreamLayer.Libxl => RecordNames.Libxl(type, Dialect),
-        StreamLayer.BackChannel => BackChannelName(type),
-        _ => RecordNames.Libxc(type, Dialect),
-    };
+    public string NameOf(StreamLayer layer, uint type) => RecordDictionary.For(layer, Dialect).Name(type);
 
     /// <summary>Back-channel records mix libxl CHECKPOINT_STATE with libxc CHECKPOINT_DIRTY_PFN_LIST (and the RFC's FAULT/COMPLETE).</summary>
-    public static StreamLayer BackChannelOwner(uint type, StreamDialect dialect) => type == (uint)LibxlRecordType.CheckpointState
-        ? StreamLayer.Libxl
-        : StreamLayer.Libxc;
-
-    private string BackChannelName(uint type) => BackChannelOwner(type, Dialect) == StreamLayer.Libxl
-        ? RecordNames.Libxl(type, Dialect)
-        : RecordNames.Libxc(type, Dialect);
+    public static StreamLayer BackChannelOwner(uint type, StreamDialect dialect) => RecordDictionary.BackChannel(dialect).OwnerOf(type);
 
     /// <summary>Moves to the next item. False at the end of the input.</summary>
     public bool Read()
@@ -284,7 +273,7 @@ public sealed class XenStreamReader : IDisposable
             if (DescribeContainer(_src.Peek(Math.Min(ContainerWire.DetectionBytes, _src.Available))) is { } container)
             {
                 throw new StreamFormatException($"the input is {container}, not a stream: open it through the input seam (streambench commands do)",
-                    _src.Position, "input", field: "magic");
+                    _src.Position, ErrorLayer.Input, field: "magic");
             }
             format = DetectFormat(_src);
         }
@@ -463,7 +452,7 @@ public sealed class XenStreamReader : IDisposable
             }
             throw new StreamFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"stream truncated inside a record header ({_src.Available} of {Framing.RecordHeaderSize} bytes)"),
-                at, LayerName(layer), RecordIndex + 1, null, "type/length", truncated: true);
+                at, ErrorLayers.Of(layer), RecordIndex + 1, null, "type/length", truncated: true);
         }
         var h = _src.Peek(Framing.RecordHeaderSize);
         var type = BinaryPrimitives.ReadUInt32LittleEndian(h);
@@ -604,7 +593,7 @@ public sealed class XenStreamReader : IDisposable
         {
             throw new StreamFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"stream truncated: {what} needs {count} bytes, {_src.Available} left"),
-                _src.Position, LayerName(layer), -1, what, field, truncated: true);
+                _src.Position, ErrorLayers.Of(layer), -1, what, field, truncated: true);
         }
         return _src.Peek(count);
     }
@@ -618,7 +607,7 @@ public sealed class XenStreamReader : IDisposable
 
     private StreamFormatException Truncated(string field, long have, long need) => new(
         string.Create(CultureInfo.InvariantCulture, $"stream truncated: body_length is {BodyLength}, {need} bytes needed here, {have} left"),
-        Offset, LayerName(Layer), Kind == StreamItemKind.Record ? RecordIndex : -1, RecordTypeName, field, truncated: true);
+        Offset, ErrorLayers.Of(Layer), Kind == StreamItemKind.Record ? RecordIndex : -1, RecordTypeName, field, truncated: true);
 
     /// <summary>
     /// The first <paramref name="count"/> bytes of the current body, in place (no copy). Only before any
@@ -664,7 +653,7 @@ public sealed class XenStreamReader : IDisposable
         {
             throw new StreamFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"body of {BodyLength} bytes is larger than the buffering limit of {_options.MaxBufferedBody}"),
-                Offset, LayerName(Layer), RecordIndex, RecordTypeName, "body_length");
+                Offset, ErrorLayers.Of(Layer), RecordIndex, RecordTypeName, "body_length");
         }
         var total = (int)BodyLength;
         var filled = 0;
@@ -751,7 +740,7 @@ public sealed class XenStreamReader : IDisposable
         {
             throw new StreamFormatException(
                 string.Create(CultureInfo.InvariantCulture, $"stream truncated inside the padding ({_src.Available} of {pad} bytes)"),
-                _src.Position, LayerName(Layer), RecordIndex, RecordTypeName, "padding", truncated: true);
+                _src.Position, ErrorLayers.Of(Layer), RecordIndex, RecordTypeName, "padding", truncated: true);
         }
         _src.Peek(pad).CopyTo(_padding);
         _src.Advance(pad);

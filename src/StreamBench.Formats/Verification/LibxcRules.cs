@@ -29,10 +29,8 @@ internal sealed partial class LibxcRules
 
     private const uint MaxDuplicateCheck = 1 << 16;
 
-    private const int PvOnlyMask = (1 << 0x02) | (1 << 0x03) | (1 << 0x04) | (1 << 0x05) | (1 << 0x06) | (1 << 0x07) | (1 << 0x0C);
-    private const int HvmOnlyMask = (1 << 0x09) | (1 << 0x0A);
-
     private readonly VerificationContext _ctx;
+    private readonly RecordDictionary _dictionary;
     private readonly Action?[] _handlers;
     private readonly PostcopyRules? _postcopy;
     private readonly uint _lengthMax;
@@ -55,6 +53,7 @@ internal sealed partial class LibxcRules
     public LibxcRules(VerificationContext ctx, LibxlRules libxl)
     {
         _ctx = ctx;
+        _dictionary = RecordDictionary.Libxc(ctx.Reader.Dialect);
         _lengthMax = ctx.Rfc ? LibxcWire.RecordLengthMaxOld : LibxcWire.RecordLengthMax;
         _handlers = new Action?[(int)PostcopyRecordType.PostcopyComplete + 1];
         _handlers[(int)LibxcRecordType.End] = End;
@@ -188,14 +187,10 @@ internal sealed partial class LibxcRules
             return false;
         }
         _postcopy?.BeforeRecord(type);
-        if (type < 32 && _ctx.Guest is { } guest)
+        if (_ctx.Guest is { } guest && _dictionary.Find(type) is { } definition && !definition.IsCarriedBy(guest))
         {
-            var bit = 1 << (int)type;
-            if (((bit & PvOnlyMask) != 0 && guest == Wire.DomainType.X86Hvm) || ((bit & HvmOnlyMask) != 0 && guest == Wire.DomainType.X86Pv))
-            {
-                _ctx.Report(GuestTypeMismatch, null, string.Create(CultureInfo.InvariantCulture,
-                    $"expected only {(guest == Wire.DomainType.X86Hvm ? "HVM" : "PV")} and common records, found {r.RecordTypeName} (a {(guest == Wire.DomainType.X86Hvm ? "PV" : "HVM")} record)"));
-            }
+            _ctx.Report(GuestTypeMismatch, null, string.Create(CultureInfo.InvariantCulture,
+                $"expected only {(guest == Wire.DomainType.X86Hvm ? "HVM" : "PV")} and common records, found {r.RecordTypeName} (a {definition.GuestLabel} record)"));
         }
         var handler = type < (uint)_handlers.Length ? _handlers[type] : null;
         if (handler is null)
@@ -211,8 +206,7 @@ internal sealed partial class LibxcRules
 
     private void Unknown(uint type)
     {
-        var known = _ctx.Rfc ? "0x00..0x0F and the RFC's 0x10..0x16" : "0x00..0x12";
-        _ctx.Report(UnknownType, "type", string.Create(CultureInfo.InvariantCulture, $"expected a record type in {known}, found 0x{type:x8}"));
+        _ctx.Report(UnknownType, "type", string.Create(CultureInfo.InvariantCulture, $"expected a record type in {_dictionary.KnownRange}, found 0x{type:x8}"));
         if (Framing.IsOptional(type))
         {
             _ctx.Report(UnknownOptional, "type", string.Create(CultureInfo.InvariantCulture, $"unknown optional record 0x{type:x8} ignored"));

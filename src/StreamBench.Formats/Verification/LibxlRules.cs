@@ -94,7 +94,7 @@ internal sealed class LibxlRules
         if (handler is null)
         {
             _ctx.Report(UnknownType, "type", string.Create(CultureInfo.InvariantCulture,
-                $"expected a libxl record type in 0..{(_ctx.Rfc ? 6 : 5)}, found 0x{type:x8}"));
+                $"expected a libxl record type in {RecordDictionary.Libxl(_ctx.Reader.Dialect).KnownRange}, found 0x{type:x8}"));
         }
         else
         {

@@ -176,7 +176,7 @@ internal sealed class PostcopyRules
             {
                 var i = _forbiddenIndex;
                 _ctx.ReportInBody(PageDataType, 8 + (i * 8), string.Create(CultureInfo.InvariantCulture, $"pfn[{i}]"), string.Create(CultureInfo.InvariantCulture,
-                    $"expected a page type that carries data, found {RecordNames.PageTypeName(PageWord.TypeOf(_forbiddenWord))} in word 0x{_forbiddenWord:x16}"));
+                    $"expected a page type that carries data, found {PageWord.TypeName(PageWord.TypeOf(_forbiddenWord))} in word 0x{_forbiddenWord:x16}"));
             }
             if (_unannouncedIndex >= 0 && !_unannouncedReported)
             {

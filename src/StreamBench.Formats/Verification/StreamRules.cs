@@ -74,7 +74,7 @@ internal sealed class StreamRules(VerificationContext ctx)
         }
         else
         {
-            ctx.ReportAt(Malformed, e.Offset, e.RecordIndex, e.RecordType, e.Layer, e.Field, "expected an item the reader can frame, found: " + e.Problem);
+            ctx.ReportAt(Malformed, e.Offset, e.RecordIndex, e.RecordType, e.Layer.Name(), e.Field, "expected an item the reader can frame, found: " + e.Problem);
         }
         Checkpoints();
     }
@@ -105,7 +105,7 @@ internal sealed class StreamRules(VerificationContext ctx)
         }
         if (e is not null)
         {
-            ctx.ReportAt(Truncated, e.Offset, e.RecordIndex, e.RecordType, e.Layer, e.Field,
+            ctx.ReportAt(Truncated, e.Offset, e.RecordIndex, e.RecordType, e.Layer.Name(), e.Field,
                 "expected the rest of the item, found the end of the input (" + e.Problem + ")");
         }
         else

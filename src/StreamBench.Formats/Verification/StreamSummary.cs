@@ -127,20 +127,19 @@ public sealed class StreamSummary
             {
                 if (_libxlCounts[t] > 0)
                 {
-                    list.Add(new RecordTypeCount("libxl", t, RecordNames.Libxl(t, Dialect), _libxlCounts[t], _libxlBytes[t]));
+                    list.Add(new RecordTypeCount("libxl", t, RecordDictionary.Libxl(Dialect).Name(t), _libxlCounts[t], _libxlBytes[t]));
                 }
             }
             for (uint t = 0; t < KnownSlots; t++)
             {
                 if (_libxcCounts[t] > 0)
                 {
-                    list.Add(new RecordTypeCount("libxc", t, RecordNames.Libxc(t, Dialect), _libxcCounts[t], _libxcBytes[t]));
+                    list.Add(new RecordTypeCount("libxc", t, RecordDictionary.Libxc(Dialect).Name(t), _libxcCounts[t], _libxcBytes[t]));
                 }
             }
             foreach (var ((layer, type), (count, bytes)) in _other.OrderBy(kv => kv.Key.Layer).ThenBy(kv => kv.Key.Type))
             {
-                var owner = layer == StreamLayer.BackChannel ? XenStreamReader.BackChannelOwner(type, Dialect) : layer;
-                var name = owner == StreamLayer.Libxl ? RecordNames.Libxl(type, Dialect) : RecordNames.Libxc(type, Dialect);
+                var name = RecordDictionary.For(layer, Dialect).Name(type);
                 list.Add(new RecordTypeCount(XenStreamReader.LayerName(layer), type, name, count, bytes));
             }
             if (_otherOverflowCount > 0)

@@ -191,6 +191,15 @@ public static class PageWord
     /// <summary>The pfn of a word.</summary>
     public static ulong PfnOf(ulong word) => word & PfnMask;
 
+    /// <summary>The spec name of a page type (the low four bits of its type nibble).</summary>
+    public static string TypeName(PageType type) => TypeNames[(int)type & 0xF];
+
+    private static readonly string[] TypeNames =
+    [
+        "NOTAB", "L1TAB", "L2TAB", "L3TAB", "L4TAB", "INVALID5", "INVALID6", "INVALID7", "INVALID8",
+        "L1TAB_PIN", "L2TAB_PIN", "L3TAB_PIN", "L4TAB_PIN", "BROKEN", "XALLOC", "XTAB",
+    ];
+
     /// <summary>Makes a word from a pfn and a type.</summary>
     public static ulong Make(ulong pfn, PageType type) => (pfn & PfnMask) | ((ulong)type << TypeShift);
 

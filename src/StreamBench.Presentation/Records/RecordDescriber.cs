@@ -28,7 +28,7 @@ public static class RecordDescriber
     public const int MaxPrefix = 1 << 20;
 
     /// <summary>The name of a page type as dump prints it.</summary>
-    public static string PageTypeName(PageType type) => RecordNames.PageTypeName(type);
+    public static string PageTypeName(PageType type) => PageWord.TypeName(type);
 
     /// <summary>
     /// How many leading body bytes <see cref="Describe(StreamLayer, uint, StreamDialect, ReadOnlySpan{byte}, long, int)"/>
@@ -37,7 +37,7 @@ public static class RecordDescriber
     public static int PrefixLength(StreamLayer layer, uint type, StreamDialect dialect, long bodyLength, ReadOnlySpan<byte> head)
     {
         var cap = (int)Math.Min(bodyLength, MaxPrefix);
-        if (IsPfnWordRecord(Owner(layer, type), type, dialect) && PageDataBody.TryParse(head, out var pd))
+        if (HasPfnWords(layer, type, dialect) && PageDataBody.TryParse(head, out var pd))
         {
             return (int)Math.Min(cap, PageDataBody.PrefixLength(pd.Count));
         }
@@ -116,85 +116,100 @@ public static class RecordDescriber
 
     /// <summary>
     /// Describes a record body. <paramref name="body"/> may be a prefix of the body (<paramref name="bodyLength"/> is
-    /// the real length); fields that need bytes beyond the prefix are left out or marked.
+    /// the real length); fields that need bytes beyond the prefix are left out or marked. The record dictionary of
+    /// <paramref name="layer"/> and <paramref name="dialect"/> says which body shape the type has; a type it does not
+    /// define, or a body its shape's decoder cannot read, is described by its length.
     /// </summary>
     public static IReadOnlyList<RecordField> Describe(StreamLayer layer, uint type, StreamDialect dialect, ReadOnlySpan<byte> body,
         long bodyLength, int maxItems = DefaultMaxItems)
     {
         var fields = new List<RecordField>();
         maxItems = Math.Max(0, maxItems);
-        var owner = Owner(layer, type);
-        if (owner == StreamLayer.Libxl)
+        var definition = RecordDictionary.For(layer, dialect).Find(type);
+        if (definition is null)
         {
-            DescribeLibxl(fields, type, dialect, body, bodyLength, maxItems);
+            Add(fields, "length", Dec(bodyLength));
         }
-        else
+        else if (!DescribeBody(fields, definition, body, bodyLength, maxItems) && bodyLength != 0)
         {
-            DescribeLibxc(fields, type, dialect, body, bodyLength, maxItems);
+            Add(fields, "length", Dec(bodyLength));
         }
         return fields;
     }
 
-    private static StreamLayer Owner(StreamLayer layer, uint type) => layer == StreamLayer.BackChannel
-        ? XenStreamReader.BackChannelOwner(type, StreamDialect.Upstream)
-        : layer;
+    private static bool HasPfnWords(StreamLayer layer, uint type, StreamDialect dialect) =>
+        RecordDictionary.For(layer, dialect).Find(type) is { HasPfnWords: true };
 
-    private static bool IsPfnWordRecord(StreamLayer owner, uint type, StreamDialect dialect) => owner != StreamLayer.Libxl
-        && (type == (uint)LibxcRecordType.PageData
-            || (dialect == StreamDialect.PostcopyRfc && type is (uint)PostcopyRecordType.PostcopyPfns
-                or (uint)PostcopyRecordType.PostcopyPageData or (uint)PostcopyRecordType.PostcopyFault));
-
-    private static void DescribeLibxl(List<RecordField> f, uint type, StreamDialect dialect, ReadOnlySpan<byte> body, long length, int max)
-    {
-        switch (type)
+    /// <summary>One describer per body shape. False: the shape has no fields, or its decoder refused the body.</summary>
+    private static bool DescribeBody(List<RecordField> f, RecordDefinition definition, ReadOnlySpan<byte> body, long length, int max) =>
+        definition.Body switch
         {
-            case (uint)LibxlRecordType.EmulatorXenstoreData:
-                if (!Emulator(f, body, length) || !EmulatorBody.TryParse(body, out var xs))
-                {
-                    return;
-                }
-                var reader = new XenstorePairReader(xs.Payload);
-                var pairs = new StringBuilder();
-                var n = 0;
-                while (reader.TryNext(out var key, out var value))
-                {
-                    if (n < max)
-                    {
-                        pairs.Append(n == 0 ? "" : ",").Append(Text(key)).Append('=').Append(Text(value));
-                    }
-                    n++;
-                }
-                Add(f, "pairs", Dec(n) + (body.Length < length ? "+" : ""));
-                if (n > 0)
-                {
-                    Add(f, "keys", pairs.ToString() + More(n, max));
-                }
-                return;
-            case (uint)LibxlRecordType.EmulatorContext:
-                if (!Emulator(f, body, length) || !EmulatorBody.TryParse(body, out var ctx))
-                {
-                    return;
-                }
-                Add(f, "blob_bytes", Dec(length - LibxlWire.EmulatorSubHeaderSize));
-                Add(f, "format", ctx.PayloadIsQemuSavevm ? "QEVM" : "opaque");
-                return;
-            case (uint)LibxlRecordType.CheckpointState:
-                if (CheckpointStateBody.TryParse(body, out var state))
-                {
-                    Add(f, "control_id", Dec(state.ControlId) + (state.IsKnown ? " (" + ((CheckpointControlId)state.ControlId).ToString() + ")" : ""));
-                }
-                else
-                {
-                    Add(f, "length", Dec(length));
-                }
-                return;
-            default:
-                if (length != 0 || !RecordNames.IsKnownLibxl(type, dialect))
-                {
-                    Add(f, "length", Dec(length));
-                }
-                return;
+            RecordBodyShape.PageData => PageData(f, body, length, max, withPages: true),
+            RecordBodyShape.PfnWords => PageData(f, body, length, max, withPages: false),
+            RecordBodyShape.PfnList => PfnList(f, body, max),
+            RecordBodyShape.X86PvInfo => X86PvInfo(f, body),
+            RecordBodyShape.P2mFrames => P2mFrames(f, body, length, max),
+            RecordBodyShape.PvVcpu => PvVcpu(f, definition.Type, body, length, max),
+            RecordBodyShape.Opaque => Bytes(f, length),
+            RecordBodyShape.TscInfo => TscInfo(f, body),
+            RecordBodyShape.HvmContext => HvmContext(f, body, length, max),
+            RecordBodyShape.HvmParams => HvmParams(f, body, max),
+            RecordBodyShape.CpuidPolicy => CpuidPolicy(f, body, length, max),
+            RecordBodyShape.MsrPolicy => MsrPolicy(f, body, length, max),
+            RecordBodyShape.DirtyPfnList => DirtyPfnList(f, body, length, max),
+            RecordBodyShape.EmulatorXenstoreData => EmulatorXenstoreData(f, body, length, max),
+            RecordBodyShape.EmulatorContext => EmulatorContext(f, body, length),
+            RecordBodyShape.CheckpointState => CheckpointState(f, body, length),
+            _ => false,
+        };
+
+    private static bool EmulatorXenstoreData(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
+    {
+        if (!Emulator(f, body, length) || !EmulatorBody.TryParse(body, out var xs))
+        {
+            return true;
         }
+        var reader = new XenstorePairReader(xs.Payload);
+        var pairs = new StringBuilder();
+        var n = 0;
+        while (reader.TryNext(out var key, out var value))
+        {
+            if (n < max)
+            {
+                pairs.Append(n == 0 ? "" : ",").Append(Text(key)).Append('=').Append(Text(value));
+            }
+            n++;
+        }
+        Add(f, "pairs", Dec(n) + (body.Length < length ? "+" : ""));
+        if (n > 0)
+        {
+            Add(f, "keys", pairs.ToString() + More(n, max));
+        }
+        return true;
+    }
+
+    private static bool EmulatorContext(List<RecordField> f, ReadOnlySpan<byte> body, long length)
+    {
+        if (!Emulator(f, body, length) || !EmulatorBody.TryParse(body, out var ctx))
+        {
+            return true;
+        }
+        Add(f, "blob_bytes", Dec(length - LibxlWire.EmulatorSubHeaderSize));
+        Add(f, "format", ctx.PayloadIsQemuSavevm ? "QEVM" : "opaque");
+        return true;
+    }
+
+    private static bool CheckpointState(List<RecordField> f, ReadOnlySpan<byte> body, long length)
+    {
+        if (CheckpointStateBody.TryParse(body, out var state))
+        {
+            Add(f, "control_id", Dec(state.ControlId) + (state.IsKnown ? " (" + ((CheckpointControlId)state.ControlId).ToString() + ")" : ""));
+        }
+        else
+        {
+            Add(f, "length", Dec(length));
+        }
+        return true;
     }
 
     private static bool Emulator(List<RecordField> f, ReadOnlySpan<byte> body, long length)
@@ -209,226 +224,211 @@ public static class RecordDescriber
         return true;
     }
 
-    private static void DescribeLibxc(List<RecordField> f, uint type, StreamDialect dialect, ReadOnlySpan<byte> body, long length, int max)
+    private static bool PfnList(List<RecordField> f, ReadOnlySpan<byte> body, int max)
     {
-        var rfc = dialect == StreamDialect.PostcopyRfc;
-        if (rfc && type is >= (uint)PostcopyRecordType.PostcopyBegin and <= (uint)PostcopyRecordType.PostcopyComplete)
+        if (!PfnListBody.TryParse(body, out var fault))
         {
-            switch (type)
-            {
-                case (uint)PostcopyRecordType.PostcopyPageData:
-                    PageData(f, body, length, max, withPages: true);
-                    return;
-                case (uint)PostcopyRecordType.PostcopyPfns:
-                    PageData(f, body, length, max, withPages: false);
-                    return;
-                case (uint)PostcopyRecordType.PostcopyFault:
-                    if (PfnListBody.TryParse(body, out var fault))
-                    {
-                        Add(f, "count", Dec(fault.Count));
-                        var pfns = new StringBuilder();
-                        var shown = Math.Min(fault.AvailableWords, max);
-                        for (var i = 0; i < shown; i++)
-                        {
-                            pfns.Append(i == 0 ? "" : ",").Append(Hex(fault.Word(i)));
-                        }
-                        if (fault.Count > 0)
-                        {
-                            Add(f, "pfns", pfns.ToString() + More(fault.Count, shown));
-                        }
-                        return;
-                    }
-                    break;
-            }
-            if (length != 0)
-            {
-                Add(f, "length", Dec(length));
-            }
-            return;
+            return false;
         }
-        switch (type)
+        Add(f, "count", Dec(fault.Count));
+        var pfns = new StringBuilder();
+        var shown = Math.Min(fault.AvailableWords, max);
+        for (var i = 0; i < shown; i++)
         {
-            case (uint)LibxcRecordType.PageData:
-                PageData(f, body, length, max, withPages: true);
-                return;
-            case (uint)LibxcRecordType.X86PvInfo:
-                if (X86PvInfoBody.TryParse(body, out var info))
-                {
-                    Add(f, "guest_width", Dec(info.GuestWidth));
-                    Add(f, "pt_levels", Dec(info.PtLevels));
-                    if (info.Reserved1 != 0 || info.Reserved2 != 0)
-                    {
-                        Add(f, "reserved", Hex(info.Reserved1) + ":" + Hex(info.Reserved2));
-                    }
-                    return;
-                }
-                break;
-            case (uint)LibxcRecordType.X86PvP2mFrames:
-                if (P2mFramesBody.TryParse(body, out var p2m))
-                {
-                    Add(f, "start_pfn", Hex(p2m.StartPfn));
-                    Add(f, "end_pfn", Hex(p2m.EndPfn));
-                    var frames = (length - LibxcBodySizes.P2mFramesHeader) / 8;
-                    Add(f, "frames", Dec(frames));
-                    var list = new StringBuilder();
-                    var shown = Math.Min(p2m.FrameCount, max);
-                    for (var i = 0; i < shown; i++)
-                    {
-                        list.Append(i == 0 ? "" : ",").Append(Hex(p2m.Frame(i)));
-                    }
-                    if (frames > 0 && shown > 0)
-                    {
-                        Add(f, "p2m_pfns", list.ToString() + More(frames, shown));
-                    }
-                    return;
-                }
-                break;
-            case (uint)LibxcRecordType.X86PvVcpuBasic:
-            case (uint)LibxcRecordType.X86PvVcpuExtended:
-            case (uint)LibxcRecordType.X86PvVcpuXsave:
-            case (uint)LibxcRecordType.X86PvVcpuMsrs:
-                if (PvVcpuBody.TryParse(body, out var vcpu))
-                {
-                    Add(f, "vcpu_id", Dec(vcpu.VcpuId));
-                    Add(f, "blob_bytes", Dec(length - LibxcBodySizes.VcpuHeader));
-                    if (type == (uint)LibxcRecordType.X86PvVcpuXsave && vcpu.Blob.Length >= 16)
-                    {
-                        Add(f, "xcr0", Hex(vcpu.XsaveXcr0));
-                        Add(f, "xcr0_accum", Hex(vcpu.XsaveXcr0Accum));
-                    }
-                    if (type == (uint)LibxcRecordType.X86PvVcpuMsrs)
-                    {
-                        var n = (length - LibxcBodySizes.VcpuHeader) / LibxcBodySizes.VcpuMsr;
-                        Add(f, "msrs", Dec(n));
-                        var list = new StringBuilder();
-                        var shown = Math.Min(vcpu.MsrCount, max);
-                        for (var i = 0; i < shown; i++)
-                        {
-                            var m = vcpu.Msr(i);
-                            list.Append(i == 0 ? "" : ",").Append(Hex(m.Index)).Append('=').Append(Hex(m.Value));
-                        }
-                        if (shown > 0)
-                        {
-                            Add(f, "entries", list.ToString() + More(n, shown));
-                        }
-                    }
-                    if (vcpu.Reserved != 0)
-                    {
-                        Add(f, "reserved", Hex(vcpu.Reserved));
-                    }
-                    return;
-                }
-                break;
-            case (uint)LibxcRecordType.X86TscInfo:
-                if (TscInfoBody.TryParse(body, out var tsc))
-                {
-                    Add(f, "mode", Dec(tsc.Mode));
-                    Add(f, "khz", Dec(tsc.Khz));
-                    Add(f, "nsec", Dec(tsc.Nsec));
-                    Add(f, "incarnation", Dec(tsc.Incarnation));
-                    if (tsc.Reserved != 0)
-                    {
-                        Add(f, "reserved", Hex(tsc.Reserved));
-                    }
-                    return;
-                }
-                break;
-            case (uint)LibxcRecordType.HvmContext:
-                HvmContext(f, body, length, max);
-                return;
-            case (uint)LibxcRecordType.HvmParams:
-                if (HvmParamsBody.TryParse(body, out var hp))
-                {
-                    Add(f, "count", Dec(hp.Count));
-                    var list = new StringBuilder();
-                    var shown = Math.Min(hp.AvailableEntries, max);
-                    for (var i = 0; i < shown; i++)
-                    {
-                        var e = hp[i];
-                        list.Append(i == 0 ? "" : ",").Append(ParamName(e.Index)).Append('=').Append(Hex(e.Value));
-                    }
-                    if (shown > 0)
-                    {
-                        Add(f, "params", list.ToString() + More(hp.Count, shown));
-                    }
-                    if (hp.Reserved != 0)
-                    {
-                        Add(f, "reserved", Hex(hp.Reserved));
-                    }
-                    return;
-                }
-                break;
-            case (uint)LibxcRecordType.X86CpuidPolicy:
-            {
-                var cpuid = new CpuidPolicyBody(body);
-                Add(f, "leaves", Dec(length / LibxcBodySizes.CpuidLeaf) + (length % LibxcBodySizes.CpuidLeaf != 0 ? "+" + Dec(length % LibxcBodySizes.CpuidLeaf) + "B" : ""));
-                var list = new StringBuilder();
-                var shown = Math.Min(cpuid.Count, max);
-                for (var i = 0; i < shown; i++)
-                {
-                    var l = cpuid[i];
-                    list.Append(i == 0 ? "" : ",").Append(Hex(l.Leaf));
-                    if (!l.HasNoSubleaf)
-                    {
-                        list.Append('.').Append(Hex(l.Subleaf));
-                    }
-                }
-                if (shown > 0)
-                {
-                    Add(f, "ids", list.ToString() + More(length / LibxcBodySizes.CpuidLeaf, shown));
-                }
-                return;
-            }
-            case (uint)LibxcRecordType.X86MsrPolicy:
-            {
-                var msr = new MsrPolicyBody(body);
-                Add(f, "entries", Dec(length / LibxcBodySizes.MsrEntry) + (length % LibxcBodySizes.MsrEntry != 0 ? "+" + Dec(length % LibxcBodySizes.MsrEntry) + "B" : ""));
-                var list = new StringBuilder();
-                var shown = Math.Min(msr.Count, max);
-                for (var i = 0; i < shown; i++)
-                {
-                    var e = msr[i];
-                    list.Append(i == 0 ? "" : ",").Append(Hex(e.Index)).Append('=').Append(Hex(e.Value));
-                }
-                if (shown > 0)
-                {
-                    Add(f, "msrs", list.ToString() + More(length / LibxcBodySizes.MsrEntry, shown));
-                }
-                return;
-            }
-            case (uint)LibxcRecordType.CheckpointDirtyPfnList:
-            {
-                var list = new DirtyPfnListBody(body);
-                Add(f, "count", Dec(length / 8));
-                var text = new StringBuilder();
-                var shown = Math.Min(list.Count, max);
-                for (var i = 0; i < shown; i++)
-                {
-                    text.Append(i == 0 ? "" : ",").Append(Hex(list[i]));
-                }
-                if (shown > 0)
-                {
-                    Add(f, "pfns", text.ToString() + More(length / 8, shown));
-                }
-                return;
-            }
-            case (uint)LibxcRecordType.SharedInfo:
-            case (uint)LibxcRecordType.Toolstack:
-                Add(f, "bytes", Dec(length));
-                return;
+            pfns.Append(i == 0 ? "" : ",").Append(Hex(fault.Word(i)));
         }
-        if (length != 0 || !RecordNames.IsKnownLibxc(type, dialect))
+        if (fault.Count > 0)
         {
-            Add(f, "length", Dec(length));
+            Add(f, "pfns", pfns.ToString() + More(fault.Count, shown));
         }
+        return true;
     }
 
-    private static void PageData(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max, bool withPages)
+    private static bool X86PvInfo(List<RecordField> f, ReadOnlySpan<byte> body)
+    {
+        if (!X86PvInfoBody.TryParse(body, out var info))
+        {
+            return false;
+        }
+        Add(f, "guest_width", Dec(info.GuestWidth));
+        Add(f, "pt_levels", Dec(info.PtLevels));
+        if (info.Reserved1 != 0 || info.Reserved2 != 0)
+        {
+            Add(f, "reserved", Hex(info.Reserved1) + ":" + Hex(info.Reserved2));
+        }
+        return true;
+    }
+
+    private static bool P2mFrames(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
+    {
+        if (!P2mFramesBody.TryParse(body, out var p2m))
+        {
+            return false;
+        }
+        Add(f, "start_pfn", Hex(p2m.StartPfn));
+        Add(f, "end_pfn", Hex(p2m.EndPfn));
+        var frames = (length - LibxcBodySizes.P2mFramesHeader) / 8;
+        Add(f, "frames", Dec(frames));
+        var list = new StringBuilder();
+        var shown = Math.Min(p2m.FrameCount, max);
+        for (var i = 0; i < shown; i++)
+        {
+            list.Append(i == 0 ? "" : ",").Append(Hex(p2m.Frame(i)));
+        }
+        if (frames > 0 && shown > 0)
+        {
+            Add(f, "p2m_pfns", list.ToString() + More(frames, shown));
+        }
+        return true;
+    }
+
+    private static bool PvVcpu(List<RecordField> f, uint type, ReadOnlySpan<byte> body, long length, int max)
+    {
+        if (!PvVcpuBody.TryParse(body, out var vcpu))
+        {
+            return false;
+        }
+        Add(f, "vcpu_id", Dec(vcpu.VcpuId));
+        Add(f, "blob_bytes", Dec(length - LibxcBodySizes.VcpuHeader));
+        if (type == (uint)LibxcRecordType.X86PvVcpuXsave && vcpu.Blob.Length >= 16)
+        {
+            Add(f, "xcr0", Hex(vcpu.XsaveXcr0));
+            Add(f, "xcr0_accum", Hex(vcpu.XsaveXcr0Accum));
+        }
+        if (type == (uint)LibxcRecordType.X86PvVcpuMsrs)
+        {
+            var n = (length - LibxcBodySizes.VcpuHeader) / LibxcBodySizes.VcpuMsr;
+            Add(f, "msrs", Dec(n));
+            var list = new StringBuilder();
+            var shown = Math.Min(vcpu.MsrCount, max);
+            for (var i = 0; i < shown; i++)
+            {
+                var m = vcpu.Msr(i);
+                list.Append(i == 0 ? "" : ",").Append(Hex(m.Index)).Append('=').Append(Hex(m.Value));
+            }
+            if (shown > 0)
+            {
+                Add(f, "entries", list.ToString() + More(n, shown));
+            }
+        }
+        if (vcpu.Reserved != 0)
+        {
+            Add(f, "reserved", Hex(vcpu.Reserved));
+        }
+        return true;
+    }
+
+    private static bool Bytes(List<RecordField> f, long length)
+    {
+        Add(f, "bytes", Dec(length));
+        return true;
+    }
+
+    private static bool TscInfo(List<RecordField> f, ReadOnlySpan<byte> body)
+    {
+        if (!TscInfoBody.TryParse(body, out var tsc))
+        {
+            return false;
+        }
+        Add(f, "mode", Dec(tsc.Mode));
+        Add(f, "khz", Dec(tsc.Khz));
+        Add(f, "nsec", Dec(tsc.Nsec));
+        Add(f, "incarnation", Dec(tsc.Incarnation));
+        if (tsc.Reserved != 0)
+        {
+            Add(f, "reserved", Hex(tsc.Reserved));
+        }
+        return true;
+    }
+
+    private static bool HvmParams(List<RecordField> f, ReadOnlySpan<byte> body, int max)
+    {
+        if (!HvmParamsBody.TryParse(body, out var hp))
+        {
+            return false;
+        }
+        Add(f, "count", Dec(hp.Count));
+        var list = new StringBuilder();
+        var shown = Math.Min(hp.AvailableEntries, max);
+        for (var i = 0; i < shown; i++)
+        {
+            var e = hp[i];
+            list.Append(i == 0 ? "" : ",").Append(ParamName(e.Index)).Append('=').Append(Hex(e.Value));
+        }
+        if (shown > 0)
+        {
+            Add(f, "params", list.ToString() + More(hp.Count, shown));
+        }
+        if (hp.Reserved != 0)
+        {
+            Add(f, "reserved", Hex(hp.Reserved));
+        }
+        return true;
+    }
+
+    private static bool CpuidPolicy(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
+    {
+        var cpuid = new CpuidPolicyBody(body);
+        Add(f, "leaves", Dec(length / LibxcBodySizes.CpuidLeaf) + (length % LibxcBodySizes.CpuidLeaf != 0 ? "+" + Dec(length % LibxcBodySizes.CpuidLeaf) + "B" : ""));
+        var list = new StringBuilder();
+        var shown = Math.Min(cpuid.Count, max);
+        for (var i = 0; i < shown; i++)
+        {
+            var l = cpuid[i];
+            list.Append(i == 0 ? "" : ",").Append(Hex(l.Leaf));
+            if (!l.HasNoSubleaf)
+            {
+                list.Append('.').Append(Hex(l.Subleaf));
+            }
+        }
+        if (shown > 0)
+        {
+            Add(f, "ids", list.ToString() + More(length / LibxcBodySizes.CpuidLeaf, shown));
+        }
+        return true;
+    }
+
+    private static bool MsrPolicy(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
+    {
+        var msr = new MsrPolicyBody(body);
+        Add(f, "entries", Dec(length / LibxcBodySizes.MsrEntry) + (length % LibxcBodySizes.MsrEntry != 0 ? "+" + Dec(length % LibxcBodySizes.MsrEntry) + "B" : ""));
+        var list = new StringBuilder();
+        var shown = Math.Min(msr.Count, max);
+        for (var i = 0; i < shown; i++)
+        {
+            var e = msr[i];
+            list.Append(i == 0 ? "" : ",").Append(Hex(e.Index)).Append('=').Append(Hex(e.Value));
+        }
+        if (shown > 0)
+        {
+            Add(f, "msrs", list.ToString() + More(length / LibxcBodySizes.MsrEntry, shown));
+        }
+        return true;
+    }
+
+    private static bool DirtyPfnList(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
+    {
+        var list = new DirtyPfnListBody(body);
+        Add(f, "count", Dec(length / 8));
+        var text = new StringBuilder();
+        var shown = Math.Min(list.Count, max);
+        for (var i = 0; i < shown; i++)
+        {
+            text.Append(i == 0 ? "" : ",").Append(Hex(list[i]));
+        }
+        if (shown > 0)
+        {
+            Add(f, "pfns", text.ToString() + More(length / 8, shown));
+        }
+        return true;
+    }
+
+    private static bool PageData(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max, bool withPages)
     {
         if (!PageDataBody.TryParse(body, out var pd))
         {
             Add(f, "length", Dec(length));
-            return;
+            return true;
         }
         var stats = pd.Scan();
         Add(f, "count", Dec(pd.Count));
@@ -450,7 +450,7 @@ public static class RecordDescriber
                 }
                 if (listed < Math.Max(max, 1))
                 {
-                    types.Append(listed == 0 ? "" : ",").Append(RecordNames.PageTypeName((PageType)t)).Append(':').Append(Dec(stats.Types[t]));
+                    types.Append(listed == 0 ? "" : ",").Append(PageWord.TypeName((PageType)t)).Append(':').Append(Dec(stats.Types[t]));
                 }
                 listed++;
             }
@@ -476,9 +476,10 @@ public static class RecordDescriber
                 Add(f, "length", Dec(length) + " (expected " + Dec(expected) + ")");
             }
         }
+        return true;
     }
 
-    private static void HvmContext(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
+    private static bool HvmContext(List<RecordField> f, ReadOnlySpan<byte> body, long length, int max)
     {
         Add(f, "bytes", Dec(length));
         var walker = new HvmContextWalker(body);
@@ -517,6 +518,7 @@ public static class RecordDescriber
             _ => "?",
         };
         Add(f, "framing", status);
+        return true;
     }
 
     private static string SaveCodeName(ushort code) => Enum.IsDefined((HvmSaveCode)code)

@@ -380,7 +380,7 @@ public sealed class RestoreRefusalTests
 
         Assert.Equal(pvInfoOffset, e.Offset);
         Assert.Equal("X86_PV_INFO", e.RecordType);
-        Assert.Equal("libxc", e.Layer);
+        Assert.Equal(ErrorLayer.Libxc, e.Layer);
         Assert.Equal("guest_width", e.Field);
         Assert.Contains("Invalid X86_PV_INFO combination: width 4, pt_levels 4", e.Message, StringComparison.Ordinal);
     }

@@ -44,6 +44,8 @@ public class KsyEnumAgreementTests
     private static readonly Dictionary<Type, string> WireOnly = new()
     {
         [typeof(StreamDialect)] = "chooses the record dictionary; it is not a value on the wire",
+        [typeof(GuestKinds)] = "the record dictionary's guest kinds that may carry a record; not a value on the wire",
+        [typeof(RecordBodyShape)] = "the record dictionary's body shapes (decoder and describer); not a value on the wire",
     };
 
     private static readonly string[] KsyFiles = ["legacy_stream.ksy", "libxc_stream.ksy", "libxl_stream.ksy", "postcopy_rfc.ksy", "xl_save_file.ksy"];

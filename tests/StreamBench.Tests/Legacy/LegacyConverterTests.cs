@@ -485,7 +485,7 @@ public sealed class LegacyConverterTests
         Assert.Equal(OuterFormat.Xl, reader.DetectedFormat);
         Assert.Equal(StreamEnding.Complete, reader.Ending);
         var e = Assert.Throws<StreamFormatException>(() => LegacyConverter.Convert(legacy, new LegacyConverterOptions { XlHeader = true }));
-        Assert.Equal(("xl", "magic"), (e.Layer, e.Field));
+        Assert.Equal((ErrorLayer.Xl, "magic"), (e.Layer, e.Field));
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class LegacyFuzzTests
             },
             flips, cut, idAt, id, checkpoints > 0, libxl);
 
-    private static readonly string[] Layers = ["legacy", "xl"];
+    private static readonly ErrorLayer[] Layers = [ErrorLayer.Legacy, ErrorLayer.Xl];
 
     private static byte[] Apply(Mutation m)
     {

@@ -506,7 +506,7 @@ public sealed class LegacyReaderTests
         });
         using var r = Reader(bytes);
         var e = Assert.Throws<StreamFormatException>(() => Kinds(r));
-        Assert.Equal(("legacy", "CHUNK(-99)", "id", 8 + 24L), (e.Layer, e.RecordType, e.Field, e.Offset));
+        Assert.Equal((ErrorLayer.Legacy, "CHUNK(-99)", "id", 8 + 24L), (e.Layer, e.RecordType, e.Field, e.Offset));
         Assert.Equal(2, e.RecordIndex);
         Assert.Contains("unrecognised chunk id -99", e.Message, StringComparison.Ordinal);
     }

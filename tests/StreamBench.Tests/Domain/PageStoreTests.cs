@@ -1,0 +1,51 @@
+using StreamBench.Domain.Pages;
+using Xunit;
+
+namespace StreamBench.Tests.Domain;
+
+public sealed class PageStoreTests
+{
+    // The first slab holds 256 pages, later ones 2048 (huge-page advised): contents survive across the short first
+    // slab, the jump to the second, released slots are reused zeroed, and every page keeps its own bytes.
+    [Fact]
+    public void Pages_keep_their_contents_across_slabs_and_released_slots_come_back_zeroed()
+    {
+        var store = new PageStore();
+        const int count = 5000; // four slabs: 256 + 2048 + 2048 + the rest
+        var page = new byte[PageGeometry.Size];
+        for (ulong pfn = 0; pfn < count; pfn++)
+        {
+            Fill(page, pfn);
+            store.Write(pfn * 3, page);
+        }
+
+        Assert.Equal(count, store.MaterialisedPages);
+        Assert.Equal((256L + (3 * 2048)) * PageGeometry.Size, store.AllocatedBytes);
+        for (ulong pfn = 0; pfn < count; pfn++)
+        {
+            Fill(page, pfn);
+            Assert.True(store.Read(pfn * 3).SequenceEqual(page), $"pfn {pfn * 3}");
+            Assert.True(store.ReadMemory(pfn * 3).Span.SequenceEqual(page), $"pfn {pfn * 3} (memory)");
+        }
+
+        store.Release(3 * 255); // the first slab's last slot
+        store.Release(3 * 256); // the second slab's first slot
+        Assert.False(store.GetWritable(1_000_001).ContainsAnyExcept((byte)0));
+        Assert.False(store.GetWritable(1_000_002).ContainsAnyExcept((byte)0));
+        Assert.True(store.Read(3 * 255).SequenceEqual(PageGeometry.ZeroPage));
+        Assert.Equal(count, store.MaterialisedPages);
+
+        store.Clear();
+        Assert.Equal(0, store.MaterialisedPages);
+        Assert.Equal(0, store.AllocatedBytes);
+        Assert.True(store.Read(3).SequenceEqual(PageGeometry.ZeroPage));
+    }
+
+    private static void Fill(byte[] page, ulong pfn)
+    {
+        for (int i = 0; i < page.Length; i += 8)
+        {
+            BitConverter.TryWriteBytes(page.AsSpan(i), (pfn << 20) ^ (ulong)i ^ 0x5a5a);
+        }
+    }
+}
