@@ -46,27 +46,33 @@ cp -a "$dotnet_root/dotnet" "$dotnet_root/host" "$OUT/dotnet/runtime/"
 cp -a "$dotnet_root/shared/Microsoft.NETCore.App" "$OUT/dotnet/runtime/shared/"
 dll=StreamBench.Fuzz.Targets.SharpFuzz.dll
 dotnet "$host/StreamBench.Fuzz.Targets.dll" --list >"$WORK/targets.tsv"
+declare -A instrumented=()   # assemblies + include prefixes -> the copy instrumented that way (targets share copies)
 while IFS=$'\t' read -r name assemblies includes family dictionaries _; do
   want "$name" || continue
-  bin=$OUT/dotnet/$name
-  rm -rf "$bin" "$WORK/$name.instrument.log"; cp -a "$host" "$bin"
-  IFS=, read -ra prefixes <<<"$includes"
-  IFS=, read -ra files <<<"$assemblies"
-  for f in "${files[@]}"; do
-    (cd "$root" && dotnet tool run sharpfuzz "$bin/$f" "${prefixes[@]}") >>"$WORK/$name.instrument.log" 2>&1 \
-      || { cat "$WORK/$name.instrument.log" >&2; exit 1; }
-  done
+  key="$assemblies|$includes"
+  copy=${instrumented[$key]:-}
+  if [ -z "$copy" ]; then
+    copy=$name; bin=$OUT/dotnet/$name
+    rm -rf "$bin" "$WORK/$name.instrument.log"; cp -a "$host" "$bin"
+    IFS=, read -ra prefixes <<<"$includes"
+    IFS=, read -ra files <<<"$assemblies"
+    for f in "${files[@]}"; do
+      (cd "$root" && dotnet tool run sharpfuzz "$bin/$f" "${prefixes[@]}") >>"$WORK/$name.instrument.log" 2>&1 \
+        || { cat "$WORK/$name.instrument.log" >&2; exit 1; }
+    done
+    instrumented[$key]=$copy
+  fi
   cat >"$OUT/$name" <<EOS
 #!/bin/sh
 # LLVMFuzzerTestOneInput: the .NET fuzz target $name (SharpFuzz, libFuzzer mode) through fuzz/libfuzzer-dotnet.
 here=\$(dirname "\$(readlink -f "\$0")")
 export DOTNET_ROOT="\$here/dotnet/runtime" FUZZ_TARGET=$name FUZZ_LIBFUZZER=1
-exec "\$here/dotnet/libfuzzer-dotnet" --target_path="\$here/dotnet/runtime/dotnet" --target_arg="\$here/dotnet/$name/$dll" "\$@"
+exec "\$here/dotnet/libfuzzer-dotnet" --target_path="\$here/dotnet/runtime/dotnet" --target_arg="\$here/dotnet/$copy/$dll" "\$@"
 EOS
   chmod +x "$OUT/$name"
   seed_zip "$WORK/seeds/$family" "$OUT/${name}_seed_corpus.zip"
   dicts "$dictionaries" >"$OUT/$name.dict"
-  echo "build.sh: $name (.NET, seeds $family: $(ls "$WORK/seeds/$family" | wc -l) files, dictionaries $dictionaries)" >&2
+  echo "build.sh: $name (.NET, instrumented copy dotnet/$copy, seeds $family: $(ls "$WORK/seeds/$family" | wc -l) files, dictionaries $dictionaries)" >&2
 done <"$WORK/targets.tsv"
 
 # 3. Xen's restore code, ASan + UBSan + libFuzzer (exit 3: Debian's Xen source could not be fetched).
