@@ -6,7 +6,7 @@
 #   fuzz/smoke.sh [SECONDS]          default 20 s per target (FUZZ_SMOKE_SECONDS)
 #   FUZZ_SMOKE_TARGETS="a b"         only these targets (default: every target --list prints)
 #   FUZZ_SMOKE_PARALLEL=2            targets fuzzed at the same time (default 2: one per core)
-#   FUZZ_SMOKE_SYNC=0                skip the AFL++ -M/-S sync test (tools/fuzz/sync-test.sh, about 30 s)
+#   FUZZ_SMOKE_SYNC=0                skip the AFL++ -M/-S sync test (tools/fuzz/sync-test.sh, about 2 minutes)
 #   FUZZ_SMOKE_BUGS="3 4 20"         planted bugs (fuzz/bench/bugs.py) that must be found, each within
 #                                    FUZZ_SMOKE_BUG_SECONDS (default 90) by the default campaign; "none" skips them
 #

@@ -2,10 +2,10 @@
 # AFL++ multi-instance fuzzing across machines, tested on one (docs/FUZZING.md, "Several machines: AFL++ -M/-S"):
 # "machine A" runs `afl-fuzz -M main` with its own sync folder; its queue is then copied into "machine B"'s sync folder
 # the way the documented rsync does (queue/, fuzzer_stats, is_main_node of every instance that is not B's own); B
-# starts `afl-fuzz -S b1` on its folder, which must import main's new entries (queue files named `sync:main`,
-# fuzzer_stats corpus_imported > 0). Seconds, for CI (fuzz/smoke.sh runs it after the targets, on their build).
+# starts `afl-fuzz -S b1` on its folder, which must import main's new entries (queue files named `sync:main`). About
+# 1.5 minutes (AFL++ syncs a secondary once a minute at the shortest), for CI (fuzz/smoke.sh runs it after the targets).
 #
-#   tools/fuzz/sync-test.sh [TARGET] [--seconds N]   default reader-libxc, 20 s for main and 10 s for b1
+#   tools/fuzz/sync-test.sh [TARGET] [--seconds N]   default reader-libxc, 20 s for main, then b1 until it imported (<= 100 s)
 #
 # Exit 0: b1 imported main's entries; 1: it did not (or an instance did not run); 2: could not build/prepare.
 set -uo pipefail
@@ -49,13 +49,20 @@ cp -a "$q" "$dir/machine-b/main/"
 cp -a "$dir/machine-a/main/fuzzer_stats" "$dir/machine-b/main/" 2>/dev/null || true
 cp -a "$dir/machine-a/main/is_main_node" "$dir/machine-b/main/" 2>/dev/null || true
 
-# Machine B: a secondary that imports first (AFL_IMPORT_FIRST), as it would at its first sync.
-b_seconds=$(( seconds / 2 )); [ "$b_seconds" -ge 5 ] || b_seconds=5
-AFL_IMPORT_FIRST=1 nice -n 10 afl-fuzz -S b1 -i "$seeds" -o "$dir/machine-b" -t 5000 -V "$b_seconds" -- "$dotnet_bin" "$dll" >"$dir/b1.log" 2>&1
+# Machine B: a secondary with a one-minute sync interval (AFL_SYNC_TIME=1; AFL++ 4.04c's AFL_IMPORT_FIRST alone did not
+# import here), stopped as soon as it has imported main's entries, at most 100 s.
+AFL_SYNC_TIME=1 AFL_IMPORT_FIRST=1 nice -n 10 afl-fuzz -S b1 -i "$seeds" -o "$dir/machine-b" -t 5000 -V 100 -- "$dotnet_bin" "$dll" >"$dir/b1.log" 2>&1 &
+b1_pid=$!
+for _ in $(seq 1 110); do
+  sleep 1
+  kill -0 "$b1_pid" 2>/dev/null || break
+  if ls "$dir/machine-b/b1/queue" 2>/dev/null | grep -q 'sync:main'; then sleep 2; break; fi
+done
+kill "$b1_pid" 2>/dev/null; wait "$b1_pid" 2>/dev/null
 bq=$dir/machine-b/b1/queue
 [ -d "$bq" ] || { fz_say "b1 did not run:"; tail -n 15 "$dir/b1.log" >&2; exit 1; }
 imported=$(find "$bq" -maxdepth 1 -name 'id:*sync:main*' | wc -l)
-stat_imported=$(fz_stat "$dir/machine-b/b1/fuzzer_stats" corpus_imported)
+stat_imported=$(fz_stat "$dir/machine-b/b1/fuzzer_stats" corpus_imported)  # written at b1's last stats update
 synced=$(cat "$dir/machine-b/b1/.synced/main" 2>/dev/null | od -An -tu4 | tr -d ' ')
 printf 'SYNC-RESULT target=%s main_queue=%s main_found=%s b1_queue=%s b1_imported_files=%s b1_corpus_imported=%s b1_synced_main_upto=%s load=%s\n' \
   "$target" "$(ls "$q" | grep -c '^id:')" "$found" "$(ls "$bq" | grep -c '^id:')" "$imported" "${stat_imported:-?}" "${synced:-?}" \
