@@ -7,6 +7,9 @@
 #   FUZZ_SMOKE_TARGETS="a b"         only these targets (default: every target --list prints)
 #   FUZZ_SMOKE_PARALLEL=2            targets fuzzed at the same time (default 2: one per core)
 #   FUZZ_SMOKE_SYNC=0                skip the AFL++ -M/-S sync test (tools/fuzz/sync-test.sh, about 2 minutes)
+#   FUZZ_SMOKE_SHORT="a b"           targets fuzzed FUZZ_SMOKE_SHORT_SECONDS (default 5) only: the COLO and post-copy
+#                                    targets (default), whose inputs run two engine sides each, so the smoke's wall time
+#                                    stays about what it was before they joined
 #   FUZZ_SMOKE_BUGS="3 4 20"         planted bugs (fuzz/bench/bugs.py) that must be found, each within
 #                                    FUZZ_SMOKE_BUG_SECONDS (default 90) by the default campaign; "none" skips them
 #
@@ -23,6 +26,8 @@ fz_need_afl
 fz_build
 fz_seeds
 targets=${FUZZ_SMOKE_TARGETS:-$(fz_targets | tr '\n' ' ')}
+short_targets=${FUZZ_SMOKE_SHORT-colo-secondary colo-primary postcopy-destination postcopy-source}
+short_seconds=${FUZZ_SMOKE_SHORT_SECONDS:-5}
 runs=$FUZZ_WORK/runs
 rm -rf "$runs"; mkdir -p "$runs"
 # Instrument sequentially first (cheap, and keeps two instrumenter runs from competing with two fuzzers), and replay
@@ -36,12 +41,13 @@ for t in $targets; do
     seedfail=$((seedfail + 1))
   fi
 done
-fz_say "smoke: $(wc -w <<<"$targets") targets x ${seconds}s, $parallel at a time (load $(cut -d' ' -f1-3 /proc/loadavg))"
+fz_say "smoke: $(wc -w <<<"$targets") targets x ${seconds}s (${short_seconds}s: ${short_targets:-none}), $parallel at a time (load $(cut -d' ' -f1-3 /proc/loadavg))"
 
 running=()
 for t in $targets; do
   while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do sleep 1; done
-  "$here/../tools/fuzz/campaign.sh" "$t" --seconds "$seconds" --no-build --quiet --out "$runs/$t" >"$runs/$t.txt" 2>&1 &
+  s=$seconds; case " $short_targets " in *" $t "*) s=$short_seconds ;; esac
+  "$here/../tools/fuzz/campaign.sh" "$t" --seconds "$s" --no-build --quiet --out "$runs/$t" >"$runs/$t.txt" 2>&1 &
 done
 wait
 

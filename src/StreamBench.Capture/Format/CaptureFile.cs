@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using StreamBench.Formats.Streams;
 
@@ -21,6 +22,7 @@ public sealed class CaptureFile : IDisposable
     private readonly List<CaptureDataExtent>[] _extents = [[], []];
     private readonly List<CaptureIndexEntry>[] _index = [[], []];
     private readonly List<CaptureEvent> _events = [];
+    private readonly List<string> _inconsistencies = [];
 
     private CaptureFile(string path, SafeFileHandle handle)
     {
@@ -77,6 +79,13 @@ public sealed class CaptureFile : IDisposable
 
     /// <summary>Why it stopped early, if it did.</summary>
     public string? Problem { get; private set; }
+
+    /// <summary>
+    /// What disagrees inside intact chunks (index entries, footer counts, event directions, payloads that do not parse),
+    /// each naming the chunk; non-empty when <see cref="EndState"/> is <see cref="CaptureEndState.Inconsistent"/>
+    /// or the file is also damaged. A CRC only proves that the bytes are the ones written, not that they make sense.
+    /// </summary>
+    public IReadOnlyList<string> Inconsistencies => _inconsistencies;
 
     /// <summary>File length.</summary>
     public long FileLength { get; private set; }
@@ -146,15 +155,27 @@ public sealed class CaptureFile : IDisposable
         FileLength = fs.Length;
         using var reader = new CaptureReader(fs, leaveOpen: true);
         Header = reader.Header;
+        long chunksBeforeFooter = 0;
+        CaptureChunkHeader? footerChunk = null;
+        void Inconsistent(CaptureChunkHeader h, string what) => _inconsistencies.Add(string.Create(CultureInfo.InvariantCulture,
+            $"chunk #{h.Sequence} ({h.Type}) at capture offset {reader.ChunkOffset}: {what}"));
         while (reader.ReadChunk())
         {
             var h = reader.Chunk;
+            if (footerChunk is null && h.Type != CaptureChunkType.Footer)
+            {
+                chunksBeforeFooter++;
+            }
             switch (h.Type)
             {
                 case CaptureChunkType.Metadata:
                     if (CaptureMetadata.Parse(reader.Payload) is { } m)
                     {
                         Metadata.Merge(m);
+                    }
+                    else
+                    {
+                        Inconsistent(h, $"a payload of {h.PayloadLength} bytes that does not parse as metadata (length-prefixed key and value pairs)");
                     }
                     break;
                 case CaptureChunkType.Data:
@@ -168,21 +189,81 @@ public sealed class CaptureFile : IDisposable
                     }
                     break;
                 case CaptureChunkType.Event:
-                    if (CaptureEvent.Parse(reader.Payload, h.Direction, h.Timestamp) is { } e)
+                    if (h.DirectionByte > 1 && h.DirectionByte != CaptureWire.NoDirection)
+                    {
+                        Inconsistent(h, $"direction byte {h.DirectionByte} is not 0 (s2r), 1 (r2s) or 0x{CaptureWire.NoDirection:x} (none)");
+                    }
+                    else if (CaptureEvent.Parse(reader.Payload, h.Direction, h.Timestamp) is { } e)
                     {
                         _events.Add(e);
+                    }
+                    else
+                    {
+                        Inconsistent(h, $"an event payload of {h.PayloadLength} bytes (at least {CaptureWire.EventFixedSize})");
                     }
                     break;
                 case CaptureChunkType.Footer:
                     Footer = CaptureFooter.Parse(reader.Payload);
+                    footerChunk = h;
+                    if (Footer is null)
+                    {
+                        Inconsistent(h, $"a footer payload of {h.PayloadLength} bytes, not {CaptureWire.FooterSize}");
+                    }
                     break;
             }
         }
         EndState = reader.EndState;
         Problem = reader.Problem;
+        CheckIndex(CaptureDirection.SenderToReceiver);
+        CheckIndex(CaptureDirection.ReceiverToSender);
+        if (Footer is { } f && footerChunk is { } fc)
+        {
+            void Count(string what, long claimed, long actual)
+            {
+                if (claimed != actual)
+                {
+                    Inconsistent(fc, string.Create(CultureInfo.InvariantCulture, $"the footer counts {claimed} {what}, the file holds {actual}"));
+                }
+            }
+            Count("s2r bytes", f.SenderBytes, LengthOf(CaptureDirection.SenderToReceiver));
+            Count("r2s bytes", f.ReceiverBytes, LengthOf(CaptureDirection.ReceiverToSender));
+            Count("chunks before it", f.ChunkCount, chunksBeforeFooter);
+            Count("s2r index entries", f.SenderIndexEntries, _index[0].Count);
+            Count("r2s index entries", f.ReceiverIndexEntries, _index[1].Count);
+        }
+        if (_inconsistencies.Count > 0 && EndState == CaptureEndState.Complete)
+        {
+            EndState = CaptureEndState.Inconsistent;
+            Problem ??= _inconsistencies[0];
+        }
         ValidLength = reader.ValidLength;
         LostBytes = reader.LostBytes;
         ChunkCount = reader.ChunkCount;
+    }
+
+    /// <summary>
+    /// A recorded index must tile its direction from offset 0: each entry starts where the previous one ended, has no
+    /// negative length, and ends within the direction's bytes. Stops at the first bad entry (one line, not millions).
+    /// </summary>
+    private void CheckIndex(CaptureDirection direction)
+    {
+        var index = _index[(int)direction];
+        var length = LengthOf(direction);
+        long expected = 0;
+        for (var i = 0; i < index.Count; i++)
+        {
+            var e = index[i];
+            string? why = e.Offset != expected ? $"offset {e.Offset}, expected {expected}"
+                : e.Length < 0 ? $"length {e.Length}"
+                : e.Length > length - e.Offset ? $"offset {e.Offset} + length {e.Length} is past the direction's {length} bytes"
+                : null;
+            if (why is not null)
+            {
+                _inconsistencies.Add(string.Create(CultureInfo.InvariantCulture, $"{CaptureDirections.Name(direction)} index entry {i}: {why}"));
+                return;
+            }
+            expected = e.End;
+        }
     }
 
     /// <inheritdoc />

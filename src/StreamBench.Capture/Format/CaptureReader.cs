@@ -16,6 +16,12 @@ public enum CaptureEndState
     Truncated,
     /// <summary>A chunk is damaged (sync word, length, sequence, position or CRC): reading stopped before it.</summary>
     Corrupt,
+    /// <summary>
+    /// Every chunk is intact (CRCs match), but their contents disagree: an index entry outside its direction's bytes, a
+    /// footer whose counts are not the file's, an event with no valid direction, a payload that does not parse
+    /// (<see cref="CaptureFile.Inconsistencies"/> lists each). Only <see cref="CaptureFile"/> reports it.
+    /// </summary>
+    Inconsistent,
 }
 
 /// <summary>

@@ -195,6 +195,42 @@ public static class StreamInputs
     }
 
     /// <summary>
+    /// Decompresses the .zst file at <paramref name="path"/> (whatever it holds: a stream or a capture) into a new file in
+    /// <paramref name="directory"/> (default: the system's temporary folder, TMPDIR) and returns its path; the caller
+    /// deletes it. For consumers that need random access (replay). Streaming, so memory stays the decoder's window; disk
+    /// is the bound: a full disk is an <see cref="IOException"/> naming the folder, and no partial file is left behind.
+    /// </summary>
+    /// <exception cref="StreamFormatException">The .zst is damaged or truncated (the offset is in the compressed file).</exception>
+    /// <exception cref="IOException">The input cannot be read or the decompressed bytes do not fit.</exception>
+    public static string DecompressToTemporaryFile(string path, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var folder = directory ?? System.IO.Path.GetTempPath();
+        var temp = System.IO.Path.Combine(folder, $"streambench-{Guid.NewGuid():N}.decompressed");
+        try
+        {
+            using var raw = ByteSource.Open(path);
+            using var decompressed = new ZstdInputStream(new SourceStream(raw), path);
+            // Unbuffered (CopyTo writes 1 MiB blocks): a full disk fails in a write, never again in Dispose over the error.
+            using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+            try
+            {
+                decompressed.CopyTo(output, 1 << 20);
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"cannot decompress {path} into {folder}: {e.Message} (the decompressed bytes must fit there; TMPDIR chooses another folder)", e);
+            }
+            return temp;
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Verifies the input: a legacy image is converted on the fly and its converted stream verified (findings say so),
     /// anything else is verified as it is. The one place that decides between the two.
     /// </summary>

@@ -191,6 +191,14 @@ public static class Recorder
         }
     }
 
+    /// <summary>
+    /// "streambench " and the informational version that <c>streambench --version</c> prints (every src assembly has the
+    /// version of src/Directory.Build.props, and the same commit suffix).
+    /// </summary>
+    public static string ToolName { get; } = "streambench " + (typeof(Recorder).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0");
+
     /// <summary>The metadata every recording starts with.</summary>
     public static CaptureMetadata StartMetadata(string source, string mode, string? xenVersion, IEnumerable<string> commandLine, IEnumerable<string>? child)
     {
@@ -201,7 +209,7 @@ public static class Recorder
             [CaptureMetadata.CommandLine] = string.Join(' ', commandLine),
             [CaptureMetadata.Host] = Environment.MachineName,
             [CaptureMetadata.StartTime] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
-            [CaptureMetadata.Tool] = "streambench " + (typeof(Recorder).Assembly.GetName().Version?.ToString() ?? "0"),
+            [CaptureMetadata.Tool] = ToolName,
         };
         if (xenVersion is not null)
         {

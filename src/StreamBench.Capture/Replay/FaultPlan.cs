@@ -102,8 +102,10 @@ public sealed record FaultPlan
         {
             if (n < 0 || n >= records.Count)
             {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"record {n} is not in the stream: it has {records.Count} records (0..{records.Count - 1}) as far as it parses"));
+                throw new ArgumentException(records.Count == 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"record {n} is not in the stream: it has no records as far as it parses")
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"record {n} is not in the stream: it has {records.Count} record{(records.Count == 1 ? "" : "s")} ({(records.Count == 1 ? "0" : $"0..{records.Count - 1}")}) as far as it parses"));
             }
         }
         long cursor = 0;

@@ -56,7 +56,10 @@ public sealed class ReplayInput : IDisposable
     /// <summary>Opens a capture or a plain stream file; a plain stream is one s2r direction with no recorded peer.</summary>
     /// <exception cref="StreamFormatException">The capture is damaged or unfinished (unless <paramref name="readable"/>), or
     /// the file is a capture whose magic was damaged.</exception>
-    public static ReplayInput Open(string path, CaptureDirection direction, XenStreamReaderOptions? readerOptions = null, bool readable = false)
+    /// <remarks>A .zst file (a stream or a capture) is decompressed first into <paramref name="temporaryDirectory"/> (default
+    /// TMPDIR), since a replay needs random access; the file is deleted on <see cref="Dispose"/>.</remarks>
+    public static ReplayInput Open(string path, CaptureDirection direction, XenStreamReaderOptions? readerOptions = null, bool readable = false,
+        string? temporaryDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var head = new byte[Formats.Wire.ContainerWire.DetectionBytes];
@@ -71,9 +74,13 @@ public sealed class ReplayInput : IDisposable
             {
                 throw new Formats.StreamFormatException($"{path} looks like a capture file with a damaged magic; it is not replayed as a raw stream", 0, Formats.ErrorLayer.Capture, field: "magic");
             }
+            if (got >= Formats.Wire.ContainerWire.ZstdMagic.Length && head.AsSpan(0, Formats.Wire.ContainerWire.ZstdMagic.Length).SequenceEqual(Formats.Wire.ContainerWire.ZstdMagic))
+            {
+                return OpenDecompressed(path, direction, readerOptions, readable, temporaryDirectory);
+            }
             if (XenStreamReader.DescribeContainer(head.AsSpan(0, got)) is { } container)
             {
-                throw new ArgumentException($"{path} is {container}: replay takes a capture or a plain stream file (decompress it first)");
+                throw new Formats.StreamFormatException($"{path} is {container}: too short to be replayed", 0, Formats.ErrorLayer.Input, field: "magic", truncated: true);
             }
         }
         if (CaptureFile.IsCapture(path))
@@ -96,6 +103,30 @@ public sealed class ReplayInput : IDisposable
             throw new ArgumentException($"{path} is a plain stream: it has only the s2r direction");
         }
         return FromStreamFile(path, readerOptions);
+    }
+
+    private static ReplayInput OpenDecompressed(string path, CaptureDirection direction, XenStreamReaderOptions? readerOptions, bool readable, string? temporaryDirectory)
+    {
+        var temp = Input.StreamInputs.DecompressToTemporaryFile(path, temporaryDirectory);
+        try
+        {
+            var inner = Open(temp, direction, readerOptions, readable);
+            if (inner._capture is null && inner.Length == 0)
+            {
+                throw new Formats.StreamFormatException($"{path} decompresses to nothing: there is no stream to replay", 0, Formats.ErrorLayer.Zstd, field: "content", truncated: true);
+            }
+            return new ReplayInput(inner._capture, inner._open, inner.Length, inner.Chunks, inner.RecordedPeer, inner.PeerChunks, inner._index,
+                inner.Description.Replace(temp, path + " (decompressed)", StringComparison.Ordinal), direction)
+            {
+                Damage = inner.Damage,
+                _temporaryFile = temp,
+            };
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 
     /// <summary>
@@ -176,6 +207,17 @@ public sealed class ReplayInput : IDisposable
     /// <summary>A seekable stream over the bytes to send.</summary>
     public Stream OpenData() => _open();
 
+    /// <summary>The decompressed copy of a .zst input, deleted with this object.</summary>
+    private string? _temporaryFile;
+
     /// <inheritdoc />
-    public void Dispose() => _capture?.Dispose();
+    public void Dispose()
+    {
+        _capture?.Dispose();
+        if (_temporaryFile is not null)
+        {
+            File.Delete(_temporaryFile);
+            _temporaryFile = null;
+        }
+    }
 }

@@ -20,6 +20,10 @@ public static class CaptureSummary
         {
             Line($"  stopped {capture.Problem}");
         }
+        foreach (var problem in capture.Inconsistencies)
+        {
+            Line($"  inconsistent: {problem}");
+        }
         var incomplete = IncompleteReasons(capture);
         Line($"  recording: {(incomplete.Count == 0 ? "complete" : "INCOMPLETE: " + string.Join("; ", incomplete))}");
         foreach (var (k, v) in capture.Metadata.Pairs)
@@ -53,6 +57,10 @@ public static class CaptureSummary
         if (capture.EndState != CaptureEndState.Complete)
         {
             reasons.Add(string.Create(CultureInfo.InvariantCulture, $"the file is {capture.EndState.ToString().ToLowerInvariant()}{(capture.LostBytes > 0 ? $", {capture.LostBytes} bytes lost" : "")}"));
+        }
+        else if (capture.Inconsistencies.Count > 0)
+        {
+            reasons.Add("the file is inconsistent");
         }
         var noted = capture.Events.Where(e => e.Code == CaptureEventCode.Note && e.Text.StartsWith(Recording.RecordingSession.IncompleteNote, StringComparison.Ordinal))
             .Select(e => e.Text).FirstOrDefault();

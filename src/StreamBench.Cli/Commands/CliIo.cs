@@ -8,15 +8,36 @@ internal static class CliIo
     private static readonly AsyncLocal<PendingOutputs?> s_pending = new();
 
     /// <summary>
+    /// A post-copy or COLO back channel: a FIFO (opening blocks until the peer opens its end), /dev/fd/N, or a file (to
+    /// read: a recorded back channel; to write: in place). Never seeks.
+    /// </summary>
+    public static Stream OpenBackChannel(string path, bool write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return write ? OpenOutput(path, inPlace: true) : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+    }
+
+    /// <summary>
     /// A file, or standard output for "-". A file is written under a temporary name beside it and renamed into place
     /// when the command exits 0 (<see cref="CommandGuard"/>), so a failed command never leaves a partial output file.
     /// Outside a guarded command the file is written in place.
     /// </summary>
-    public static Stream OpenOutput(string path)
+    public static Stream OpenOutput(string path) => OpenOutput(path, inPlace: false);
+
+    /// <summary>
+    /// As <see cref="OpenOutput(string)"/>; <paramref name="inPlace"/>: written in place, never under a temporary name
+    /// (a post-copy or COLO main stream or back channel, which may be a FIFO the peer process reads as it comes; .NET
+    /// cannot tell a FIFO from a file).
+    /// </summary>
+    public static Stream OpenOutput(string path, bool inPlace)
     {
         if (path == "-")
         {
             return Console.OpenStandardOutput();
+        }
+        if (inPlace)
+        {
+            return new FileStream(path, File.Exists(path) ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
         }
         if (s_pending.Value is not { } pending || !IsRegularTarget(path))
         {

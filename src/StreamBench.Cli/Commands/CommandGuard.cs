@@ -4,6 +4,7 @@ using System.ComponentModel;
 using System.Net.Sockets;
 using StreamBench.Capture.Format;
 using StreamBench.Formats;
+using StreamBench.Formats.Verification;
 
 namespace StreamBench.Cli.Commands;
 
@@ -65,7 +66,7 @@ internal static class CommandGuard
         }
         var (code, text) = e switch
         {
-            StreamFormatException => (ExitCodes.InvalidStream, e.Message),
+            StreamFormatException s => (ExitCodes.InvalidStream, Describe(s)),
             CaptureFormatException => (ExitCodes.InvalidStream, e.Message),
             IOException or UnauthorizedAccessException or SocketException or Win32Exception => (ExitCodes.UsageOrIo, e.Message),
             ArgumentException or FormatException or OverflowException => (ExitCodes.UsageOrIo, e.Message),
@@ -82,6 +83,10 @@ internal static class CommandGuard
         }
         return code;
     }
+
+    /// <summary>A stream error's message, with the dialect hint when the error is the sign of a misread dialect.</summary>
+    public static string Describe(StreamFormatException e) =>
+        DialectHints.For(e) is { } hint ? $"{e.Message} (hint: {hint})" : e.Message;
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 }

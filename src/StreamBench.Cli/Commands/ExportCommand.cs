@@ -31,7 +31,8 @@ internal static class ExportCommand
                     {
                         Console.Out.Write(CaptureSummary.Items(capture.IndexFor(dir)));
                     }
-                    return capture.LostBytes > 0 || capture.EndState == CaptureEndState.Corrupt ? ExitCodes.InvalidStream : ExitCodes.Ok;
+                    return capture.LostBytes > 0 || capture.EndState is CaptureEndState.Corrupt or CaptureEndState.Inconsistent || capture.Inconsistencies.Count > 0
+                        ? ExitCodes.InvalidStream : ExitCodes.Ok;
                 }
                 if (parse.GetValue(output) is not { } path)
                 {

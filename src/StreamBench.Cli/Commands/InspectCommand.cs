@@ -22,11 +22,13 @@ internal static class InspectCommand
             var options = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = io.ReaderOptions(parse) };
             VerifyResult result;
             string path;
+            long? legacyLength;
             using (var input = io.Open(parse))
             using (new Progress(input.Source, "inspect"))
             {
                 path = input.Description;
                 result = StreamInputs.Verify(input, io.LegacyOptions(parse), options);
+                legacyLength = InputLength.OfLegacy(input);
             }
             if (parse.GetValue(json))
             {
@@ -36,13 +38,17 @@ internal static class InspectCommand
                 writer.WriteString("input", path);
                 writer.WriteBoolean("valid", result.IsValid);
                 writer.WriteNumber("errors", result.ErrorCount);
+                if (legacyLength is { } n)
+                {
+                    writer.WriteNumber("legacy_input_length", n); // summary.length is the converted v3 stream's
+                }
                 writer.WritePropertyName("summary");
                 JsonReport.WriteSummary(writer, result.Summary);
                 writer.WriteEndObject();
             }
             else
             {
-                Write(Console.Out, path, options, result);
+                Write(Console.Out, path, options, result, legacyLength);
             }
             // As verify: 0 for a valid stream, 1 for an invalid one (the summary above is printed either way).
             return result.IsValid ? ExitCodes.Ok : ExitCodes.InvalidStream;
@@ -50,12 +56,20 @@ internal static class InspectCommand
         return command;
     }
 
-    internal static void Write(TextWriter o, string path, VerifierOptions options, VerifyResult result)
+    internal static void Write(TextWriter o, string path, VerifierOptions options, VerifyResult result, long? legacyLength = null)
     {
         var s = result.Summary;
         var ci = CultureInfo.InvariantCulture;
         o.WriteLine($"input:        {path}");
-        o.WriteLine($"length:       {s.Length.ToString(ci)} bytes");
+        if (legacyLength is { } n)
+        {
+            o.WriteLine($"length:       {n.ToString(ci)} bytes (a legacy image)");
+            o.WriteLine($"converted:    {s.Length.ToString(ci)} bytes (the v3 stream it converts to, which the rest describes)");
+        }
+        else
+        {
+            o.WriteLine($"length:       {s.Length.ToString(ci)} bytes");
+        }
         o.WriteLine($"layers:       {string.Join(" > ", s.Layers.Select(XenStreamReader.LayerName))} (format {s.Format.ToString().ToLowerInvariant()}, dialect {StreamOptions.DialectName(options.Dialect)})");
         if (s.XlHeader is { } xl)
         {
@@ -94,5 +108,9 @@ internal static class InspectCommand
         o.WriteLine($"trailing:     {s.TrailingBytes.ToString(ci)} bytes");
         o.WriteLine($"ending:       {s.Ending}{(s.Truncated ? " (truncated)" : "")}");
         o.WriteLine($"verdict:      {(result.IsValid ? "valid" : "INVALID")} under strict: {result.ErrorCount.ToString(ci)} errors, {result.WarningCount.ToString(ci)} warnings (streambench verify lists them)");
+        if (DialectHints.For(result) is { } hint)
+        {
+            o.WriteLine($"hint:         {hint}");
+        }
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using StreamBench.Capture.Format;
 using StreamBench.Capture.Replay;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Wire;
 
 namespace StreamBench.Cli.Commands;
 
@@ -10,7 +11,7 @@ namespace StreamBench.Cli.Commands;
 internal static class ReplayCommand
 {
     /// <summary>Builds the simulated restore engine target, or null while the engine has no restore entry point.</summary>
-    internal static Func<Engine.Restore.RestoreOptions, IRestoreEngineEndpoint?> EngineFactory { get; set; } = EngineBinding.Create;
+    internal static Func<Engine.Restore.RestoreOptions, IRestoreEngineEndpoint?> EngineFactory { get; set; } = o => EngineBinding.Create(o);
 
     public static Command Create()
     {
@@ -36,10 +37,17 @@ internal static class ReplayCommand
         var engineGuest = new Option<string?>("--guest") { Description = "--to-engine: pv, pv32, hvm or pvh (for streams without an xl config, as restore)" };
         var engineMemory = new Option<string?>("--memory", "-m") { Description = "--to-engine: guest RAM, e.g. 256M (as restore)" };
         var engineVcpus = new Option<int?>("--vcpus") { Description = "--to-engine: vCPUs (as restore)" };
+        var engineColo = new Option<bool>("--colo") { Description = "--to-engine: the engine is a COLO secondary (idle guest); its messages go back to the replay as the peer" };
+        var engineTouches = new Option<int>("--touches")
+        {
+            Description = "--to-engine --dialect postcopy-rfc: the destination's vCPU touches this many pages after the transition (as restore --touches; the recorded session's count reproduces its faults)",
+        };
+        var engineTouchSeed = new Option<ulong>("--touch-seed") { Description = "--to-engine: seed of the vCPU's touches (as restore)", DefaultValueFactory = _ => 1ul };
         var cmd = new Command("replay", "Replay one direction of a capture to a file, stdout, a TCP endpoint, a command or the simulated restore engine.")
         {
             input, direction, output, tcp, toCommand, toEngine, pace, sequence, peerTimeout, peerOutput,
             cutByte, cutRecord, corrupt, delay, duplicate, drop, dialect, quiet, readable, engineGuest, engineMemory, engineVcpus,
+            engineColo, engineTouches, engineTouchSeed,
         };
         cmd.SetAction(parse =>
         {
@@ -90,7 +98,37 @@ internal static class ReplayCommand
                 Console.Error.WriteLine("streambench replay: give one target: -o, --to-tcp, --to-command or --to-engine");
                 return ExitCodes.UsageOrIo;
             }
-            var readerOptions = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) };
+            XenStreamReaderOptions readerOptions;
+            EngineRole role;
+            try
+            {
+                readerOptions = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) };
+                bool postcopy = readerOptions.Dialect == StreamDialect.PostcopyRfc;
+                if ((parse.GetValue(engineColo) || parse.GetValue(engineTouches) != 0) && !parse.GetValue(toEngine))
+                {
+                    throw new ArgumentException("--colo and --touches are for --to-engine");
+                }
+
+                if (parse.GetValue(engineColo) && postcopy)
+                {
+                    throw new ArgumentException("--colo and --dialect postcopy-rfc are two different sequences: give one");
+                }
+
+                if (parse.GetValue(engineTouches) is var n && (n < 0 || n > 0 && !postcopy))
+                {
+                    throw new ArgumentException("--touches N (N >= 0) runs a post-copy destination's vCPU: it needs --dialect postcopy-rfc");
+                }
+
+                role = parse.GetValue(engineColo) ? EngineRole.ColoSecondary
+                    : postcopy ? EngineRole.PostcopyDestination : EngineRole.Receiver;
+                role = role with { Touches = parse.GetValue(engineTouches), TouchSeed = parse.GetValue(engineTouchSeed) };
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine("streambench replay: " + e.Message);
+                return ExitCodes.UsageOrIo;
+            }
+
             try
             {
                 var restoreOptions = new Engine.Restore.RestoreOptions
@@ -98,6 +136,7 @@ internal static class ReplayCommand
                     Guest = parse.GetValue(engineGuest) is { } g ? Domain.GuestTypeExtensions.Parse(g) : null,
                     MemoryPages = parse.GetValue(engineMemory) is { } m ? EngineCli.ParseMemoryPages(m) : null,
                     Vcpus = parse.GetValue(engineVcpus),
+                    Reader = readerOptions,
                 };
                 using var replayInput = ReplayInput.Open(parse.GetValue(input)!, dir, dir == CaptureDirection.SenderToReceiver ? readerOptions : null, parse.GetValue(readable));
                 faults.CheckWithin(replayInput.Length);
@@ -105,7 +144,7 @@ internal static class ReplayCommand
                 {
                     Console.Error.WriteLine("streambench replay: warning: replaying what is readable of a damaged capture: " + damage);
                 }
-                using var target = OpenTarget(parse, output, tcp, toCommand, toEngine, restoreOptions);
+                using var target = OpenTarget(parse, output, tcp, toCommand, toEngine, restoreOptions, role);
                 if (target is null)
                 {
                     Console.Error.WriteLine("streambench replay: the simulated restore engine is not available in this build (StreamBench.Engine has no restore entry point yet)");
@@ -133,7 +172,7 @@ internal static class ReplayCommand
     }
 
     private static IReplayTarget? OpenTarget(ParseResult parse, Option<string?> output, Option<string?> tcp, Option<string?> toCommand, Option<bool> toEngine,
-        Engine.Restore.RestoreOptions restoreOptions)
+        Engine.Restore.RestoreOptions restoreOptions, EngineRole role)
     {
         if (parse.GetValue(tcp) is { } endpoint)
         {
@@ -145,7 +184,8 @@ internal static class ReplayCommand
         }
         if (parse.GetValue(toEngine))
         {
-            return EngineFactory(restoreOptions) is { } engine ? new EngineReplayTarget(engine) : null;
+            return (role.Kind == EngineRoleKind.Receiver ? EngineFactory(restoreOptions) : EngineBinding.Create(restoreOptions, role)) is { } engine
+                ? new EngineReplayTarget(engine) : null;
         }
         var path = parse.GetValue(output) ?? "-";
         return new StreamReplayTarget(CliIo.OpenOutput(path), path == "-" ? "standard output" : path);
@@ -173,34 +213,84 @@ internal static class ReplayCommand
     }
 }
 
-/// <summary>
-/// Binds <c>--to-engine</c> to StreamBench.Engine's restore entry point. StreamBench.Engine has none yet, so this returns
-/// null and the command says so; wiring it is one <see cref="IRestoreEngineEndpoint"/> implementation here.
-/// </summary>
+/// <summary>What the engine is in a <c>replay --to-engine</c>.</summary>
+internal enum EngineRoleKind
+{
+    /// <summary>An <c>xl migrate</c> receiver (banner, "ready").</summary>
+    Receiver,
+
+    /// <summary>A post-copy destination (RFC dialect): faults and POSTCOPY_COMPLETE go back.</summary>
+    PostcopyDestination,
+
+    /// <summary>A COLO secondary: SVM_* and CHECKPOINT_DIRTY_PFN_LIST go back.</summary>
+    ColoSecondary,
+}
+
+/// <summary>The engine's role and, for a post-copy destination, its vCPU (<see cref="Touches"/> 0: it does not run).</summary>
+internal sealed record EngineRole(EngineRoleKind Kind, int Touches = 0, ulong TouchSeed = 1)
+{
+    public static EngineRole Receiver { get; } = new(EngineRoleKind.Receiver);
+
+    public static EngineRole PostcopyDestination { get; } = new(EngineRoleKind.PostcopyDestination);
+
+    public static EngineRole ColoSecondary { get; } = new(EngineRoleKind.ColoSecondary);
+}
+
+/// <summary>Binds <c>--to-engine</c> to StreamBench.Engine's restore entry point.</summary>
 internal static class EngineBinding
 {
-    public static IRestoreEngineEndpoint? Create(Engine.Restore.RestoreOptions? options = null) => new EngineEndpoint(options ?? new Engine.Restore.RestoreOptions());
+    public static IRestoreEngineEndpoint? Create(Engine.Restore.RestoreOptions? options = null, EngineRole? role = null) =>
+        new EngineEndpoint(options ?? new Engine.Restore.RestoreOptions(), role ?? EngineRole.Receiver);
 
     /// <summary>
-    /// The simulated restore engine as a replay target. It answers like an <c>xl migrate</c> receiver: the banner
-    /// first, then "ready" once the stream is in and the domain restored, so a replayed sender side sequences as
-    /// it would against a real receiver.
+    /// The simulated restore engine as a replay target. As a receiver it answers like an <c>xl migrate</c> receiver: the
+    /// banner first, then "ready" once the stream is in and the domain restored, so a replayed sender side sequences as
+    /// it would against a real receiver. As a post-copy destination or a COLO secondary its back channel is the peer's
+    /// direction: the replay compares it with the recorded one.
     /// </summary>
-    private sealed class EngineEndpoint(Engine.Restore.RestoreOptions options) : IRestoreEngineEndpoint
+    private sealed class EngineEndpoint(Engine.Restore.RestoreOptions options, EngineRole role) : IRestoreEngineEndpoint
     {
-        public string Description => "simulated restore engine";
+        public string Description => role.Kind switch
+        {
+            EngineRoleKind.PostcopyDestination => "simulated restore engine as a post-copy destination",
+            EngineRoleKind.ColoSecondary => "simulated restore engine as a COLO secondary",
+            _ => "simulated restore engine",
+        };
 
         public ReplayTargetOutcome Restore(Stream input, Stream backChannel, CancellationToken cancel)
         {
-            backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverBanner);
-            backChannel.Flush();
+            if (role.Kind == EngineRoleKind.Receiver)
+            {
+                backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverBanner);
+                backChannel.Flush();
+            }
+
+            using var secondary = role.Kind == EngineRoleKind.ColoSecondary ? new Engine.Restore.ColoSecondary(backChannel) : null;
+            using var destination = role.Kind == EngineRoleKind.PostcopyDestination
+                ? new Engine.Restore.PostcopyDestination(backChannel,
+                    d => role.Touches == 0 ? null : new Engine.Restore.PostcopyGuest(d.DataPfns().ToList(), role.TouchSeed, role.Touches))
+                : null;
             try
             {
-                var result = Engine.Restore.RestoreEngine.Restore(input, options);
+                var result = Engine.Restore.RestoreEngine.Restore(input, options with { Colo = secondary, Postcopy = destination });
                 using var domain = result.Domain;
-                backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverReady);
-                backChannel.Flush();
-                return new ReplayTargetOutcome(true, 0, $"restored {result.Records} records; digest: {domain.ComputeDigest()}");
+                string detail = $"restored {result.Records} records";
+                if (secondary is not null)
+                {
+                    detail += $"; {secondary.Checkpoints.Count} COLO checkpoint(s) applied, failover: {secondary.FailoverReason ?? "none"}";
+                }
+                else if (destination is not null)
+                {
+                    detail += $"; post-copy: {destination.Arrived} of {destination.Announced} page(s) after the transition, {destination.Faults} fault(s)" +
+                        (destination.CompleteSent ? ", POSTCOPY_COMPLETE sent" : "");
+                }
+                else
+                {
+                    backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverReady);
+                    backChannel.Flush();
+                }
+
+                return new ReplayTargetOutcome(true, 0, $"{detail}; digest: {domain.ComputeDigest()}");
             }
             catch (Formats.StreamFormatException e)
             {

@@ -7,6 +7,7 @@ using StreamBench.Engine.Save;
 using StreamBench.Formats;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Wire;
 
 namespace StreamBench.Cli.Commands;
 
@@ -44,9 +45,29 @@ internal static class RestoreCommand
         {
             Description = "with --save-to: xl, libxl or libxc (default: the input's own layer; xl keeps the input's config text)",
         };
+        var dialect = new Option<string>("--dialect")
+        {
+            Description = "upstream, or postcopy-rfc: restore as a post-copy destination (pages after the transition; with --back-channel, faults and POSTCOPY_COMPLETE go back)",
+            DefaultValueFactory = _ => "upstream",
+        };
+        var colo = new Option<bool>("--colo") { Description = "restore as a COLO secondary (resume, run, suspend at each checkpoint, dirty pfn lists); needs --back-channel" };
+        var backChannel = new Option<string?>("--back-channel")
+        {
+            Description = "with --colo or --dialect postcopy-rfc: write the secondary's (destination's) messages to PATH (a file)",
+        };
+        var touches = new Option<int>("--touches")
+        {
+            Description = "post-copy with --back-channel: the guest's vCPU touches this many pages after the transition (a touch of an absent page faults), 0: it does not run",
+        };
+        var touchSeed = new Option<ulong>("--touch-seed") { Description = "seed of the vCPU's touches", DefaultValueFactory = _ => 1ul };
+        var workload = new Option<string>("--workload")
+        {
+            Description = "--colo: the secondary guest's workload between checkpoints (uniform, hotset or sequential[:RATE], or none)",
+            DefaultValueFactory = _ => "none",
+        };
         var command = new Command("restore", "Restore a stream into a simulated domain; prints the restored domain's digest last.")
         {
-            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat,
+            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat, dialect, colo, backChannel, touches, touchSeed, workload,
         };
         command.Arguments.Add(input);
         command.SetAction(parse => EngineCli.Run("restore", () =>
@@ -54,9 +75,33 @@ internal static class RestoreCommand
             string path = parse.GetValue(input)!;
             string? guestText = parse.GetValue(guest);
             string? memoryText = parse.GetValue(memory);
+            StreamDialect streamDialect = CliParsing.ParseDialect(parse.GetValue(dialect));
+            bool isColo = parse.GetValue(colo);
+            string? backPath = parse.GetValue(backChannel);
+            int touchCount = parse.GetValue(touches);
+            if (isColo && streamDialect == StreamDialect.PostcopyRfc)
+            {
+                throw new ArgumentException("--colo and --dialect postcopy-rfc are two different sequences: give one");
+            }
+
+            if (isColo && backPath is null)
+            {
+                throw new ArgumentException("--colo needs --back-channel PATH: where the secondary's messages go (a file)");
+            }
+
+            if (backPath is not null && !isColo && streamDialect != StreamDialect.PostcopyRfc)
+            {
+                throw new ArgumentException("--back-channel is for --colo or --dialect postcopy-rfc");
+            }
+
+            if (touchCount < 0 || touchCount > 0 && backPath is null)
+            {
+                throw new ArgumentException("--touches N (N >= 0) runs the post-copy guest's vCPU: it needs --dialect postcopy-rfc and --back-channel");
+            }
+
             var options = new RestoreOptions
             {
-                Reader = new XenStreamReaderOptions { Format = ParseFormat(parse.GetValue(format)) },
+                Reader = new XenStreamReaderOptions { Format = ParseFormat(parse.GetValue(format)), Dialect = streamDialect },
                 Guest = guestText is null ? null : GuestTypeExtensions.Parse(guestText),
                 MemoryPages = memoryText is null ? null : EngineCli.ParseMemoryPages(memoryText),
                 Vcpus = parse.GetValue(vcpus),
@@ -65,17 +110,33 @@ internal static class RestoreCommand
                 OpenMemoryMap = parse.GetValue(openMap),
             };
             RestoreResult result;
+            ColoSecondary? secondary = null;
+            PostcopyDestination? destination = null;
             using (var input = StreamInputs.Open(path, new StreamInputOptions { Format = options.Reader.Format }))
             using (var v3 = StreamInputs.AsV3(input)) // legacy input is converted on the fly, as libxl's conversion helper does
             {
+                // After the main stream, the back channel: save opens them in the same order (two FIFOs cannot deadlock).
+                using Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: true);
+                string? workloadText = parse.GetValue(workload);
+                secondary = isColo ? new ColoSecondary(back!, d => EngineCli.ParseWorkload(workloadText, d, 1)) : null;
+                ulong touchSeedValue = parse.GetValue(touchSeed);
+                destination = streamDialect == StreamDialect.PostcopyRfc && back is not null
+                    ? new PostcopyDestination(back, d => touchCount == 0 ? null : new PostcopyGuest(d.DataPfns().ToList(), touchSeedValue, touchCount))
+                    : null;
                 try
                 {
-                    result = RestoreEngine.Restore(v3.Source, options with { Reader = v3.ReaderOptions(options.Reader) });
+                    result = RestoreEngine.Restore(v3.Source, options with { Reader = v3.ReaderOptions(options.Reader), Colo = secondary, Postcopy = destination });
                 }
                 catch (StreamFormatException e)
                 {
                     throw v3.Explain(e); // a legacy input's own error, at its offset, explains the failure
                 }
+                finally
+                {
+                    secondary?.Dispose();
+                    destination?.Dispose();
+                }
+
                 v3.Complete();
             }
 
@@ -91,6 +152,25 @@ internal static class RestoreCommand
             {
                 o.WriteLine($"checkpoints applied: {result.CheckpointsApplied}" +
                     (result.FailedOver ? $" (failover: {result.DiscardedRecords} records, {result.DiscardedBytes} bytes of an incomplete checkpoint discarded)" : ""));
+            }
+
+            if (secondary is not null)
+            {
+                foreach (ColoSecondaryCheckpoint c in secondary.Checkpoints)
+                {
+                    o.WriteLine(string.Create(ci, $"  checkpoint {c.Index}: digest {c.Digest}, then the secondary's own run wrote {c.OwnWrites} page(s), {c.DirtyPfnsSent} pfn(s) reported dirty"));
+                }
+
+                o.WriteLine($"COLO: {secondary.Checkpoints.Count} checkpoint(s) applied; failover: {secondary.FailoverReason ?? "none"}");
+            }
+
+            if (result.Postcopy is { } pc)
+            {
+                string latency = pc.FaultLatencies.Count > 0
+                    ? string.Create(ci, $", fault latency (pages received until the page came) mean {pc.FaultLatencies.Average():F1}, max {pc.FaultLatencies.Max()}")
+                    : "";
+                o.WriteLine(string.Create(ci,
+                    $"post-copy: {pc.Announced} page(s) announced, {pc.Arrived} arrived after the transition; {pc.Faults} fault(s) sent, {pc.Refaults} re-fault(s) of pages in flight{latency}{(pc.CompleteSent ? "; POSTCOPY_COMPLETE sent" : "")}"));
             }
 
             foreach (string warning in result.Warnings)

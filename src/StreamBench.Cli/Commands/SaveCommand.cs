@@ -40,9 +40,19 @@ internal static class SaveCommand
         var threshold = new Option<long>("--dirty-threshold") { Description = "pre-copy policy: stop once fewer pages are dirty", DefaultValueFactory = _ => PrecopyPolicy.XenDirtyThreshold };
         var checkpoints = new Option<int>("--checkpoints") { Description = "a Remus stream with N checkpoints (0: a plain stream)" };
         var output = new Option<string>("--output", "-o") { Description = "output file, or - for stdout (the report then goes to stderr)", Required = true };
+        var postcopy = new Option<bool>("--postcopy")
+        {
+            Description = "a post-copy migration (the RFC dialect, stream v2, live): pre-copy passes, the transition, then the pages the destination faults on and a background push; needs --back-channel",
+        };
+        var colo = new Option<bool>("--colo") { Description = "a COLO primary (--checkpoints N, libxl or xl): each checkpoint follows the secondary's messages; needs --back-channel" };
+        var backChannel = new Option<string?>("--back-channel")
+        {
+            Description = "with --postcopy or --colo: read the destination's (secondary's) messages from PATH: a recorded back channel, or /dev/null (nobody answers)",
+        };
         var command = new Command("save", "Build a simulated domain and save it into a stream; prints the domain's digest last.")
         {
             guest, memory, vcpus, live, workload, seed, version, format, legacyWidth, verifyMode, maxIterations, threshold, checkpoints, output,
+            postcopy, colo, backChannel,
         };
         command.SetAction(parse => EngineCli.Run("save", () =>
         {
@@ -56,18 +66,39 @@ internal static class SaveCommand
                     parse.GetValue(live) || parse.GetValue(verifyMode) || parse.GetValue(checkpoints) != 0 || parse.GetResult(version) is { Implicit: false });
             }
 
+            bool isPostcopy = parse.GetValue(postcopy), isColo = parse.GetValue(colo);
+            string? backPath = parse.GetValue(backChannel);
+            if (isPostcopy && isColo)
+            {
+                throw new ArgumentException("--postcopy and --colo are two different sequences: give one");
+            }
+
+            if ((isPostcopy || isColo) != backPath is not null)
+            {
+                throw new ArgumentException(backPath is null
+                    ? $"--{(isPostcopy ? "postcopy" : "colo")} needs --back-channel PATH: the {(isPostcopy ? "destination's faults" : "secondary's messages")} (a recorded back channel, or /dev/null: nobody answers)"
+                    : "--back-channel is for --postcopy or --colo");
+            }
+
+            if (isPostcopy && parse.GetResult(version) is { Implicit: false } && parse.GetValue(version) != 2)
+            {
+                throw new ArgumentException("--postcopy writes the RFC dialect, which is stream v2");
+            }
+
             using GuestDomain domain = DomainBuilder.Build(spec);
-            bool isLive = parse.GetValue(live);
-            Workload? load = isLive ? EngineCli.ParseWorkload(parse.GetValue(workload), domain, spec.Seed) : null;
+            bool isLive = parse.GetValue(live) || isPostcopy;
+            Workload? load = isLive || isColo ? EngineCli.ParseWorkload(parse.GetValue(workload), domain, spec.Seed) : null;
             var options = new SaveOptions
             {
                 Live = isLive,
                 Workload = load,
-                StreamVersion = parse.GetValue(version),
+                StreamVersion = isPostcopy ? 2 : parse.GetValue(version),
                 Format = EngineCli.ParseFormat(parse.GetValue(format)),
                 VerifyMode = parse.GetValue(verifyMode),
                 Policy = new PrecopyPolicy(parse.GetValue(maxIterations), parse.GetValue(threshold)),
                 Checkpoints = parse.GetValue(checkpoints),
+                CheckpointEnding = isColo ? CheckpointEnding.Failover : new SaveOptions().CheckpointEnding,
+                RecordCheckpointDigests = isColo,
             };
             if (path == "-")
             {
@@ -75,14 +106,48 @@ internal static class SaveCommand
             }
 
             SaveResult result;
-            using (Stream stream = CliIo.OpenOutput(path))
+            PostcopySource? postcopySource = null;
+            ColoPrimary? coloPrimary = null;
+            using (Stream stream = CliIo.OpenOutput(path, inPlace: backPath is not null))
             {
-                result = SaveEngine.Save(domain, stream, options);
+                // The main stream first, then the back channel: restore opens them in the same order, so two FIFOs
+                // between the processes cannot deadlock.
+                using Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: false);
+                postcopySource = isPostcopy ? new PostcopySource(back!) : null;
+                coloPrimary = isColo ? new ColoPrimary(back!) : null;
+                options = options with { Postcopy = postcopySource, Colo = coloPrimary };
+                options.Validate();
+                try
+                {
+                    result = SaveEngine.Save(domain, stream, options);
+                }
+                finally
+                {
+                    postcopySource?.Dispose();
+                    coloPrimary?.Dispose();
+                }
             }
 
             report.WriteLine($"save: {spec.Type.ToName()}, {spec.Vcpus} vCPU(s), {spec.MemoryMiB} MiB, seed {spec.Seed} -> {path} " +
-                $"({options.Format.ToString().ToLowerInvariant()}, stream v{options.StreamVersion}, {(isLive ? "live" : "non-live")})");
+                $"({options.Format.ToString().ToLowerInvariant()}, stream v{options.StreamVersion}, {(isPostcopy ? "post-copy (RFC dialect)" : isColo ? "COLO primary" : isLive ? "live" : "non-live")})");
             EngineCli.WritePasses(report, result);
+            if (postcopySource is { } pc)
+            {
+                report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  post-copy: {pc.Announced} page(s) after the transition ({pc.PagesOnFault} on fault, {pc.PagesBackground} in the background), {pc.FaultsReceived} fault(s) received ({pc.FaultsDropped} dropped as repeats), " +
+                    $"{(pc.CompleteReceived ? "the destination confirmed (POSTCOPY_COMPLETE)" : "no POSTCOPY_COMPLETE")}{(pc.DestinationError is { } why ? $"; destination: {why}" : "")}"));
+            }
+
+            if (coloPrimary is { } cp)
+            {
+                foreach (ColoPrimaryCheckpoint c in cp.Checkpoints)
+                {
+                    report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  checkpoint {c.Index}: {c.PfnsSent} pfns sent ({c.PrimaryDirtyPfns} dirtied by the primary, {c.SecondaryDirtyPfns} by the secondary), digest at suspend: {c.Digest}"));
+                }
+
+                report.WriteLine(cp.SecondaryLost is { } lost ? $"  the secondary was lost ({lost}): the primary goes on alone" : "  the primary stops: the secondary takes over");
+            }
             report.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bytes: {result.Bytes}, records: {result.Records}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
             report.WriteLine($"digest: {DomainDigest.Compute(domain)}");
@@ -195,7 +260,14 @@ internal static class EngineCli
             throw new ArgumentException($"cannot read memory size '{text}': use e.g. 256M, 1G or 262144K");
         }
 
-        ulong kib = checked(n * unitKiB);
+        const ulong maxKiB = DomainSpec.MaxMemoryMiB * 1024;
+        if (n > maxKiB / unitKiB)
+        {
+            // Refused before any arithmetic, so a huge value is never wrapped into a small one.
+            throw new ArgumentException($"memory size '{text}' is larger than the simulation's limit of {DomainSpec.MaxMemoryMiB / 1024} GiB");
+        }
+
+        ulong kib = n * unitKiB;
         if (kib % 4 != 0)
         {
             throw new ArgumentException($"memory size '{text}' is not a whole number of 4 KiB pages");

@@ -114,7 +114,7 @@ internal static class CommandRunner
         }
         catch (Formats.StreamFormatException e)
         {
-            Console.Error.WriteLine($"{command}: {e.Message}");
+            Console.Error.WriteLine($"{command}: {CommandGuard.Describe(e)}");
             return ExitCodes.InvalidStream;
         }
         catch (ArgumentException e)

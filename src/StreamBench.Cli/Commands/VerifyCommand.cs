@@ -40,11 +40,13 @@ internal static class VerifyCommand
             };
             VerifyResult result;
             string path;
+            long? legacyLength;
             using (var input = io.Open(parse))
             using (new Progress(input.Source, "verify"))
             {
                 path = input.Description;
                 result = StreamInputs.Verify(input, io.LegacyOptions(parse), options);
+                legacyLength = InputLength.OfLegacy(input);
             }
             if (parse.GetValue(json))
             {
@@ -54,7 +56,7 @@ internal static class VerifyCommand
             }
             else
             {
-                WriteText(Console.Out, path, result);
+                WriteText(Console.Out, path, result, legacyLength);
             }
             return result.IsValid ? ExitCodes.Ok : ExitCodes.InvalidStream;
         }));
@@ -77,7 +79,7 @@ internal static class VerifyCommand
         _ => throw new ArgumentException($"unknown --checkpointed value '{value}': use auto, yes or no"),
     };
 
-    private static void WriteText(TextWriter output, string path, VerifyResult result)
+    private static void WriteText(TextWriter output, string path, VerifyResult result, long? legacyLength)
     {
         foreach (var finding in result.Findings)
         {
@@ -87,10 +89,15 @@ internal static class VerifyCommand
         {
             output.WriteLine($"... {result.FindingsDropped} more findings not shown");
         }
+        if (DialectHints.For(result) is { } hint)
+        {
+            output.WriteLine("hint: " + hint);
+        }
         var s = result.Summary;
         var verdict = result.IsValid ? "VALID" : "INVALID";
         output.WriteLine(
             $"{path}: {verdict} (profile {result.Profile.ToString().ToLowerInvariant()}): {result.ErrorCount} errors, {result.WarningCount} warnings, " +
-            $"{s.Records} records, {s.DataPages} pages, {s.Length} bytes");
+            $"{s.Records} records, {s.DataPages} pages, " +
+            (legacyLength is { } n ? $"{n} bytes (a legacy image; the v3 stream it converts to: {s.Length} bytes)" : $"{s.Length} bytes"));
     }
 }

@@ -16,6 +16,9 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     /// <summary>The smallest guest the builder makes.</summary>
     public const ulong MinMemoryMiB = 4;
 
+    /// <summary>The largest guest the simulation builds: 1 TiB (beyond it the per-page tables alone outgrow a host).</summary>
+    public const ulong MaxMemoryMiB = 1024 * 1024;
+
     /// <summary>
     /// The smallest guest in pages: an HVM or PVH guest given in <see cref="Pages"/> (tiny domains for fuzz seeds and
     /// laws, whose whole save stream is a few KiB); also the smallest domain a restore makes.
@@ -69,6 +72,11 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
         else if (MemoryMiB < MinMemoryMiB)
         {
             throw new ArgumentOutOfRangeException(nameof(MemoryMiB), MemoryMiB, $"guests need at least {MinMemoryMiB} MiB");
+        }
+
+        if (MemoryMiB > MaxMemoryMiB)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MemoryMiB), MemoryMiB, $"guests are limited to {MaxMemoryMiB} MiB (1 TiB) here");
         }
 
         if (Type == GuestType.Pv32 && MemoryMiB > MaxPv32MemoryMiB)

@@ -21,7 +21,8 @@ namespace StreamBench.Engine.Restore;
 public sealed class PostcopyDestination : IDisposable
 {
     private readonly XenStreamWriter? _writer;
-    private readonly PostcopyGuest? _guest;
+    private readonly Func<GuestDomain, PostcopyGuest?>? _guestFactory;
+    private PostcopyGuest? _guest;
     private readonly PfnBitmap _announced = new();
     private readonly PfnBitmap _absent = new();
     private readonly PfnBitmap _requested = new();
@@ -38,6 +39,17 @@ public sealed class PostcopyDestination : IDisposable
     {
         _writer = backChannel is null ? null : new XenStreamWriter(backChannel, leaveOpen: true, bufferSize: 1 << 12);
         _guest = guest;
+    }
+
+    /// <summary>
+    /// As above, with the vCPU made at the transition from the restored domain (e.g. touches among its data pfns:
+    /// <c>new PostcopyGuest(domain.DataPfns().ToList(), seed, touches)</c>, what <c>restore --touches</c> does).
+    /// </summary>
+    public PostcopyDestination(Stream? backChannel, Func<GuestDomain, PostcopyGuest?> guest)
+        : this(backChannel, (PostcopyGuest?)null)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        _guestFactory = guest;
     }
 
     /// <summary>vCPU touches run after each record of the post-copy phase (the guest's speed relative to the link).</summary>
@@ -99,6 +111,7 @@ public sealed class PostcopyDestination : IDisposable
     {
         Transitioned = true;
         TransitionTimestamp = Stopwatch.GetTimestamp();
+        _guest ??= _guestFactory?.Invoke(domain);
         RunVcpu(domain);
         MaybeComplete();
     }
