@@ -6,6 +6,7 @@
 #   fuzz/smoke.sh [SECONDS]          default 20 s per target (FUZZ_SMOKE_SECONDS)
 #   FUZZ_SMOKE_TARGETS="a b"         only these targets (default: every target --list prints)
 #   FUZZ_SMOKE_PARALLEL=2            targets fuzzed at the same time (default 2: one per core)
+#   FUZZ_SMOKE_SYNC=0                skip the AFL++ -M/-S sync test (tools/fuzz/sync-test.sh, about 2 minutes)
 #   FUZZ_SMOKE_SHORT="a b"           targets fuzzed FUZZ_SMOKE_SHORT_SECONDS (default 5) only: the COLO and post-copy
 #                                    targets (default), whose inputs run two engine sides each, so the smoke's wall time
 #                                    stays about what it was before they joined
@@ -91,6 +92,14 @@ if [ "$bugs" != none ]; then
     done
   else
     fz_say "the planted-bug tree does not build (see $FUZZ_WORK/bench-build.txt)"; failed=$((failed + 1))
+  fi
+fi
+# AFL++ -M/-S across machines (docs/FUZZING.md, "Several machines"): a secondary imports the main's queue.
+if [ "${FUZZ_SMOKE_SYNC:-1}" = 1 ]; then
+  if "$here/../tools/fuzz/sync-test.sh" >"$FUZZ_WORK/sync-test.txt" 2>&1; then
+    grep '^SYNC-RESULT' "$FUZZ_WORK/sync-test.txt"
+  else
+    fz_say "sync test failed:"; tail -n 15 "$FUZZ_WORK/sync-test.txt" >&2; failed=$((failed + 1))
   fi
 fi
 echo "fuzz smoke: $(wc -w <<<"$targets") targets, $failed failed ($seedfail with a failing seed), $(( $(date +%s) - start )) s, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -139,6 +139,10 @@ if [ "$fuzz" = 1 ] && [ -x fuzz/smoke.sh ]; then
     bash fuzz/xen-native/run.sh --smoke 10
     count "xen-native-smoke" $?
   fi
+  # The ClusterFuzzLite build outside Docker, every libFuzzer target for a few seconds (docs/FUZZING.md, "ClusterFuzzLite").
+  step "ClusterFuzzLite build.sh + each libFuzzer target (tools/fuzz/cfl-smoke.sh)"
+  if [ "$xen_native" = built ]; then bash tools/fuzz/cfl-smoke.sh; else CFL_ALLOW_NO_XEN=1 bash tools/fuzz/cfl-smoke.sh; fi
+  count "cfl-smoke" $?
 fi
 
 echo

@@ -5,6 +5,8 @@
 #   fuzz/xen-native/run.sh TARGET [--seconds N] [--engine libfuzzer|afl] [--out DIR] [--nice N] [--no-build]
 #   fuzz/xen-native/run.sh --list
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
+#   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
+#   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM) or xen-native-checkpoint (Remus streams with the
 #            libxl checkpoint records between the libxc checkpoints)
@@ -125,6 +127,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --list) for t in $targets; do echo "$t"; done; exit 0 ;;
     --smoke) shift; smoke "${1:-10}"; exit $? ;;
+    --known-finding) known_finding "$2"; exit $? ;;
+    --seeds) [ -x "$bin/xen-native-run" ] || { say "--seeds needs the build ($bin/xen-native-run)"; exit 2; }; seeds "$2"; exit 0 ;;
     --seconds) seconds=$2; shift ;;
     --engine) engine=$2; shift ;;
     --out) out=$2; shift ;;
