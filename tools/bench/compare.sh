@@ -89,24 +89,9 @@ fi
 if want convert; then [ -s "$legacy" ] || "$sb" save --guest pv --memory "$size" --seed 3 -f legacy -o "$legacy" >/dev/null; fi
 if want kaitai; then [ -s "$realsave" ] || zstd -q -d -f "$root/corpus/real/save-pv.xl.zst" -o "$realsave"; fi
 
-ratelimit() { # streams a file to stdout at $rate MB/s (1 MiB steps, sleeping off any lead)
-  python3 - "$1" "$rate" <<'PY'
-import sys, time
-path, rate = sys.argv[1], float(sys.argv[2]) * 1e6
-out = sys.stdout.buffer
-start = time.monotonic(); sent = 0
-with open(path, 'rb', buffering=0) as f:
-    while True:
-        b = f.read(1 << 20)
-        if not b: break
-        out.write(b); sent += len(b)
-        lead = sent / rate - (time.monotonic() - start)
-        if lead > 0: time.sleep(lead)
-out.flush()
-PY
-}
+ratelimit() { python3 "$root/tools/bench/ratelimit.py" "$1" "$rate"; } # paced sender, $rate MB/s
 export -f ratelimit
-export rate
+export rate root
 
 results="$work/results.tsv"; : > "$results"
 # m NAME PREP COMMAND: runs COMMAND under bash with GNU time (wall seconds, peak RSS of the largest process in KiB);

@@ -37,22 +37,7 @@ big="$work/big.bin"
 bytes=$(stat -c %s "$big")
 cat "$big" > /dev/null   # into the page cache
 
-ratelimit() { # stream a file at $rate MB/s (1 MiB steps, sleeping off any lead)
-  python3 - "$1" "$rate" <<'PY'
-import sys, time, os
-path, rate = sys.argv[1], float(sys.argv[2]) * 1e6
-out = sys.stdout.buffer
-start = time.monotonic(); sent = 0
-with open(path, 'rb', buffering=0) as f:
-    while True:
-        b = f.read(1 << 20)
-        if not b: break
-        out.write(b); sent += len(b)
-        lead = sent / rate - (time.monotonic() - start)
-        if lead > 0: time.sleep(lead)
-out.flush()
-PY
-}
+ratelimit() { python3 "$root/tools/bench/ratelimit.py" "$1" "$rate"; } # paced sender, $rate MB/s
 
 now() { date +%s.%N; }
 declare -A times

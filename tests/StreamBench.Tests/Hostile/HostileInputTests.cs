@@ -372,43 +372,33 @@ public sealed class HostileInputTests
     public void A_full_tmpfs_is_an_io_error_for_every_writing_command()
     {
         using var dir = new TempDir();
-        var mnt = dir.File("full");
-        Directory.CreateDirectory(mnt);
-        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt])!;
-        mount.WaitForExit();
-        Assert.Equal(0, mount.ExitCode);
-        try
+        using var tmpfs = SmallTmpfs.Mount(dir.File("full"));
+        var mnt = tmpfs.Path;
+        var big = dir.File("big.xl");
+        Assert.Equal(0, Run("generate", "--layer", "xl", "--pages", "256", "-o", big).Code);
+        File.WriteAllBytes(dir.File("s.img"), CaptureTestSupport.SenderStream(pages: 256));
+        Assert.Equal(0, Run("record", "-i", dir.File("s.img"), "-o", dir.File("s.cap"), "-q").Code);
+        var cases = new[]
         {
-            var big = dir.File("big.xl");
-            Assert.Equal(0, Run("generate", "--layer", "xl", "--pages", "256", "-o", big).Code);
-            File.WriteAllBytes(dir.File("s.img"), CaptureTestSupport.SenderStream(pages: 256));
-            Assert.Equal(0, Run("record", "-i", dir.File("s.img"), "-o", dir.File("s.cap"), "-q").Code);
-            var cases = new[]
-            {
-                new[] { "generate", "--layer", "xl", "--pages", "256", "-o", Path.Combine(mnt, "g.img") },
-                ["save", "--guest", "pv", "--memory", "8M", "-o", Path.Combine(mnt, "s.xl")],
-                ["slice", big, "--records", "0-200", "-o", Path.Combine(mnt, "sl.img")],
-                ["scrub", big, "-o", Path.Combine(mnt, "sc.img")],
-                ["replay", big, "-o", Path.Combine(mnt, "r.img")],
-                ["export", dir.File("s.cap"), "-o", Path.Combine(mnt, "e.img")],
-                ["restore", big, "--save-to", Path.Combine(mnt, "again.xl"), "--guest", "hvm", "--memory", "8M"],
-            };
-            foreach (var args in cases)
-            {
-                var r = Run(args);
-                AssertClean(r, args[0]);
-                Assert.True(r.Code is 1 or 2, $"{args[0]} on a full disk exited {r.Code}: {r.Err}");
-                Assert.Empty(Directory.GetFiles(mnt, ".*.tmp"));
-            }
-            var rec = Run("record", "-i", dir.File("s.img"), "-o", Path.Combine(mnt, "c.cap"));
-            AssertClean(rec, "record");
-            Assert.Equal(2, rec.Code);
-            Assert.Contains("INCOMPLETE", rec.Err, StringComparison.Ordinal);
-        }
-        finally
+            new[] { "generate", "--layer", "xl", "--pages", "256", "-o", Path.Combine(mnt, "g.img") },
+            ["save", "--guest", "pv", "--memory", "8M", "-o", Path.Combine(mnt, "s.xl")],
+            ["slice", big, "--records", "0-200", "-o", Path.Combine(mnt, "sl.img")],
+            ["scrub", big, "-o", Path.Combine(mnt, "sc.img")],
+            ["replay", big, "-o", Path.Combine(mnt, "r.img")],
+            ["export", dir.File("s.cap"), "-o", Path.Combine(mnt, "e.img")],
+            ["restore", big, "--save-to", Path.Combine(mnt, "again.xl"), "--guest", "hvm", "--memory", "8M"],
+        };
+        foreach (var args in cases)
         {
-            Process.Start("umount", [mnt])!.WaitForExit();
+            var r = Run(args);
+            AssertClean(r, args[0]);
+            Assert.True(r.Code is 1 or 2, $"{args[0]} on a full disk exited {r.Code}: {r.Err}");
+            Assert.Empty(Directory.GetFiles(mnt, ".*.tmp"));
         }
+        var rec = Run("record", "-i", dir.File("s.img"), "-o", Path.Combine(mnt, "c.cap"));
+        AssertClean(rec, "record");
+        Assert.Equal(2, rec.Code);
+        Assert.Contains("INCOMPLETE", rec.Err, StringComparison.Ordinal);
     }
 
     // The suite: truncations of a small checkpointed stream, random bytes, /dev/zero, for every reading command.

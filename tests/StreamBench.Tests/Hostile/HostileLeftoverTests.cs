@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StreamBench.Capture.Format;
 using StreamBench.Capture.Input;
 using StreamBench.Capture.Recording;
@@ -296,22 +295,12 @@ public sealed class HostileLeftoverTests
     public void Replay_of_a_zst_that_does_not_fit_the_temporary_folder_is_a_clean_io_error()
     {
         using var dir = new TempDir();
-        var mnt = dir.File("full");
-        Directory.CreateDirectory(mnt);
-        var mount = Process.Start("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt])!;
-        mount.WaitForExit();
-        Assert.Equal(0, mount.ExitCode);
-        try
-        {
-            var zst = Zstd(CorpusFile("synthetic/libxc-xtab.bin"), dir.File("big.zst")); // 165,784 bytes decompressed
-            var e = Assert.Throws<IOException>(() => ReplayInput.Open(zst, CaptureDirection.SenderToReceiver, temporaryDirectory: mnt).Dispose());
-            Assert.Contains("cannot decompress", e.Message, StringComparison.Ordinal);
-            Assert.Contains(mnt, e.Message, StringComparison.Ordinal);
-            Assert.Empty(Directory.GetFiles(mnt));
-        }
-        finally
-        {
-            Process.Start("umount", [mnt])!.WaitForExit();
-        }
+        using var tmpfs = SmallTmpfs.Mount(dir.File("full"));
+        var mnt = tmpfs.Path;
+        var zst = Zstd(CorpusFile("synthetic/libxc-xtab.bin"), dir.File("big.zst")); // 165,784 bytes decompressed
+        var e = Assert.Throws<IOException>(() => ReplayInput.Open(zst, CaptureDirection.SenderToReceiver, temporaryDirectory: mnt).Dispose());
+        Assert.Contains("cannot decompress", e.Message, StringComparison.Ordinal);
+        Assert.Contains(mnt, e.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(mnt));
     }
 }
