@@ -32,7 +32,7 @@ BUGS = [
     # ---------------------------------------------------------------- verifier
     dict(id=5, target="verifier-strict", area="verifier", kind="nested one-byte comparisons (issue 20's probe)",
          what="X86_TSC_INFO's reserved u32 with bytes 0xa5, 0x3c (low first) indexes out of range",
-         edits=[("_ctx.ReportInBody(TscReserved, 20, \"reserved\", string.Create(CultureInfo.InvariantCulture, $\"expected 0, found 0x{tsc.Reserved:x8}\"));", "before",
+         edits=[("_ctx.ReportInBody(TscReserved, TscInfoLayout.Reserved, \"reserved\", string.Create(CultureInfo.InvariantCulture, $\"expected 0, found 0x{tsc.Reserved:x8}\"));", "before",
                  "if (P.On(5) && (tsc.Reserved & 0xff) == 0xa5 && ((tsc.Reserved >> 8) & 0xff) == 0x3c) { _ = (new int[4])[4 + (tsc.Reserved >> 16)]; }")]),
     dict(id=6, target="verifier-xen", area="verifier", kind="multi-byte magic comparison",
          what="HVM_PARAMS' reserved u32 equal to the HVM save magic 0x54381286 takes a path that throws",
