@@ -25,7 +25,7 @@ public sealed class InstrumentOptions
     /// </summary>
     public bool CompareFeedback { get; set; }
 
-    /// <summary>When set, collects the multi-byte constants the instrumented code compares against (AFL dictionary tokens).</summary>
+    /// <summary>When set, collects the constants (single bytes from 0x10, multi-byte) the instrumented code compares against (AFL dictionary tokens).</summary>
     public ISet<string>? CompareConstants { get; set; }
 
     /// <summary>Read the PDB (side-by-side or embedded) and write an updated one. Default true.</summary>
@@ -328,7 +328,7 @@ public static class AssemblyInstrumenter
         return sites.Count;
     }
 
-    /// <summary>Adds the multi-byte constants of the method's comparison sites to <paramref name="tokens"/> as AFL dictionary lines.</summary>
+    /// <summary>Adds the constants (one byte from 0x10, and multi-byte) of the method's comparison sites to <paramref name="tokens"/> as AFL dictionary lines.</summary>
     private static void CollectConstants(Mono.Cecil.Cil.MethodBody body, ISet<string> tokens)
     {
         foreach (var ins in body.Instructions)
@@ -349,7 +349,10 @@ public static class AssemblyInstrumenter
                 continue;
             }
             var u = (ulong)v;
-            var width = u <= 0xFF ? 0 : u <= 0xFFFF ? 2 : u <= 0xFFFFFFFF ? 4 : 8;
+            // One-byte constants too (from 0x10: smaller ones are enum values any mutator tries): a nested comparison
+            // of single bytes (b[21] == 0x5a && b[22] == 0x7e) is what edge coverage rewards one byte at a time, once
+            // the mutator writes the right byte; multi-byte ones both ways round.
+            var width = u < 0x10 ? 0 : u <= 0xFF ? 1 : u <= 0xFFFF ? 2 : u <= 0xFFFFFFFF ? 4 : 8;
             if (width == 0 || u >= 0xFFFFFFFFFFFFFF00UL || (width == 4 && u >= 0xFFFFFF00u))
             {
                 continue;
@@ -360,8 +363,11 @@ public static class AssemblyInstrumenter
                 le[i] = (byte)(u >> (8 * i));
             }
             tokens.Add(Token(le));
-            Array.Reverse(le);
-            tokens.Add(Token(le));
+            if (width > 1)
+            {
+                Array.Reverse(le);
+                tokens.Add(Token(le));
+            }
         }
 
         static string Token(byte[] bytes) => "\"" + string.Concat(bytes.Select(b => $"\\x{b:x2}")) + "\"";

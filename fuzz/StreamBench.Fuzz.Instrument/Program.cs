@@ -10,7 +10,8 @@ const string Usage = """
       -e, --exclude PREFIX   never instrument types whose full name starts with PREFIX (repeatable; wins)
       -o, --output PATH      write the result to PATH (one input assembly only)
           --cmp              comparison feedback: a map slot per equal byte of every multi-byte constant comparison
-          --dict FILE        write the multi-byte constants the instrumented code compares against as an AFL dictionary
+          --dict FILE        write the constants the instrumented code compares against (one-byte ones from 0x10, multi-byte ones
+                             both byte orders) as an AFL dictionary
           --no-symbols       neither read nor write the PDB
           --allow-empty      do not fail when no method matched the filters
       -v, --verbose          list the instrumented types

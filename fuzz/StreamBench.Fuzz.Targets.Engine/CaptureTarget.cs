@@ -89,7 +89,7 @@ internal static class CaptureTarget
             ("xl-pv-remus", small with { Layer = SyntheticLayer.Xl, Guest = SyntheticGuest.Pv, Checkpoints = 1, DirtyPagesPerCheckpoint = 1 }, true),
             ("libxl-pvh-unfinished", small with { Layer = SyntheticLayer.Libxl, Guest = SyntheticGuest.Pvh }, false)])
         {
-            var stream = Targets.Seeds.Compact(SyntheticStreams.Generate(options), options.Dialect);
+            var stream = Targets.Seeds.Compact(SyntheticStreams.Generate(options), options.Dialect, keepPages: 0);
             using var ms = new MemoryStream();
             using (var w = CaptureWriter.ToStream(ms, new CaptureClock(DateTimeOffset.UnixEpoch), leaveOpen: true))
             {

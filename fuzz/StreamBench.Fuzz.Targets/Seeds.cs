@@ -9,7 +9,8 @@ namespace StreamBench.Fuzz.Targets;
 
 /// <summary>
 /// Writes the seed corpora (<c>--make-seeds OUTDIR [--corpus DIR]</c>): small synthetic streams of every layer,
-/// dialect and guest shape, plus every stream of corpus/ made small (only the first few data pages keep their page,
+/// dialect and guest shape (without page contents but in one seed per layer), plus every stream of corpus/ made small
+/// (only the first data page keeps its page,
 /// the other data pfns become XTAB; PAGE_DATA records after the first few are dropped), one folder per seed family.
 /// AFL++ is fastest with seeds of a few KiB: most of a real stream is page contents nobody parses.
 /// </summary>
@@ -52,7 +53,9 @@ public static class Seeds
 
         foreach (var (name, options) in Synthetic())
         {
-            var bytes = Compact(SyntheticStreams.Generate(options), options.Dialect);
+            // Minimal page data: one data page in one seed of each layer (the page-content paths), none in the others,
+            // so that a mutation lands on a header or a record field, not on page contents nobody parses.
+            var bytes = Compact(SyntheticStreams.Generate(options), options.Dialect, keepPages: name.EndsWith("-hvm-v3", StringComparison.Ordinal) ? 1 : 0);
             var source = options.Dialect == StreamDialect.PostcopyRfc ? "postcopy" : options.Layer switch
             {
                 SyntheticLayer.Libxc => "libxc",
@@ -180,11 +183,12 @@ public static class Seeds
 
     private static IEnumerable<(string Name, LegacySyntheticOptions Options)> Legacy()
     {
-        var small = new LegacySyntheticOptions { Pages = 2, BatchSize = 1, Seed = 5, HvmContextSize = 64, QemuSize = 64, PhysmapEntries = 1 };
+        // One page (4 KiB, the least a legacy image has) except in the first seed of each width.
+        var small = new LegacySyntheticOptions { Pages = 1, BatchSize = 1, Seed = 5, HvmContextSize = 64, QemuSize = 64, PhysmapEntries = 1 };
         foreach (var width in new[] { LegacyWidth.Bits64, LegacyWidth.Bits32 })
         {
             var w = width == LegacyWidth.Bits64 ? "64" : "32";
-            yield return ($"legacy-hvm{w}", small with { Width = width });
+            yield return ($"legacy-hvm{w}", small with { Width = width, Pages = 2 });
             yield return ($"legacy-hvm{w}-toolstack", small with { Width = width, Toolstack = true, VerifyMode = true });
             yield return ($"legacy-hvm{w}-qemu-eof", small with { Width = width, QemuSignature = LegacyQemuSignature.QemuDeviceModelRecord });
             yield return ($"legacy-pv{w}-guest64", small with { Width = width, Guest = LegacyGuestType.Pv, GuestWidth = 8, XsaveSize = 16 });

@@ -21,6 +21,10 @@ public sealed class CompareFeedbackTests : IDisposable
         Assert.Contains("\"\\x86\\x12\\x38\\x54\"", constants);   // 0x54381286, little-endian
         Assert.Contains("\"\\x54\\x38\\x12\\x86\"", constants);   // and big-endian
         Assert.Contains("\"\\x88\\x77\\x66\\x55\\x44\\x33\\x22\\x11\"", constants);
+        // The single bytes of a nested one-byte comparison are tokens too; constants under 0x10 are not.
+        Assert.Contains("\"\\x5a\"", constants);
+        Assert.Contains("\"\\x7e\"", constants);
+        Assert.DoesNotContain("\"\\x03\"", constants);
 
         var context = new AssemblyLoadContext("cmp-samples", isCollectible: true);
         try

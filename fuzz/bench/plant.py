@@ -87,7 +87,21 @@ def sync(src, dst):
             if not os.path.isdir(os.path.join(src, rel, x)):
                 shutil.rmtree(os.path.join(d, x))
                 dirs.remove(x)
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(*SKIP), symlinks=True, dirs_exist_ok=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(*SKIP), symlinks=True, dirs_exist_ok=True, copy_function=copy_changed)
+
+
+def copy_changed(src, dst):
+    """Copies a file whose bytes changed, with a fresh modification time; leaves an identical one alone. (copy2 kept the
+    source's time: a file edited before the copy's last build looked older than that build's output, and MSBuild's
+    incremental build skipped it.)"""
+    if os.path.isfile(dst) and not os.path.islink(dst) and os.path.getsize(dst) == os.path.getsize(src):
+        with open(src, "rb") as a, open(dst, "rb") as b:
+            if a.read() == b.read():
+                return dst
+    if os.path.lexists(dst):
+        os.remove(dst)
+    shutil.copy(src, dst)
+    return dst
 
 
 def copy_tree(dest):

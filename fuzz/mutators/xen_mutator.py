@@ -12,8 +12,15 @@ mutation breaks the framing on purpose:
   HVM_CONTEXT, EMULATOR_*, CHECKPOINT_STATE, END...); change a field inside a known body or header (PAGE_DATA count
   and pfn type nibbles, widths, levels, pfn ranges, versions, options, page_shift, emulator ids, xl flags and optional
   length); splice records from a second queue entry; cut the stream at or inside a record; append trailing bytes or
-  xl migrate messages. Legacy (pre-v2) images get chunk-level mutations: chunk ids and batch counts written at
-  4-octet boundaries, and 4/4096-octet aligned region copies and cuts.
+  xl migrate messages; repeat a record or a whole checkpoint right after itself; and, on the fields of headers and
+  records (every byte of a small body, the first 64 of a large one, PAGE_DATA's header and pfn words, never page
+  contents): write a compared constant (the instrumenter's --dict, multi-byte and single bytes), set one byte, or write
+  a boundary value (a value the stream states elsewhere +-1, 64-bit values near 2^64). Legacy (pre-v2) images get
+  chunk-level mutations: template chunks inserted and chunks repeated or dropped at the chunk boundaries the image
+  has, chunk fields written, chunk ids and batch counts at 4-octet boundaries, 4/4096-octet aligned copies and cuts.
+  Capture files get chunk-level mutations (index entries with offsets and lengths near the limits, entries and chunks
+  duplicated, dropped, swapped; chunk header and payload fields; a data chunk's stream bytes), lengths and sequence
+  numbers kept consistent.
 
 afl-fuzz runs these mutations in its custom-mutator stage, then its own byte-level havoc as usual (unless
 AFL_CUSTOM_MUTATOR_ONLY is set). Run as a script, it is an offline corpus expander instead:
@@ -437,7 +444,8 @@ def m_field(segs, add, rng):
     elif r.layer != "libxl" and t == P2M and len(b) >= 8:
         struct.pack_into("<I", b, rng.choice([0, 4]), rng.choice(INTERESTING_U32))
     elif len(b) >= 4:
-        off = rng.randrange(0, len(b) - 3) & ~3
+        span = min(len(b), 16) if rng.random() < 0.5 else min(len(b), SMALL_BODY)
+        off = rng.randrange(0, span - 3) & ~3
         struct.pack_into("<I", b, off, rng.choice(INTERESTING_U32))
     else:
         return False
@@ -513,37 +521,166 @@ def load_tokens(path):
             else:
                 out.append(ord(value[i]) & 0xFF)
                 i += 1
-        if 2 <= len(out) <= 8:
+        if 1 <= len(out) <= 8:
             tokens.append(bytes(out))
     return tokens
 
 
-# The constants the instrumented code compares against (campaign.sh --cmp/--cmp-dict: the instrumenter's --dict).
-TOKENS = load_tokens(os.environ["XEN_MUTATOR_DICT"]) if os.environ.get("XEN_MUTATOR_DICT") else []
+# The constants the instrumented code compares against (campaign.sh; the instrumenter's --dict): multi-byte ones
+# (TOKENS) and the single bytes of one-byte comparisons (BYTE_TOKENS).
+_ALL_TOKENS = load_tokens(os.environ["XEN_MUTATOR_DICT"]) if os.environ.get("XEN_MUTATOR_DICT") else []
+TOKENS = [t for t in _ALL_TOKENS if len(t) >= 2]
+BYTE_TOKENS = [t[0] for t in _ALL_TOKENS if len(t) == 1]
+
+# Bodies up to this size are "small": every offset of them is a field worth writing (headers, policies, TSC_INFO,
+# HVM_PARAMS, vCPU ids...); in a larger body only the first FIELD_HEAD bytes are (its header, its first entries).
+SMALL_BODY = 256
+FIELD_HEAD = 64
+
+# Boundary values of 64-bit fields (offsets, lengths, pfns, counters): an offset + length near 2^64 overflows.
+INTERESTING_U64 = [0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFF8, 0xFFFFFFFFFFFFF000, 0x8000000000000000, 0x7FFFFFFFFFFFFFFF,
+                   0x100000000, 0xFFFFFFFF, 0x80000000]
+
+
+def field_targets(segs):
+    """The segments whose bytes are fields: the headers and every record, a small record or header twice as likely
+    as a record with a large body (page data, vCPU blobs), so that field mutations land on fields."""
+    out = []
+    for i, s in enumerate(segs):
+        if isinstance(s, Raw) and s.kind in ("xl", "libxl", "libxc"):
+            out += [i, i]
+        elif isinstance(s, Rec):
+            out += [i, i] if len(s.body) <= SMALL_BODY else [i]
+    return out
+
+
+def field_span(seg):
+    """How many leading bytes of a segment are fields (PAGE_DATA: its 8-byte header and pfn words, never the pages)."""
+    data = seg.body if isinstance(seg, Rec) else seg.data
+    if isinstance(seg, Rec) and seg.layer != "libxl" and seg.type in (PAGE_DATA, 0x14) and len(data) >= 8:
+        count = struct.unpack_from("<I", data, 0)[0]
+        return min(len(data), 8 + 8 * min(count, 64))
+    return len(data) if len(data) <= SMALL_BODY else FIELD_HEAD
+
+
+def store(seg, data):
+    if isinstance(seg, Rec):
+        seg.body = bytes(data)
+    else:
+        seg.data = bytearray(data)
 
 
 def m_constant(segs, add, rng):
-    """Writes a compared constant into a field: at an aligned offset of a record body's first 64 bytes (PAGE_DATA: its
-    8-byte header only, never the pages) or of a header. Far likelier to land on the field than a byte-level dictionary
-    insertion anywhere in a stream that is mostly page contents."""
-    if not TOKENS:
+    """Writes a compared constant into a field: at an aligned offset of a header or of a record's fields (every offset
+    of a small body, the first 64 bytes of a large one; PAGE_DATA: its header and pfn words, never the pages).
+    Far likelier to land on the field than a byte-level dictionary insertion anywhere in the stream."""
+    if not TOKENS and not BYTE_TOKENS:
         return False
-    tok = rng.choice(TOKENS)
-    choices = [i for i, s in enumerate(segs) if isinstance(s, Rec) or (isinstance(s, Raw) and s.kind in ("xl", "libxl", "libxc"))]
+    choices = field_targets(segs)
     if not choices:
         return False
     seg = segs[rng.choice(choices)]
     data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
-    limit = 8 if isinstance(seg, Rec) and seg.type == PAGE_DATA and seg.layer.startswith("libxc") else min(len(data), 64)
-    if limit < len(tok):
-        return False
-    align = 4 if len(tok) >= 4 else 2
-    off = (rng.randrange(limit - len(tok) + 1) // align) * align
-    data[off:off + len(tok)] = tok
-    if isinstance(seg, Rec):
-        seg.body = bytes(data)
+    limit = field_span(seg)
+    if BYTE_TOKENS and (not TOKENS or rng.random() < 0.3):
+        if not limit:
+            return False
+        data[rng.randrange(limit)] = rng.choice(BYTE_TOKENS)
     else:
-        seg.data = data
+        tok = rng.choice(TOKENS)
+        if limit < len(tok):
+            return False
+        align = 4 if len(tok) >= 4 else 2
+        # Half the writes go to the first 16 bytes, where a body's ids, counts, flags and reserved words live.
+        span = min(limit, 16) if rng.random() < 0.5 else limit
+        off = (rng.randrange(max(1, span - len(tok) + 1)) // align) * align
+        data[off:off + len(tok)] = tok
+    store(seg, data)
+    return True
+
+
+def m_byte(segs, add, rng):
+    """One byte of a header or of a record's fields set to a compared byte, a neighbour value or any byte: the step a
+    nested one-byte comparison (reserved bytes, flags, a version byte) rewards with a new edge, one byte at a time."""
+    choices = field_targets(segs)
+    if not choices:
+        return False
+    seg = segs[rng.choice(choices)]
+    data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
+    limit = field_span(seg)
+    if not limit:
+        return False
+    off = rng.randrange(limit)
+    x = rng.random()
+    if BYTE_TOKENS and x < 0.4:
+        data[off] = rng.choice(BYTE_TOKENS)
+    elif x < 0.6:
+        data[off] = (data[off] + rng.choice([1, -1, 2, -2])) & 0xFF
+    else:
+        data[off] = rng.randrange(256)
+    store(seg, data)
+    return True
+
+
+def m_boundary(segs, add, rng):
+    """A boundary value in an aligned field of a header or a record's fields: a count or an id at a limit the stream
+    itself states (another field's value, +-1: count = max, id = max_vcpus), a 64-bit value near 2^64 (offset +
+    length overflows), or an interesting 32-bit value. Offsets favour the first 16 bytes, where ids and counts live."""
+    choices = field_targets(segs)
+    if not choices:
+        return False
+    seg = segs[rng.choice(choices)]
+    data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
+    limit = field_span(seg)
+    wide = rng.random() < 0.3
+    size = 8 if wide else 4
+    if limit < size:
+        return False
+    head = min(limit, 16) if rng.random() < 0.5 else limit
+    off = (rng.randrange(max(1, head - size + 1)) // size) * size
+    fmt = "<Q" if wide else "<I"
+    mask = (1 << (8 * size)) - 1
+    x = rng.random()
+    if x < 0.4:
+        # A value the stream states elsewhere (this or another field, record or header), then +-1.
+        others = [t for t in field_targets(segs)]
+        src = segs[rng.choice(others)]
+        sd = src.body if isinstance(src, Rec) else src.data
+        span = field_span(src)
+        if span >= size:
+            o = (rng.randrange(span - size + 1) // size) * size
+            v = struct.unpack_from(fmt, sd, o)[0]
+        else:
+            v = rng.randrange(16)
+        v += rng.choice([0, 0, 1, -1])
+    elif wide:
+        v = rng.choice(INTERESTING_U64) - rng.choice([0, 0, 1, 8, 24, 4096])
+    else:
+        v = rng.choice(INTERESTING_U32) + rng.choice([0, 0, 0, 1, -1])
+    struct.pack_into(fmt, data, off, v & mask)
+    store(seg, data)
+    return True
+
+
+def m_repeat(segs, add, rng):
+    """Repeats a run of records right after itself: a record twice in a row (an empty checkpoint, a second END), or a
+    whole checkpoint (from one CHECKPOINT to the next) once or twice more, so that later-checkpoint paths are reached."""
+    idx = records(segs)
+    if not idx:
+        return False
+    cps = [i for i in idx if segs[i].layer != "libxl" and segs[i].type == CHECKPOINT]
+    if cps and rng.random() < 0.5:
+        a = rng.choice(cps)
+        b = next((i for i in cps if i > a), None)
+        if b is None:
+            b = a + 1
+        run = segs[a:b]
+    else:
+        a = rng.choice(idx)
+        run = segs[a:a + rng.choice([1, 1, 1, 2, 3])]
+    copies = [s.copy() for s in run] * rng.choice([1, 1, 2])
+    at = a + len(run)
+    segs[at:at] = copies
     return True
 
 
@@ -573,8 +710,8 @@ def m_handshake(segs, add, rng):
 RECORD_MUTATIONS = [
     (m_drop, 8), (m_duplicate, 6), (m_move, 6), (m_resize, 8), (m_retype, 6), (m_length_field, 8), (m_padding, 3),
     (m_split_checkpoint, 4), (m_merge_checkpoints, 3), (m_insert, 10), (m_field, 14), (m_splice, 6), (m_cut, 4),
-    (m_trailer, 2), (m_handshake, 5),
-] + ([(m_constant, 14)] if TOKENS else [])
+    (m_trailer, 2), (m_handshake, 5), (m_byte, 10), (m_boundary, 10), (m_repeat, 5),
+] + ([(m_constant, 14)] if TOKENS or BYTE_TOKENS else [])
 _TOTAL = sum(w for _, w in RECORD_MUTATIONS)
 
 
@@ -587,12 +724,49 @@ def pick(rng):
     return RECORD_MUTATIONS[0][0]
 
 
+# Payload sizes of the legacy chunks (after the int32 id), for chunks built from a template: TSC_INFO (u32 mode, u64
+# nsec, u32 khz, u32 incarnation), the HVM-param chunks (u32 pad, u64 value), VCPU_INFO (int max_vcpu_id, u64 bitmap),
+# the sized ones (u32 size, data), the markers (nothing).
+LEGACY_PAYLOAD = {-7: 20, -2: 12, -12: 4, -18: 4, -1: 0, -9: 0, -13: 0, -5: 0, -6: 0}
+LEGACY_HVM_PARAM_IDS = [-3, -4, -8, -10, -11, -14, -15, -16, -17, -19, -20]
+
+
+def legacy_chunk_starts(d):
+    """Where chunks probably start in a legacy image: 4-aligned int32 values that are XC_SAVE_ID_* chunk ids (-1..-21)
+    or plausible batch counts (1..1024) preceded by such a chunk. A heuristic, good enough on seeds whose page data is
+    a page or two."""
+    starts = []
+    for off in range(0, len(d) - 3, 4):
+        v = struct.unpack_from("<i", d, off)[0]
+        if -21 <= v <= -1:
+            starts.append(off)
+    return starts
+
+
+def legacy_chunk(rng):
+    cid = rng.choice(list(LEGACY_PAYLOAD) + LEGACY_HVM_PARAM_IDS)
+    size = LEGACY_PAYLOAD.get(cid, 12)
+    words = []
+    for _ in range(size // 4):
+        x = rng.random()
+        if TOKENS and x < 0.2:
+            tok = rng.choice(TOKENS)
+            words.append((tok + bytes(4))[:4])
+        else:
+            words.append(struct.pack("<I", rng.choice([0, 0, 1, 2, 3, 4, 1000000, 0xFFFFFFFF])))
+    return struct.pack("<i", cid) + b"".join(words)
+
+
 def mutate_legacy(data, add, rng):
-    """Chunk-level mutations for pre-v2 images (int32 chunk ids, ulong pfn arrays, 4 KiB pages)."""
+    """Chunk-level mutations for pre-v2 images (int32 chunk ids, ulong pfn arrays, 4 KiB pages): at the chunk starts
+    the image already has, insert a chunk built from a template, repeat or drop a chunk (the bytes up to the next chunk
+    start), or write a field of a chunk (a compared constant, a boundary value); and, anywhere, chunk ids and batch
+    counts at 4-octet boundaries, 4/4096-octet aligned region copies and cuts."""
     d = bytearray(data)
     for _ in range(rng.randrange(1, 4)):
         n = len(d)
-        choice = rng.randrange(5)
+        starts = legacy_chunk_starts(d) if n < (1 << 20) else []
+        choice = rng.randrange(9)
         if choice == 0 and n >= 4:
             off = rng.randrange(n - 3) & ~3
             struct.pack_into("<i", d, off, rng.choice(LEGACY_CHUNK_IDS))
@@ -609,11 +783,156 @@ def mutate_legacy(data, add, rng):
             src = rng.randrange(max(1, n - size)) & ~3
             dst = rng.randrange(n) & ~3
             d[dst:dst] = d[src:src + size]
+        elif choice == 4 and starts:
+            # A template chunk at a chunk boundary: before a chunk the image has, or right after one whose size is
+            # known (after LAST_CHECKPOINT, after a TSC_INFO...).
+            at = rng.choice(starts)
+            if rng.random() < 0.5:
+                cid = struct.unpack_from("<i", d, at)[0]
+                at = min(n, at + 4 + LEGACY_PAYLOAD.get(cid, 12 if cid in LEGACY_HVM_PARAM_IDS else 0))
+            d[at:at] = legacy_chunk(rng)
+        elif choice == 5 and starts:
+            # Repeat a chunk (up to the next chunk start) at another chunk boundary, or right after itself; or drop it.
+            k = rng.randrange(len(starts))
+            a = starts[k]
+            b = starts[k + 1] if k + 1 < len(starts) and starts[k + 1] - a <= 8192 else min(n, a + 24)
+            piece = bytes(d[a:b])
+            if rng.random() < 0.2:
+                del d[a:b]
+            else:
+                dst = rng.choice([b, b, rng.choice(starts)])
+                d[dst:dst] = piece
+        elif choice in (6, 7) and starts:
+            # A field of a chunk: the 4-aligned words of its first 24 bytes.
+            a = rng.choice(starts)
+            off = a + 4 * rng.randrange(1, 6)
+            if off + 4 <= n:
+                x = rng.random()
+                if TOKENS and x < 0.35:
+                    tok = rng.choice(TOKENS)
+                    d[off:off + min(len(tok), n - off)] = tok[:n - off]
+                elif BYTE_TOKENS and x < 0.5:
+                    d[off + rng.randrange(4)] = rng.choice(BYTE_TOKENS)
+                else:
+                    struct.pack_into("<I", d, off, rng.choice(INTERESTING_U32) & 0xFFFFFFFF)
         elif add:
             cut = rng.randrange(len(d) + 1) & ~3
             other = bytes(add)
             d = d[:cut] + other[rng.randrange(len(other) + 1) & ~3:]
     return bytes(d)
+
+
+# ---- capture files (docs/CAPTURE.md): a 32-byte header, then chunks: u32 sync "CHNK", u8 type, u8 direction,
+# u16 flags, i32 payload length, u32 sequence, i64 timestamp, i64 position, payload, u32 CRC32C. The capture target
+# rewrites the CRCs itself; the mutator keeps lengths and sequence numbers consistent unless a mutation breaks them.
+CAPTURE_MAGIC = b"\x89SBCAP\r\n"
+CAPTURE_INDEX, CAPTURE_ENTRY = 3, 24
+
+
+def parse_capture(buf):
+    """(header, [[head(32), payload] ...], tail) or None."""
+    if len(buf) < 32 or buf[:8] != CAPTURE_MAGIC:
+        return None
+    chunks = []
+    at = 32
+    while at + 32 <= len(buf):
+        if buf[at:at + 4] != b"CHNK":
+            break
+        length = struct.unpack_from("<i", buf, at + 8)[0]
+        if length < 0 or at + 36 + length > len(buf):
+            break
+        chunks.append([bytearray(buf[at:at + 32]), bytearray(buf[at + 32:at + 32 + length])])
+        at += 36 + length
+    return bytes(buf[:32]), chunks, bytes(buf[at:])
+
+
+def mutate_capture(parsed, add, rng):
+    header, chunks, tail = parsed
+    chunks = [[bytearray(h), bytearray(p)] for h, p in chunks]
+    renumber = rng.random() < 0.9
+    for _ in range(rng.choice([1, 1, 2, 3])):
+        if not chunks:
+            break
+        k = rng.randrange(len(chunks))
+        h, p = chunks[k]
+        choice = rng.randrange(7)
+        index = [c for c in chunks if c[0][4] == CAPTURE_INDEX and len(c[1]) >= CAPTURE_ENTRY]
+        if choice <= 1 and index:
+            # An index entry: offset and length near the limits (offset + length overflows), type, kind, layer.
+            p = rng.choice(index)[1]
+            e = CAPTURE_ENTRY * rng.randrange(len(p) // CAPTURE_ENTRY)
+            which = rng.randrange(4)
+            if which < 2:
+                v = rng.choice(INTERESTING_U64) - rng.choice([0, 0, 1, 8, 4096])
+                struct.pack_into("<Q", p, e + 8 * which, v & 0xFFFFFFFFFFFFFFFF)
+            elif which == 2:
+                struct.pack_into("<I", p, e + 16, rng.choice(INTERESTING_U32))
+            else:
+                p[e + 20 + rng.randrange(4)] = rng.randrange(8)
+        elif choice == 2 and index:
+            # Duplicate, drop or swap index entries.
+            p = rng.choice(index)[1]
+            count = len(p) // CAPTURE_ENTRY
+            e = CAPTURE_ENTRY * rng.randrange(count)
+            entry = p[e:e + CAPTURE_ENTRY]
+            x = rng.randrange(3)
+            if x == 0:
+                p[e:e] = entry
+            elif x == 1 and count > 1:
+                del p[e:e + CAPTURE_ENTRY]
+            else:
+                f = CAPTURE_ENTRY * rng.randrange(count)
+                p[e:e + CAPTURE_ENTRY], p[f:f + CAPTURE_ENTRY] = p[f:f + CAPTURE_ENTRY], entry
+        elif choice == 3:
+            # A chunk header field: type, direction, flags, position.
+            which = rng.randrange(4)
+            if which == 0:
+                h[4] = rng.randrange(7)
+            elif which == 1:
+                h[5] = rng.choice([0, 1, 2, 0xFF])
+            elif which == 2:
+                struct.pack_into("<H", h, 6, rng.choice([0, 1, 2, 0xFFFF]))
+            else:
+                struct.pack_into("<Q", h, 24, (rng.choice(INTERESTING_U64 + [0, 1, len(p)]) - rng.choice([0, 1])) & 0xFFFFFFFFFFFFFFFF)
+        elif choice == 4:
+            # A field of the payload (metadata lengths, event code and value, footer counts).
+            if len(p) >= 4:
+                off = rng.randrange(min(len(p), 64) - 3)
+                x = rng.random()
+                if x < 0.3:
+                    struct.pack_into("<I", p, off, rng.choice(INTERESTING_U32))
+                elif x < 0.5 and len(p) - off >= 8:
+                    struct.pack_into("<Q", p, off, rng.choice(INTERESTING_U64))
+                elif x < 0.7:
+                    struct.pack_into("<H", p, off, rng.choice([0, 1, 2, 3, 4, 255, 256, 257, 0xFFFF]))
+                else:
+                    p[off] = rng.randrange(256)
+            elif p:
+                p[rng.randrange(len(p))] = rng.randrange(256)
+        elif choice == 5:
+            # Duplicate, drop, swap or cut chunks.
+            x = rng.randrange(4)
+            if x == 0:
+                chunks.insert(rng.randrange(len(chunks) + 1), [bytearray(h), bytearray(p)])
+            elif x == 1 and len(chunks) > 1:
+                del chunks[k]
+            elif x == 2 and len(chunks) > 1:
+                j = rng.randrange(len(chunks))
+                chunks[k], chunks[j] = chunks[j], chunks[k]
+            elif p:
+                chunks[k][1] = p[:rng.randrange(len(p))]
+        else:
+            # The payload of a data chunk through the stream mutator (a record-level mutation of the stream bytes).
+            if h[4] == 2 and p:
+                chunks[k][1] = bytearray(mutate_stream(bytes(p), add, rng))
+    out = bytearray(header)
+    for seq, (h, p) in enumerate(chunks):
+        h = bytearray(h)
+        struct.pack_into("<i", h, 8, len(p))
+        if renumber:
+            struct.pack_into("<I", h, 12, seq)
+        out += h + p + bytes(4)
+    return bytes(out + tail)
 
 
 # ---- AFL++ custom mutator API -----------------------------------------------------------------------------------
@@ -633,8 +952,11 @@ def deinit():
 
 
 def fuzz_count(buf):
-    # Record-level mutants per queue entry; havoc and splicing still follow with their own budget.
-    return 64 if len(buf) < 256 << 10 else 16
+    # Record-level mutants per queue entry; havoc and splicing still follow with their own budget. Small inputs (the
+    # seeds have next to no page data) get the most: there, most of AFL++'s byte-level havoc lands on framing that a
+    # record-level mutation keeps intact.
+    n = len(buf)
+    return 512 if n < 64 << 10 else 64 if n < 256 << 10 else 16
 
 
 def describe(max_description_length):
@@ -648,16 +970,36 @@ def mutate(buf, add_buf, rng):
     key = (len(data), zlib.crc32(data))
     if key != _cache_key:
         _cache_key = key
-        _cache_segs = parse(data)
+        _cache_segs = parse_capture(data) or parse(data)
+    if isinstance(_cache_segs, tuple):
+        _last = "capture"
+        return mutate_capture(_cache_segs, add_buf, rng)
     if len(_cache_segs) == 1 and isinstance(_cache_segs[0], Raw) and _cache_segs[0].kind == "legacy":
         _last = "legacy"
         return mutate_legacy(data, add_buf, rng)
-    segs = [s.copy() for s in _cache_segs]
+    return mutate_segs([s.copy() for s in _cache_segs], add_buf, rng)
+
+
+def mutate_stream(data, add_buf, rng):
+    """Record-level mutations of a stream given as bytes (no cache; the payload of a capture's data chunk)."""
+    segs = parse(data)
+    if len(segs) == 1 and isinstance(segs[0], Raw) and segs[0].kind == "legacy":
+        return mutate_legacy(data, add_buf, rng)
+    return mutate_segs(segs, add_buf, rng)
+
+
+def mutate_segs(segs, add_buf, rng):
+    global _last
     names = []
-    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+    want = rng.choice([1, 1, 1, 2, 3])
+    for _ in range(4 * want):
+        # A mutation that does not apply (nothing to merge, no second input) is replaced: an unchanged mutant is a
+        # wasted execution.
         fn = pick(rng)
         if fn(segs, add_buf, rng):
             names.append(fn.__name__[2:])
+            if len(names) == want:
+                break
     _last = "+".join(names) or "none"
     return serialize(segs)
 

@@ -6,17 +6,19 @@
 #   tools/fuzz/bugbench.sh build                 plant every bug into $BENCH/tree and build + instrument its hosts
 #   tools/fuzz/bugbench.sh check                 every reproducer (fuzz/bench/repro/Bnn.*): fails with its bug on,
 #                                                is handled with it off; no seed of the bug's target triggers it
-#   tools/fuzz/bugbench.sh run [--bugs "1 5"] [--configs "own own-nomut"] [--trials 3] [--cap 600]
+#   tools/fuzz/bugbench.sh run [--bugs "1 5"] [--configs "own own-nomut own-cmp own-nocmpdict"] [--trials 3] [--cap 600]
 #                                                campaigns until the first crash or the cap; one line per trial
 #                                                appended to $BENCH/results.tsv
 #   tools/fuzz/bugbench.sh table [--write]       medians per bug x configuration (Markdown); --write puts the table
 #                                                into docs/FUZZING.md between its markers
 #
 # Configurations (--configs):
-#   own         the default `streambench fuzz` campaign: own runtime, structure-aware mutator, dictionaries
+#   own         the default `streambench fuzz` campaign: own runtime, structure-aware mutator, dictionaries (xen/legacy
+#               and the constants the instrumented code compares against)
 #   own-nomut   the same without the custom mutator (AFL++ havoc + dictionaries)
-#   own-cmp     the default plus comparison feedback (instrumenter --cmp) and the compared-constants dictionary
-#   own-cmpdict the default plus only the dictionary of the constants the instrumented code compares against
+#   own-cmp     the default plus comparison feedback (instrumenter --cmp)
+#   own-nocmpdict the default without the compared-constants dictionary (the default before issue 20's work)
+#   own-cmpdict the same as own (kept for the rows measured before the dictionary became the default)
 # Each trial is one afl-fuzz instance (-M main) under nice (FUZZ_NICE, default 15), one core, AFL_BENCH_UNTIL_CRASH=1.
 # A crash counts only if replaying it fails with the bug on and is handled with the bug off (so a real bug found on
 # the way is not counted as the planted one). $BENCH is fuzz/.work/bench (BUGBENCH_DIR).
@@ -89,6 +91,7 @@ case "$cmd" in
             own-nomut) opts+=(--no-mutator) ;;
             own-cmp) opts+=(--cmp) ;;
             own-cmpdict) opts+=(--cmp-dict) ;;
+            own-nocmpdict) opts+=(--no-cmp-dict) ;;
             *) die "unknown configuration $config" ;;
           esac
           out=$bench/runs/B$id-$config-t$trial

@@ -3,7 +3,7 @@
 # with a shared sync folder, seeds from corpus/ (made small) and synthetic streams, the target's dictionaries and the
 # structure-aware custom mutator; prints execs/s, paths, edges, crashes and hangs from fuzzer_stats at the end.
 #
-#   tools/fuzz/campaign.sh TARGET [--seconds N] [--jobs J] [--out DIR] [--resume] [--oop] [--no-mutator] [--cmp|--cmp-dict]
+#   tools/fuzz/campaign.sh TARGET [--seconds N] [--jobs J] [--out DIR] [--resume] [--oop] [--no-mutator] [--cmp|--cmp-dict|--no-cmp-dict]
 #                          [--timeout MS] [--no-build] [--nice N] [--quiet]
 #
 #   TARGET        a target name (tools/fuzz/campaign.sh --list), e.g. reader-libxc
@@ -15,7 +15,8 @@
 #   --no-mutator  no custom mutator (plain AFL++ havoc + dictionary)
 #   --cmp         comparison feedback (instrumenter --cmp: a map slot per equal byte of each multi-byte constant
 #                 comparison) and the dictionary of those constants
-#   --cmp-dict    only the dictionary of the constants the instrumented code compares against
+#   --cmp-dict    only the dictionary of the constants the instrumented code compares against (the default)
+#   --no-cmp-dict not even that dictionary (the xen/legacy dictionaries only)
 #   --sharpfuzz   SharpFuzz's runtime and instrumenter instead of ours (formats targets; always out of process)
 #   --timeout MS  afl-fuzz -t (default 5000)
 #   --nice N      niceness of afl-fuzz and the target (default 15)
@@ -35,7 +36,7 @@ case " $* " in
         --seconds|--out|--nice) xn+=("$1" "$2"); shift ;;
         --no-build) xn+=(--no-build) ;;
         --jobs|--timeout) shift ;;            # one libFuzzer process; its own -timeout
-        --resume|--oop|--no-mutator|--quiet|--cmp|--cmp-dict) ;;
+        --resume|--oop|--no-mutator|--quiet|--cmp|--cmp-dict|--no-cmp-dict) ;;
         xen-native-*) xt=$1 ;;
         *) fz_die "$1: not an option of the xen-native targets (fuzz/xen-native/run.sh --help)" ;;
       esac
@@ -45,7 +46,7 @@ case " $* " in
     ;;
 esac
 
-target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; cmp=${FUZZ_CMP:-0}; sharpfuzz=0; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
+target=""; seconds=60; jobs=1; out=""; resume=0; oop=0; mutator=1; cmp=${FUZZ_CMP:-1}; sharpfuzz=0; timeout_ms=5000; build=1; nice_level=${FUZZ_NICE:-15}; quiet=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift ;;
@@ -56,6 +57,7 @@ while [ $# -gt 0 ]; do
     --no-mutator) mutator=0 ;;
     --cmp) cmp=2 ;;
     --cmp-dict) cmp=1 ;;
+    --no-cmp-dict) cmp=0 ;;
     --sharpfuzz) sharpfuzz=1 ;;
     --timeout) timeout_ms=$2; shift ;;
     --nice) nice_level=$2; shift ;;
@@ -97,8 +99,11 @@ cmpdict=$fz_work/targets/$target/cmp.dict
 [ -f "$cmpdict" ] || fz_prepare "$target" >/dev/null
 mutenv=()
 if [ "$cmp" != 0 ] && [ -s "$cmpdict" ]; then
-  # afl-fuzz inserts the tokens anywhere; the custom mutator also writes them into record fields (m_constant).
-  dictargs+=(-x "$cmpdict"); dicts="$dicts,cmp($(wc -l <"$cmpdict"))"; mutenv=(XEN_MUTATOR_DICT="$cmpdict")
+  # afl-fuzz inserts the multi-byte tokens anywhere; the custom mutator writes every token, single bytes of one-byte
+  # comparisons included, into header and record fields (m_constant, m_byte).
+  grep -v '^[^=]*="\\x[0-9a-f][0-9a-f]"$' "$cmpdict" >"$out/cmp-afl.dict" || true
+  [ -s "$out/cmp-afl.dict" ] && dictargs+=(-x "$out/cmp-afl.dict")
+  dicts="$dicts,cmp($(wc -l <"$cmpdict"))"; mutenv=(XEN_MUTATOR_DICT="$cmpdict")
 fi
 
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_TRY_AFFINITY=1
