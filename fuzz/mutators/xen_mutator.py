@@ -971,38 +971,29 @@ _focus = {}
 FOCUS_MAX = 1 << 17
 
 
-def differences(a, b, most=4):
-    """Up to `most` indices where two equally long byte strings differ (64-byte blocks compared first)."""
-    out = []
-    for i in range(0, len(a), 64):
-        if a[i:i + 64] != b[i:i + 64]:
-            for j in range(i, min(i + 64, len(a))):
-                if a[j] != b[j]:
-                    out.append(j)
-                    if len(out) == most:
-                        return out
-    return out
-
-
 def changed_ends(a, b):
-    """For byte strings of different lengths: in a's coordinates, the first index that differs from b's start and the
-    last that differs from b's end (a change in the middle of a stream whose length changed elsewhere)."""
+    """In a's coordinates: the first index where a differs from b's start, and the last where it differs from b's end
+    (binary searches on prefix and suffix equality: C-speed slice compares). Empty when a == b."""
+    if a == b:
+        return []
     n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i:i + 64] == b[i:i + 64]:
-        i += 64
-    while i < n and a[i] == b[i]:
-        i += 1
-    j = 0
-    while j < n and a[len(a) - j - 64:len(a) - j] == b[len(b) - j - 64:len(b) - j] and j + 64 <= n:
-        j += 64
-    while j < n and a[len(a) - j - 1] == b[len(b) - j - 1]:
-        j += 1
-    out = [min(i, len(a) - 1)]
-    last = len(a) - j - 1
-    if 0 <= last < len(a) and last != out[0]:
-        out.append(last)
-    return out
+    lo, hi = 0, n                      # a[:lo] == b[:lo]; a[:hi+1] != b[:hi+1] (or hi == n)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    first = min(lo, len(a) - 1)
+    lo, hi = 0, n                      # the longest common suffix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:] == b[len(b) - mid:]:
+            lo = mid
+        else:
+            hi = mid - 1
+    last = len(a) - lo - 1
+    return [first] if last <= first or last < 0 else [first, last]
 
 
 def mutate_focused(data, at, rng):
@@ -1073,12 +1064,7 @@ def fuzz(buf, add_buf, max_size):
     out = mutate(buf, add_buf, _rng)
     if len(out) > max_size:
         out = out[:max_size]
-    if len(out) == len(buf) and out:
-        at = differences(out, bytes(buf))
-    elif out:
-        at = changed_ends(out, bytes(buf))
-    else:
-        at = None
+    at = changed_ends(out, bytes(buf)) if out else None
     if at:
         if len(_focus) >= FOCUS_MAX:
             _focus.clear()
