@@ -956,7 +956,12 @@ def fuzz_count(buf):
     # seeds have next to no page data) get the most: there, most of AFL++'s byte-level havoc lands on framing that a
     # record-level mutation keeps intact.
     n = len(buf)
-    return 512 if n < 64 << 10 else 64 if n < 256 << 10 else 16
+    count = 512 if n < 64 << 10 else 64 if n < 256 << 10 else 16
+    # An entry this mutator produced and afl-fuzz kept (new coverage) gets four times as many: half of them go near
+    # the change that made it new (mutate_focused), where the next comparison of a nested check usually is.
+    if (n, zlib.crc32(bytes(buf))) in _focus:
+        count *= 4
+    return count
 
 
 def describe(max_description_length):
@@ -965,7 +970,8 @@ def describe(max_description_length):
 
 
 # Where the mutant that became a queue entry was changed: a nested comparison checks the next byte or field near the
-# one that just passed, so an entry the fuzzer kept is mutated near its last change first (a quarter of its mutants).
+# one that just passed, so an entry the fuzzer kept is mutated near its last change (half of its mutants, and it gets
+# four times as many mutants: fuzz_count).
 # Keyed by the mutant's CRC32 and length; bounded.
 _focus = {}
 FOCUS_MAX = 1 << 17
@@ -999,7 +1005,7 @@ def changed_ends(a, b):
 def mutate_focused(data, at, rng):
     """One byte (or an aligned word) at most 8 bytes from the last change: a compared byte, a neighbour value, any."""
     d = bytearray(data)
-    off = at + rng.choice([-8, -4, -3, -2, -1, 1, 1, 2, 2, 3, 4, 5, 6, 7, 8])
+    off = at + rng.choice([1, 1, 1, 1, -1, -1, 2, 2, -2, 3, 4, -4, 5, 6, 7, 8, -8, 0])
     if not 0 <= off < len(d):
         off = min(max(at, 0), len(d) - 1)
     x = rng.random()
@@ -1021,7 +1027,7 @@ def mutate(buf, add_buf, rng):
     data = bytes(buf)
     key = (len(data), zlib.crc32(data))
     at = _focus.get(key)
-    if at and data and rng.random() < 0.25:
+    if at and data and rng.random() < 0.5:
         _last = "focus"
         return mutate_focused(data, rng.choice(at), rng)
     if key != _cache_key:
