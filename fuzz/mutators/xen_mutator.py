@@ -956,7 +956,7 @@ def fuzz_count(buf):
     # seeds have next to no page data) get the most: there, most of AFL++'s byte-level havoc lands on framing that a
     # record-level mutation keeps intact.
     n = len(buf)
-    count = 512 if n < 64 << 10 else 64 if n < 256 << 10 else 16
+    count = 256 if n < 64 << 10 else 64 if n < 256 << 10 else 16
     # An entry this mutator produced and afl-fuzz kept (new coverage) gets four times as many: half of them go near
     # the change that made it new (mutate_focused), where the next comparison of a nested check usually is.
     if (n, zlib.crc32(bytes(buf))) in _focus:
@@ -1022,6 +1022,56 @@ def mutate_focused(data, at, rng):
     return bytes(d)
 
 
+INTERESTING_8 = [0, 1, 0x10, 0x20, 0x40, 0x64, 0x7F, 0x80, 0xFF]
+
+
+def mutate_bytes(data, add, rng):
+    """AFL-style byte-level havoc anywhere in the input (campaign.sh runs afl-fuzz with AFL_CUSTOM_MUTATOR_ONLY, so this
+    mutator also provides what afl-fuzz's havoc stage would): 1-8 of bit flips, random or interesting bytes, words and
+    dwords, small additions, block deletion, duplication and overwrite, dictionary tokens, and a splice with the second
+    input."""
+    d = bytearray(data)
+    for _ in range(1 << rng.randrange(4)):
+        n = len(d)
+        if n == 0:
+            d.append(rng.randrange(256))
+            continue
+        op = rng.randrange(11)
+        off = rng.randrange(n)
+        if op == 0:
+            d[off] ^= 1 << rng.randrange(8)
+        elif op == 1:
+            d[off] = rng.randrange(256)
+        elif op == 2:
+            d[off] = rng.choice(INTERESTING_8)
+        elif op == 3 and n >= 2:
+            off = min(off, n - 2)
+            struct.pack_into(rng.choice("<>") + "H", d, off, rng.choice([0, 0x80, 0xFF, 0x100, 0x3FF, 0x400, 0x1000, 0x7FFF, 0x8000, 0xFFFF]))
+        elif op == 4 and n >= 4:
+            off = min(off, n - 4)
+            struct.pack_into(rng.choice("<>") + "I", d, off, rng.choice(INTERESTING_U32))
+        elif op == 5:
+            d[off] = (d[off] + rng.choice([-1, 1]) * rng.randrange(1, 36)) & 0xFF
+        elif op == 6 and n > 1:
+            size = min(n - off, rng.choice([1, 2, 4, 8, 16, 32, 128]))
+            del d[off:off + size]
+        elif op == 7:
+            src = rng.randrange(n)
+            size = min(n - src, rng.choice([1, 2, 4, 8, 16, 32, 128]))
+            d[off:off] = d[src:src + size]
+        elif op == 8:
+            src = rng.randrange(n)
+            size = min(n - src, n - off, rng.choice([1, 2, 4, 8, 16]))
+            d[off:off + size] = d[src:src + size]
+        elif op == 9 and (TOKENS or BYTE_TOKENS):
+            tok = rng.choice(TOKENS) if TOKENS and (not BYTE_TOKENS or rng.random() < 0.7) else bytes([rng.choice(BYTE_TOKENS)])
+            d[off:off + len(tok)] = tok
+        elif add:
+            other = bytes(add)
+            d = d[:off] + other[rng.randrange(len(other) + 1):]
+    return bytes(d)
+
+
 def mutate(buf, add_buf, rng):
     global _cache_key, _cache_segs, _last
     data = bytes(buf)
@@ -1030,6 +1080,9 @@ def mutate(buf, add_buf, rng):
     if at and data and rng.random() < 0.5:
         _last = "focus"
         return mutate_focused(data, rng.choice(at), rng)
+    if rng.random() < 0.2:
+        _last = "bytes"
+        return mutate_bytes(data, add_buf, rng)
     if key != _cache_key:
         _cache_key = key
         _cache_segs = parse_capture(data) or parse(data)
