@@ -26,6 +26,7 @@ afl-fuzz runs these mutations in its custom-mutator stage, then its own byte-lev
 AFL_CUSTOM_MUTATOR_ONLY is set). Run as a script, it is an offline corpus expander instead:
 
   python3 fuzz/mutators/xen_mutator.py --expand IN_DIR OUT_DIR [-n 20] [--seed 1]
+  python3 fuzz/mutators/xen_mutator.py --self-test     (the properties fuzz/StreamBench.Fuzz.Tests checks)
 """
 
 import os
@@ -1157,8 +1158,54 @@ def expand(src, dst, count, seed):
     return written
 
 
+def self_test():
+    """Properties the fuzz tests check (python3 xen_mutator.py --self-test): exits non-zero with a message on failure."""
+    global TOKENS, BYTE_TOKENS
+    rng = random.Random(1)
+    a = bytes(range(200))
+    assert changed_ends(a, a) == [], "no change, no position"
+    assert changed_ends(a[:50] + b"XY" + a[50:], a) == [50, 51], "an insertion"
+    b = bytearray(a)
+    b[7] = b[150] = 0xEE
+    assert changed_ends(bytes(b), a) == [7, 150], "two changed bytes"
+    # A kept mutant gets four times the mutants, and half of them change a byte within 8 of its change.
+    TOKENS, BYTE_TOKENS = [b"\x86\x12\x38\x54"], [0x5A]
+    base = bytes(64)
+    mutant = bytearray(base)
+    mutant[20] = 0x5A
+    _focus[(len(mutant), zlib.crc32(bytes(mutant)))] = changed_ends(bytes(mutant), base)
+    assert fuzz_count(mutant) == 4 * fuzz_count(bytearray(base)), "a kept mutant gets more mutants"
+    near = sum(1 for _ in range(400) if _last_near(mutant, rng))
+    assert near > 100, "focused mutants: %d of 400" % near
+    # Capture files: chunk framing (lengths, sequence numbers) stays consistent.
+    chunk = lambda t, seq, payload: b"CHNK" + bytes([t, 0]) + struct.pack("<HiIqq", 0, len(payload), seq, 0, 0) + payload + bytes(4)
+    cap = CAPTURE_MAGIC + bytes(24) + chunk(1, 0, b"\x03\x00key\x01\x00\x00\x00v") + chunk(3, 1, bytes(48)) + chunk(2, 2, bytes(16))
+    framed = 0
+    for _ in range(300):
+        out = mutate(bytearray(cap), bytearray(cap), rng)
+        if _last == "capture":      # (a fifth are byte-level havoc, which breaks what it likes)
+            parsed = parse_capture(out)
+            assert parsed is not None and parsed[2] == b"", "capture framing kept"
+            framed += 1
+    assert framed > 150, "capture mutations: %d of 300" % framed
+    # Legacy images: a template chunk lands right after a marker chunk (LAST_CHECKPOINT) at times.
+    img = bytes(16) + struct.pack("<i", -7) + bytes(20) + struct.pack("<ii", -9, 0)
+    after = b"".join([struct.pack("<i", -9), struct.pack("<i", -7)])
+    hits = sum(1 for _ in range(3000) if after in mutate_legacy(img, b"", rng))
+    assert hits > 0, "no TSC_INFO chunk inserted after LAST_CHECKPOINT in 3000 mutants"
+    print("xen_mutator self-test: ok (focused %d/400, chunk after marker %d/3000)" % (near, hits))
+
+
+def _last_near(mutant, rng):
+    out = mutate(mutant, b"", rng)
+    return _last == "focus" and len(out) == len(mutant) and all(out[i] == mutant[i] for i in range(len(out)) if not 12 <= i <= 28)
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args == ["--self-test"]:
+        self_test()
+        sys.exit(0)
     if len(args) >= 3 and args[0] == "--expand":
         n = 20
         seed = 1
