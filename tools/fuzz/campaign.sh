@@ -17,7 +17,7 @@
 #                 comparison) and the dictionary of those constants
 #   --cmp-dict    only the dictionary of the constants the instrumented code compares against (the default)
 #   --no-cmp-dict not even that dictionary (the xen/legacy dictionaries only)
-#   --sharpfuzz   SharpFuzz's runtime and instrumenter instead of ours (formats targets; always out of process)
+#   --sharpfuzz   SharpFuzz's runtime and instrumenter instead of ours (every target; always out of process)
 #   --timeout MS  afl-fuzz -t (default 5000)
 #   --nice N      niceness of afl-fuzz and the target (default 15)
 #   --no-build    use the last build (tools/fuzz and fuzz/smoke.sh build once, then run many targets)
