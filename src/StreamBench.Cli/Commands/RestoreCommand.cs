@@ -7,6 +7,7 @@ using StreamBench.Engine.Save;
 using StreamBench.Formats;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
 
 namespace StreamBench.Cli.Commands;
@@ -112,11 +113,14 @@ internal static class RestoreCommand
             RestoreResult result;
             ColoSecondary? secondary = null;
             PostcopyDestination? destination = null;
+            // The back channel first, then the main stream (whose head is read at once): save opens them in the same
+            // order, so two FIFOs between the processes cannot deadlock.
+            using (Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: true))
             using (var input = StreamInputs.Open(path, new StreamInputOptions { Format = options.Reader.Format }))
-            using (var v3 = StreamInputs.AsV3(input)) // legacy input is converted on the fly, as libxl's conversion helper does
+            // Legacy input is converted on the fly, as libxl's conversion helper does; unless --checkpointed no, with
+            // its Remus checkpoints (the helper's --remus), so that a legacy Remus image restores to its last complete one.
+            using (var v3 = StreamInputs.AsV3(input, checkpoints: options.Checkpoints != CheckpointMode.Plain))
             {
-                // After the main stream, the back channel: save opens them in the same order (two FIFOs cannot deadlock).
-                using Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: true);
                 string? workloadText = parse.GetValue(workload);
                 secondary = isColo ? new ColoSecondary(back!, d => EngineCli.ParseWorkload(workloadText, d, 1)) : null;
                 ulong touchSeedValue = parse.GetValue(touchSeed);

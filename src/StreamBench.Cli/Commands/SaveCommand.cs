@@ -108,11 +108,13 @@ internal static class SaveCommand
             SaveResult result;
             PostcopySource? postcopySource = null;
             ColoPrimary? coloPrimary = null;
-            using (Stream stream = CliIo.OpenOutput(path, inPlace: backPath is not null))
+            // The back channel first, then the main stream, and nothing read or written before both are open: restore
+            // opens them in the same order. Two FIFOs between the processes pair up one at a time (an open blocks until
+            // the peer opens the other end); with the main stream first, restore would read the stream's head while
+            // this side waits to open the back channel, and both would wait for ever.
+            using (Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: false))
+            using (Stream stream = CliIo.OpenOutput(path))
             {
-                // The main stream first, then the back channel: restore opens them in the same order, so two FIFOs
-                // between the processes cannot deadlock.
-                using Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: false);
                 postcopySource = isPostcopy ? new PostcopySource(back!) : null;
                 coloPrimary = isColo ? new ColoPrimary(back!) : null;
                 options = options with { Postcopy = postcopySource, Colo = coloPrimary };
@@ -200,14 +202,17 @@ internal static class SaveCommand
 /// <summary>Option parsing and reporting shared by <c>save</c>, <c>restore</c> and <c>demo</c>.</summary>
 internal static class EngineCli
 {
-    /// <summary>Runs a command body; stream errors exit 1, usage and I/O errors 2, a save or domain refusal 1.</summary>
+    /// <summary>
+    /// Runs a command body; stream errors exit 1, usage and I/O errors 2, a save or domain refusal 1, and so does a COLO
+    /// peer that breaks the handshake (its back channel is input like any stream).
+    /// </summary>
     public static int Run(string command, Func<int> body) => CommandRunner.Run(command, () =>
     {
         try
         {
             return body();
         }
-        catch (InvalidOperationException e) when (e is SaveException or DomainException)
+        catch (InvalidOperationException e) when (e is SaveException or DomainException or ColoProtocolException)
         {
             Console.Error.WriteLine($"{command}: {e.Message}");
             return ExitCodes.InvalidStream;

@@ -41,6 +41,9 @@ public sealed record PostcopyOptions
     /// <summary>pfns per background POSTCOPY_PAGE_DATA.</summary>
     public int BackgroundBatch { get; init; } = 32;
 
+    /// <summary>The background push's throttle (<see cref="PostcopySource.BackgroundPause"/>; zero: none).</summary>
+    public TimeSpan BackgroundPause { get; init; } = PostcopySource.DefaultBackgroundPause;
+
     /// <summary>Fault injection: the link is cut after this many main-stream bytes.</summary>
     public long? CutAfterBytes { get; init; }
 
@@ -148,7 +151,7 @@ public static class PostcopyRunner
 
         List<ulong> candidates = source.DataPfns().ToList();
         var guest = new PostcopyGuest(candidates, options.GuestSeed, options.GuestTouches);
-        using var src = new PostcopySource(channel.PrimaryReceive) { BackgroundBatch = options.BackgroundBatch };
+        using var src = new PostcopySource(channel.PrimaryReceive) { BackgroundBatch = options.BackgroundBatch, BackgroundPause = options.BackgroundPause };
         using var dst = new PostcopyDestination(backOut, guest) { TouchesPerRecord = options.TouchesPerRecord };
         report.Source = src;
         report.Destination = dst;
