@@ -11,7 +11,7 @@ internal static class JsonReport
         w.WriteStartObject();
         w.WriteString("input", path);
         w.WriteString("profile", result.Profile.ToString().ToLowerInvariant());
-        w.WriteString("dialect", StreamOptions.DialectName(options.Dialect));
+        w.WriteString("dialect", CliNames.Dialects.Name(options.Dialect));
         w.WriteBoolean("valid", result.IsValid);
         w.WriteNumber("errors", result.ErrorCount);
         w.WriteNumber("warnings", result.WarningCount);

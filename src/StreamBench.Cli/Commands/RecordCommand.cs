@@ -40,28 +40,28 @@ internal static class RecordCommand
             var inputPath = parse.GetValue(input);
             if ((listenAt is null) != (connectTo is null))
             {
-                return Usage("--listen and --connect go together");
+                throw new ArgumentException("--listen and --connect go together");
             }
             if (listenAt is not null && (child.Length > 0 || inputPath is not null || isTransport))
             {
-                return Usage("the TCP proxy takes no command and no --input");
+                throw new ArgumentException("the TCP proxy takes no command and no --input");
             }
             if (isTransport && child.Length == 0)
             {
-                return Usage("--transport needs a command after --");
+                throw new ArgumentException("--transport needs a command after --");
             }
             if (child.Length > 0 && inputPath is not null)
             {
-                return Usage("give either --input or a command, not both");
+                throw new ArgumentException("give either --input or a command, not both");
             }
             var options = new RecordingOptions
             {
                 Index = !parse.GetValue(noIndex),
-                SenderReader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
-                ReceiverReader = parse.GetValue(back) switch
+                SenderReader = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
+                ReceiverReader = CliNames.ReceiverIndexes.Parse(parse.GetValue(back)) switch
                 {
-                    "migrate" => new XenStreamReaderOptions { Format = OuterFormat.MigrateReceiver },
-                    "back-channel" => new XenStreamReaderOptions { Format = OuterFormat.BackChannel, Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
+                    ReceiverIndex.Migrate => new XenStreamReaderOptions { Format = OuterFormat.MigrateReceiver },
+                    ReceiverIndex.BackChannel => new XenStreamReaderOptions { Format = OuterFormat.BackChannel, Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
                     _ => null,
                 },
                 SyncInterval = parse.GetValue(fsync) > 0 ? TimeSpan.FromMilliseconds(parse.GetValue(fsync)) : null,
@@ -151,10 +151,4 @@ internal static class RecordCommand
 
     /// <summary>SIGTERM's number on Linux.</summary>
     private const int SigTerm = 15;
-
-    private static int Usage(string message)
-    {
-        Console.Error.WriteLine("streambench record: " + message);
-        return ExitCodes.UsageOrIo;
-    }
 }

@@ -70,12 +70,12 @@ internal static class RestoreCommand
             format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat, dialect, colo, backChannel, touches, touchSeed, workload,
         };
         command.Arguments.Add(input);
-        command.SetAction(parse => EngineCli.Run("restore", () =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(input)!;
             string? guestText = parse.GetValue(guest);
             string? memoryText = parse.GetValue(memory);
-            StreamDialect streamDialect = CliParsing.ParseDialect(parse.GetValue(dialect));
+            StreamDialect streamDialect = CliNames.Dialects.Parse(parse.GetValue(dialect));
             bool isColo = parse.GetValue(colo);
             string? backPath = parse.GetValue(backChannel);
             int touchCount = parse.GetValue(touches);
@@ -101,11 +101,11 @@ internal static class RestoreCommand
 
             var options = new RestoreOptions
             {
-                Reader = new XenStreamReaderOptions { Format = ParseFormat(parse.GetValue(format)), Dialect = streamDialect },
-                Guest = guestText is null ? null : GuestTypeExtensions.Parse(guestText),
+                Reader = new XenStreamReaderOptions { Format = CliNames.RestoreFormats.Parse(parse.GetValue(format)), Dialect = streamDialect },
+                Guest = guestText is null ? null : CliNames.Guests.Parse(guestText),
                 MemoryPages = memoryText is null ? null : EngineCli.ParseMemoryPages(memoryText),
                 Vcpus = parse.GetValue(vcpus),
-                Checkpoints = VerifyCommand.ParseCheckpointMode(parse.GetValue(checkpointed)),
+                Checkpoints = CliNames.CheckpointModes.Parse(parse.GetValue(checkpointed)),
                 CheckReservedFields = !parse.GetValue(ignoreReserved),
                 OpenMemoryMap = parse.GetValue(openMap),
             };
@@ -194,7 +194,7 @@ internal static class RestoreCommand
             {
                 // The engine's own save of what it restored: xl keeps the save file's config text, so that xl restore
                 // recreates the same domain on a real host. A checkpointed input is saved as a plain stream.
-                SaveFormat layer = parse.GetValue(saveFormat) is { } text ? EngineCli.ParseFormat(text) : result.Format switch
+                SaveFormat layer = parse.GetValue(saveFormat) is { } text ? CliNames.SaveFormats.Parse(text) : result.Format switch
                 {
                     OuterFormat.Libxc => SaveFormat.Libxc,
                     OuterFormat.Libxl => SaveFormat.Libxl,
@@ -218,16 +218,7 @@ internal static class RestoreCommand
 
             o.WriteLine($"digest: {domain.ComputeDigest()}");
             return exit;
-        }));
+        });
         return command;
     }
-
-    private static OuterFormat ParseFormat(string? value) => value switch
-    {
-        null or "" or "auto" => OuterFormat.Auto,
-        "xl" => OuterFormat.Xl,
-        "libxl" => OuterFormat.Libxl,
-        "libxc" => OuterFormat.Libxc,
-        _ => throw new ArgumentException($"unknown format '{value}': use auto, xl, libxl or libxc"),
-    };
 }
