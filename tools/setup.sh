@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what StreamBench needs on a fresh machine, idempotently, and says clearly what it could not do.
 #   tools/setup.sh            what the CLI needs (the .NET SDK)
+#   tools/setup.sh --native   plus what the NativeAOT publish of the CLI needs (clang, zlib1g-dev); tools/streambench
+#                             calls it before a native build and falls back to ReadyToRun when it fails
 #   tools/setup.sh --tests    plus what the tests need: node packages for code generation, Xen's Python
 #                             stream tools (the oracles), afl++ for the fuzz smoke, zstd for the real corpus,
 #                             chromium for the browser test of streambench report
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tests=0
+native=0
 [ "${1:-}" = "--tests" ] && tests=1
+[ "${1:-}" = "--native" ] && native=1
 
 die() { echo "setup: $*" >&2; exit 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -30,6 +34,11 @@ apt_install() { # packages...
 have dotnet || die "the .NET SDK (dotnet, version 10) is not on PATH; install it from your distribution or Microsoft's packages"
 dotnet --list-sdks | grep -q '^10\.' || die "the .NET 10 SDK is required (found: $(dotnet --list-sdks | tr '\n' ' '))"
 
+if [ $native = 1 ]; then
+  { have clang && dpkg -s zlib1g-dev >/dev/null 2>&1; } || apt_install clang zlib1g-dev \
+    || { echo "setup: clang and zlib1g-dev are needed for the native (NativeAOT) CLI" >&2; exit 1; }
+  exit 0
+fi
 [ $tests = 0 ] && exit 0
 
 have python3 || apt_install python3 || die "python3 is needed to run Xen's own stream tools (the test oracles)"

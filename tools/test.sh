@@ -81,6 +81,18 @@ tooldir=$(mktemp -d)
 count "dotnet-tool" $?
 rm -rf "$tooldir"
 
+step "tools/streambench publishes a native (NativeAOT) CLI"
+# On a fresh clone this publishes the CLI into artifacts/cli (about a minute on 2 idle cores); later runs rebuild only
+# when sources changed. It passes when the result is a native ELF executable, not the ReadyToRun fallback, and that
+# executable verifies a corpus stream.
+( tools/streambench --version >/dev/null \
+  && [ "$(cat artifacts/cli/.build-kind)" = aot ] \
+  && [ "$(head -c 4 artifacts/cli/streambench | tail -c 3)" = ELF ] \
+  && artifacts/cli/streambench verify corpus/synthetic/xl-pv.bin >/dev/null )
+native_rc=$?
+[ $native_rc = 0 ] || echo "native-cli: build kind '$(cat artifacts/cli/.build-kind 2>/dev/null)' (see the publish output above)"
+count "native-cli" $native_rc
+
 if [ "$lab" = 1 ] && [ -x tools/xenlab/lab.sh ]; then
   # The real Xen lab's CI subset counts in the final line: each scenario is one pass or failure (a lab that cannot be
   # built or booted is one failure). Everything runs under TCG, so a scenario can lose to the host's load; when the

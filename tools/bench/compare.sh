@@ -54,7 +54,7 @@ bash tools/setup.sh --tests >/dev/null
 if [ -n "$cli" ]; then # another build, e.g. a copy of an earlier one, to compare builds in one run
   sb=$cli; build_kind="$cli"
 else
-  "$root/tools/streambench" --version >/dev/null || exit 2   # publishes the Release (ReadyToRun) CLI into artifacts/cli
+  "$root/tools/streambench" --version >/dev/null || exit 2   # publishes the Release CLI (NativeAOT, or ReadyToRun as the fallback) into artifacts/cli
   sb="$root/artifacts/cli/streambench"
   build_kind=$(cat "$root/artifacts/cli/.build-kind" 2>/dev/null || echo unknown)
 fi

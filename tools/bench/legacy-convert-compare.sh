@@ -18,7 +18,7 @@ memory=${2:-1G}
 mkdir -p "$work"
 cd "$root"
 bash tools/setup.sh --tests >/dev/null
-"$root/tools/streambench" --help >/dev/null # publishes the Release, ReadyToRun build into artifacts/cli
+"$root/tools/streambench" --help >/dev/null # publishes the Release CLI (NativeAOT by default) into artifacts/cli
 sb="$root/artifacts/cli/streambench"
 wrapper="$root/tools/oracle/convert-legacy-stream"
 bash "$root/tools/oracle/setup.sh" -q

@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-"$root/tools/streambench" --version >/dev/null || exit 2   # the published Release (ReadyToRun) CLI, as users run it
+"$root/tools/streambench" --version >/dev/null || exit 2   # the published Release CLI (NativeAOT by default), as users run it
 sb=("$root/artifacts/cli/streambench")
 work=${dir:-$(mktemp -d)}
 mkdir -p "$work"

@@ -11,7 +11,7 @@ pages=${2:-262144}
 mkdir -p "$work"
 cd "$root"
 bash tools/setup.sh --tests >/dev/null
-"$root/tools/streambench" --help >/dev/null # publishes the Release, ReadyToRun build into artifacts/cli
+"$root/tools/streambench" --help >/dev/null # publishes the Release CLI (NativeAOT by default) into artifacts/cli
 sb="$root/artifacts/cli/streambench"
 oracle="$root/tools/oracle/verify-stream-v2"
 
