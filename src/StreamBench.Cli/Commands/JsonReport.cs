@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StreamBench.Formats;
 using StreamBench.Formats.Verification;
 
 namespace StreamBench.Cli.Commands;
@@ -38,7 +39,7 @@ internal static class JsonReport
         {
             w.WriteString("type", f.RecordType);
         }
-        w.WriteString("layer", f.Layer);
+        w.WriteString("layer", f.Layer.Name());
         if (f.Field is not null)
         {
             w.WriteString("field", f.Field);
