@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using StreamBench.Capture.Format;
@@ -10,6 +11,7 @@ namespace StreamBench.Cli.Commands;
 /// <summary><c>streambench record</c>: records a stream or a migration session (both directions) into a capture.</summary>
 internal static class RecordCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch of the action is one usage rule of the recording modes (stream, command, transport, TCP proxy).")]
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "capture file to write", Required = true };

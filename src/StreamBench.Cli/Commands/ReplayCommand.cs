@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Capture.Format;
 using StreamBench.Capture.Replay;
@@ -11,6 +12,7 @@ namespace StreamBench.Cli.Commands;
 /// <summary><c>streambench replay</c>: sends one direction of a capture somewhere, sequenced against the peer, with faults.</summary>
 internal static class ReplayCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch of the action is one usage rule (one target; --colo and --touches only with --to-engine and their dialect).")]
     public static Command Create()
     {
         var input = new Argument<string>("input") { Description = "capture file (or a plain stream file)" };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Capture.Input;
 using StreamBench.Domain;
@@ -20,6 +21,7 @@ namespace StreamBench.Cli.Commands;
 /// </summary>
 internal static class RestoreCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch is one usage rule of the sequences (COLO, post-copy, back channel) or one line of the report.")]
     public static Command Create()
     {
         var input = new Argument<string>("input") { Description = "stream file, or - for standard input" };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Domain;
 using StreamBench.Domain.Builders;
@@ -16,6 +17,7 @@ namespace StreamBench.Cli.Commands;
 /// </summary>
 internal static class SaveCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch is one usage rule of the sequences (legacy, post-copy, COLO, back channel) or one line of the report.")]
     public static Command Create()
     {
         var domainOptions = new DomainOptions(guest: null, memory: null, vcpus: 1);
