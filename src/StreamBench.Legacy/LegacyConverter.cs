@@ -216,9 +216,18 @@ public static class LegacyConverter
             }
             if (_awaitQemu && o.QemuRecordOptional && !_failover)
             {
-                // The image ended right after the HVM tail: no device-model record to wait for.
                 _awaitQemu = false;
-                EndOfImage(checkpoint: false);
+                if (o.Checkpoints && !_r.LastCheckpointSeen)
+                {
+                    // A Remus checkpoint's device-model record is part of it (libxl saves QEMU at every checkpoint): an
+                    // input that stops before it stops inside the checkpoint, whose libxc CHECKPOINT is already out.
+                    _failover = true;
+                }
+                else
+                {
+                    // The image ended right after the HVM tail: no device-model record to wait for.
+                    EndOfImage(checkpoint: false);
+                }
             }
             if (_failover)
             {

@@ -15,7 +15,7 @@ public sealed class LegacyOnTheFly : IDisposable
     private readonly Task _conversion;
     private StreamFormatException? _error;
 
-    private LegacyOnTheFly(ByteSource source, LegacyStreamReaderOptions legacy)
+    private LegacyOnTheFly(ByteSource source, LegacyStreamReaderOptions legacy, bool checkpoints)
     {
         _server = new AnonymousPipeServerStream(PipeDirection.Out);
         _client = new AnonymousPipeClientStream(PipeDirection.In, _server.ClientSafePipeHandle);
@@ -29,6 +29,7 @@ public sealed class LegacyOnTheFly : IDisposable
                     GuestType = legacy.GuestType,
                     Format = LegacyOutputFormat.Libxl,
                     QemuRecordOptional = true,
+                    Checkpoints = checkpoints,
                 });
             }
             catch (StreamFormatException e)
@@ -46,11 +47,16 @@ public sealed class LegacyOnTheFly : IDisposable
         });
     }
 
-    /// <summary>Starts converting <paramref name="source"/> (read from its current position; not disposed).</summary>
-    public static LegacyOnTheFly Start(ByteSource source, LegacyStreamReaderOptions? legacy = null)
+    /// <summary>
+    /// Starts converting <paramref name="source"/> (read from its current position; not disposed).
+    /// <paramref name="checkpoints"/>: convert Remus checkpoints after the first image too (CHECKPOINT records), as
+    /// libxl runs Xen's converter with --remus for a checkpointed restore; an image that says it is the last
+    /// (XC_SAVE_ID_LAST_CHECKPOINT, which every plain save of Xen 4.2-4.5 sends) still ends with END.
+    /// </summary>
+    public static LegacyOnTheFly Start(ByteSource source, LegacyStreamReaderOptions? legacy = null, bool checkpoints = false)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new LegacyOnTheFly(source, legacy ?? new LegacyStreamReaderOptions());
+        return new LegacyOnTheFly(source, legacy ?? new LegacyStreamReaderOptions(), checkpoints);
     }
 
     /// <summary>The converted v3 libxl stream.</summary>

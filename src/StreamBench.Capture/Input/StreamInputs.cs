@@ -246,13 +246,14 @@ public static class StreamInputs
 
     /// <summary>
     /// The input as a v3 stream for a consumer that reads only v3 (the restore engine, the scrubber): a legacy image is
-    /// converted on the fly, as libxl's conversion helper does; anything else is passed through.
+    /// converted on the fly, as libxl's conversion helper does; anything else is passed through. With
+    /// <paramref name="checkpoints"/> a legacy Remus image's checkpoints are converted too (the helper's --remus).
     /// </summary>
-    public static V3Input AsV3(OpenedInput input, LegacyStreamReaderOptions? legacy = null)
+    public static V3Input AsV3(OpenedInput input, LegacyStreamReaderOptions? legacy = null, bool checkpoints = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         return input.IsLegacy
-            ? new V3Input(input, LegacyOnTheFly.Start(input.Source, legacy))
+            ? new V3Input(input, LegacyOnTheFly.Start(input.Source, legacy, checkpoints))
             : new V3Input(input, null);
     }
 

@@ -1,3 +1,4 @@
+using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 
 namespace StreamBench.Cli.Commands;
@@ -9,37 +10,37 @@ internal static class CliIo
 
     /// <summary>
     /// A post-copy or COLO back channel: a FIFO (opening blocks until the peer opens its end), /dev/fd/N, or a file (to
-    /// read: a recorded back channel; to write: in place). Never seeks.
+    /// read: a recorded back channel; to write: as every output, <see cref="OpenOutput(string)"/>). Never seeks.
     /// </summary>
     public static Stream OpenBackChannel(string path, bool write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return write ? OpenOutput(path, inPlace: true) : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        return write ? OpenOutput(path) : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
     }
 
     /// <summary>
     /// A file, or standard output for "-". A file is written under a temporary name beside it and renamed into place
-    /// when the command exits 0 (<see cref="CommandGuard"/>), so a failed command never leaves a partial output file.
-    /// Outside a guarded command the file is written in place.
+    /// when the command exits 0 (<see cref="CommandGuard"/>), so a failed command never leaves a partial output file
+    /// and never clobbers the file that was there. Only what cannot be renamed into is written in place: a FIFO (a
+    /// peer process reads it as it comes: a post-copy or COLO main stream or back channel), a character or block
+    /// device, a socket, and anything under /dev/ or /proc/ (/dev/stdout, /proc/self/fd/N). Outside a guarded
+    /// command the file is written in place.
     /// </summary>
-    public static Stream OpenOutput(string path) => OpenOutput(path, inPlace: false);
-
-    /// <summary>
-    /// As <see cref="OpenOutput(string)"/>; <paramref name="inPlace"/>: written in place, never under a temporary name
-    /// (a post-copy or COLO main stream or back channel, which may be a FIFO the peer process reads as it comes; .NET
-    /// cannot tell a FIFO from a file).
-    /// </summary>
-    public static Stream OpenOutput(string path, bool inPlace)
+    public static Stream OpenOutput(string path)
     {
         if (path == "-")
         {
             return Console.OpenStandardOutput();
         }
-        if (inPlace)
+        var kind = FileKinds.Of(path);
+        if (!IsRegularTarget(path, kind))
         {
-            return new FileStream(path, File.Exists(path) ? FileMode.Open : FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
+            // A FIFO, device or descriptor is opened as it is; a file under /dev/ or /proc/ (/dev/stdout into a file,
+            // /dev/shm) is truncated as a shell's > does.
+            var mode = kind is FileKind.Regular or FileKind.Missing ? FileMode.Create : FileMode.Open;
+            return new FileStream(path, mode, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
         }
-        if (s_pending.Value is not { } pending || !IsRegularTarget(path))
+        if (s_pending.Value is not { } pending)
         {
             return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
         }
@@ -75,16 +76,15 @@ internal static class CliIo
         return pending;
     }
 
-    /// <summary>Whether the stream is to be flushed to standard output.</summary>
-    private static bool IsRegularTarget(string path)
+    /// <summary>Whether <paramref name="path"/> is written under a temporary name and renamed (a regular file, or nothing yet).</summary>
+    private static bool IsRegularTarget(string path, FileKind kind)
     {
-        // Devices, FIFOs and descriptors (/dev/null, /dev/stdout, /proc/self/fd/N) are written in place.
+        // Devices and descriptors (/dev/null, /dev/stdout, /proc/self/fd/N) are written in place, whatever they point to.
         if (path.StartsWith("/dev/", StringComparison.Ordinal) || path.StartsWith("/proc/", StringComparison.Ordinal))
         {
             return false;
         }
-        var info = new FileInfo(path);
-        return !info.Exists || (info.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0;
+        return kind is FileKind.Missing or FileKind.Regular or FileKind.Directory or FileKind.Unknown;
     }
 
     /// <summary>Whether progress may be drawn: only when standard error is a terminal.</summary>
@@ -140,16 +140,4 @@ internal static class CliIo
             s_pending.Value = outer;
         }
     }
-}
-
-/// <summary>Option values shared by several commands.</summary>
-internal static class CliParsing
-{
-    /// <summary>"upstream" or "postcopy-rfc".</summary>
-    public static StreamDialect ParseDialect(string? value) => value switch
-    {
-        null or "" or "upstream" => StreamDialect.Upstream,
-        "postcopy-rfc" or "postcopy" => StreamDialect.PostcopyRfc,
-        _ => throw new ArgumentException($"unknown dialect '{value}': use upstream or postcopy-rfc"),
-    };
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using StreamBench.Domain;
 using StreamBench.Domain.Digest;
 using StreamBench.Domain.Workloads;
@@ -40,6 +41,9 @@ public sealed record PostcopyOptions
 
     /// <summary>pfns per background POSTCOPY_PAGE_DATA.</summary>
     public int BackgroundBatch { get; init; } = 32;
+
+    /// <summary>The background push's throttle (<see cref="PostcopySource.BackgroundPause"/>; zero: none).</summary>
+    public TimeSpan BackgroundPause { get; init; } = PostcopySource.DefaultBackgroundPause;
 
     /// <summary>Fault injection: the link is cut after this many main-stream bytes.</summary>
     public long? CutAfterBytes { get; init; }
@@ -133,6 +137,7 @@ public sealed class PostcopyReport
 public static class PostcopyRunner
 {
     /// <summary>Migrates <paramref name="source"/> (a Ready HVM or PVH domain).</summary>
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The post-copy run: pre-copy, the transition, the destination's faults and the background push, then the outcome and the digest law; each branch is one step or one outcome of the same run.")]
     public static PostcopyReport Run(GuestDomain source, PostcopyOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -148,7 +153,7 @@ public static class PostcopyRunner
 
         List<ulong> candidates = source.DataPfns().ToList();
         var guest = new PostcopyGuest(candidates, options.GuestSeed, options.GuestTouches);
-        using var src = new PostcopySource(channel.PrimaryReceive) { BackgroundBatch = options.BackgroundBatch };
+        using var src = new PostcopySource(channel.PrimaryReceive) { BackgroundBatch = options.BackgroundBatch, BackgroundPause = options.BackgroundPause };
         using var dst = new PostcopyDestination(backOut, guest) { TouchesPerRecord = options.TouchesPerRecord };
         report.Source = src;
         report.Destination = dst;

@@ -21,6 +21,17 @@ public sealed record LegacySaveOptions
 
     /// <summary>HVM: write the QEMU record ("DeviceModelRecord0002") after the tail, as libxl ≤ 4.5 did.</summary>
     public bool QemuRecord { get; init; } = true;
+
+    /// <summary>
+    /// A legacy Remus image: after the first image, this many checkpoints, each a body of the pages dirtied since the
+    /// previous one (TSC_INFO, page batches, VCPU_INFO, the HVM-param chunks, end of body) and the tail again (and the
+    /// QEMU record), as xc_domain_save 4.5 looped for Remus. 0: a plain image, whose body carries
+    /// XC_SAVE_ID_LAST_CHECKPOINT as every non-checkpointed xc_domain_save since Xen 4.2 sent it.
+    /// </summary>
+    public int Checkpoints { get; init; }
+
+    /// <summary>With <see cref="Checkpoints"/>: runs the guest before checkpoint k (1..Checkpoints); its writes are logged dirty.</summary>
+    public Action<int>? BetweenCheckpoints { get; init; }
 }
 
 /// <summary>What <see cref="LegacySave"/> wrote.</summary>
@@ -52,6 +63,9 @@ public sealed record LegacySaveResult
 
     /// <summary>Time spent writing.</summary>
     public TimeSpan Elapsed { get; init; }
+
+    /// <summary>The byte offset where each image ends (the first, then each Remus checkpoint): one entry per image.</summary>
+    public IReadOnlyList<long> ImageEnds { get; init; } = [];
 }
 
 /// <summary>
@@ -109,6 +123,8 @@ public static class LegacySave
             throw new ArgumentException("the legacy toolstack width must be 32 or 64", nameof(options));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Checkpoints);
+
         long start = Stopwatch.GetTimestamp();
         using var writer = new LegacyStreamWriter(output, options.Width, leaveOpen: true);
         var run = new Run(domain, writer, options);
@@ -122,8 +138,9 @@ public static class LegacySave
             Pfns = run.Pfns,
             DataPages = run.DataPages,
             NormalisedPages = run.Normalised,
-            NotCarried = run.NotCarried,
+            NotCarried = run.NotCarried.Distinct(StringComparer.Ordinal).ToList(), // a Remus image names each loss once
             Elapsed = Stopwatch.GetElapsedTime(start),
+            ImageEnds = run.ImageEnds,
         };
     }
 
@@ -154,7 +171,87 @@ public static class LegacySave
 
         public List<string> NotCarried { get; } = [];
 
+        public List<long> ImageEnds { get; } = [];
+
         public void Write()
+        {
+            WriteFirstImage();
+            ImageEnds.Add(w.Position);
+            if (options.Checkpoints == 0)
+            {
+                return;
+            }
+
+            // Remus: log the guest's writes between checkpoints and send those pages again (xc_domain_save's
+            // "copypages" loop after the checkpoint callback).
+            bool wasLogging = domain.DirtyLog.IsEnabled;
+            if (!wasLogging)
+            {
+                domain.DirtyLog.Enable();
+            }
+
+            try
+            {
+                for (int k = 1; k <= options.Checkpoints; k++)
+                {
+                    options.BetweenCheckpoints?.Invoke(k);
+                    WriteCheckpoint(domain.DirtyLog.Clean());
+                    ImageEnds.Add(w.Position);
+                }
+            }
+            finally
+            {
+                if (!wasLogging)
+                {
+                    domain.DirtyLog.Disable();
+                }
+            }
+        }
+
+        private void WriteCheckpoint(PfnBitmap dirty)
+        {
+            WriteTsc();
+            int count = 0;
+            foreach (ulong pfn in dirty.Enumerate())
+            {
+                if (pfn >= P2mSize)
+                {
+                    continue;
+                }
+
+                _batch[count++] = pfn;
+                if (count == _batch.Length)
+                {
+                    WriteBatch(count);
+                    count = 0;
+                }
+            }
+
+            WriteBatch(count);
+            int[] online = domain.OnlineVcpus().ToArray();
+            w.WriteVcpuInfo(online);
+            if (_hvm is not null)
+            {
+                WriteHvmParamChunks(_hvm);
+            }
+
+            w.WriteEndOfBody();
+            WriteTail(online);
+        }
+
+        private void WriteTail(int[] online)
+        {
+            if (_pv is not null)
+            {
+                WritePvTail(_pv, online);
+            }
+            else
+            {
+                WriteHvmTail(_hvm!);
+            }
+        }
+
+        private void WriteFirstImage()
         {
             P2mSize = _pv is not null ? _pv.P2mSize : _hvm!.MaxPfn + 1;
             if (P2mSize - 1 > LegacyWire.PfnMask)
@@ -180,15 +277,13 @@ public static class LegacySave
                 WriteHvmParamChunks(_hvm);
             }
 
+            if (options.Checkpoints == 0)
+            {
+                w.WriteMarkerChunk(LegacyChunkId.LastCheckpoint); // a plain save: this image is the first and last
+            }
+
             w.WriteEndOfBody();
-            if (_pv is not null)
-            {
-                WritePvTail(_pv, online);
-            }
-            else
-            {
-                WriteHvmTail(_hvm!);
-            }
+            WriteTail(online);
         }
 
         // ---- PV header ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ public sealed class PostcopySource : IDisposable
     private readonly PfnBitmap _requested = new();
     private readonly PfnBitmap _announced = new();
     private readonly ManualResetEventSlim _finished = new();
+    private readonly ManualResetEventSlim _faultArrived = new();
     private readonly PfnBitmap _sent = new();
     private ulong _p2mSize;
     private Thread? _thread;
@@ -37,6 +38,21 @@ public sealed class PostcopySource : IDisposable
 
     /// <summary>pfns per background POSTCOPY_PAGE_DATA record (smaller: faults are served sooner).</summary>
     public int BackgroundBatch { get; init; } = 32;
+
+    /// <summary>
+    /// The background push's throttle: after each background batch the source waits this long for a fault before the
+    /// next batch (a fault ends the wait at once). Unthrottled, the push fills the transport's buffer (a 1 MiB pipe holds
+    /// ~256 pages), and every faulted page waits behind it; paced, the buffer stays short and the faulted page goes out
+    /// next. It costs at most this much wall time per batch, and nothing once the destination's back channel has ended
+    /// (nobody will fault). Zero: no throttle.
+    /// </summary>
+    public TimeSpan BackgroundPause { get; init; } = DefaultBackgroundPause;
+
+    /// <summary>The default <see cref="BackgroundPause"/>.</summary>
+    public static readonly TimeSpan DefaultBackgroundPause = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Background batches after which the source paused for faults.</summary>
+    public long BackgroundPauses { get; private set; }
 
     /// <summary>pfns announced in POSTCOPY_PFNS (sent after the transition).</summary>
     public long Announced { get; internal set; }
@@ -89,6 +105,27 @@ public sealed class PostcopySource : IDisposable
         {
             return _faults.TryDequeue(out pfn);
         }
+    }
+
+    // After a background batch: wait (up to BackgroundPause) for a fault, unless one is queued or none can come.
+    internal void PauseForFaults()
+    {
+        if (BackgroundPause <= TimeSpan.Zero || _finished.IsSet)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _faultArrived.Reset();
+            if (_faults.Count > 0)
+            {
+                return;
+            }
+        }
+
+        BackgroundPauses++;
+        WaitHandle.WaitAny([_faultArrived.WaitHandle, _finished.WaitHandle], BackgroundPause);
     }
 
     // After the last page: wait for COMPLETE (or the back channel's end).
@@ -181,6 +218,7 @@ public sealed class PostcopySource : IDisposable
                 }
 
                 _faults.Enqueue(pfn); // at most one entry per announced pfn
+                _faultArrived.Set();
             }
         }
     }
@@ -196,5 +234,6 @@ public sealed class PostcopySource : IDisposable
     {
         _reader.Dispose();
         _finished.Dispose();
+        _faultArrived.Dispose();
     }
 }

@@ -464,6 +464,7 @@ public sealed class SaveEngine
                 }
             }
 
+            bool pushed = false;
             while (_batchCount < postcopy.BackgroundBatch && background.MoveNext())
             {
                 ulong pfn = background.Current;
@@ -472,11 +473,16 @@ public sealed class SaveEngine
                     AddToBatch(pfn);
                     postcopy.MarkSent(pfn);
                     postcopy.PagesBackground++;
+                    pushed = true;
                 }
             }
 
             FlushBatch();
             _writer.Flush();
+            if (pushed && !outstanding.IsEmpty)
+            {
+                postcopy.PauseForFaults(); // the throttle: the next background batch waits briefly for a fault
+            }
         }
 
         EndPass();

@@ -84,6 +84,34 @@ public sealed class PostcopyTests
         Assert.Equal(r.Destination.Announced, r.Source.PagesOnFault + r.Source.PagesBackground);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_throttled_background_push_pauses_for_faults_and_every_page_still_arrives_once(bool throttled)
+    {
+        using GuestDomain source = Guest();
+        PostcopyReport r = PostcopyRunner.Run(source, Options() with
+        {
+            BackgroundBatch = 4, // many background batches, so the source pauses many times
+            BackgroundPause = throttled ? PostcopySource.DefaultBackgroundPause : TimeSpan.Zero,
+            Record = false,
+        });
+        using GuestDomain? target = r.Restore?.Domain;
+        Assert.True(r.Outcome == PostcopyOutcome.Completed, r.Reason);
+        Assert.True(r.DigestsEqual);
+        Assert.True(r.Source.PagesBackground > 2 * 4, $"{r.Source.PagesBackground} background pages");
+        Assert.Equal(r.Destination.Announced, r.Destination.Arrived);
+        Assert.Equal(r.Destination.Announced, r.Source.PagesOnFault + r.Source.PagesBackground);
+        if (throttled)
+        {
+            Assert.True(r.Source.BackgroundPauses > 0, "the destination's back channel was open: the source paused between background batches");
+        }
+        else
+        {
+            Assert.Equal(0, r.Source.BackgroundPauses);
+        }
+    }
+
     [Fact]
     public void A_cut_before_the_transition_leaves_the_guest_on_the_source()
     {
