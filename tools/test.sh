@@ -152,7 +152,7 @@ if [ "$fuzz" = 1 ] && [ -x fuzz/smoke.sh ]; then
     count "xen-native-smoke" $?
   fi
   # The ClusterFuzzLite build outside Docker, every libFuzzer target for a few seconds (docs/FUZZING.md, "ClusterFuzzLite").
-  step "ClusterFuzzLite build.sh + each libFuzzer target (tools/fuzz/cfl-smoke.sh)"
+  step "ClusterFuzzLite build.sh for libFuzzer and AFL++ + each built fuzzer for a few seconds (tools/fuzz/cfl-smoke.sh)"
   if [ "$xen_native" = built ]; then bash tools/fuzz/cfl-smoke.sh; else CFL_ALLOW_NO_XEN=1 bash tools/fuzz/cfl-smoke.sh; fi
   count "cfl-smoke" $?
 fi

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 
 namespace StreamBench.Formats.Legacy;
@@ -13,11 +14,8 @@ namespace StreamBench.Formats.Legacy;
 /// </summary>
 public sealed class LegacyStreamWriter : IDisposable
 {
-    private readonly Stream _out;
+    private readonly BufferedSink _sink;
     private readonly bool _leaveOpen;
-    private readonly byte[] _buffer = new byte[1 << 16];
-    private int _used;
-    private long _flushed;
 
     /// <summary>Writes an image of a <paramref name="width"/> toolstack to <paramref name="output"/>.</summary>
     public LegacyStreamWriter(Stream output, LegacyWidth width, bool leaveOpen = false)
@@ -27,7 +25,7 @@ public sealed class LegacyStreamWriter : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(width), width, "the writer needs an explicit width");
         }
-        _out = output;
+        _sink = new BufferedSink(output);
         _leaveOpen = leaveOpen;
         Width = width;
     }
@@ -39,7 +37,7 @@ public sealed class LegacyStreamWriter : IDisposable
     public int UlongSize => Width == LegacyWidth.Bits32 ? 4 : 8;
 
     /// <summary>Bytes written so far (including buffered ones).</summary>
-    public long Position => _flushed + _used;
+    public long Position => _sink.Position;
 
     // ---- header ------------------------------------------------------------------------------------------------
 
@@ -380,62 +378,24 @@ public sealed class LegacyStreamWriter : IDisposable
     public void WriteU64(ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Reserve(8), value);
 
     /// <summary>Raw bytes.</summary>
-    public void WriteRaw(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length <= _buffer.Length - _used)
-        {
-            bytes.CopyTo(_buffer.AsSpan(_used));
-            _used += bytes.Length;
-            return;
-        }
-        FlushBuffer();
-        if (bytes.Length >= _buffer.Length / 2)
-        {
-            _out.Write(bytes);
-            _flushed += bytes.Length;
-        }
-        else
-        {
-            bytes.CopyTo(_buffer);
-            _used = bytes.Length;
-        }
-    }
+    public void WriteRaw(ReadOnlySpan<byte> bytes) => _sink.Write(bytes);
 
-    private Span<byte> Reserve(int count)
-    {
-        if (_buffer.Length - _used < count)
-        {
-            FlushBuffer();
-        }
-        var span = _buffer.AsSpan(_used, count);
-        _used += count;
-        return span;
-    }
-
-    private void FlushBuffer()
-    {
-        if (_used > 0)
-        {
-            _out.Write(_buffer, 0, _used);
-            _flushed += _used;
-            _used = 0;
-        }
-    }
+    private Span<byte> Reserve(int count) => _sink.Reserve(count);
 
     /// <summary>Writes buffered bytes and flushes the output.</summary>
     public void Flush()
     {
-        FlushBuffer();
-        _out.Flush();
+        _sink.FlushBuffer();
+        _sink.Output.Flush();
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        FlushBuffer();
+        _sink.FlushBuffer();
         if (!_leaveOpen)
         {
-            _out.Dispose();
+            _sink.Output.Dispose();
         }
     }
 }

@@ -28,7 +28,7 @@ public static class LegacyVerification
         long errors = 0;
         if (legacyError is not null)
         {
-            findings.Add(new Finding(FindingSeverity.Error, legacyError.Offset, legacyError.RecordIndex, legacyError.RecordType, "legacy",
+            findings.Add(new Finding(FindingSeverity.Error, legacyError.Offset, legacyError.RecordIndex, legacyError.RecordType, ErrorLayer.Legacy,
                 legacyError.Field, legacyError.Problem, "legacy.structure"));
             errors++;
         }

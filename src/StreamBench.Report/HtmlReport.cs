@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using StreamBench.Formats;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
@@ -160,6 +162,7 @@ public static class HtmlReport
 
     private static string Ms(long ns) => string.Create(CultureInfo.InvariantCulture, $"{ns / 1e6:0.0} ms");
 
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The stream part of the report in reading order: one branch per section or table the analysis may or may not have.")]
     private static void StreamSections(Html h, StreamAnalysis a, string id, string label)
     {
         var v = a.Verification;
@@ -243,7 +246,7 @@ public static class HtmlReport
             {
                 var rec = f.RecordIndex >= 0
                     ? $"<a href=\"#{id}-map\" data-stream=\"{id}\" data-record=\"{f.RecordIndex}\" data-offset=\"{f.Offset}\">#{f.RecordIndex} {Enc(f.RecordType ?? "")}</a>"
-                    : $"<a href=\"#{id}-map\" data-stream=\"{id}\" data-offset=\"{f.Offset}\">{Enc(f.Layer)}</a>";
+                    : $"<a href=\"#{id}-map\" data-stream=\"{id}\" data-offset=\"{f.Offset}\">{Enc(f.Layer.Name())}</a>";
                 h.Raw($"<tr class=\"{f.Severity.ToString().ToLowerInvariant()}\"><td>{f.Severity.ToString().ToLowerInvariant()}</td><td class=\"n\">{f.Offset} ({Hex(f.Offset)})</td><td>{rec}</td><td>{Enc(f.Field ?? "")}</td><td>{Enc(f.Message)}</td><td><code>{Enc(f.CheckId)}</code></td></tr>");
             }
             h.Raw("</tbody></table>");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -21,6 +22,7 @@ public static class QevmImage
     public sealed record Result(IReadOnlyList<QevmSection> Sections, uint Version, string? Note);
 
     /// <summary>Walks <paramref name="image"/>; <paramref name="baseOffset"/> is its offset in the stream.</summary>
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "One walk over a QEMU migration image, one branch per section kind (EOF, CONFIGURATION, VMDESCRIPTION, COMMAND, SECTION_*), as QEMU's loader reads them.")]
     public static Result Walk(ReadOnlySpan<byte> image, long baseOffset, long recordIndex, int maxSections)
     {
         var list = new List<QevmSection>();

@@ -23,7 +23,7 @@ gen libxl-hvm.bin libxl upstream "libxl HVM with EMULATOR_XENSTORE_DATA and EMUL
 gen libxl-pvh.bin libxl upstream "libxl PVH (no device-model records)" --layer libxl --guest pvh --pages 16
 gen xl-pv.bin xl upstream "xl save file (JSON config) of a 64-bit PV guest" --layer xl --guest pv --pages 16
 gen xl-hvm.bin xl upstream "xl save file of an HVM guest" --layer xl --guest hvm --pages 16
-gen xl-migrate-s2r.bin xl upstream "xl migrate sender side: stream then 'domain is yours'" --layer xlmigratesender --guest pvh --pages 16
+gen xl-migrate-s2r.bin xl upstream "xl migrate sender side: stream then 'domain is yours'" --layer xl-migrate-sender --guest pvh --pages 16
 gen xl-migrate-r2s.bin migrate upstream "xl migrate receiver side: banner, ready, report 0" --back-channel migrate-receiver
 gen xl-debug-verify.bin xl upstream "xl migrate --debug shape: VERIFY then a full resend" --layer xl --guest pvh --pages 12 --debug-verify
 gen libxc-remus-failover.bin libxc upstream "bare libxc Remus stream, 3 checkpoints, failover (no END)" --layer libxc --guest hvm --pages 12 --checkpoints 3 --no-end

@@ -16,7 +16,7 @@
 #   --cmp         comparison feedback (instrumenter --cmp: a map slot per equal byte of each multi-byte constant
 #                 comparison) and the dictionary of those constants
 #   --cmp-dict    only the dictionary of the constants the instrumented code compares against
-#   --sharpfuzz   SharpFuzz's runtime and instrumenter instead of ours (formats targets; always out of process)
+#   --sharpfuzz   SharpFuzz's runtime and instrumenter instead of ours (every target; always out of process)
 #   --timeout MS  afl-fuzz -t (default 5000)
 #   --nice N      niceness of afl-fuzz and the target (default 15)
 #   --no-build    use the last build (tools/fuzz and fuzz/smoke.sh build once, then run many targets)

@@ -19,7 +19,7 @@ fz_need_afl
 [ "$build" = 1 ] && fz_build
 fz_seeds
 [ -d "$fz_build_dir/host-sharpfuzz" ] || fz_die "the SharpFuzz host did not build"
-targets=${targets:-$("$(fz_dotnet)" "$fz_build_dir/host/StreamBench.Fuzz.Targets.dll" --list | cut -f1 | tr '\n' ' ')}
+targets=${targets:-$(fz_targets | tr '\n' ' ')}   # every target, the engine host's included
 out=$fz_work/runtimes; mkdir -p "$out"
 get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1" 2>/dev/null; }
 rows=()

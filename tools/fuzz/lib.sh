@@ -49,7 +49,7 @@ fz_build() {
       rm -rf "$fz_build_dir/host-engine"
     fi
   fi
-  # The formats targets on SharpFuzz's runtime (campaign.sh --sharpfuzz), when SharpFuzz restores.
+  # Every target on SharpFuzz's runtime (campaign.sh --sharpfuzz, ClusterFuzzLite), when SharpFuzz restores.
   if [ -f "$fz_root/fuzz/StreamBench.Fuzz.Targets.SharpFuzz/StreamBench.Fuzz.Targets.SharpFuzz.csproj" ]; then
     if ! fz_dotnet_build "$fz_root/fuzz/StreamBench.Fuzz.Targets.SharpFuzz/StreamBench.Fuzz.Targets.SharpFuzz.csproj" "$fz_build_dir/host-sharpfuzz" "$fz_build_dir/host-sharpfuzz.log"; then
       fz_say "warning: the SharpFuzz host does not build (--sharpfuzz unavailable); see $fz_build_dir/host-sharpfuzz.log"
@@ -103,8 +103,6 @@ fz_prepare() { # target [cmp]
   h=$(fz_host_of "$t")
   if [ "$variant" = sharpfuzz ]; then
     [ -d "$fz_build_dir/host-sharpfuzz" ] || fz_die "the SharpFuzz host was not built"
-    [ "$h" = host-engine ] && ! "$(fz_dotnet)" "$fz_build_dir/host/StreamBench.Fuzz.Targets.dll" --list | cut -f1 | grep -qx "$t" \
-      && fz_die "$t is not a formats target: the SharpFuzz host has the formats targets only"
     h=host-sharpfuzz
   fi
   dir=$fz_work/targets/$t${variant:+-$variant}

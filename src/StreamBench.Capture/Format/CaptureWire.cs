@@ -110,14 +110,6 @@ public static class CaptureDirections
     /// <summary>"s2r" or "r2s".</summary>
     public static string Name(CaptureDirection direction) => direction == CaptureDirection.SenderToReceiver ? "s2r" : "r2s";
 
-    /// <summary>Parses "s2r"/"r2s" (also "sender"/"receiver").</summary>
-    public static CaptureDirection Parse(string? text) => text?.ToLowerInvariant() switch
-    {
-        null or "" or "s2r" or "sender" or "send" => CaptureDirection.SenderToReceiver,
-        "r2s" or "receiver" or "back" => CaptureDirection.ReceiverToSender,
-        _ => throw new ArgumentException($"unknown direction '{text}': use s2r or r2s"),
-    };
-
     /// <summary>The other direction.</summary>
     public static CaptureDirection Other(CaptureDirection direction) => direction == CaptureDirection.SenderToReceiver
         ? CaptureDirection.ReceiverToSender

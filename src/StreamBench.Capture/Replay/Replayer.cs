@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Formats;
 using StreamBench.Formats.Streams;
@@ -60,6 +61,7 @@ public sealed record ReplayResult(
 public static class Replayer
 {
     /// <summary>Runs the replay to the end.</summary>
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The replay loop: per step, the delay, the sequencing gates, the recorded pace, the corruptions and the cut, in the order a sender meets them; they share the loop's position and gate index.")]
     public static ReplayResult Run(ReplayInput input, IReplayTarget target, ReplayOptions? options = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(input);

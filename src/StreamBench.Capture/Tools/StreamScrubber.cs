@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using StreamBench.Capture.Format;
@@ -205,6 +206,7 @@ public static class StreamScrubber
     };
 
     /// <summary>Finds every page image (PAGE_DATA, POSTCOPY_PAGE_DATA, optionally SHARED_INFO): offset, pfn, zero or page table.</summary>
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "One walk over the libxc records, one branch per record that locates guest pages to scrub (PAGE_DATA and POSTCOPY_PAGE_DATA, SHARED_INFO, the PV vCPU's start_info, the P2M frames), then how the stream ended.")]
     private static List<PageRange> Scan(Stream input, ScrubOptions options, List<string> notes)
     {
         var pages = new List<PageRange>();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 
@@ -31,6 +32,7 @@ public sealed record SliceResult(long ItemsIn, long ItemsOut, long SelectedRecor
 public static class StreamSlicer
 {
     /// <summary>Slices <paramref name="input"/> into <paramref name="output"/>.</summary>
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "One walk over the items: each branch decides whether an item is kept (the selected records or checkpoints, layer transitions, static data, END) so that checkpoints and layers stay whole.")]
     public static SliceResult Slice(Stream input, Stream output, SliceOptions options)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -101,7 +103,7 @@ public static class StreamSlicer
                 {
                     context++;
                 }
-                ItemCopier.CopyCurrent(reader, writer, chunk);
+                StreamCopier.CopyCurrent(reader, writer, chunk);
                 itemsOut++;
             }
         }

@@ -141,15 +141,3 @@ internal static class CliIo
         }
     }
 }
-
-/// <summary>Option values shared by several commands.</summary>
-internal static class CliParsing
-{
-    /// <summary>"upstream" or "postcopy-rfc".</summary>
-    public static StreamDialect ParseDialect(string? value) => value switch
-    {
-        null or "" or "upstream" => StreamDialect.Upstream,
-        "postcopy-rfc" or "postcopy" => StreamDialect.PostcopyRfc,
-        _ => throw new ArgumentException($"unknown dialect '{value}': use upstream or postcopy-rfc"),
-    };
-}

@@ -3,13 +3,16 @@ using System.CommandLine.Invocation;
 using System.ComponentModel;
 using System.Net.Sockets;
 using StreamBench.Capture.Format;
+using StreamBench.Domain;
+using StreamBench.Engine.Save;
 using StreamBench.Formats;
 using StreamBench.Formats.Verification;
 
 namespace StreamBench.Cli.Commands;
 
 /// <summary>
-/// Wraps every command's action: output files are written under a temporary name and renamed into place only when
+/// The one error path of the command line. Commands parse, call the core, print, and throw on any error; this wraps
+/// every command's action: output files are written under a temporary name and renamed into place only when
 /// the command succeeds (<see cref="CliIo.OpenOutput"/>), and any exception that escapes a command becomes one line
 /// on standard error with the documented exit code (1 for a stream error, 2 for usage and I/O errors), never a
 /// stack trace.
@@ -68,6 +71,8 @@ internal static class CommandGuard
         {
             StreamFormatException s => (ExitCodes.InvalidStream, Describe(s)),
             CaptureFormatException => (ExitCodes.InvalidStream, e.Message),
+            // the engine refused the domain or the save, or a COLO peer broke the handshake (its back channel is input too)
+            SaveException or DomainException or ColoProtocolException => (ExitCodes.InvalidStream, e.Message),
             IOException or UnauthorizedAccessException or SocketException or Win32Exception => (ExitCodes.UsageOrIo, e.Message),
             ArgumentException or FormatException or OverflowException => (ExitCodes.UsageOrIo, e.Message),
             OperationCanceledException => (ExitCodes.UsageOrIo, "cancelled"),

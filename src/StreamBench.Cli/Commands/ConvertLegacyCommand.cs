@@ -18,11 +18,8 @@ internal static class ConvertLegacyCommand
         var input = new Option<string>("--in", "-i") { Description = "legacy input: a file, a decimal fd, or - for stdin", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "v3 output: a file, a decimal fd, or - for stdout", Required = true };
         var width = new Option<string>("--width", "-w") { Description = "legacy toolstack bitness: 32 or 64 (default: detect)" };
-        width.AcceptOnlyFromAmong("32", "64");
         var guest = new Option<string>("--guest-type", "-g") { Description = "type of guest in the stream: pv or hvm (default: detect)" };
-        guest.AcceptOnlyFromAmong("pv", "hvm");
         var format = new Option<string>("--format", "-f") { Description = "format of the output stream: libxc or libxl", DefaultValueFactory = _ => "libxc" };
-        format.AcceptOnlyFromAmong("libxc", "libxl");
         var xl = new Option<bool>("--xl", "-x") { Description = "an xl header precedes the legacy image (it is copied through)" };
         var skipQemu = new Option<bool>("--skip-qemu") { Description = "do not process the QEMU record (libxc output only, as Xen's converter)" };
         var checkpoints = new Option<bool>("--checkpoints") { Description = "convert Remus checkpoints after the first image (decoding compressed ones) into a checkpointed stream" };
@@ -36,19 +33,9 @@ internal static class ConvertLegacyCommand
         {
             var options = new LegacyConverterOptions
             {
-                Width = parse.GetValue(width) switch
-                {
-                    "32" => LegacyWidth.Bits32,
-                    "64" => LegacyWidth.Bits64,
-                    _ => LegacyWidth.Auto,
-                },
-                GuestType = parse.GetValue(guest) switch
-                {
-                    "pv" => LegacyGuestType.Pv,
-                    "hvm" => LegacyGuestType.Hvm,
-                    _ => LegacyGuestType.Auto,
-                },
-                Format = parse.GetValue(format) == "libxl" ? LegacyOutputFormat.Libxl : LegacyOutputFormat.Libxc,
+                Width = CliNames.LegacyWidths.Parse(parse.GetValue(width)),
+                GuestType = CliNames.LegacyGuests.Parse(parse.GetValue(guest)),
+                Format = CliNames.LegacyOutputFormats.Parse(parse.GetValue(format)),
                 XlHeader = parse.GetValue(xl),
                 SkipQemu = parse.GetValue(skipQemu),
                 Checkpoints = parse.GetValue(checkpoints),

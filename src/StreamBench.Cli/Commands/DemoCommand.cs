@@ -20,10 +20,8 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var guest = new Option<string>("--guest") { Description = "pv, pv32, hvm or pvh", DefaultValueFactory = _ => "hvm" };
-        var memory = new Option<string>("--memory", "-m") { Description = "guest RAM, e.g. 256M or 1G", DefaultValueFactory = _ => "256M" };
-        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs", DefaultValueFactory = _ => 2 };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the domain's contents and the workload", DefaultValueFactory = _ => 1ul };
+        var domainOptions = new DomainOptions(guest: "hvm", memory: "256M", vcpus: 2);
+        var policy = new PrecopyPolicyOptions();
         var workload = new Option<string>("--workload")
         {
             Description = "uniform, hotset or sequential, optionally :RATE (pages written per 1024 pages sent), or none",
@@ -32,8 +30,6 @@ internal static class DemoCommand
         var transport = new Option<string>("--transport") { Description = "pipe (in-process) or tcp (127.0.0.1)", DefaultValueFactory = _ => "pipe" };
         var format = new Option<string>("--format", "-f") { Description = "xl, libxl or libxc", DefaultValueFactory = _ => "xl" };
         var version = new Option<uint>("--stream-version") { Description = "libxc stream version 2 or 3", DefaultValueFactory = _ => 3u };
-        var maxIterations = new Option<int>("--max-iterations") { Description = "pre-copy policy: at most this many live iterations", DefaultValueFactory = _ => PrecopyPolicy.XenMaxIterations };
-        var threshold = new Option<long>("--dirty-threshold") { Description = "pre-copy policy: stop once fewer pages are dirty", DefaultValueFactory = _ => PrecopyPolicy.XenDirtyThreshold };
         var nonLive = new Option<bool>("--non-live") { Description = "suspend first and send everything once" };
         var noVerify = new Option<bool>("--no-verify") { Description = "do not verify the stream on the fly" };
         var mode = new Option<string>("--mode") { Description = "precopy (live migration), remus or colo (checkpointed; colo runs a primary and a secondary), postcopy", DefaultValueFactory = _ => "precopy" };
@@ -41,40 +37,31 @@ internal static class DemoCommand
         var fail = new Option<string?>("--fail") { Description = "colo: inject a failure: primary@BYTES (the primary dies after that many main-stream bytes) or secondary@N (after N checkpoints)" };
         var command = new Command("demo", "Migrate a simulated guest in-process (pre-copy, Remus, COLO), verify the stream, and prove the digests are equal.")
         {
-            guest, memory, vcpus, seed, workload, transport, format, version, maxIterations, threshold, nonLive, noVerify, mode, checkpoints, fail,
+            workload, transport, format, version, nonLive, noVerify, mode, checkpoints, fail,
         };
-        command.SetAction(parse => EngineCli.Run("demo", () =>
+        domainOptions.AddTo(command);
+        policy.AddTo(command);
+        command.SetAction(parse =>
         {
             var ci = CultureInfo.InvariantCulture;
-            var spec = new DomainSpec(GuestTypeExtensions.Parse(parse.GetValue(guest)!), EngineCli.ParseMemoryMiB(parse.GetValue(memory)!),
-                parse.GetValue(vcpus), parse.GetValue(seed));
-            MigrationTransport channel = parse.GetValue(transport)?.Trim().ToLowerInvariant() switch
-            {
-                "pipe" => MigrationTransport.Pipe,
-                "tcp" => MigrationTransport.Tcp,
-                var other => throw new ArgumentException($"unknown transport '{other}': use pipe or tcp"),
-            };
+            var spec = domainOptions.Spec(parse);
+            MigrationTransport channel = CliNames.Transports.Parse(parse.GetValue(transport));
             bool live = !parse.GetValue(nonLive);
             bool verify = !parse.GetValue(noVerify);
             TextWriter o = Console.Out;
-            string modeText = parse.GetValue(mode)?.Trim().ToLowerInvariant() ?? "precopy";
-            if (modeText == "colo")
+            DemoMode demoMode = CliNames.DemoModes.Parse(parse.GetValue(mode));
+            if (demoMode == DemoMode.Colo)
             {
-                return RunColo(o, spec, channel, parse.GetValue(workload) ?? "none", parse.GetValue(checkpoints), parse.GetValue(fail), EngineCli.ParseFormat(parse.GetValue(format)));
+                return RunColo(o, spec, channel, parse.GetValue(workload) ?? "none", parse.GetValue(checkpoints), parse.GetValue(fail), CliNames.SaveFormats.Parse(parse.GetValue(format)));
             }
 
-            if (modeText == "postcopy")
+            if (demoMode == DemoMode.Postcopy)
             {
-                return RunPostcopy(o, spec, channel, parse.GetValue(workload) ?? "none", EngineCli.ParseFormat(parse.GetValue(format)),
-                    new PrecopyPolicy(parse.GetValue(maxIterations), parse.GetValue(threshold)));
+                return RunPostcopy(o, spec, channel, parse.GetValue(workload) ?? "none", CliNames.SaveFormats.Parse(parse.GetValue(format)),
+                    policy.Policy(parse));
             }
 
-            if (modeText is not ("precopy" or "remus"))
-            {
-                throw new ArgumentException($"unknown mode '{modeText}': use precopy, postcopy, remus or colo");
-            }
-
-            bool remus = modeText == "remus";
+            bool remus = demoMode == DemoMode.Remus;
 
             var built = System.Diagnostics.Stopwatch.StartNew();
             using GuestDomain source = DomainBuilder.Build(spec);
@@ -84,9 +71,9 @@ internal static class DemoCommand
             {
                 Live = live,
                 Workload = load,
-                Format = EngineCli.ParseFormat(parse.GetValue(format)),
+                Format = CliNames.SaveFormats.Parse(parse.GetValue(format)),
                 StreamVersion = parse.GetValue(version),
-                Policy = new PrecopyPolicy(parse.GetValue(maxIterations), parse.GetValue(threshold)),
+                Policy = policy.Policy(parse),
                 Checkpoints = remus ? Math.Max(1, parse.GetValue(checkpoints)) : 0,
                 RecordCheckpointDigests = remus,
             };
@@ -147,7 +134,7 @@ internal static class DemoCommand
             }
 
             return streamOk && report.DigestsEqual ? ExitCodes.Ok : ExitCodes.InvalidStream;
-        }));
+        });
         return command;
     }
 

@@ -31,14 +31,14 @@ internal static class DiffCommand
                 {
                     throw new ArgumentException("only one input can be standard input");
                 }
-                var dir = CaptureDirections.Parse(parse.GetValue(direction));
+                var dir = CliNames.Directions.Parse(parse.GetValue(direction));
                 using var sa = ReportInputs.OpenForDiff(pa, dir);
                 using var sb = ReportInputs.OpenForDiff(pb, dir);
                 var options = new SemanticDiffOptions
                 {
                     Reader = new Formats.Streams.XenStreamReaderOptions
                     {
-                        Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)),
+                        Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)),
                         Format = Formats.Streams.OuterFormat.Auto,
                     },
                     MaxRanges = Math.Max(0, parse.GetValue(list)),
@@ -58,16 +58,10 @@ internal static class DiffCommand
                 }
                 return r.Equal ? ExitCodes.Ok : ExitCodes.InvalidStream;
             }
-            catch (Formats.StreamFormatException e)
+            catch (CaptureFormatException e)
             {
-                // A damaged container (zstd, capture) named by the input seam.
-                Console.Error.WriteLine("streambench diff: " + e.Message);
-                return ExitCodes.InvalidStream;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CaptureFormatException)
-            {
-                Console.Error.WriteLine("streambench diff: " + e.Message);
-                return ExitCodes.UsageOrIo;
+                // diff compares streams: a capture it cannot open is an input error (2), not an invalid stream.
+                throw new IOException(e.Message, e);
             }
         });
         return cmd;

@@ -24,7 +24,7 @@ internal static class DumpCommand
         command.Options.Add(json);
         command.Options.Add(kaitai);
         command.Options.Add(items);
-        command.SetAction(parse => CommandRunner.Run("dump", () =>
+        command.SetAction(parse =>
         {
             var path = parse.GetValue(io.Input)!;
             var options = io.ReaderOptions(parse);
@@ -64,7 +64,7 @@ internal static class DumpCommand
             {
                 throw input.Explain(e);
             }
-        }));
+        });
         return command;
     }
 

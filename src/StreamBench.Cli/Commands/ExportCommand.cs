@@ -20,45 +20,36 @@ internal static class ExportCommand
         };
         cmd.SetAction(parse =>
         {
-            try
+            var dir = CliNames.Directions.Parse(parse.GetValue(direction));
+            using var capture = CaptureFile.Open(parse.GetValue(input)!);
+            if (parse.GetValue(info))
             {
-                var dir = CaptureDirections.Parse(parse.GetValue(direction));
-                using var capture = CaptureFile.Open(parse.GetValue(input)!);
-                if (parse.GetValue(info))
+                Console.Out.Write(CaptureSummary.Describe(capture));
+                if (parse.GetValue(items))
                 {
-                    Console.Out.Write(CaptureSummary.Describe(capture));
-                    if (parse.GetValue(items))
-                    {
-                        Console.Out.Write(CaptureSummary.Items(capture.IndexFor(dir)));
-                    }
-                    return capture.LostBytes > 0 || capture.EndState is CaptureEndState.Corrupt or CaptureEndState.Inconsistent || capture.Inconsistencies.Count > 0
-                        ? ExitCodes.InvalidStream : ExitCodes.Ok;
+                    Console.Out.Write(CaptureSummary.Items(capture.IndexFor(dir)));
                 }
-                if (parse.GetValue(output) is not { } path)
-                {
-                    Console.Error.WriteLine("streambench export: give -o OUT (or --info)");
-                    return ExitCodes.UsageOrIo;
-                }
-                using (var src = capture.OpenDirection(dir))
-                using (var dst = CliIo.OpenOutput(path))
-                {
-                    src.CopyTo(dst, 1 << 20);
-                }
-                if (capture.LostBytes > 0 || capture.EndState != CaptureEndState.Complete)
-                {
-                    Console.Error.WriteLine($"streambench export: warning: capture {capture.EndState}, {capture.LostBytes} bytes lost after the last valid chunk{(capture.Problem is null ? "" : " (" + capture.Problem + ")")}; exported the {capture.LengthOf(dir)} bytes before it");
-                }
-                if (!capture.HasEnded(dir))
-                {
-                    Console.Error.WriteLine($"streambench export: warning: the recorder did not see the end of {CaptureDirections.Name(dir)}: the stream may be cut short");
-                }
-                return ExitCodes.Ok;
+                return capture.LostBytes > 0 || capture.EndState is CaptureEndState.Corrupt or CaptureEndState.Inconsistent || capture.Inconsistencies.Count > 0
+                    ? ExitCodes.InvalidStream : ExitCodes.Ok;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            if (parse.GetValue(output) is not { } path)
             {
-                Console.Error.WriteLine("streambench export: " + e.Message);
-                return ExitCodes.UsageOrIo;
+                throw new ArgumentException("give -o OUT (or --info)");
             }
+            using (var src = capture.OpenDirection(dir))
+            using (var dst = CliIo.OpenOutput(path))
+            {
+                src.CopyTo(dst, 1 << 20);
+            }
+            if (capture.LostBytes > 0 || capture.EndState != CaptureEndState.Complete)
+            {
+                Console.Error.WriteLine($"streambench export: warning: capture {capture.EndState}, {capture.LostBytes} bytes lost after the last valid chunk{(capture.Problem is null ? "" : " (" + capture.Problem + ")")}; exported the {capture.LengthOf(dir)} bytes before it");
+            }
+            if (!capture.HasEnded(dir))
+            {
+                Console.Error.WriteLine($"streambench export: warning: the recorder did not see the end of {CaptureDirections.Name(dir)}: the stream may be cut short");
+            }
+            return ExitCodes.Ok;
         });
         return cmd;
     }

@@ -9,8 +9,8 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var layer = new Option<SyntheticLayer>("--layer") { Description = "libxc, libxl, xl or xlmigratesender", DefaultValueFactory = _ => SyntheticLayer.Libxc };
-        var guest = new Option<SyntheticGuest>("--guest") { Description = "pv, pv32, hvm or pvh", DefaultValueFactory = _ => SyntheticGuest.Hvm };
+        var layer = new Option<string>("--layer") { Description = CliNames.SyntheticLayers.Choices, DefaultValueFactory = _ => "libxc" };
+        var guest = new Option<string>("--guest") { Description = CliNames.SyntheticGuests.Choices, DefaultValueFactory = _ => "hvm" };
         var pages = new Option<int>("--pages") { Description = "guest pages in the first pass", DefaultValueFactory = _ => 1024 };
         var batch = new Option<int>("--batch") { Description = "pfns per PAGE_DATA record", DefaultValueFactory = _ => LibxcWire.MaxBatchSize };
         var version = new Option<uint>("--stream-version") { Description = "libxc image version (2 or 3)", DefaultValueFactory = _ => 3u };
@@ -45,12 +45,12 @@ internal static class GenerateCommand
             Require(parse.GetValue(xtab) >= 0, $"--xtab-every cannot be negative ({parse.GetValue(xtab)})");
             var options = new SyntheticStreamOptions
             {
-                Layer = parse.GetValue(layer),
-                Guest = parse.GetValue(guest),
+                Layer = CliNames.SyntheticLayers.Parse(parse.GetValue(layer)),
+                Guest = CliNames.SyntheticGuests.Parse(parse.GetValue(guest)),
                 Pages = parse.GetValue(pages),
                 BatchSize = parse.GetValue(batch),
                 Version = parse.GetValue(version),
-                Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)),
+                Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)),
                 Checkpoints = parse.GetValue(checkpoints),
                 DebugVerify = parse.GetValue(debug),
                 Vcpus = parse.GetValue(vcpus),

@@ -17,7 +17,7 @@ internal static class InspectCommand
         var command = new Command("inspect", "Summarise a stream: layers, versions, guest type, record counts, pages, checkpoints.");
         io.AddTo(command);
         command.Options.Add(json);
-        command.SetAction(parse => CommandRunner.Run("inspect", () =>
+        command.SetAction(parse =>
         {
             var options = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = io.ReaderOptions(parse) };
             VerifyResult result;
@@ -52,7 +52,7 @@ internal static class InspectCommand
             }
             // As verify: 0 for a valid stream, 1 for an invalid one (the summary above is printed either way).
             return result.IsValid ? ExitCodes.Ok : ExitCodes.InvalidStream;
-        }));
+        });
         return command;
     }
 
@@ -70,7 +70,7 @@ internal static class InspectCommand
         {
             o.WriteLine($"length:       {s.Length.ToString(ci)} bytes");
         }
-        o.WriteLine($"layers:       {string.Join(" > ", s.Layers.Select(XenStreamReader.LayerName))} (format {s.Format.ToString().ToLowerInvariant()}, dialect {StreamOptions.DialectName(options.Dialect)})");
+        o.WriteLine($"layers:       {string.Join(" > ", s.Layers.Select(XenStreamReader.LayerName))} (format {s.Format.ToString().ToLowerInvariant()}, dialect {CliNames.Dialects.Name(options.Dialect)})");
         if (s.XlHeader is { } xl)
         {
             o.WriteLine($"xl header:    flags 0x{((uint)xl.MandatoryFlags).ToString("x", ci)} ({xl.MandatoryFlags}), config {s.XlConfigSize?.ToString(ci) ?? "?"} bytes{(xl.BigEndian ? ", big-endian" : "")}");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StreamBench.Formats;
 using StreamBench.Formats.Verification;
 
 namespace StreamBench.Cli.Commands;
@@ -11,7 +12,7 @@ internal static class JsonReport
         w.WriteStartObject();
         w.WriteString("input", path);
         w.WriteString("profile", result.Profile.ToString().ToLowerInvariant());
-        w.WriteString("dialect", StreamOptions.DialectName(options.Dialect));
+        w.WriteString("dialect", CliNames.Dialects.Name(options.Dialect));
         w.WriteBoolean("valid", result.IsValid);
         w.WriteNumber("errors", result.ErrorCount);
         w.WriteNumber("warnings", result.WarningCount);
@@ -38,7 +39,7 @@ internal static class JsonReport
         {
             w.WriteString("type", f.RecordType);
         }
-        w.WriteString("layer", f.Layer);
+        w.WriteString("layer", f.Layer.Name());
         if (f.Field is not null)
         {
             w.WriteString("field", f.Field);

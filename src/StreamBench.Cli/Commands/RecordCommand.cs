@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using StreamBench.Capture.Format;
@@ -10,6 +11,7 @@ namespace StreamBench.Cli.Commands;
 /// <summary><c>streambench record</c>: records a stream or a migration session (both directions) into a capture.</summary>
 internal static class RecordCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch of the action is one usage rule of the recording modes (stream, command, transport, TCP proxy).")]
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "capture file to write", Required = true };
@@ -40,28 +42,28 @@ internal static class RecordCommand
             var inputPath = parse.GetValue(input);
             if ((listenAt is null) != (connectTo is null))
             {
-                return Usage("--listen and --connect go together");
+                throw new ArgumentException("--listen and --connect go together");
             }
             if (listenAt is not null && (child.Length > 0 || inputPath is not null || isTransport))
             {
-                return Usage("the TCP proxy takes no command and no --input");
+                throw new ArgumentException("the TCP proxy takes no command and no --input");
             }
             if (isTransport && child.Length == 0)
             {
-                return Usage("--transport needs a command after --");
+                throw new ArgumentException("--transport needs a command after --");
             }
             if (child.Length > 0 && inputPath is not null)
             {
-                return Usage("give either --input or a command, not both");
+                throw new ArgumentException("give either --input or a command, not both");
             }
             var options = new RecordingOptions
             {
                 Index = !parse.GetValue(noIndex),
-                SenderReader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
-                ReceiverReader = parse.GetValue(back) switch
+                SenderReader = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
+                ReceiverReader = CliNames.ReceiverIndexes.Parse(parse.GetValue(back)) switch
                 {
-                    "migrate" => new XenStreamReaderOptions { Format = OuterFormat.MigrateReceiver },
-                    "back-channel" => new XenStreamReaderOptions { Format = OuterFormat.BackChannel, Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
+                    ReceiverIndex.Migrate => new XenStreamReaderOptions { Format = OuterFormat.MigrateReceiver },
+                    ReceiverIndex.BackChannel => new XenStreamReaderOptions { Format = OuterFormat.BackChannel, Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
                     _ => null,
                 },
                 SyncInterval = parse.GetValue(fsync) > 0 ? TimeSpan.FromMilliseconds(parse.GetValue(fsync)) : null,
@@ -151,10 +153,4 @@ internal static class RecordCommand
 
     /// <summary>SIGTERM's number on Linux.</summary>
     private const int SigTerm = 15;
-
-    private static int Usage(string message)
-    {
-        Console.Error.WriteLine("streambench record: " + message);
-        return ExitCodes.UsageOrIo;
-    }
 }

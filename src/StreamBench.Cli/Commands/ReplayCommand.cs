@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Capture.Format;
 using StreamBench.Capture.Replay;
+using StreamBench.Engine.Restore;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 
@@ -10,9 +12,7 @@ namespace StreamBench.Cli.Commands;
 /// <summary><c>streambench replay</c>: sends one direction of a capture somewhere, sequenced against the peer, with faults.</summary>
 internal static class ReplayCommand
 {
-    /// <summary>Builds the simulated restore engine target, or null while the engine has no restore entry point.</summary>
-    internal static Func<Engine.Restore.RestoreOptions, IRestoreEngineEndpoint?> EngineFactory { get; set; } = o => EngineBinding.Create(o);
-
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch of the action is one usage rule (one target; --colo and --touches only with --to-engine and their dialect).")]
     public static Command Create()
     {
         var input = new Argument<string>("input") { Description = "capture file (or a plain stream file)" };
@@ -51,128 +51,83 @@ internal static class ReplayCommand
         };
         cmd.SetAction(parse =>
         {
-            FaultPlan faults;
-            ReplayOptions options;
-            CaptureDirection dir;
-            try
+            CaptureDirection dir = CliNames.Directions.Parse(parse.GetValue(direction));
+            var faults = new FaultPlan
             {
-                dir = CaptureDirections.Parse(parse.GetValue(direction));
-                faults = new FaultPlan
-                {
-                    CutAtByte = parse.GetValue(cutByte) is { } cb ? FaultPlan.ParseNumber(cb, "byte count") : null,
-                    CutAtRecord = parse.GetValue(cutRecord) is { } cr ? FaultPlan.ParseNumber(cr, "record") : null,
-                    Corruptions = [.. (parse.GetValue(corrupt) ?? []).Select(FaultPlan.ParseCorruption)],
-                    Delays = (parse.GetValue(delay) ?? []).Select(FaultPlan.ParseDelay).ToDictionary(d => d.Record, d => d.Milliseconds),
-                    Duplicates = (parse.GetValue(duplicate) ?? []).Select(x => FaultPlan.ParseNumber(x, "record")).ToHashSet(),
-                    Drops = (parse.GetValue(drop) ?? []).Select(x => FaultPlan.ParseNumber(x, "record")).ToHashSet(),
-                };
-                options = new ReplayOptions
-                {
-                    Pace = parse.GetValue(pace) switch
-                    {
-                        "full" => ReplayPace.Full,
-                        "recorded" => ReplayPace.Recorded,
-                        var p => throw new ArgumentException($"unknown pace '{p}': use full or recorded"),
-                    },
-                    Sequencing = parse.GetValue(sequence) switch
-                    {
-                        "auto" => ReplaySequencing.Auto,
-                        "recorded" => ReplaySequencing.Recorded,
-                        "protocol" => ReplaySequencing.Protocol,
-                        "none" => ReplaySequencing.None,
-                        var q => throw new ArgumentException($"unknown sequencing '{q}': use auto, recorded, protocol or none"),
-                    },
-                    PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
-                    FinishTimeout = TimeSpan.FromSeconds(Math.Max(10, parse.GetValue(peerTimeout))),
-                    Faults = faults,
-                };
-            }
-            catch (ArgumentException e)
+                CutAtByte = parse.GetValue(cutByte) is { } cb ? FaultPlan.ParseNumber(cb, "byte count") : null,
+                CutAtRecord = parse.GetValue(cutRecord) is { } cr ? FaultPlan.ParseNumber(cr, "record") : null,
+                Corruptions = [.. (parse.GetValue(corrupt) ?? []).Select(FaultPlan.ParseCorruption)],
+                Delays = (parse.GetValue(delay) ?? []).Select(FaultPlan.ParseDelay).ToDictionary(d => d.Record, d => d.Milliseconds),
+                Duplicates = (parse.GetValue(duplicate) ?? []).Select(x => FaultPlan.ParseNumber(x, "record")).ToHashSet(),
+                Drops = (parse.GetValue(drop) ?? []).Select(x => FaultPlan.ParseNumber(x, "record")).ToHashSet(),
+            };
+            var options = new ReplayOptions
             {
-                Console.Error.WriteLine("streambench replay: " + e.Message);
-                return ExitCodes.UsageOrIo;
-            }
+                Pace = CliNames.Paces.Parse(parse.GetValue(pace)),
+                Sequencing = CliNames.Sequencings.Parse(parse.GetValue(sequence)),
+                PeerTimeout = TimeSpan.FromSeconds(parse.GetValue(peerTimeout)),
+                FinishTimeout = TimeSpan.FromSeconds(Math.Max(10, parse.GetValue(peerTimeout))),
+                Faults = faults,
+            };
             var targets = new[] { parse.GetValue(output) is not null, parse.GetValue(tcp) is not null, parse.GetValue(toCommand) is not null, parse.GetValue(toEngine) }.Count(x => x);
             if (targets > 1)
             {
-                Console.Error.WriteLine("streambench replay: give one target: -o, --to-tcp, --to-command or --to-engine");
-                return ExitCodes.UsageOrIo;
-            }
-            XenStreamReaderOptions readerOptions;
-            EngineRole role;
-            try
-            {
-                readerOptions = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) };
-                bool postcopy = readerOptions.Dialect == StreamDialect.PostcopyRfc;
-                if ((parse.GetValue(engineColo) || parse.GetValue(engineTouches) != 0) && !parse.GetValue(toEngine))
-                {
-                    throw new ArgumentException("--colo and --touches are for --to-engine");
-                }
-
-                if (parse.GetValue(engineColo) && postcopy)
-                {
-                    throw new ArgumentException("--colo and --dialect postcopy-rfc are two different sequences: give one");
-                }
-
-                if (parse.GetValue(engineTouches) is var n && (n < 0 || n > 0 && !postcopy))
-                {
-                    throw new ArgumentException("--touches N (N >= 0) runs a post-copy destination's vCPU: it needs --dialect postcopy-rfc");
-                }
-
-                role = parse.GetValue(engineColo) ? EngineRole.ColoSecondary
-                    : postcopy ? EngineRole.PostcopyDestination : EngineRole.Receiver;
-                role = role with { Touches = parse.GetValue(engineTouches), TouchSeed = parse.GetValue(engineTouchSeed) };
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine("streambench replay: " + e.Message);
-                return ExitCodes.UsageOrIo;
+                throw new ArgumentException("give one target: -o, --to-tcp, --to-command or --to-engine");
             }
 
-            try
+            var readerOptions = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) };
+            bool postcopy = readerOptions.Dialect == StreamDialect.PostcopyRfc;
+            if ((parse.GetValue(engineColo) || parse.GetValue(engineTouches) != 0) && !parse.GetValue(toEngine))
             {
-                var restoreOptions = new Engine.Restore.RestoreOptions
-                {
-                    Guest = parse.GetValue(engineGuest) is { } g ? Domain.GuestTypeExtensions.Parse(g) : null,
-                    MemoryPages = parse.GetValue(engineMemory) is { } m ? EngineCli.ParseMemoryPages(m) : null,
-                    Vcpus = parse.GetValue(engineVcpus),
-                    Reader = readerOptions,
-                };
-                using var replayInput = ReplayInput.Open(parse.GetValue(input)!, dir, dir == CaptureDirection.SenderToReceiver ? readerOptions : null, parse.GetValue(readable));
-                faults.CheckWithin(replayInput.Length);
-                if (replayInput.Damage is { } damage)
-                {
-                    Console.Error.WriteLine("streambench replay: warning: replaying what is readable of a damaged capture: " + damage);
-                }
-                using var target = OpenTarget(parse, output, tcp, toCommand, toEngine, restoreOptions, role);
-                if (target is null)
-                {
-                    Console.Error.WriteLine("streambench replay: the simulated restore engine is not available in this build (StreamBench.Engine has no restore entry point yet)");
-                    return ExitCodes.UsageOrIo;
-                }
-                var result = Replayer.Run(replayInput, target, options);
-                if (parse.GetValue(peerOutput) is { } po)
-                {
-                    File.WriteAllBytes(po, result.PeerReceived);
-                }
-                if (!parse.GetValue(quiet))
-                {
-                    Report(replayInput, target, faults, result);
-                }
-                return result.Succeeded && replayInput.Damage is null ? ExitCodes.Ok : ExitCodes.InvalidStream;
+                throw new ArgumentException("--colo and --touches are for --to-engine");
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException
-                or System.Net.Sockets.SocketException or System.ComponentModel.Win32Exception)
+
+            if (parse.GetValue(engineColo) && postcopy)
             {
-                Console.Error.WriteLine("streambench replay: " + e.Message);
-                return ExitCodes.UsageOrIo;
+                throw new ArgumentException("--colo and --dialect postcopy-rfc are two different sequences: give one");
             }
+
+            if (parse.GetValue(engineTouches) is var n && (n < 0 || n > 0 && !postcopy))
+            {
+                throw new ArgumentException("--touches N (N >= 0) runs a post-copy destination's vCPU: it needs --dialect postcopy-rfc");
+            }
+
+            var role = new ReceiverRole(parse.GetValue(engineColo) ? ReceiverRoleKind.ColoSecondary
+                : postcopy ? ReceiverRoleKind.PostcopyDestination : ReceiverRoleKind.Receiver,
+                parse.GetValue(engineTouches), parse.GetValue(engineTouchSeed));
+            var restoreOptions = new RestoreOptions
+            {
+                Guest = parse.GetValue(engineGuest) is { } g ? CliNames.Guests.Parse(g) : null,
+                MemoryPages = parse.GetValue(engineMemory) is { } m ? EngineCli.ParseMemoryPages(m) : null,
+                Vcpus = parse.GetValue(engineVcpus),
+                Reader = readerOptions,
+            };
+            using var replayInput = ReplayInput.Open(parse.GetValue(input)!, dir, dir == CaptureDirection.SenderToReceiver ? readerOptions : null, parse.GetValue(readable));
+            faults.CheckWithin(replayInput.Length);
+            if (replayInput.Damage is { } damage)
+            {
+                Console.Error.WriteLine("streambench replay: warning: replaying what is readable of a damaged capture: " + damage);
+            }
+
+            using var target = OpenTarget(parse, output, tcp, toCommand, toEngine, restoreOptions, role);
+            var result = Replayer.Run(replayInput, target, options);
+            if (parse.GetValue(peerOutput) is { } po)
+            {
+                File.WriteAllBytes(po, result.PeerReceived);
+            }
+
+            if (!parse.GetValue(quiet))
+            {
+                Report(replayInput, target, faults, result);
+            }
+
+            return result.Succeeded && replayInput.Damage is null ? ExitCodes.Ok : ExitCodes.InvalidStream;
         });
         return cmd;
     }
 
-    private static IReplayTarget? OpenTarget(ParseResult parse, Option<string?> output, Option<string?> tcp, Option<string?> toCommand, Option<bool> toEngine,
-        Engine.Restore.RestoreOptions restoreOptions, EngineRole role)
+    private static IReplayTarget OpenTarget(ParseResult parse, Option<string?> output, Option<string?> tcp, Option<string?> toCommand, Option<bool> toEngine,
+        RestoreOptions restoreOptions, ReceiverRole role)
     {
         if (parse.GetValue(tcp) is { } endpoint)
         {
@@ -184,8 +139,7 @@ internal static class ReplayCommand
         }
         if (parse.GetValue(toEngine))
         {
-            return (role.Kind == EngineRoleKind.Receiver ? EngineFactory(restoreOptions) : EngineBinding.Create(restoreOptions, role)) is { } engine
-                ? new EngineReplayTarget(engine) : null;
+            return new EngineReplayTarget(EngineBinding.Create(restoreOptions, role));
         }
         var path = parse.GetValue(output) ?? "-";
         return new StreamReplayTarget(CliIo.OpenOutput(path), path == "-" ? "standard output" : path);
@@ -210,97 +164,5 @@ internal static class ReplayCommand
             e.WriteLine("  stopped: " + r.Stopped);
         }
         e.WriteLine("  target: " + r.Target.Detail);
-    }
-}
-
-/// <summary>What the engine is in a <c>replay --to-engine</c>.</summary>
-internal enum EngineRoleKind
-{
-    /// <summary>An <c>xl migrate</c> receiver (banner, "ready").</summary>
-    Receiver,
-
-    /// <summary>A post-copy destination (RFC dialect): faults and POSTCOPY_COMPLETE go back.</summary>
-    PostcopyDestination,
-
-    /// <summary>A COLO secondary: SVM_* and CHECKPOINT_DIRTY_PFN_LIST go back.</summary>
-    ColoSecondary,
-}
-
-/// <summary>The engine's role and, for a post-copy destination, its vCPU (<see cref="Touches"/> 0: it does not run).</summary>
-internal sealed record EngineRole(EngineRoleKind Kind, int Touches = 0, ulong TouchSeed = 1)
-{
-    public static EngineRole Receiver { get; } = new(EngineRoleKind.Receiver);
-
-    public static EngineRole PostcopyDestination { get; } = new(EngineRoleKind.PostcopyDestination);
-
-    public static EngineRole ColoSecondary { get; } = new(EngineRoleKind.ColoSecondary);
-}
-
-/// <summary>Binds <c>--to-engine</c> to StreamBench.Engine's restore entry point.</summary>
-internal static class EngineBinding
-{
-    public static IRestoreEngineEndpoint? Create(Engine.Restore.RestoreOptions? options = null, EngineRole? role = null) =>
-        new EngineEndpoint(options ?? new Engine.Restore.RestoreOptions(), role ?? EngineRole.Receiver);
-
-    /// <summary>
-    /// The simulated restore engine as a replay target. As a receiver it answers like an <c>xl migrate</c> receiver: the
-    /// banner first, then "ready" once the stream is in and the domain restored, so a replayed sender side sequences as
-    /// it would against a real receiver. As a post-copy destination or a COLO secondary its back channel is the peer's
-    /// direction: the replay compares it with the recorded one.
-    /// </summary>
-    private sealed class EngineEndpoint(Engine.Restore.RestoreOptions options, EngineRole role) : IRestoreEngineEndpoint
-    {
-        public string Description => role.Kind switch
-        {
-            EngineRoleKind.PostcopyDestination => "simulated restore engine as a post-copy destination",
-            EngineRoleKind.ColoSecondary => "simulated restore engine as a COLO secondary",
-            _ => "simulated restore engine",
-        };
-
-        public ReplayTargetOutcome Restore(Stream input, Stream backChannel, CancellationToken cancel)
-        {
-            if (role.Kind == EngineRoleKind.Receiver)
-            {
-                backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverBanner);
-                backChannel.Flush();
-            }
-
-            using var secondary = role.Kind == EngineRoleKind.ColoSecondary ? new Engine.Restore.ColoSecondary(backChannel) : null;
-            using var destination = role.Kind == EngineRoleKind.PostcopyDestination
-                ? new Engine.Restore.PostcopyDestination(backChannel,
-                    d => role.Touches == 0 ? null : new Engine.Restore.PostcopyGuest(d.DataPfns().ToList(), role.TouchSeed, role.Touches))
-                : null;
-            try
-            {
-                var result = Engine.Restore.RestoreEngine.Restore(input, options with { Colo = secondary, Postcopy = destination });
-                using var domain = result.Domain;
-                string detail = $"restored {result.Records} records";
-                if (secondary is not null)
-                {
-                    detail += $"; {secondary.Checkpoints.Count} COLO checkpoint(s) applied, failover: {secondary.FailoverReason ?? "none"}";
-                }
-                else if (destination is not null)
-                {
-                    detail += $"; post-copy: {destination.Arrived} of {destination.Announced} page(s) after the transition, {destination.Faults} fault(s)" +
-                        (destination.CompleteSent ? ", POSTCOPY_COMPLETE sent" : "");
-                }
-                else
-                {
-                    backChannel.Write(Formats.Wire.XlMigrateProtocol.ReceiverReady);
-                    backChannel.Flush();
-                }
-
-                return new ReplayTargetOutcome(true, 0, $"{detail}; digest: {domain.ComputeDigest()}");
-            }
-            catch (Formats.StreamFormatException e)
-            {
-                return new ReplayTargetOutcome(false, ExitCodes.InvalidStream, e.Message);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-            {
-                // A stream without a domain config needs --memory/--guest/--vcpus, as restore does; a domain refusal.
-                return new ReplayTargetOutcome(false, ExitCodes.InvalidStream, e.Message);
-            }
-        }
     }
 }

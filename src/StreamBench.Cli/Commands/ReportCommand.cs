@@ -22,7 +22,7 @@ internal static class ReportCommand
         {
             inputs, output, format, dialect, colo, title,
         };
-        cmd.SetAction(parse => CommandRunner.Run("report", () =>
+        cmd.SetAction(parse =>
         {
             try
             {
@@ -30,8 +30,8 @@ internal static class ReportCommand
                 {
                     Reader = new Formats.Streams.XenStreamReaderOptions
                     {
-                        Format = StreamOptions.ParseFormat(parse.GetValue(format)),
-                        Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)),
+                        Format = CliNames.Formats.Parse(parse.GetValue(format)),
+                        Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)),
                         Colo = parse.GetValue(colo),
                     },
                     Title = parse.GetValue(title),
@@ -60,7 +60,7 @@ internal static class ReportCommand
                 Console.Error.WriteLine("report: " + e.Message);
                 return ExitCodes.UsageOrIo;
             }
-        }));
+        });
         return cmd;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Capture.Input;
 using StreamBench.Domain;
@@ -21,6 +22,7 @@ namespace StreamBench.Cli.Commands;
 /// </summary>
 internal static class RestoreCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch is one usage rule of the sequences (COLO, post-copy, back channel) or one line of the report.")]
     public static Command Create()
     {
         var input = new Argument<string>("input") { Description = "stream file, or - for standard input" };
@@ -71,12 +73,12 @@ internal static class RestoreCommand
             format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat, dialect, colo, backChannel, touches, touchSeed, workload,
         };
         command.Arguments.Add(input);
-        command.SetAction(parse => EngineCli.Run("restore", () =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(input)!;
             string? guestText = parse.GetValue(guest);
             string? memoryText = parse.GetValue(memory);
-            StreamDialect streamDialect = CliParsing.ParseDialect(parse.GetValue(dialect));
+            StreamDialect streamDialect = CliNames.Dialects.Parse(parse.GetValue(dialect));
             bool isColo = parse.GetValue(colo);
             string? backPath = parse.GetValue(backChannel);
             int touchCount = parse.GetValue(touches);
@@ -102,11 +104,11 @@ internal static class RestoreCommand
 
             var options = new RestoreOptions
             {
-                Reader = new XenStreamReaderOptions { Format = ParseFormat(parse.GetValue(format)), Dialect = streamDialect },
-                Guest = guestText is null ? null : GuestTypeExtensions.Parse(guestText),
+                Reader = new XenStreamReaderOptions { Format = CliNames.RestoreFormats.Parse(parse.GetValue(format)), Dialect = streamDialect },
+                Guest = guestText is null ? null : CliNames.Guests.Parse(guestText),
                 MemoryPages = memoryText is null ? null : EngineCli.ParseMemoryPages(memoryText),
                 Vcpus = parse.GetValue(vcpus),
-                Checkpoints = VerifyCommand.ParseCheckpointMode(parse.GetValue(checkpointed)),
+                Checkpoints = CliNames.CheckpointModes.Parse(parse.GetValue(checkpointed)),
                 CheckReservedFields = !parse.GetValue(ignoreReserved),
                 OpenMemoryMap = parse.GetValue(openMap),
             };
@@ -199,7 +201,7 @@ internal static class RestoreCommand
             {
                 // The engine's own save of what it restored: xl keeps the save file's config text, so that xl restore
                 // recreates the same domain on a real host. A checkpointed input is saved as a plain stream.
-                SaveFormat layer = parse.GetValue(saveFormat) is { } text ? EngineCli.ParseFormat(text) : result.Format switch
+                SaveFormat layer = parse.GetValue(saveFormat) is { } text ? CliNames.SaveFormats.Parse(text) : result.Format switch
                 {
                     OuterFormat.Libxc => SaveFormat.Libxc,
                     OuterFormat.Libxl => SaveFormat.Libxl,
@@ -223,16 +225,7 @@ internal static class RestoreCommand
 
             o.WriteLine($"digest: {domain.ComputeDigest()}");
             return exit;
-        }));
+        });
         return command;
     }
-
-    private static OuterFormat ParseFormat(string? value) => value switch
-    {
-        null or "" or "auto" => OuterFormat.Auto,
-        "xl" => OuterFormat.Xl,
-        "libxl" => OuterFormat.Libxl,
-        "libxc" => OuterFormat.Libxc,
-        _ => throw new ArgumentException($"unknown format '{value}': use auto, xl, libxl or libxc"),
-    };
 }

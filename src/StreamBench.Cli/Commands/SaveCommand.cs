@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Domain;
 using StreamBench.Domain.Builders;
@@ -16,18 +17,17 @@ namespace StreamBench.Cli.Commands;
 /// </summary>
 internal static class SaveCommand
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch is one usage rule of the sequences (legacy, post-copy, COLO, back channel) or one line of the report.")]
     public static Command Create()
     {
-        var guest = new Option<string>("--guest") { Description = "pv, pv32, hvm or pvh", Required = true };
-        var memory = new Option<string>("--memory", "-m") { Description = "guest RAM: 256M, 1G, 4096K (a bare number is MiB)", Required = true };
-        var vcpus = new Option<int>("--vcpus") { Description = "vCPUs", DefaultValueFactory = _ => 1 };
+        var domainOptions = new DomainOptions(guest: null, memory: null, vcpus: 1);
+        var policy = new PrecopyPolicyOptions();
         var live = new Option<bool>("--live") { Description = "live pre-copy under the workload, then suspend and send the rest" };
         var workload = new Option<string>("--workload")
         {
             Description = "with --live: uniform, hotset or sequential, optionally :RATE (pages the guest writes per 1024 pages sent; default 32), or none",
             DefaultValueFactory = _ => "hotset",
         };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the domain's contents and the workload", DefaultValueFactory = _ => 1ul };
         var version = new Option<uint>("--stream-version") { Description = "libxc stream version 2 or 3", DefaultValueFactory = _ => 3u };
         var format = new Option<string>("--format", "-f")
         {
@@ -36,8 +36,6 @@ internal static class SaveCommand
         };
         var legacyWidth = new Option<int>("--legacy-width") { Description = "with -f legacy: the toolstack width, 32 or 64", DefaultValueFactory = _ => 64 };
         var verifyMode = new Option<bool>("--verify-mode") { Description = "with --live: VERIFY, then every page again (xl migrate --debug)" };
-        var maxIterations = new Option<int>("--max-iterations") { Description = "pre-copy policy: at most this many live iterations", DefaultValueFactory = _ => PrecopyPolicy.XenMaxIterations };
-        var threshold = new Option<long>("--dirty-threshold") { Description = "pre-copy policy: stop once fewer pages are dirty", DefaultValueFactory = _ => PrecopyPolicy.XenDirtyThreshold };
         var checkpoints = new Option<int>("--checkpoints") { Description = "a Remus stream with N checkpoints (0: a plain stream)" };
         var output = new Option<string>("--output", "-o") { Description = "output file, or - for stdout (the report then goes to stderr)", Required = true };
         var postcopy = new Option<bool>("--postcopy")
@@ -51,15 +49,16 @@ internal static class SaveCommand
         };
         var command = new Command("save", "Build a simulated domain and save it into a stream; prints the domain's digest last.")
         {
-            guest, memory, vcpus, live, workload, seed, version, format, legacyWidth, verifyMode, maxIterations, threshold, checkpoints, output,
+            live, workload, version, format, legacyWidth, verifyMode, checkpoints, output,
             postcopy, colo, backChannel,
         };
-        command.SetAction(parse => EngineCli.Run("save", () =>
+        domainOptions.AddTo(command);
+        policy.AddTo(command);
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             TextWriter report = path == "-" ? Console.Error : Console.Out;
-            var spec = new DomainSpec(GuestTypeExtensions.Parse(parse.GetValue(guest)!), EngineCli.ParseMemoryMiB(parse.GetValue(memory)!),
-                parse.GetValue(vcpus), parse.GetValue(seed));
+            var spec = domainOptions.Spec(parse);
             if (string.Equals(parse.GetValue(format)?.Trim(), "legacy", StringComparison.OrdinalIgnoreCase))
             {
                 return SaveLegacy(spec, path, report, parse.GetValue(legacyWidth),
@@ -93,9 +92,9 @@ internal static class SaveCommand
                 Live = isLive,
                 Workload = load,
                 StreamVersion = isPostcopy ? 2 : parse.GetValue(version),
-                Format = EngineCli.ParseFormat(parse.GetValue(format)),
+                Format = CliNames.SaveFormats.Parse(parse.GetValue(format)),
                 VerifyMode = parse.GetValue(verifyMode),
-                Policy = new PrecopyPolicy(parse.GetValue(maxIterations), parse.GetValue(threshold)),
+                Policy = policy.Policy(parse),
                 Checkpoints = parse.GetValue(checkpoints),
                 CheckpointEnding = isColo ? CheckpointEnding.Failover : new SaveOptions().CheckpointEnding,
                 RecordCheckpointDigests = isColo,
@@ -154,7 +153,7 @@ internal static class SaveCommand
                 $"bytes: {result.Bytes}, records: {result.Records}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
             report.WriteLine($"digest: {DomainDigest.Compute(domain)}");
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 
@@ -197,160 +196,4 @@ internal static class SaveCommand
         report.WriteLine($"digest: {DomainDigest.Compute(domain)}");
         return ExitCodes.Ok;
     }
-}
-
-/// <summary>Option parsing and reporting shared by <c>save</c>, <c>restore</c> and <c>demo</c>.</summary>
-internal static class EngineCli
-{
-    /// <summary>
-    /// Runs a command body; stream errors exit 1, usage and I/O errors 2, a save or domain refusal 1, and so does a COLO
-    /// peer that breaks the handshake (its back channel is input like any stream).
-    /// </summary>
-    public static int Run(string command, Func<int> body) => CommandRunner.Run(command, () =>
-    {
-        try
-        {
-            return body();
-        }
-        catch (InvalidOperationException e) when (e is SaveException or DomainException or ColoProtocolException)
-        {
-            Console.Error.WriteLine($"{command}: {e.Message}");
-            return ExitCodes.InvalidStream;
-        }
-    });
-
-    /// <summary>"256M", "1G", "4096K", "262144k", or a bare number of MiB.</summary>
-    public static ulong ParseMemoryMiB(string text)
-    {
-        ulong pages = ParseMemoryPages(text);
-        if (pages % 256 != 0)
-        {
-            throw new ArgumentException($"memory '{text}' is not a whole number of MiB");
-        }
-
-        return pages / 256;
-    }
-
-    /// <summary>The size in 4 KiB pages.</summary>
-    public static ulong ParseMemoryPages(string text)
-    {
-        string t = text.Trim().ToUpperInvariant();
-        ulong unitKiB = 1024;
-        if (t.EndsWith("IB", StringComparison.Ordinal))
-        {
-            t = t[..^2];
-        }
-        else if (t.EndsWith('B'))
-        {
-            t = t[..^1];
-        }
-
-        if (t.EndsWith('K'))
-        {
-            unitKiB = 1;
-            t = t[..^1];
-        }
-        else if (t.EndsWith('M'))
-        {
-            t = t[..^1];
-        }
-        else if (t.EndsWith('G'))
-        {
-            unitKiB = 1024 * 1024;
-            t = t[..^1];
-        }
-
-        if (!ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0)
-        {
-            throw new ArgumentException($"cannot read memory size '{text}': use e.g. 256M, 1G or 262144K");
-        }
-
-        const ulong maxKiB = DomainSpec.MaxMemoryMiB * 1024;
-        if (n > maxKiB / unitKiB)
-        {
-            // Refused before any arithmetic, so a huge value is never wrapped into a small one.
-            throw new ArgumentException($"memory size '{text}' is larger than the simulation's limit of {DomainSpec.MaxMemoryMiB / 1024} GiB");
-        }
-
-        ulong kib = n * unitKiB;
-        if (kib % 4 != 0)
-        {
-            throw new ArgumentException($"memory size '{text}' is not a whole number of 4 KiB pages");
-        }
-
-        return kib / 4;
-    }
-
-    /// <summary>"none", or uniform|hotset|sequential with an optional ":RATE" (writes per 1024 pages sent).</summary>
-    public static Workload? ParseWorkload(string? text, GuestDomain domain, ulong seed)
-    {
-        if (text is null or "" or "none")
-        {
-            return null;
-        }
-
-        string[] parts = text.Split(':', 2);
-        WorkloadPattern pattern = parts[0].Trim().ToLowerInvariant() switch
-        {
-            "uniform" => WorkloadPattern.Uniform,
-            "hotset" or "hot-set" => WorkloadPattern.HotSet,
-            "sequential" => WorkloadPattern.Sequential,
-            _ => throw new ArgumentException($"unknown workload '{parts[0]}': use uniform, hotset, sequential or none"),
-        };
-        int rate = DefaultWorkloadRate;
-        if (parts.Length == 2 && (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out rate) || rate < 0))
-        {
-            throw new ArgumentException($"workload rate '{parts[1]}' is not a non-negative number");
-        }
-
-        return new Workload(domain, new WorkloadOptions(pattern, rate, seed));
-    }
-
-    /// <summary>Page writes per 1024 pages sent, when the workload names no rate.</summary>
-    public const int DefaultWorkloadRate = 32;
-
-    /// <summary>"xl", "libxl" or "libxc".</summary>
-    public static SaveFormat ParseFormat(string? text) => text?.Trim().ToLowerInvariant() switch
-    {
-        null or "" or "xl" => SaveFormat.Xl,
-        "libxl" => SaveFormat.Libxl,
-        "libxc" => SaveFormat.Libxc,
-        _ => throw new ArgumentException($"unknown format '{text}': use xl, libxl or libxc"),
-    };
-
-    /// <summary>One line per memory pass.</summary>
-    public static void WritePasses(TextWriter output, SaveResult result)
-    {
-        foreach (PassStats p in result.Passes)
-        {
-            string kind = p.Kind switch
-            {
-                PassKind.Live => "live",
-                PassKind.NonLive => "non-live",
-                PassKind.Suspended => "suspended",
-                PassKind.Postcopy => "post-copy, after the transition",
-                _ => "verify",
-            };
-            string writes = p.WorkloadWrites > 0 ? $", then the guest wrote {p.WorkloadWrites} pages" : "";
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  iteration {p.Number} ({kind}): {p.Pfns} pfns, {p.DataPages} pages of data, {p.Bytes} bytes, {p.Duration.TotalMilliseconds:F1} ms{writes}"));
-        }
-
-        if (result.FinalPrecopyStats is { } stats)
-        {
-            string why = stats.DirtyCount >= 0 && stats.DirtyCount < result.Options.Policy.DirtyThreshold
-                ? $"{stats.DirtyCount} dirty pages < {result.Options.Policy.DirtyThreshold}"
-                : $"{stats.Iteration} iterations >= {result.Options.Policy.MaxIterations}";
-            output.WriteLine($"  pre-copy: {result.LiveIterations} live iteration(s), stopped ({why}), then suspended");
-        }
-
-        if (result.Checkpoints > 0)
-        {
-            output.WriteLine($"  checkpoints: {result.Checkpoints}");
-        }
-    }
-
-    /// <summary>Bytes per second, human-readable.</summary>
-    public static string Rate(long bytes, TimeSpan elapsed) =>
-        string.Create(CultureInfo.InvariantCulture, $"{bytes / Math.Max(elapsed.TotalSeconds, 1e-9) / 1e6:F1} MB/s");
 }

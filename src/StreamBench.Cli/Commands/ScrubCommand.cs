@@ -31,7 +31,7 @@ internal static class ScrubCommand
                 Seed = parse.GetValue(seed),
                 SharedInfo = parse.GetValue(shared),
                 KeepMetadata = parse.GetValue(keep),
-                Reader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
+                Reader = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
             };
             var inPath = parse.GetValue(input)!;
             var outPath = parse.GetValue(output)!;

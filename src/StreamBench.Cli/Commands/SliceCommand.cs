@@ -32,9 +32,9 @@ internal static class SliceCommand
                     Records = parse.GetValue(records) is { } r ? ParseRange(r, "--records") : null,
                     Checkpoints = parse.GetValue(checkpoints) is { } c ? ParseRange(c, "--checkpoints") : null,
                     Exact = parse.GetValue(exact),
-                    Reader = new XenStreamReaderOptions { Dialect = CliParsing.ParseDialect(parse.GetValue(dialect)) },
+                    Reader = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
                 };
-                using var src = StreamInput.Open(parse.GetValue(input)!, CaptureDirections.Parse(parse.GetValue(direction)));
+                using var src = StreamInput.Open(parse.GetValue(input)!, CliNames.Directions.Parse(parse.GetValue(direction)));
                 if (src.CaptureWarning is { } w)
                 {
                     Console.Error.WriteLine("streambench slice: warning: " + w);

@@ -13,7 +13,7 @@ internal sealed class StreamOptions
 
     public Option<string> Format { get; } = new("--format", "-f")
     {
-        Description = "outer layer: auto, xl, libxl, libxc, legacy, back-channel, migrate-receiver",
+        Description = "outer layer: " + CliNames.Formats.Choices,
         DefaultValueFactory = _ => "auto",
     };
 
@@ -57,80 +57,21 @@ internal sealed class StreamOptions
 
     public Formats.Legacy.LegacyStreamReaderOptions LegacyOptions(ParseResult parse) => new()
     {
-        Width = parse.GetValue(LegacyWidth) switch
-        {
-            null or "" or "auto" => Formats.Legacy.LegacyWidth.Auto,
-            "32" => Formats.Legacy.LegacyWidth.Bits32,
-            "64" => Formats.Legacy.LegacyWidth.Bits64,
-            var w => throw new ArgumentException($"--width takes 32 or 64, not '{w}'"),
-        },
-        GuestType = parse.GetValue(LegacyGuest) switch
-        {
-            null or "" or "auto" => Formats.Legacy.LegacyGuestType.Auto,
-            "pv" => Formats.Legacy.LegacyGuestType.Pv,
-            "hvm" => Formats.Legacy.LegacyGuestType.Hvm,
-            var g => throw new ArgumentException($"--guest takes pv or hvm, not '{g}'"),
-        },
+        Width = CliNames.LegacyWidths.Parse(parse.GetValue(LegacyWidth)),
+        GuestType = CliNames.LegacyGuests.Parse(parse.GetValue(LegacyGuest)),
     };
 
     /// <summary>Opens the input through the one input seam (zstd, captures, legacy detection).</summary>
     public OpenedInput Open(ParseResult parse) => StreamInputs.Open(parse.GetValue(Input)!, new StreamInputOptions
     {
-        Format = ParseFormat(parse.GetValue(Format)),
-        Direction = CaptureDirections.Parse(parse.GetValue(Direction)),
+        Format = CliNames.Formats.Parse(parse.GetValue(Format)),
+        Direction = CliNames.Directions.Parse(parse.GetValue(Direction)),
     });
 
     public XenStreamReaderOptions ReaderOptions(ParseResult parse) => new()
     {
-        Format = ParseFormat(parse.GetValue(Format)),
-        Dialect = CliParsing.ParseDialect(parse.GetValue(Dialect)),
+        Format = CliNames.Formats.Parse(parse.GetValue(Format)),
+        Dialect = CliNames.Dialects.Parse(parse.GetValue(Dialect)),
         Colo = parse.GetValue(Colo),
     };
-
-    public static OuterFormat ParseFormat(string? value) => value switch
-    {
-        null or "" or "auto" => OuterFormat.Auto,
-        "xl" => OuterFormat.Xl,
-        "libxl" => OuterFormat.Libxl,
-        "libxc" => OuterFormat.Libxc,
-        "legacy" => OuterFormat.Legacy,
-        "back-channel" or "backchannel" => OuterFormat.BackChannel,
-        "migrate-receiver" => OuterFormat.MigrateReceiver,
-        _ => throw new ArgumentException($"unknown format '{value}': use auto, xl, libxl, libxc, legacy, back-channel or migrate-receiver"),
-    };
-
-    /// <summary>Dialect name as the CLI spells it.</summary>
-    public static string DialectName(StreamDialect dialect) => dialect == StreamDialect.PostcopyRfc ? "postcopy-rfc" : "upstream";
-}
-
-/// <summary>Runs a command body, mapping errors to exit codes and messages on stderr.</summary>
-internal static class CommandRunner
-{
-    public static int Run(string command, Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Formats.StreamFormatException e)
-        {
-            Console.Error.WriteLine($"{command}: {CommandGuard.Describe(e)}");
-            return ExitCodes.InvalidStream;
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"{command}: {e.Message}");
-            return ExitCodes.UsageOrIo;
-        }
-        catch (IOException e)
-        {
-            Console.Error.WriteLine($"{command}: {e.Message}");
-            return ExitCodes.UsageOrIo;
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            Console.Error.WriteLine($"{command}: {e.Message}");
-            return ExitCodes.UsageOrIo;
-        }
-    }
 }

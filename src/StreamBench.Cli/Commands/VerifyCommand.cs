@@ -29,13 +29,13 @@ internal static class VerifyCommand
         command.Options.Add(checkpointed);
         command.Options.Add(json);
         command.Options.Add(max);
-        command.SetAction(parse => CommandRunner.Run("verify", () =>
+        command.SetAction(parse =>
         {
             var options = new VerifierOptions
             {
-                Profile = ParseProfile(parse.GetValue(profile)),
+                Profile = CliNames.Profiles.Parse(parse.GetValue(profile)),
                 Reader = io.ReaderOptions(parse),
-                CheckpointMode = ParseCheckpointMode(parse.GetValue(checkpointed)),
+                CheckpointMode = CliNames.CheckpointModes.Parse(parse.GetValue(checkpointed)),
                 MaxFindings = parse.GetValue(max),
             };
             VerifyResult result;
@@ -59,25 +59,9 @@ internal static class VerifyCommand
                 WriteText(Console.Out, path, result, legacyLength);
             }
             return result.IsValid ? ExitCodes.Ok : ExitCodes.InvalidStream;
-        }));
+        });
         return command;
     }
-
-    public static VerificationProfile ParseProfile(string? value) => value switch
-    {
-        "xen" => VerificationProfile.Xen,
-        "restore" => VerificationProfile.Restore,
-        null or "" or "strict" => VerificationProfile.Strict,
-        _ => throw new ArgumentException($"unknown profile '{value}': use xen, restore or strict"),
-    };
-
-    public static CheckpointMode ParseCheckpointMode(string? value) => value switch
-    {
-        null or "" or "auto" => CheckpointMode.Auto,
-        "yes" or "true" => CheckpointMode.Checkpointed,
-        "no" or "false" => CheckpointMode.Plain,
-        _ => throw new ArgumentException($"unknown --checkpointed value '{value}': use auto, yes or no"),
-    };
 
     private static void WriteText(TextWriter output, string path, VerifyResult result, long? legacyLength)
     {

@@ -21,70 +21,10 @@ public sealed partial class PvDomain
         // vCPUs: what process_vcpu_basic and Xen's setcontext would check.
         for (int id = 0; id < MaxVcpus; id++)
         {
-            PvVcpuState v = _vcpus[id];
-            if (!v.Online)
-            {
-                continue;
-            }
-
-            if (v.Basic is null)
-            {
-                Add(id == 0 ? "vcpu0 has no basic context (Sender didn't send vcpu0's basic state)" : $"vcpu{id} is online without a basic context");
-                continue;
-            }
-
-            PvVcpuContext ctx = v.Context;
-            CheckTopTable(Geometry.Cr3ToFrame(ctx.Cr3), $"vcpu{id} cr3", top, Add);
-            if (Geometry.Is64Bit && ctx.Cr1 != 0)
-            {
-                CheckTopTable(ctx.Cr1 >> PageGeometry.Shift, $"vcpu{id} cr1", top, Add);
-            }
-
-            if (ctx.GdtEntries > VcpuGuestContextLayout.FirstReservedGdtEntry)
-            {
-                Add($"vcpu{id} gdt_ents {ctx.GdtEntries} exceeds {VcpuGuestContextLayout.FirstReservedGdtEntry}");
-            }
-            else
-            {
-                for (int i = 0; i < ctx.GdtFrameCount; i++)
-                {
-                    ulong mfn = ctx.GetGdtFrame(i);
-                    if (!MfnInPseudophysmap(mfn))
-                    {
-                        Add($"vcpu{id} GDT frame {i} (mfn 0x{mfn:x}) is not in the pseudophysmap");
-                    }
-                    else if (GetPageInfo(_m2p[mfn]).Type != PageType.Normal)
-                    {
-                        Add($"vcpu{id} GDT frame {i} (pfn 0x{_m2p[mfn]:x}) is {GetPageInfo(_m2p[mfn]).Type}, expected Normal");
-                    }
-                }
-            }
+            ValidateVcpu(id, top, Add);
         }
 
-        // start_info and the rings it names.
-        if (_vcpus[0].Basic is not null)
-        {
-            ulong? si = StartInfoPfn;
-            if (si is null)
-            {
-                Add("vcpu0's suspend record (edx) does not name a guest frame for start_info");
-            }
-            else
-            {
-                if (GetPageInfo(si.Value).Type != PageType.Normal)
-                {
-                    Add($"start_info pfn 0x{si.Value:x} has type {GetPageInfo(si.Value).Type}");
-                }
-
-                foreach ((string name, ulong? pfn) in (ReadOnlySpan<(string, ulong?)>)[("xenstore", StorePfn), ("console", ConsolePfn)])
-                {
-                    if (pfn is null || pfn.Value > _maxPfn || !IsPopulated(pfn.Value))
-                    {
-                        Add($"start_info's {name} frame does not name a populated pfn");
-                    }
-                }
-            }
-        }
+        ValidateStartInfo(Add);
 
         // shared_info must advertise the p2m size.
         if (SharedInfoMaxPfnField != _maxPfn + 1)
@@ -133,6 +73,77 @@ public sealed partial class PvDomain
             if (problems.Count >= MaxReportedProblems)
             {
                 break;
+            }
+        }
+    }
+
+    // One online vCPU: what process_vcpu_basic and Xen's setcontext would check.
+    private void ValidateVcpu(int id, PageType top, Action<string> add)
+    {
+        PvVcpuState v = _vcpus[id];
+        if (!v.Online)
+        {
+            return;
+        }
+
+        if (v.Basic is null)
+        {
+            add(id == 0 ? "vcpu0 has no basic context (Sender didn't send vcpu0's basic state)" : $"vcpu{id} is online without a basic context");
+            return;
+        }
+
+        PvVcpuContext ctx = v.Context;
+        CheckTopTable(Geometry.Cr3ToFrame(ctx.Cr3), $"vcpu{id} cr3", top, add);
+        if (Geometry.Is64Bit && ctx.Cr1 != 0)
+        {
+            CheckTopTable(ctx.Cr1 >> PageGeometry.Shift, $"vcpu{id} cr1", top, add);
+        }
+
+        if (ctx.GdtEntries > VcpuGuestContextLayout.FirstReservedGdtEntry)
+        {
+            add($"vcpu{id} gdt_ents {ctx.GdtEntries} exceeds {VcpuGuestContextLayout.FirstReservedGdtEntry}");
+        }
+        else
+        {
+            for (int i = 0; i < ctx.GdtFrameCount; i++)
+            {
+                ulong mfn = ctx.GetGdtFrame(i);
+                if (!MfnInPseudophysmap(mfn))
+                {
+                    add($"vcpu{id} GDT frame {i} (mfn 0x{mfn:x}) is not in the pseudophysmap");
+                }
+                else if (GetPageInfo(_m2p[mfn]).Type != PageType.Normal)
+                {
+                    add($"vcpu{id} GDT frame {i} (pfn 0x{_m2p[mfn]:x}) is {GetPageInfo(_m2p[mfn]).Type}, expected Normal");
+                }
+            }
+        }
+    }
+
+    // start_info and the rings it names.
+    private void ValidateStartInfo(Action<string> add)
+    {
+        if (_vcpus[0].Basic is not null)
+        {
+            ulong? si = StartInfoPfn;
+            if (si is null)
+            {
+                add("vcpu0's suspend record (edx) does not name a guest frame for start_info");
+            }
+            else
+            {
+                if (GetPageInfo(si.Value).Type != PageType.Normal)
+                {
+                    add($"start_info pfn 0x{si.Value:x} has type {GetPageInfo(si.Value).Type}");
+                }
+
+                foreach ((string name, ulong? pfn) in (ReadOnlySpan<(string, ulong?)>)[("xenstore", StorePfn), ("console", ConsolePfn)])
+                {
+                    if (pfn is null || pfn.Value > _maxPfn || !IsPopulated(pfn.Value))
+                    {
+                        add($"start_info's {name} frame does not name a populated pfn");
+                    }
+                }
             }
         }
     }

@@ -191,12 +191,36 @@ public sealed partial class RestoreEngine
 
     // ------------------------------------------------------------------ PAGE_DATA
 
-    // handle_page_data + process_page_data: validate the header and every pfn word, populate the batch (each pfn
-    // once), record the types, then stream each page of data into its guest page (or compare it, after VERIFY).
+    // handle_page_data + process_page_data, in Xen's three steps: validate the header and every pfn word, populate the
+    // batch (each pfn once) and record the types, then stream each page of data into its guest page (or compare it,
+    // after VERIFY).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void HandlePageData(IncomingRecord record, bool postcopy = false)
     {
         InferOrRequireStaticDataEnd(record, LibxcChecks.PageDataNoStaticDataEnd);
+        uint count = ReadPageDataHeader(record);
+        ulong[] words = ReadWords(record, count);
+        HashSet<ulong>? batch = postcopy ? [] : null;
+        long dataPages = ValidatePageWords(record, words, count, batch);
+        GuestDomain domain = _domain!;
+        PopulatePageData(record, domain, words, count);
+        ApplyPageData(record, domain, words, count);
+
+        _result.PageDataRecords++;
+        _result.Pfns += count;
+        _result.DataPages += dataPages;
+        if (postcopy)
+        {
+            foreach (ulong pfn in batch!)
+            {
+                _postcopy.PageArrived(pfn);
+            }
+        }
+    }
+
+    // The header: the record is long enough for it and its pfn words, reserved is 0, count is not 0.
+    private uint ReadPageDataHeader(IncomingRecord record)
+    {
         if (record.Length <= LibxcBodySizes.PageDataHeader)
         {
             throw Fail(record, LibxcChecks.PageDataTooShort,
@@ -224,9 +248,15 @@ public sealed partial class RestoreEngine
                 $"PAGE_DATA record (length {record.Length}) too short to contain {count} pfns worth of information", "count", record.At(0));
         }
 
-        ulong[] words = ReadWords(record, count);
+        return count;
+    }
+
+    // Every pfn word (reserved bits, range, type; post-copy's batch rules), then the length their data pages need.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private long ValidatePageWords(IncomingRecord record, ulong[] words, uint count, HashSet<ulong>? batch)
+    {
+        long wordBytes = (long)count * LibxcBodySizes.PfnWord;
         long dataPages = 0;
-        HashSet<ulong>? batch = postcopy ? [] : null;
         for (int i = 0; i < (int)count; i++)
         {
             ulong word = words[i];
@@ -266,8 +296,12 @@ public sealed partial class RestoreEngine
                 $"PAGE_DATA record wrong size: length {record.Length}, expected {LibxcBodySizes.PageDataHeader} + {wordBytes} + {dataPages * LibxcWire.PageSize}", "body_length");
         }
 
-        GuestDomain domain = _domain!;
+        return dataPages;
+    }
 
+    // populate_pfns, then each pfn's type (the guest's ops: PV page-table types).
+    private void PopulatePageData(IncomingRecord record, GuestDomain domain, ulong[] words, uint count)
+    {
         // populate_pfns: every pfn whose type populates, once (duplicates in a batch are tolerated).
         for (int i = 0; i < (int)count; i++)
         {
@@ -290,7 +324,12 @@ public sealed partial class RestoreEngine
         {
             _ops!.SetPageType(record, PageWord.PfnOf(words[i]), PageWord.TypeOf(words[i]), i);
         }
+    }
 
+    // process_page_data: each page of data into its guest page, or compared with it after VERIFY.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ApplyPageData(IncomingRecord record, GuestDomain domain, ulong[] words, uint count)
+    {
         for (int i = 0; i < (int)count; i++)
         {
             WirePageType type = PageWord.TypeOf(words[i]);
@@ -322,17 +361,6 @@ public sealed partial class RestoreEngine
             else if (!page.ContainsAnyExcept((byte)0))
             {
                 domain.ClearPage(pfn); // a zero page needs no buffer
-            }
-        }
-
-        _result.PageDataRecords++;
-        _result.Pfns += count;
-        _result.DataPages += dataPages;
-        if (postcopy)
-        {
-            foreach (ulong pfn in batch!)
-            {
-                _postcopy.PageArrived(pfn);
             }
         }
     }

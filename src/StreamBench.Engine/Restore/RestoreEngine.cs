@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using StreamBench.Domain;
 using StreamBench.Domain.Hvm;
@@ -431,6 +432,7 @@ public sealed partial class RestoreEngine
         };
     }
 
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "Where the restored domain's guest type, memory and vCPUs come from (the xl config, the command-line options, the stream's own records) and the refusals when they disagree: one branch per property and source.")]
     private GuestDomain CreateDomain(bool pvStream)
     {
         DomainConfig? config = _options.Config ?? _xlConfig;

@@ -11,11 +11,8 @@ namespace StreamBench.Formats.Streams;
 /// </summary>
 public sealed class XenStreamWriter : IDisposable
 {
-    private readonly Stream _out;
+    private readonly BufferedSink _sink;
     private readonly bool _leaveOpen;
-    private readonly byte[] _buffer;
-    private int _used;
-    private long _flushed;
     private long _recordLeft = -1;
     private uint _recordLength;
     private long _holeAtEnd;
@@ -23,15 +20,12 @@ public sealed class XenStreamWriter : IDisposable
     /// <summary>Writes to <paramref name="output"/>.</summary>
     public XenStreamWriter(Stream output, bool leaveOpen = false, int bufferSize = 1 << 16)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 64);
-        _out = output;
+        _sink = new BufferedSink(output, bufferSize);
         _leaveOpen = leaveOpen;
-        _buffer = new byte[bufferSize];
     }
 
     /// <summary>Bytes written so far (including buffered ones).</summary>
-    public long Position => _flushed + _used;
+    public long Position => _sink.Position;
 
     /// <summary>
     /// Whether <see cref="WritePageBody"/> may leave runs of zero pages as holes (seeking over them) instead of writing
@@ -142,10 +136,8 @@ public sealed class XenStreamWriter : IDisposable
     private void Hole(long length)
     {
         _recordLeft -= length;
-        FlushBuffer();
-        _out.Seek(length, SeekOrigin.Current);
-        _flushed += length;
-        _holeAtEnd = _flushed;
+        _sink.Skip(length);
+        _holeAtEnd = _sink.Flushed;
         HoleBytes += length;
     }
 
@@ -323,37 +315,9 @@ public sealed class XenStreamWriter : IDisposable
     }
 
     /// <summary>Raw bytes (protocol text, trailing data, legacy images).</summary>
-    public void WriteRaw(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length <= _buffer.Length - _used)
-        {
-            bytes.CopyTo(_buffer.AsSpan(_used));
-            _used += bytes.Length;
-            return;
-        }
-        FlushBuffer();
-        if (bytes.Length >= _buffer.Length / 2)
-        {
-            _out.Write(bytes);
-            _flushed += bytes.Length;
-        }
-        else
-        {
-            bytes.CopyTo(_buffer);
-            _used = bytes.Length;
-        }
-    }
+    public void WriteRaw(ReadOnlySpan<byte> bytes) => _sink.Write(bytes);
 
-    private Span<byte> Reserve(int count)
-    {
-        if (_buffer.Length - _used < count)
-        {
-            FlushBuffer();
-        }
-        var span = _buffer.AsSpan(_used, count);
-        _used += count;
-        return span;
-    }
+    private Span<byte> Reserve(int count) => _sink.Reserve(count);
 
     private static void PutU32(Span<byte> at, uint value, bool bigEndian)
     {
@@ -367,30 +331,20 @@ public sealed class XenStreamWriter : IDisposable
         }
     }
 
-    private void FlushBuffer()
-    {
-        if (_used > 0)
-        {
-            _out.Write(_buffer, 0, _used);
-            _flushed += _used;
-            _used = 0;
-        }
-    }
-
     /// <summary>Writes buffered bytes to the output and flushes it.</summary>
     public void Flush()
     {
-        FlushBuffer();
+        _sink.FlushBuffer();
         ExtendOverHole();
-        _out.Flush();
+        _sink.Output.Flush();
     }
 
     // A hole at the very end of the output is not part of the file until its length covers it (ftruncate).
     private void ExtendOverHole()
     {
-        if (_holeAtEnd != 0 && _holeAtEnd == _flushed)
+        if (_holeAtEnd != 0 && _holeAtEnd == _sink.Flushed)
         {
-            _out.SetLength(_flushed);
+            _sink.Output.SetLength(_sink.Flushed);
             _holeAtEnd = 0;
         }
     }
@@ -398,11 +352,11 @@ public sealed class XenStreamWriter : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        FlushBuffer();
+        _sink.FlushBuffer();
         ExtendOverHole();
         if (!_leaveOpen)
         {
-            _out.Dispose();
+            _sink.Output.Dispose();
         }
     }
 }

@@ -61,43 +61,8 @@ internal sealed partial class LibxcRules
                 $"expected at most {LibxcWire.MaxBatchSize} pfns per batch (MAX_BATCH_SIZE), found {count}"));
         }
         var inPlace = prefix <= _ctx.Window;
-        ReadOnlySpan<byte> words = default;
-        if (inPlace)
-        {
-            words = r.BodyPrefix((int)prefix)[LibxcBodySizes.PageDataHeader..];
-            stats.Add(words);
-            sink?.Invoke(words, 0);
-        }
-        else
-        {
-            var buffer = _ctx.Scratch;
-            r.SkipBody(LibxcBodySizes.PageDataHeader);
-            var left = (long)count * 8;
-            long index = 0;
-            while (left > 0)
-            {
-                var n = r.ReadBody(buffer.AsSpan(0, (int)Math.Min(left, buffer.Length)));
-                var chunk = buffer.AsSpan(0, n);
-                stats.Add(chunk);
-                sink?.Invoke(chunk, index);
-                index += n / 8;
-                left -= n;
-            }
-        }
-        if (stats.ReservedBitsSet > 0)
-        {
-            var i = stats.FirstReservedIndex;
-            _ctx.ReportInBody(PageDataPfnReserved, PageDataBody.WordOffset(i), string.Create(CultureInfo.InvariantCulture, $"pfn[{i}]"),
-                string.Create(CultureInfo.InvariantCulture,
-                    $"expected bits 52..59 clear, found 0x{stats.FirstReservedWord & PageWord.ReservedMask:x16} in word 0x{stats.FirstReservedWord:x16} ({stats.ReservedBitsSet} such words)"));
-        }
-        if (stats.InvalidTypes > 0)
-        {
-            var i = stats.FirstInvalidTypeIndex;
-            _ctx.ReportInBody(PageDataPfnType, PageDataBody.WordOffset(i), string.Create(CultureInfo.InvariantCulture, $"pfn[{i}]"),
-                string.Create(CultureInfo.InvariantCulture,
-                    $"expected a page type other than 5..8, found {(int)PageWord.TypeOf(stats.FirstInvalidTypeWord)} in word 0x{stats.FirstInvalidTypeWord:x16}"));
-        }
+        ReadOnlySpan<byte> words = ScanWords(count, prefix, inPlace, sink, ref stats);
+        ReportWordProblems(stats);
         var expected = withPages ? PageDataBody.ExpectedLength(count, stats.DataPages) : prefix;
         if (len != expected)
         {
@@ -125,6 +90,56 @@ internal sealed partial class LibxcRules
             summary.DataPages += stats.DataPages;
         }
         return true;
+    }
+
+    // The pfn words: in place when they fit the window (returned), otherwise streamed through the scratch buffer
+    // (returns an empty span). Either way every word goes into the stats and the sink.
+    private ReadOnlySpan<byte> ScanWords(uint count, long prefix, bool inPlace, PfnWordSink? sink, ref PageWordStats stats)
+    {
+        var r = _ctx.Reader;
+        ReadOnlySpan<byte> words = default;
+        if (inPlace)
+        {
+            words = r.BodyPrefix((int)prefix)[LibxcBodySizes.PageDataHeader..];
+            stats.Add(words);
+            sink?.Invoke(words, 0);
+        }
+        else
+        {
+            var buffer = _ctx.Scratch;
+            r.SkipBody(LibxcBodySizes.PageDataHeader);
+            var left = (long)count * 8;
+            long index = 0;
+            while (left > 0)
+            {
+                var n = r.ReadBody(buffer.AsSpan(0, (int)Math.Min(left, buffer.Length)));
+                var chunk = buffer.AsSpan(0, n);
+                stats.Add(chunk);
+                sink?.Invoke(chunk, index);
+                index += n / 8;
+                left -= n;
+            }
+        }
+        return words;
+    }
+
+    // The first pfn word with reserved bits set, and the first with an invalid type, each with how many there are.
+    private void ReportWordProblems(in PageWordStats stats)
+    {
+        if (stats.ReservedBitsSet > 0)
+        {
+            var i = stats.FirstReservedIndex;
+            _ctx.ReportInBody(PageDataPfnReserved, PageDataBody.WordOffset(i), string.Create(CultureInfo.InvariantCulture, $"pfn[{i}]"),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"expected bits 52..59 clear, found 0x{stats.FirstReservedWord & PageWord.ReservedMask:x16} in word 0x{stats.FirstReservedWord:x16} ({stats.ReservedBitsSet} such words)"));
+        }
+        if (stats.InvalidTypes > 0)
+        {
+            var i = stats.FirstInvalidTypeIndex;
+            _ctx.ReportInBody(PageDataPfnType, PageDataBody.WordOffset(i), string.Create(CultureInfo.InvariantCulture, $"pfn[{i}]"),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"expected a page type other than 5..8, found {(int)PageWord.TypeOf(stats.FirstInvalidTypeWord)} in word 0x{stats.FirstInvalidTypeWord:x16}"));
+        }
     }
 
     private static long FirstAbove(ReadOnlySpan<byte> words, ulong max)

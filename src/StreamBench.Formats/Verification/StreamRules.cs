@@ -52,8 +52,8 @@ internal sealed class StreamRules(VerificationContext ctx)
         {
             var bytes = summary.TrailingBytes;
             var message = string.Create(CultureInfo.InvariantCulture, $"expected nothing after END but xl migrate messages, found {bytes} bytes");
-            ctx.ReportAt(TrailingData, _trailingOffset, -1, "TRAILING_DATA", "stream", null, message);
-            ctx.ReportAt(TrailingDataIgnored, _trailingOffset, -1, "TRAILING_DATA", "stream", null,
+            ctx.ReportAt(TrailingData, _trailingOffset, -1, "TRAILING_DATA", ErrorLayer.Stream, null, message);
+            ctx.ReportAt(TrailingDataIgnored, _trailingOffset, -1, "TRAILING_DATA", ErrorLayer.Stream, null,
                 string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes after END are ignored"));
         }
         if (ending is StreamEnding.MissingEnd or StreamEnding.Failover)
@@ -74,7 +74,7 @@ internal sealed class StreamRules(VerificationContext ctx)
         }
         else
         {
-            ctx.ReportAt(Malformed, e.Offset, e.RecordIndex, e.RecordType, e.Layer.Name(), e.Field, "expected an item the reader can frame, found: " + e.Problem);
+            ctx.ReportAt(Malformed, e.Offset, e.RecordIndex, e.RecordType, e.Layer, e.Field, "expected an item the reader can frame, found: " + e.Problem);
         }
         Checkpoints();
     }
@@ -93,24 +93,24 @@ internal sealed class StreamRules(VerificationContext ctx)
             var at = truncatedAt >= 0 ? truncatedAt : summary.Length;
             if (!CheckpointFailover.CanFailOver(ctx.CompleteCheckpoints))
             {
-                ctx.ReportAt(FailoverBeforeCheckpoint, at, -1, null, "stream", null,
+                ctx.ReportAt(FailoverBeforeCheckpoint, at, -1, null, ErrorLayer.Stream, null,
                     "expected at least one complete checkpoint before failover, found none (the receiver has no consistent state)");
             }
             else
             {
-                ctx.ReportAt(Failover, ctx.LastCheckpointEnd, -1, null, "stream", null, string.Create(CultureInfo.InvariantCulture,
+                ctx.ReportAt(Failover, ctx.LastCheckpointEnd, -1, null, ErrorLayer.Stream, null, string.Create(CultureInfo.InvariantCulture,
                     $"stream ends at failover after {ctx.CompleteCheckpoints} complete checkpoint(s); {summary.DiscardedBytes} bytes of an incomplete checkpoint are discarded"));
             }
             return;
         }
         if (e is not null)
         {
-            ctx.ReportAt(Truncated, e.Offset, e.RecordIndex, e.RecordType, e.Layer.Name(), e.Field,
+            ctx.ReportAt(Truncated, e.Offset, e.RecordIndex, e.RecordType, e.Layer, e.Field,
                 "expected the rest of the item, found the end of the input (" + e.Problem + ")");
         }
         else
         {
-            ctx.ReportAt(MissingEnd, summary.Length, -1, null, "stream", null,
+            ctx.ReportAt(MissingEnd, summary.Length, -1, null, ErrorLayer.Stream, null,
                 string.Create(CultureInfo.InvariantCulture, $"expected an END record, found the end of the input at offset {summary.Length}"));
         }
     }
@@ -126,7 +126,7 @@ internal sealed class StreamRules(VerificationContext ctx)
         else if (ctx.SawCheckpoint && ctx.Options.CheckpointMode == CheckpointMode.Auto)
         {
             // Auto decided "plain" only now (a libxl stream without a CHECKPOINT_END): report the CHECKPOINT late.
-            ctx.ReportAt(LibxcChecks.CheckpointInPlainStream, ctx.FirstCheckpointOffset, ctx.FirstCheckpointIndex, "CHECKPOINT", "libxc", null,
+            ctx.ReportAt(LibxcChecks.CheckpointInPlainStream, ctx.FirstCheckpointOffset, ctx.FirstCheckpointIndex, "CHECKPOINT", ErrorLayer.Libxc, null,
                 LibxcRules.PlainCheckpointMessage);
         }
     }

@@ -160,7 +160,7 @@ internal sealed class VerificationContext
     {
         if (On(check))
         {
-            Add(check, Reader.BodyOffset + bodyDelta, ItemIndex, Reader.RecordTypeName, XenStreamReader.LayerName(Reader.Layer), field, message);
+            Add(check, Reader.BodyOffset + bodyDelta, ItemIndex, Reader.RecordTypeName, ErrorLayers.Of(Reader.Layer), field, message);
         }
     }
 
@@ -169,12 +169,12 @@ internal sealed class VerificationContext
     {
         if (On(check))
         {
-            Add(check, Reader.Offset + itemDelta, ItemIndex, Reader.RecordTypeName, XenStreamReader.LayerName(Reader.Layer), field, message);
+            Add(check, Reader.Offset + itemDelta, ItemIndex, Reader.RecordTypeName, ErrorLayers.Of(Reader.Layer), field, message);
         }
     }
 
     /// <summary>A finding anywhere.</summary>
-    public void ReportAt(VerificationCheck check, long offset, long recordIndex, string? recordType, string layer, string? field, string message)
+    public void ReportAt(VerificationCheck check, long offset, long recordIndex, string? recordType, ErrorLayer layer, string? field, string message)
     {
         if (On(check))
         {
@@ -184,7 +184,7 @@ internal sealed class VerificationContext
 
     private long ItemIndex => Reader.Kind == StreamItemKind.Record ? Reader.RecordIndex : -1;
 
-    private void Add(VerificationCheck check, long offset, long index, string? type, string layer, string? field, string message)
+    private void Add(VerificationCheck check, long offset, long index, string? type, ErrorLayer layer, string? field, string message)
     {
         switch (check.Severity)
         {

@@ -1,3 +1,4 @@
+using StreamBench.Formats;
 using StreamBench.Formats.Legacy;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
@@ -32,7 +33,7 @@ public sealed class LegacyVerificationTests
     {
         var result = VerifyLegacy("legacy/hvm64-tmem.legacy");
         var error = Assert.Single(result.Findings, f => f.Severity == FindingSeverity.Error);
-        Assert.Equal("legacy", error.Layer);
+        Assert.Equal(ErrorLayer.Legacy, error.Layer);
         Assert.Equal(4116, error.Offset);
         Assert.Contains("TMEM", error.Message, StringComparison.Ordinal);
     }
@@ -46,7 +47,7 @@ public sealed class LegacyVerificationTests
             using var source = ByteSource.FromMemory(bytes.AsMemory(0, cut));
             var result = LegacyVerification.Verify(source, new LegacyStreamReaderOptions(), VerifierOptions.Create(VerificationProfile.Strict));
             Assert.False(result.IsValid);
-            var legacyError = Assert.Single(result.Findings, f => f.Layer == "legacy");
+            var legacyError = Assert.Single(result.Findings, f => f.Layer == ErrorLayer.Legacy);
             Assert.InRange(legacyError.Offset, 0, cut);
         }
     }

@@ -1,10 +1,14 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 
 namespace StreamBench.Domain.Hvm.Context;
 
 /// <summary>Walks an HVM context blob, checking each descriptor; one check per line, each message says expected vs found.</summary>
 internal static class HvmContextReader
 {
+    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification =
+        "One walk over the descriptors, as Xen's hvm_load: each branch is one check of the current entry, in order, and "
+        + "the walk's state (offset, index, instances seen, stop-at-first) would otherwise be spread over several methods.")]
     public static void Read(ReadOnlySpan<byte> blob, int vcpuCount, HvmContextParseOptions options, HvmContext? into,
         List<HvmContextProblem> problems, bool stopAtFirst)
     {
