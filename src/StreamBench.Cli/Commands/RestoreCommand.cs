@@ -164,7 +164,8 @@ internal static class RestoreCommand
             {
                 foreach (ColoSecondaryCheckpoint c in secondary.Checkpoints)
                 {
-                    o.WriteLine(string.Create(ci, $"  checkpoint {c.Index}: digest {c.Digest}, then the secondary's own run wrote {c.OwnWrites} page(s), {c.DirtyPfnsSent} pfn(s) reported dirty"));
+                    string dirty = c.DirtyPfnsSent < 0 ? "no dirty list (it was not asked to suspend again)" : $"{c.DirtyPfnsSent} pfn(s) reported dirty";
+                    o.WriteLine(string.Create(ci, $"  checkpoint {c.Index}: digest {c.Digest}, then the secondary's own run wrote {c.OwnWrites} page(s), {dirty}"));
                 }
 
                 o.WriteLine($"COLO: {secondary.Checkpoints.Count} checkpoint(s) applied; failover: {secondary.FailoverReason ?? "none"}");

@@ -217,5 +217,7 @@ public sealed class TwoProcessFifoTests
         Assert.Equal(3, primary.Length);
         Assert.Equal(primary, secondary);
         Assert.Equal(LastLine(save), LastLine(restore));
+        Assert.DoesNotContain("-1 pfn(s)", restore, StringComparison.Ordinal); // the last checkpoint sends no dirty list: said so
+        Assert.Contains("no dirty list", restore, StringComparison.Ordinal);
     }
 }
