@@ -1,12 +1,5 @@
-using StreamBench.Domain;
-using StreamBench.Domain.Builders;
-using StreamBench.Domain.Workloads;
-using StreamBench.Engine.Migration;
-using StreamBench.Engine.Restore;
 using StreamBench.Engine.Save;
 using StreamBench.Formats;
-using StreamBench.Formats.Streams;
-using StreamBench.Formats.Wire;
 using StreamBench.Fuzz.Targets;
 
 namespace StreamBench.Fuzz.Targets.Engine;

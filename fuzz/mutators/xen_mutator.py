@@ -564,6 +564,16 @@ def field_span(seg):
     return len(data) if len(data) <= SMALL_BODY else FIELD_HEAD
 
 
+def pick_field(segs, rng):
+    """A random header or record with fields: (segment, a mutable copy of its bytes, how many leading bytes are fields),
+    or None when the input has none."""
+    choices = field_targets(segs)
+    if not choices:
+        return None
+    seg = segs[rng.choice(choices)]
+    return seg, bytearray(seg.body if isinstance(seg, Rec) else seg.data), field_span(seg)
+
+
 def store(seg, data):
     if isinstance(seg, Rec):
         seg.body = bytes(data)
@@ -577,12 +587,10 @@ def m_constant(segs, add, rng):
     Far likelier to land on the field than a byte-level dictionary insertion anywhere in the stream."""
     if not TOKENS and not BYTE_TOKENS:
         return False
-    choices = field_targets(segs)
-    if not choices:
+    picked = pick_field(segs, rng)
+    if picked is None:
         return False
-    seg = segs[rng.choice(choices)]
-    data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
-    limit = field_span(seg)
+    seg, data, limit = picked
     if BYTE_TOKENS and (not TOKENS or rng.random() < 0.3):
         if not limit:
             return False
@@ -603,12 +611,10 @@ def m_constant(segs, add, rng):
 def m_byte(segs, add, rng):
     """One byte of a header or of a record's fields set to a compared byte, a neighbour value or any byte: the step a
     nested one-byte comparison (reserved bytes, flags, a version byte) rewards with a new edge, one byte at a time."""
-    choices = field_targets(segs)
-    if not choices:
+    picked = pick_field(segs, rng)
+    if picked is None:
         return False
-    seg = segs[rng.choice(choices)]
-    data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
-    limit = field_span(seg)
+    seg, data, limit = picked
     if not limit:
         return False
     off = rng.randrange(limit)
@@ -627,12 +633,10 @@ def m_boundary(segs, add, rng):
     """A boundary value in an aligned field of a header or a record's fields: a count or an id at a limit the stream
     itself states (another field's value, +-1: count = max, id = max_vcpus), a 64-bit value near 2^64 (offset +
     length overflows), or an interesting 32-bit value. Offsets favour the first 16 bytes, where ids and counts live."""
-    choices = field_targets(segs)
-    if not choices:
+    picked = pick_field(segs, rng)
+    if picked is None:
         return False
-    seg = segs[rng.choice(choices)]
-    data = bytearray(seg.body if isinstance(seg, Rec) else seg.data)
-    limit = field_span(seg)
+    seg, data, limit = picked
     wide = rng.random() < 0.3
     size = 8 if wide else 4
     if limit < size:

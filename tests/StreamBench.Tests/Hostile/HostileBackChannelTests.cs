@@ -160,18 +160,23 @@ public sealed class TwoProcessFifoTests
         return (sOut.Result, rOut.Result);
     }
 
-    [FifoFact]
-    public void Postcopy_save_and_restore_as_two_processes_over_fifos_end_with_equal_digests()
+    /// <summary>A post-copy save and restore of a 4 MiB HVM guest as two processes over two FIFOs.</summary>
+    private static (string Save, string Restore) RunPostcopyPair(params string[] restoreExtra)
     {
         using var dir = new TempDir();
         string main = dir.File("main"), back = dir.File("back");
         MakeFifo(main);
         MakeFifo(back);
-
-        var (save, restore) = RunPair(
+        return RunPair(
             ["save", "--guest", "hvm", "--memory", "4M", "--format", "libxl", "--postcopy", "--max-iterations", "1", "--workload", "hotset:256",
                 "--back-channel", back, "-o", main],
-            ["restore", main, "--guest", "hvm", "--memory", "4M", "--dialect", "postcopy-rfc", "--back-channel", back]);
+            ["restore", main, "--guest", "hvm", "--memory", "4M", "--dialect", "postcopy-rfc", "--back-channel", back, .. restoreExtra]);
+    }
+
+    [FifoFact]
+    public void Postcopy_save_and_restore_as_two_processes_over_fifos_end_with_equal_digests()
+    {
+        var (save, restore) = RunPostcopyPair();
 
         Assert.Contains("the destination confirmed (POSTCOPY_COMPLETE)", save, StringComparison.Ordinal); // the back channel carried it
         Assert.Contains("POSTCOPY_COMPLETE sent", restore, StringComparison.Ordinal);
@@ -182,15 +187,7 @@ public sealed class TwoProcessFifoTests
     [FifoFact]
     public void Postcopy_over_fifos_with_a_running_guest_completes()
     {
-        using var dir = new TempDir();
-        string main = dir.File("main"), back = dir.File("back");
-        MakeFifo(main);
-        MakeFifo(back);
-
-        var (save, restore) = RunPair(
-            ["save", "--guest", "hvm", "--memory", "4M", "--format", "libxl", "--postcopy", "--max-iterations", "1", "--workload", "hotset:256",
-                "--back-channel", back, "-o", main],
-            ["restore", main, "--guest", "hvm", "--memory", "4M", "--dialect", "postcopy-rfc", "--back-channel", back, "--touches", "256"]);
+        var (save, restore) = RunPostcopyPair("--touches", "256");
 
         Assert.Contains("the destination confirmed (POSTCOPY_COMPLETE)", save, StringComparison.Ordinal);
         // Every announced page arrived once, whether on fault or in the background (how many faults depends on timing).
