@@ -61,7 +61,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     (cd "$C/debs" && apt-get download "${missing[@]}" >&2) || die "apt-get download failed"; }
 fi
 
-stamp=$( (ls -l "$C"/debs; cat "$here/build.sh" "$here/dom0-init" "$here/guest-init" "$here/foreign-init"; busybox | head -1) | sha256sum | cut -c1-16)
+stamp=$( (ls -l "$C"/debs; cat "$here/build.sh" "$here/dom0-init" "$here/guest-init" "$here/foreign-init"; busybox | sed -n 1p) | sha256sum | cut -c1-16)
 if [ "$force" = 0 ] && [ -f "$C/build.stamp" ] && [ "$(cat "$C/build.stamp")" = "$stamp" ] \
    && [ -f "$C/boot/dom0.cpio.gz" ]; then
   log "up to date ($stamp)"; exit 0
@@ -114,8 +114,8 @@ done
 for i in 1 2 3; do
   for ko in $(find "$R/lib/modules/$KVER" -name '*.ko'); do
     for dep in $(modinfo -F depends "$ko" | tr , ' '); do
-      [ -n "$(find "$R/lib/modules/$KVER" -name "$dep.ko" | head -1)" ] && continue
-      src=$(find "$KM" -name "$dep.ko" | head -1); [ -n "$src" ] || die "dep $dep not found"
+      [ -n "$(find "$R/lib/modules/$KVER" -name "$dep.ko" -print -quit)" ] && continue
+      src=$(find "$KM" -name "$dep.ko" -print -quit); [ -n "$src" ] || die "dep $dep not found"
       rel=${src#$KM/}; mkdir -p "$R/lib/modules/$KVER/kernel/$(dirname $rel)"; cp "$src" "$R/lib/modules/$KVER/kernel/$rel"
     done
   done
