@@ -1,0 +1,30 @@
+/* StreamBench xen-native: the fake libxl around Xen's own libxl_stream_read.c (see fake_libxl.c). */
+#ifndef XEN_NATIVE_FAKE_LIBXL_H
+#define XEN_NATIVE_FAKE_LIBXL_H
+
+#include <stdint.h>
+
+/* Where libxl_stream_read.c writes the emulator context (XEN_LIB_DIR "/qemu-resume.<domid>"); build.sh passes the
+ * same directory as XEN_LIB_DIR when it compiles Xen's libxl files. */
+#define FXL_SCRATCH_DIR "/tmp/streambench-xen-native-libxl"
+
+enum fxl_mode { FXL_PLAIN = 0, FXL_REMUS = 1 };
+
+struct fxl_result {
+    int rc;                          /* the stream's completion rc (libxl's ERROR_*; 0 = restored) */
+    int completed;                   /* the completion callback ran */
+    int libxc_started, libxc_retval; /* libxl__xc_domain_restore ran; xc_domain_restore's return */
+    unsigned long checkpoints;       /* libxc checkpoints libxl acknowledged with XGR_CHECKPOINT_SUCCESS */
+    unsigned long xenstore_keys;     /* keys libxl__restore_emulator_xenstore_data wrote */
+    unsigned long events;            /* fd events the loop dispatched */
+    char last_error[512];            /* the last message libxl logged at ERROR or worse */
+};
+
+/* Restores the libxl stream on fd (positioned at the libxl stream header) into the fake domain of fake_xen.c, which
+ * the caller has reset (fx_reset) for the guest type. Runs libxl's state machine to its completion callback. */
+int fxl_restore(int fd, int hvm, enum fxl_mode mode, struct fxl_result *out);
+
+/* libxl's verbosity: 0 errors are only captured (last_error), 1 printed to stderr, 2 with debug messages. */
+void fxl_set_verbose(int level);
+
+#endif
