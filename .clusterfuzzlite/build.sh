@@ -10,7 +10,8 @@
 #       afl:       a small native launcher (fuzz/afl-dotnet) that execs the host, which speaks AFL++'s fork-server
 #                  protocol itself (SharpFuzz's OutOfProcess.Run); it carries CFL's marker and afl-fuzz's
 #                  __AFL_SHM_ID, so afl-fuzz runs it without AFL_SKIP_BIN_CHECK;
-#   - Xen's own restore code (fuzz/xen-native/build.sh): $OUT/xen-native-libxc, $OUT/xen-native-checkpoint, with
+#   - Xen's own restore code (fuzz/xen-native/build.sh): $OUT/xen-native-libxc, $OUT/xen-native-checkpoint,
+#     $OUT/xen-native-libxl (libxl's stream reader), with
 #     ASan + UBSan and libFuzzer, or (afl) afl-clang-fast and AFL++'s libAFLDriver.
 # Beside each target: NAME_seed_corpus.zip and NAME.dict. Work files go to $WORK.
 # Outside Docker: tools/fuzz/cfl-smoke.sh sets SRC, OUT and WORK. STREAMBENCH_SRC is the checkout (default

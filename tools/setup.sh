@@ -58,9 +58,10 @@ if [ "${STREAMBENCH_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 if [ "${STREAMBENCH_SKIP_XEN_NATIVE:-0}" != 1 ]; then
   # xen-native (fuzz/xen-native): Xen's restore code built with clang 14, ASan/UBSan and libFuzzer; dpkg-dev for
-  # dpkg-source (apt-get source), python3 for Xen's header generators.
-  { have clang-14 && [ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] && have dpkg-source && have llvm-cov-14; } \
-    || apt_install clang-14 llvm-14 libclang-rt-14-dev dpkg-dev python3 \
+  # dpkg-source (apt-get source), python3 for Xen's header generators, libyajl-dev for libxl's headers (harness (b)).
+  { have clang-14 && [ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] && have dpkg-source && have llvm-cov-14 \
+      && [ -f /usr/include/yajl/yajl_gen.h ]; } \
+    || apt_install clang-14 llvm-14 libclang-rt-14-dev dpkg-dev python3 libyajl-dev \
     || echo "setup: clang-14/libclang-rt-14-dev unavailable: the xen-native harnesses cannot be built (their tests skip)" >&2
 fi
 have zstd || apt_install zstd || echo "setup: zstd unavailable: tests of the real-Xen corpus will fail" >&2

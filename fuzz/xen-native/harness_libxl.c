@@ -11,9 +11,10 @@
  *
  * Built with -fsanitize=fuzzer it is the libFuzzer target xen-native-libxl (LLVMFuzzerTestOneInput); with
  * -DXEN_NATIVE_STANDALONE it is the command-line tool xen-native-libxl-run for the good-stream test, triage, seeds:
- *   harness run [--plain|--checkpointed] [-v|-vv] STREAM...  restore each (xl or libxl file: the libxl part is found
- *                                                           by its header); one result line each; exit 1 if any
- *                                                           was refused
+ *   harness run [--plain|--checkpointed] [-v|-vv] [--dump FILE] [--emulator FILE] STREAM...
+ *       restore each (xl or libxl file: the libxl part is found by its header); one result line each; exit 1 if any
+ *       was refused. --dump: the fake domain's memory as harness_libxc.c writes it; --emulator: keep the emulator
+ *       context file libxl wrote (what QEMU would load)
  *   harness extract IN OUT                                  write the libxl part of IN (a fuzz seed)
  */
 #ifndef _GNU_SOURCE
@@ -31,9 +32,7 @@
 #include "fake_xen.h"
 #include "fake_libxl.h"
 
-/* libxl's stream header ident (libxl_sr_stream_format.h: RESTORE_STREAM_IDENT, big-endian "LibxlFmt") and
- * libxc's image header marker (xg_sr_stream_format.h: IHDR_MARKER then "XENF"). */
-static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
+/* libxc's image header marker (xg_sr_stream_format.h: IHDR_MARKER then "XENF"). */
 static const uint8_t libxc_ident[12] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'X', 'E', 'N', 'F' };
 
 static uint32_t le32(const uint8_t *p)
@@ -114,6 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else
 
+/* libxl's stream header ident (libxl_sr_stream_format.h: RESTORE_STREAM_IDENT, big-endian "LibxlFmt"). */
+static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
+
 static uint8_t *load(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -133,6 +135,26 @@ static uint8_t *load(const char *path, size_t *size)
     fclose(f);
     *size = n;
     return buf;
+}
+
+/* As harness_libxc.c writes it: for every populated pfn in ascending order, u64 pfn (little-endian), 4096 bytes. */
+static int dump_memory(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if ( !f )
+        return -1;
+    static uint8_t page[4096];
+    for ( uint64_t pfn = 0; pfn < FX_PFN_LIMIT; pfn++ )
+    {
+        if ( !fx_pfn_populated(pfn) )
+            continue;
+        if ( fx_read_pfn(pfn, page) || fwrite(&pfn, 8, 1, f) != 1 || fwrite(page, 4096, 1, f) != 1 )
+        {
+            fclose(f);
+            return -1;
+        }
+    }
+    return fclose(f);
 }
 
 static const uint8_t *find_libxl(const uint8_t *d, size_t n, size_t *off)
@@ -164,11 +186,13 @@ int main(int argc, char **argv)
     }
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
-        fprintf(stderr, "usage: %s run [--plain|--checkpointed] [-v|-vv] STREAM...\n       %s extract IN OUT\n",
+        fprintf(stderr, "usage: %s run [--plain|--checkpointed] [-v|-vv] [--dump FILE] [--emulator FILE] STREAM...\n"
+                        "       %s extract IN OUT\n",
                 argv[0], argv[0]);
         return 2;
     }
     int i = 2, bad = 0, force_mode = -1;
+    const char *dump = NULL, *emu_out = NULL;
     for ( ; i < argc && argv[i][0] == '-'; i++ )
     {
         if ( !strcmp(argv[i], "--checkpointed") )
@@ -179,6 +203,10 @@ int main(int argc, char **argv)
             fxl_set_verbose(1);
         else if ( !strcmp(argv[i], "-vv") )
             fxl_set_verbose(2);
+        else if ( !strcmp(argv[i], "--dump") && i + 1 < argc )
+            dump = argv[++i];
+        else if ( !strcmp(argv[i], "--emulator") && i + 1 < argc )
+            emu_out = argv[++i];
         else
             return fprintf(stderr, "unknown option %s\n", argv[i]), 2;
     }
@@ -220,6 +248,10 @@ int main(int argc, char **argv)
                    fx.hypervisor_note[0] ? "; hypervisor: " : "", fx.hypervisor_note);
             bad = 1;
         }
+        if ( rc == 0 && dump && dump_memory(dump) )
+            return fprintf(stderr, "%s: %s\n", dump, strerror(errno)), 2;
+        if ( emu_out && emu_bytes >= 0 && rename(emu, emu_out) )
+            return fprintf(stderr, "%s: %s\n", emu_out, strerror(errno)), 2;
         free(d);
     }
     unlink(emu);

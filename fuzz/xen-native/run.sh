@@ -8,11 +8,13 @@
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
 #   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4)
 #
-#   TARGET   xen-native-libxc (plain libxc streams, PV and HVM) or xen-native-checkpoint (Remus streams with the
-#            libxl checkpoint records between the libxc checkpoints)
+#   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
+#            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
+#            stream reader over a libxl stream, plain or Remus, its LIBXC_CONTEXT restored by libxc)
 #
-# Seeds: the libxc part of every synthetic and converted-legacy stream of corpus/ (made by the runner's `extract`;
-# the real captures are 130-290 MB and stay out). Dictionary: fuzz/dictionaries/xen.dict.
+# Seeds: the libxc part (the libxl part for xen-native-libxl) of every synthetic and converted-legacy stream of
+# corpus/ (made by the runners' `extract`; the real captures are 130-290 MB and stay out). Dictionary:
+# fuzz/dictionaries/xen.dict.
 # Exit: 0 ran and found nothing new, 1 a finding (left in OUT/artifacts or OUT/crashes), 2 usage/build error,
 # 3 the Xen source could not be fetched (the smoke then skips, saying so, and exits 0).
 set -uo pipefail
@@ -20,7 +22,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${XEN_NATIVE_BIN:-$root/.cache/xen-native/bin}
 work=${XEN_NATIVE_WORK:-$root/.cache/xen-native}
-targets="xen-native-libxc xen-native-checkpoint"
+targets="xen-native-libxc xen-native-checkpoint xen-native-libxl"
 say() { echo "[xen-native] $*" >&2; }
 
 # Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new.
@@ -40,6 +42,16 @@ seeds() { # target -> seed folder
   local t=$1 d=$work/seeds/${1#xen-native-}
   rm -rf "$d"; mkdir -p "$d"
   local f
+  if [ "$t" = xen-native-libxl ]; then
+    # Every stream with a libxl part (xl files: from the libxl header on), plain and Remus.
+    for f in "$root"/corpus/synthetic/*.bin "$root"/corpus/legacy/*.libxl; do
+      [ -f "$f" ] || continue
+      case $(basename "$f") in *back-channel*|*r2s*) continue ;; esac
+      "$bin/xen-native-libxl-run" extract "$f" "$d/$(basename "$f")" 2>/dev/null || true
+    done
+    echo "$d"
+    return
+  fi
   for f in "$root"/corpus/synthetic/*.bin "$root"/corpus/legacy/*.libxc "$root"/corpus/legacy/*.libxl; do
     [ -f "$f" ] || continue
     case $(basename "$f") in *back-channel*|*r2s*) continue ;; esac
@@ -113,6 +125,9 @@ smoke() { # seconds
     "$bin/xen-native-run" run "$f" >&2 || fail=1
   done
   "$bin/xen-native-run" run --checkpointed "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1
+  # Harness (b): emulator records (libxl-hvm), Remus checkpoints with emulator records and failover.
+  "$bin/xen-native-libxl-run" run "$root"/corpus/synthetic/libxl-hvm.bin "$root"/corpus/synthetic/xl-hvm.bin \
+    "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1
   [ $fail = 0 ] || { say "a good stream was refused by Xen's restore code"; return 1; }
   local t
   for t in $targets; do
@@ -128,13 +143,14 @@ while [ $# -gt 0 ]; do
     --list) for t in $targets; do echo "$t"; done; exit 0 ;;
     --smoke) shift; smoke "${1:-10}"; exit $? ;;
     --known-finding) known_finding "$2"; exit $? ;;
-    --seeds) [ -x "$bin/xen-native-run" ] || { say "--seeds needs the build ($bin/xen-native-run)"; exit 2; }; seeds "$2"; exit 0 ;;
+    --seeds) r=xen-native-run; [ "${2:-}" = xen-native-libxl ] && r=xen-native-libxl-run
+             [ -x "$bin/$r" ] || { say "--seeds needs the build ($bin/$r)"; exit 2; }; seeds "$2"; exit 0 ;;
     --seconds) seconds=$2; shift ;;
     --engine) engine=$2; shift ;;
     --out) out=$2; shift ;;
     --nice) nice_level=$2; shift ;;
     --no-build) do_build=0 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) say "unknown option $1"; exit 2 ;;
     *) target=$1 ;;
   esac

@@ -26,6 +26,22 @@ public sealed class XenNativeTheoryAttribute : TheoryAttribute
 }
 
 /// <summary>
+/// A [Theory] that needs harness (b)'s runner (Xen's libxl stream reader, fuzz/xen-native/harness_libxl.c). Skipped,
+/// visibly, when it has not been built; with STREAMBENCH_REQUIRE_XEN_NATIVE=1 (CI) a missing runner is a failure.
+/// </summary>
+public sealed class XenNativeLibxlTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Sets Skip when the runner is missing and not required.</summary>
+    public XenNativeLibxlTheoryAttribute()
+    {
+        if (!File.Exists(XenNativeRestoreTests.LibxlRunner) && Environment.GetEnvironmentVariable("STREAMBENCH_REQUIRE_XEN_NATIVE") != "1")
+        {
+            Skip = "Xen's libxl stream reader is not built: run fuzz/xen-native/build.sh (needs Debian's Xen source and libyajl-dev)";
+        }
+    }
+}
+
+/// <summary>
 /// The good-stream test of the xen-native harness (docs/FUZZING.md, "Xen's own restore code"): every save, migration
 /// and checkpointed stream of corpus/ goes through Xen 4.17's own xc_domain_restore() against the fake hypervisor, and
 /// the memory it leaves is compared with the simulated engine's restore of the same stream: the same populated pfns,
@@ -38,6 +54,9 @@ public sealed class XenNativeRestoreTests
 {
     /// <summary>The standalone runner that build.sh writes.</summary>
     public static string Runner { get; } = Path.Combine(Corpus.Root, ".cache", "xen-native", "bin", "xen-native-run");
+
+    /// <summary>Harness (b)'s standalone runner: Xen's libxl_stream_read.c over the libxl part of a stream.</summary>
+    public static string LibxlRunner { get; } = Path.Combine(Corpus.Root, ".cache", "xen-native", "bin", "xen-native-libxl-run");
 
     /// <summary>Streams Xen's restore code refuses, with the reason (checked: they must still be refused).</summary>
     public static readonly IReadOnlyDictionary<string, string> Refused = new Dictionary<string, string>
@@ -206,6 +225,87 @@ public sealed class XenNativeRestoreTests
         }
     }
 
+    /// <summary>Every corpus stream with a libxl part (xl and libxl files) that harness (a)'s test restores.</summary>
+    public static IEnumerable<object[]> LibxlStreams() => Streams()
+        .Select(o => (string)o[0])
+        .Where(n => Corpus.Get(n).Format is OuterFormat.Xl or OuterFormat.Libxl)
+        .Select(n => new object[] { n });
+
+    /// <summary>
+    /// Harness (b): every xl/libxl stream of corpus/ that Xen's libxc restore accepts (harness (a)) also goes through
+    /// Xen's libxl stream reader (its LIBXC_CONTEXT handed to the same libxc code, its emulator and checkpoint records
+    /// processed by libxl) and leaves exactly the same memory in the fake domain; the streams (a) refuses, (b) refuses
+    /// too. Remus streams are restored as Remus streams in both.
+    /// </summary>
+    [XenNativeLibxlTheory]
+    [MemberData(nameof(LibxlStreams))]
+    public void LibxlsStreamReaderRestoresWhatLibxcRestores(string name)
+    {
+        CorpusStream stream = Corpus.Get(name);
+        bool checkpointed = name.Contains("remus", StringComparison.Ordinal);
+        string dumpA = Path.Combine(Path.GetTempPath(), $"xen-native-a-{Environment.ProcessId}-{Guid.NewGuid():N}.mem");
+        string dumpB = Path.ChangeExtension(dumpA, ".libxl.mem");
+        try
+        {
+            (int exitA, string outA) = Run(checkpointed, stream.Path, dumpA);
+            (int exitB, string outB) = Run(LibxlRunner, [stream.Path], dumpB);
+            Assert.True(exitA is 0 or 1, $"{name}: harness (a) crashed (exit {exitA}): {outA}");
+            if (exitA == 1)
+            {
+                Assert.True(exitB == 1 && outB.Contains(": rejected: ", StringComparison.Ordinal),
+                    $"{name}: libxc refuses it ({outA}) but libxl's reader said (exit {exitB}): {outB}");
+                return;
+            }
+
+            Assert.True(exitB == 0 && outB.Contains(": ok: ", StringComparison.Ordinal), $"Xen's libxl reader refused {name}: {outB}");
+            Assert.Contains(checkpointed ? ": ok: remus " : ": ok: plain ", outB, StringComparison.Ordinal);
+            Assert.Contains("libxc restored", outB, StringComparison.Ordinal);
+            byte[] a = File.ReadAllBytes(dumpA), b = File.ReadAllBytes(dumpB);
+            Assert.True(a.Length > 0 && a.AsSpan().SequenceEqual(b),
+                $"{name}: the fake domain's memory after libxl's reader ({b.Length} bytes of dump) differs from libxc's alone ({a.Length})");
+        }
+        finally
+        {
+            File.Delete(dumpA);
+            File.Delete(dumpB);
+        }
+    }
+
+    /// <summary>
+    /// Harness (b) runs libxl's record handling, not only libxc's: the emulator records of libxl-hvm.bin reach
+    /// libxl__restore_emulator_xenstore_data (two keys) and the emulator context file (its 300 bytes, the record's
+    /// body after the emulator header), and the Remus streams' checkpoints are acknowledged by libxl's checkpoint path.
+    /// </summary>
+    [XenNativeLibxlTheory]
+    [InlineData("synthetic/libxl-hvm.bin", "plain hvm stream", "0 checkpoints, 2 emulator xenstore keys, emulator context 300 bytes")]
+    [InlineData("synthetic/libxl-remus-failover.bin", "remus hvm stream", "3 checkpoints, 0 emulator xenstore keys, emulator context 300 bytes")]
+    [InlineData("synthetic/libxl-remus-end.bin", "remus hvm stream", "2 checkpoints")]
+    public void LibxlsRecordsAreProcessedByLibxl(string name, string mode, string counts)
+    {
+        (int exit, string output) = Run(LibxlRunner, [Corpus.Get(name).Path], dump: null);
+        Assert.True(exit == 0, $"{name}: {output}");
+        Assert.Contains(": ok: " + mode, output, StringComparison.Ordinal);
+        Assert.Contains(counts, output, StringComparison.Ordinal);
+    }
+
+    private static (int Exit, string Output) Run(string runner, IReadOnlyList<string> args, string? dump)
+    {
+        var psi = new ProcessStartInfo(runner) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("run");
+        if (dump is not null)
+        {
+            psi.ArgumentList.Add("--dump");
+            psi.ArgumentList.Add(dump);
+        }
+
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Wait(psi);
+    }
+
     private static (int Exit, string Output) Run(bool checkpointed, string path, string dump)
     {
         var psi = new ProcessStartInfo(Runner) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -218,9 +318,14 @@ public sealed class XenNativeRestoreTests
         psi.ArgumentList.Add("--dump");
         psi.ArgumentList.Add(dump);
         psi.ArgumentList.Add(path);
+        return Wait(psi);
+    }
+
+    private static (int Exit, string Output) Wait(ProcessStartInfo psi)
+    {
         psi.Environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=86";
         psi.Environment["UBSAN_OPTIONS"] = "exitcode=86:print_stacktrace=1";
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + Runner);
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + psi.FileName);
         Task<string> err = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
