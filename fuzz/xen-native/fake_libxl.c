@@ -44,6 +44,7 @@ static libxl_domain_config config;
 static libxl__domain_create_state dcs;
 static struct fxl_result *res;
 static int initialised;
+static void init_once(void);
 
 void fxl_set_verbose(int level)
 {
@@ -315,7 +316,9 @@ static void cb_restore_results(xen_pfn_t store_gfn, xen_pfn_t console_gfn, void 
 void libxl__xc_domain_restore(libxl__egc *egc, libxl__domain_create_state *d, libxl__save_helper_state *shs)
 {
     (void)egc;
-    assert(d == &dcs);
+    STATE_AO_GC(d->ao);   /* the real one's first action (libxl_save_callout.c) */
+    (void)gc;
+    assert(d == &dcs && ao == &the_ao);
     shs->ao = d->ao;
     shs->domid = d->guest_domid;
     shs->caller_state = d;
@@ -371,6 +374,107 @@ int libxl_get_stubdom_id(libxl_ctx *c, int guest_domid)
 int libxl_domid_valid_guest(uint32_t domid)
 {
     return domid > 0 && domid < DOMID_FIRST_RESERVED;
+}
+
+/*----- the COLO primary's back channel (libxl_colo_save.c) -----*/
+
+static libxl__stream_read_state back;
+static int state_reported, state_rc;
+
+/* colo_common_read_stream_done: rc < 0 is a failure, else the CHECKPOINT_STATE id. */
+static void back_state_done(libxl__egc *egc, libxl__stream_read_state *stream, int rc)
+{
+    (void)egc; (void)stream;
+    state_rc = rc;
+    state_reported = 1;
+}
+
+/* What xg_sr_save.c's colo_merge_secondary_dirty_bitmap asks of the record it reads off the back channel: type
+ * CHECKPOINT_DIRTY_PFN_LIST, a length that is a multiple of 8 (the pfns are not looked at here). */
+static int read_dirty_pfn_list(int fd)
+{
+    uint32_t hdr[2];
+    if ( read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) )
+        return snprintf(res->last_error, sizeof(res->last_error), "fake libxc: no dirty pfn list record"), -1;
+    if ( hdr[0] != 0x0000000fU || hdr[1] % 8 )
+        return snprintf(res->last_error, sizeof(res->last_error), "fake libxc: record 0x%08x length %u is not a "
+                        "dirty pfn list", hdr[0], hdr[1]), -1;
+    char buf[4096];
+    for ( uint32_t left = hdr[1]; left; )
+    {
+        ssize_t r = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+        if ( r <= 0 )
+            return snprintf(res->last_error, sizeof(res->last_error), "fake libxc: dirty pfn list truncated"), -1;
+        left -= (uint32_t)r;
+    }
+    res->dirty_lists++;
+    return 0;
+}
+
+int fxl_back_channel(int fd, struct fxl_result *out)
+{
+    init_once();
+    memset(out, 0, sizeof(*out));
+    res = out;
+    memset(&the_ao, 0, sizeof(the_ao));
+    LIBXL_INIT_GC(the_ao.gc, &ctx);
+    LIBXL_INIT_EGC(the_egc, &ctx);
+    memset(&back, 0, sizeof(back));
+    back.ao = &the_ao;
+    back.fd = fd;
+    back.back_channel = true;
+    back.checkpoint_callback = back_state_done;
+    nevs = 0;
+    pending_restore = 0;
+
+    libxl__stream_read_start(&the_egc, &back);
+    int rc = 0;
+    while ( libxl__stream_read_inuse(&back) )
+    {
+        state_reported = 0;
+        libxl__stream_read_checkpoint_state(&the_egc, &back);
+        if ( fxl_run(&state_reported) )
+        {
+            snprintf(out->last_error, sizeof(out->last_error), "fake_libxl: the back channel stalled");
+            rc = ERROR_FAIL;
+            break;
+        }
+        if ( state_rc < 0 )
+        {
+            rc = state_rc;   /* COLO: "reading data fails", the checkpoint fails and COLO tears down */
+            break;
+        }
+        out->states++;
+        if ( state_rc == CHECKPOINT_SVM_SUSPENDED )
+        {
+            if ( read_dirty_pfn_list(fd) )
+            {
+                rc = ERROR_FAIL;
+                break;
+            }
+        }
+        else if ( state_rc != CHECKPOINT_SVM_READY && state_rc != CHECKPOINT_SVM_RESUMED )
+        {
+            snprintf(out->last_error, sizeof(out->last_error), "fake COLO: unexpected checkpoint state %d", state_rc);
+            rc = ERROR_FAIL;
+            break;
+        }
+        /* the channel's end: libxl took EOF as the record's end; nothing more to read */
+        off_t pos = lseek(fd, 0, SEEK_CUR), end = lseek(fd, 0, SEEK_END);
+        lseek(fd, pos, SEEK_SET);
+        if ( pos >= end )
+            break;
+    }
+    /* COLO's teardown (libxl__colo_save_teardown) aborts the stream. */
+    if ( libxl__stream_read_inuse(&back) )
+        libxl__stream_read_abort(&the_egc, &back, rc ? rc : ERROR_FAIL);
+    out->rc = rc;
+    out->completed = 1;
+    nevs = 0;
+    libxl__free_all(&the_ao.gc);
+    libxl__free_all(&the_egc.gc);
+    res = NULL;
+    return rc;
 }
 
 /*----- the restore -----*/

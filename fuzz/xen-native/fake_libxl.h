@@ -17,12 +17,20 @@ struct fxl_result {
     unsigned long checkpoints;       /* libxc checkpoints libxl acknowledged with XGR_CHECKPOINT_SUCCESS */
     unsigned long xenstore_keys;     /* keys libxl__restore_emulator_xenstore_data wrote */
     unsigned long events;            /* fd events the loop dispatched */
+    unsigned long states;            /* back channel: CHECKPOINT_STATE records the reader reported */
+    unsigned long dirty_lists;       /* back channel: libxc CHECKPOINT_DIRTY_PFN_LIST records read */
     char last_error[512];            /* the last message libxl logged at ERROR or worse */
 };
 
 /* Restores the libxl stream on fd (positioned at the libxl stream header) into the fake domain of fake_xen.c, which
  * the caller has reset (fx_reset) for the guest type. Runs libxl's state machine to its completion callback. */
 int fxl_restore(int fd, int hvm, enum fxl_mode mode, struct fxl_result *out);
+
+/* A COLO primary reading its secondary's back channel on fd, as libxl_colo_save.c does: the reader started with
+ * back_channel set (no domain-create state), then libxl__stream_read_checkpoint_state() for one CHECKPOINT_STATE
+ * record after another; after CHECKPOINT_SVM_SUSPENDED, the libxc save side's CHECKPOINT_DIRTY_PFN_LIST record.
+ * Ends at the first failure or at the end of the input. Returns the last rc (0: the channel ended cleanly). */
+int fxl_back_channel(int fd, struct fxl_result *out);
 
 /* libxl's verbosity: 0 errors are only captured (last_error), 1 printed to stderr, 2 with debug messages. */
 void fxl_set_verbose(int level);

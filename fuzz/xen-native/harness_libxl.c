@@ -3,7 +3,11 @@
  * and emulator-xenstore code) over a libxl stream, its LIBXC_CONTEXT record handed to Xen's xc_domain_restore()
  * against the fake hypervisor of fake_xen.c, driven by the single-threaded event loop of fake_libxl.c.
  *
- * The input is a libxl stream from its header on (the part `xl restore` hands to libxl after xl's own header). The
+ * The input is a libxl stream from its header on (the part `xl restore` hands to libxl after xl's own header); an
+ * input that does not start with the libxl header is a COLO back channel instead, read as a COLO primary reads it
+ * (fxl_back_channel: CHECKPOINT_STATE records through libxl's reader, libxc's dirty pfn lists between); back
+ * channels that reach the known findings XL-2..4 are not run under libFuzzer unless XEN_NATIVE_LIBXL_KNOWN is set
+ * (each would end a libFuzzer job at once, the empty input first of all). The
  * guest type libxl would take from the domain config is taken from the libxc domain header (HVM and PVH streams as
  * HVM, so EMULATOR_* records are accepted); the stream is restored as a Remus stream (LIBXL_CHECKPOINTED_STREAM_REMUS,
  * `xl migrate-receive -r`) when its libxc part holds a CHECKPOINT record, else as a plain one. Both are deterministic
@@ -11,10 +15,10 @@
  *
  * Built with -fsanitize=fuzzer it is the libFuzzer target xen-native-libxl (LLVMFuzzerTestOneInput); with
  * -DXEN_NATIVE_STANDALONE it is the command-line tool xen-native-libxl-run for the good-stream test, triage, seeds:
- *   harness run [--plain|--checkpointed] [-v|-vv] [--dump FILE] [--emulator FILE] STREAM...
+ *   harness run [--plain|--checkpointed|--back-channel] [-v|-vv] [--dump FILE] [--emulator FILE] STREAM...
  *       restore each (xl or libxl file: the libxl part is found by its header); one result line each; exit 1 if any
  *       was refused. --dump: the fake domain's memory as harness_libxc.c writes it; --emulator: keep the emulator
- *       context file libxl wrote (what QEMU would load)
+ *       context file libxl wrote (what QEMU would load); --back-channel: each file is a COLO back channel
  *   harness extract IN OUT                                  write the libxl part of IN (a fuzz seed)
  */
 #ifndef _GNU_SOURCE
@@ -32,7 +36,9 @@
 #include "fake_xen.h"
 #include "fake_libxl.h"
 
-/* libxc's image header marker (xg_sr_stream_format.h: IHDR_MARKER then "XENF"). */
+/* libxl's stream header ident (libxl_sr_stream_format.h: RESTORE_STREAM_IDENT, big-endian "LibxlFmt") and
+ * libxc's image header marker (xg_sr_stream_format.h: IHDR_MARKER then "XENF"). */
+static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
 static const uint8_t libxc_ident[12] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'X', 'E', 'N', 'F' };
 
 static uint32_t le32(const uint8_t *p)
@@ -74,7 +80,7 @@ static int input_fd = -1;
 static struct fxl_result result;
 static int last_remus;
 
-static int restore_buffer(const uint8_t *data, size_t size, int force_mode)
+static void load_input(const uint8_t *data, size_t size)
 {
     if ( input_fd < 0 )
     {
@@ -93,6 +99,17 @@ static int restore_buffer(const uint8_t *data, size_t size, int force_mode)
         done += (size_t)w;
     }
     lseek(input_fd, 0, SEEK_SET);
+}
+
+static int back_channel_buffer(const uint8_t *data, size_t size)
+{
+    load_input(data, size);
+    return fxl_back_channel(input_fd, &result);
+}
+
+static int restore_buffer(const uint8_t *data, size_t size, int force_mode)
+{
+    load_input(data, size);
     int hvm, remus;
     classify(data, size, &hvm, &remus);
     if ( force_mode >= 0 )
@@ -105,16 +122,51 @@ static int restore_buffer(const uint8_t *data, size_t size, int force_mode)
 
 #ifndef XEN_NATIVE_STANDALONE
 
+/* Whether a back channel reaches one of the known findings XL-2..4 (docs/FUZZING.md), following the records as
+ * fxl_back_channel() will: libxl reads a header (zero-padded at the end of the input), END is XL-3, EMULATOR_* and
+ * LIBXC_CONTEXT are XL-4, an empty CHECKPOINT_STATE is XL-2; another type, a truncated body or an unexpected state
+ * ends the channel; after SVM_SUSPENDED comes libxc's dirty pfn list; the primary stops at the end of the input. */
+static int back_channel_reaches_known(const uint8_t *d, size_t n)
+{
+    for ( size_t pos = 0, first = 1; first || pos < n; first = 0 )
+    {
+        uint8_t h[8] = { 0 };
+        memcpy(h, d + pos, n - pos < 8 ? n - pos : 8);
+        uint32_t type = le32(h), len = le32(h + 4);
+        if ( type == 0 || (type >= 1 && type <= 3) || (type == 5 && len == 0) )
+            return 1;
+        if ( type != 5 )
+            return 0;
+        uint64_t next = pos + 8 + (((uint64_t)len + 7) & ~7ULL);
+        if ( next > n )
+            return 0;
+        uint32_t id = le32(d + pos + 8);
+        pos = (size_t)next;
+        if ( id == 1 )
+        {
+            if ( pos + 8 > n || le32(d + pos) != 0x0f || le32(d + pos + 4) % 8 || pos + 8 + le32(d + pos + 4) > n )
+                return 0;
+            pos += 8 + le32(d + pos + 4);
+        }
+        else if ( id != 2 && id != 3 )
+            return 0;
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    restore_buffer(data, size, -1);
+    static int run_known = -1;
+    if ( run_known < 0 )
+        run_known = getenv("XEN_NATIVE_LIBXL_KNOWN") != NULL;
+    if ( size >= sizeof(libxl_ident) && !memcmp(data, libxl_ident, sizeof(libxl_ident)) )
+        restore_buffer(data, size, -1);
+    else if ( run_known || !back_channel_reaches_known(data, size) )
+        back_channel_buffer(data, size);
     return 0;
 }
 
 #else
-
-/* libxl's stream header ident (libxl_sr_stream_format.h: RESTORE_STREAM_IDENT, big-endian "LibxlFmt"). */
-static const uint8_t libxl_ident[8] = { 'L', 'i', 'b', 'x', 'l', 'F', 'm', 't' };
 
 static uint8_t *load(const char *path, size_t *size)
 {
@@ -186,12 +238,13 @@ int main(int argc, char **argv)
     }
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
-        fprintf(stderr, "usage: %s run [--plain|--checkpointed] [-v|-vv] [--dump FILE] [--emulator FILE] STREAM...\n"
+        fprintf(stderr, "usage: %s run [--plain|--checkpointed|--back-channel] [-v|-vv] [--dump FILE] [--emulator FILE] "
+                        "STREAM...\n"
                         "       %s extract IN OUT\n",
                 argv[0], argv[0]);
         return 2;
     }
-    int i = 2, bad = 0, force_mode = -1;
+    int i = 2, bad = 0, force_mode = -1, back = 0;
     const char *dump = NULL, *emu_out = NULL;
     for ( ; i < argc && argv[i][0] == '-'; i++ )
     {
@@ -199,6 +252,8 @@ int main(int argc, char **argv)
             force_mode = 1;
         else if ( !strcmp(argv[i], "--plain") )
             force_mode = 0;
+        else if ( !strcmp(argv[i], "--back-channel") )
+            back = 1;
         else if ( !strcmp(argv[i], "-v") )
             fxl_set_verbose(1);
         else if ( !strcmp(argv[i], "-vv") )
@@ -220,6 +275,16 @@ int main(int argc, char **argv)
         {
             fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));
             return 2;
+        }
+        if ( back )
+        {
+            int rc = back_channel_buffer(d, n);
+            printf("%s: %s: back channel, %lu checkpoint states, %lu dirty pfn lists%s%s\n", argv[i],
+                   rc ? "rejected" : "ok", result.states, result.dirty_lists, rc ? ": " : "",
+                   rc ? (result.last_error[0] ? result.last_error : "(no message)") : "");
+            bad |= rc != 0;
+            free(d);
+            continue;
         }
         const uint8_t *p = find_libxl(d, n, &off);
         if ( !p )

@@ -6,7 +6,8 @@
 #   fuzz/xen-native/run.sh --list
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
-#   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4)
+#   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4,
+#                                                XL-2..4)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
 #            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
@@ -31,6 +32,12 @@ known_finding() { # log
   grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739' "$1" && { echo XN-2; return 0; }
   grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
   grep -q 'in pfn_set_populated' "$1" && { echo XN-4; return 0; }
+  # Harness (b), the COLO back channel: an empty CHECKPOINT_STATE, END while a state is awaited, a record that
+  # needs the domain-create state the primary has not got.
+  grep -q 'libxl_stream_read.c:642:.*null pointer\|in process_record .*libxl_stream_read.c:642' "$1" && { echo XL-2; return 0; }
+  grep -q "stream_complete.*Assertion \`rc' failed" "$1" && { echo XL-3; return 0; }
+  grep -q 'libxl_stream_read.c:\(587\|615\):.*null pointer\|in process_record .*libxl_stream_read.c:\(587\|615\)\|fake_libxl.c:[0-9:]* runtime error: member access within null pointer of type .libxl__domain_create_state' "$1" \
+    && { echo XL-4; return 0; }
   return 1
 }
 
@@ -46,8 +53,11 @@ seeds() { # target -> seed folder
     # Every stream with a libxl part (xl files: from the libxl header on), plain and Remus.
     for f in "$root"/corpus/synthetic/*.bin "$root"/corpus/legacy/*.libxl; do
       [ -f "$f" ] || continue
-      case $(basename "$f") in *back-channel*|*r2s*) continue ;; esac
-      "$bin/xen-native-libxl-run" extract "$f" "$d/$(basename "$f")" 2>/dev/null || true
+      case $(basename "$f") in *r2s*|postcopy-back-channel*) continue ;; esac
+      case $(basename "$f") in
+        colo-back-channel*) cp "$f" "$d/" ;;   # a COLO back channel, read as the primary reads it
+        *) "$bin/xen-native-libxl-run" extract "$f" "$d/$(basename "$f")" 2>/dev/null || true ;;
+      esac
     done
     echo "$d"
     return

@@ -288,6 +288,83 @@ public sealed class XenNativeRestoreTests
         Assert.Contains(counts, output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Finding XL-1 (docs/FUZZING.md): libxl's reader takes EOF inside a record as the record's end. libxl-hvm.bin
+    /// without its END record restores (the missing header reads as zeroes: END); cut 100 bytes further, inside the
+    /// EMULATOR_CONTEXT body, it still restores and the emulator file still gets the record's 300 bytes, the last 96
+    /// of them never written by the stream (ASan's malloc fill byte, 0xbe: uninitialised heap). Our engine refuses both.
+    /// </summary>
+    [XenNativeLibxlTheory]
+    [InlineData(8)]
+    [InlineData(108)]
+    public void TruncatedLibxlStreamsRestoreInLibxlAndTheEngineRefusesThem(int cut)
+    {
+        string name = "synthetic/libxl-hvm.bin";
+        byte[] whole = File.ReadAllBytes(Corpus.Get(name).Path);
+        string path = Path.Combine(Path.GetTempPath(), $"xen-native-xl1-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
+        try
+        {
+            File.WriteAllBytes(path, whole.AsSpan(0, whole.Length - cut).ToArray());
+            (int exitWhole, string outWhole) = Run(LibxlRunner, ["--emulator", path + ".emu-whole", Corpus.Get(name).Path], dump: null);
+            (int exit, string output) = Run(LibxlRunner, ["--emulator", path + ".emu", path], dump: null);
+            Assert.True(exitWhole == 0, outWhole);
+            Assert.True(exit == 0 && output.Contains(": ok: plain hvm stream", StringComparison.Ordinal),
+                $"XL-1 no longer reproduces: libxl's reader said (exit {exit}): {output}");
+            Assert.Contains("emulator context 300 bytes", output, StringComparison.Ordinal);
+            byte[] expected = File.ReadAllBytes(path + ".emu-whole"), got = File.ReadAllBytes(path + ".emu");
+            int lost = Math.Max(0, cut - 8 - 4); // END record, then the body's 4 bytes of padding
+            Assert.Equal(expected.Length, got.Length);
+            Assert.True(got.AsSpan(0, got.Length - lost).SequenceEqual(expected.AsSpan(0, expected.Length - lost)));
+            Assert.True(got.AsSpan(got.Length - lost).ToArray().All(b => b == 0xbe),
+                "the emulator file's tail should be heap never written by the stream (ASan's fill byte 0xbe)");
+
+            using ByteSource source = ByteSource.Open(path);
+            Assert.Throws<Formats.StreamFormatException>(() =>
+                RestoreEngine.Restore(source, new RestoreOptions { MemoryPages = 65536, Vcpus = 8 }).Domain.Dispose());
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(path + ".emu");
+            File.Delete(path + ".emu-whole");
+        }
+    }
+
+    /// <summary>
+    /// A COLO primary reading its secondary's back channel through harness (b): the corpus channel is read to its end
+    /// (3 checkpoints' states, 2 dirty pfn lists), and the reproducers of findings XL-2..4 (docs/FUZZING.md) still
+    /// crash libxl's reader where the docs say: an empty CHECKPOINT_STATE (a NULL body dereferenced), END while a
+    /// state is awaited (stream_complete's assert), an EMULATOR_XENSTORE_DATA record (the absent domain-create state).
+    /// </summary>
+    [XenNativeLibxlTheory]
+    [InlineData("", "ok: back channel, 6 checkpoint states, 2 dirty pfn lists")]
+    [InlineData("0500000000000000", "libxl_stream_read.c:642")]
+    [InlineData("0000000000000000", "Assertion `rc' failed")]
+    [InlineData("02000000080000000000000000000000", "libxl_stream_read.c:587")]
+    public void TheBackChannelIsReadAndItsFindingsStillReproduce(string hex, string expected)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"xen-native-bc-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
+        try
+        {
+            if (hex.Length == 0)
+            {
+                File.Copy(Corpus.Get("synthetic/colo-back-channel.bin").Path, path);
+            }
+            else
+            {
+                File.WriteAllBytes(path, Convert.FromHexString(hex));
+            }
+
+            (int exit, string output) = Run(LibxlRunner, ["--back-channel", path], dump: null);
+            Assert.True(hex.Length == 0 ? exit == 0 : exit > 1, $"exit {exit}: {output}");
+            Assert.Contains(expected, output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static (int Exit, string Output) Run(string runner, IReadOnlyList<string> args, string? dump)
     {
         var psi = new ProcessStartInfo(runner) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
