@@ -225,11 +225,20 @@ public sealed class XenNativeRestoreTests
         }
     }
 
-    /// <summary>Every corpus stream with a libxl part (xl and libxl files) that harness (a)'s test restores.</summary>
+    /// <summary>Every corpus stream of harness (a)'s test that has a libxl part (xl and libxl files): a "LibxlFmt"
+    /// header within its first MiB (an xl file's header and JSON config come before it).</summary>
     public static IEnumerable<object[]> LibxlStreams() => Streams()
         .Select(o => (string)o[0])
-        .Where(n => Corpus.Get(n).Format is OuterFormat.Xl or OuterFormat.Libxl)
+        .Where(n => HasLibxlHeader(Corpus.Get(n).Path))
         .Select(n => new object[] { n });
+
+    private static bool HasLibxlHeader(string path)
+    {
+        using FileStream f = File.OpenRead(path);
+        var head = new byte[(int)Math.Min(f.Length, 1 << 20)];
+        f.ReadExactly(head);
+        return head.AsSpan().IndexOf("LibxlFmt"u8) >= 0;
+    }
 
     /// <summary>
     /// Harness (b): every xl/libxl stream of corpus/ that Xen's libxc restore accepts (harness (a)) also goes through
