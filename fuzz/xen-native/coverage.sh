@@ -2,6 +2,7 @@
 # Line coverage of Xen's restore code reached by a set of inputs, from clang's source-based coverage:
 #   fuzz/xen-native/coverage.sh [--checkpointed] INPUT-OR-DIR...   harness (a)/(c): xg_sr_*.c
 #   fuzz/xen-native/coverage.sh --libxl INPUT-OR-DIR...            harness (b): libxl_stream_read.c and xg_sr_*.c
+#                                                                  (inputs as the fuzzer takes them: run --as-fuzzer)
 # (build.sh --coverage first). Prints llvm-cov's per-file table. Profiles go to .cache/xen-native/coverage.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -12,7 +13,7 @@ runner=xen-native-run-cov
 mode=()
 case "${1:-}" in
   --checkpointed) mode=(--checkpointed); shift ;;
-  --libxl) runner=xen-native-libxl-run-cov; shift ;;
+  --libxl) runner=xen-native-libxl-run-cov; mode=(--as-fuzzer); shift ;;
 esac
 [ -x "$bin/$runner" ] || { echo "build it first: fuzz/xen-native/build.sh --coverage ($runner)" >&2; exit 2; }
 profdata=$(command -v llvm-profdata-14 || command -v llvm-profdata)

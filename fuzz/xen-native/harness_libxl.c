@@ -18,7 +18,9 @@
  *   harness run [--plain|--checkpointed|--back-channel] [-v|-vv] [--dump FILE] [--emulator FILE] STREAM...
  *       restore each (xl or libxl file: the libxl part is found by its header); one result line each; exit 1 if any
  *       was refused. --dump: the fake domain's memory as harness_libxc.c writes it; --emulator: keep the emulator
- *       context file libxl wrote (what QEMU would load); --back-channel: each file is a COLO back channel
+ *       context file libxl wrote (what QEMU would load); --back-channel: each file is a COLO back channel;
+ *       --as-fuzzer: each file is taken as the libFuzzer target takes its input (a libxl stream if it starts with
+ *       the libxl header, else a back channel; no search, no filter), for coverage.sh and triage
  *   harness extract IN OUT                                  write the libxl part of IN (a fuzz seed)
  */
 #ifndef _GNU_SOURCE
@@ -238,13 +240,14 @@ int main(int argc, char **argv)
     }
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
-        fprintf(stderr, "usage: %s run [--plain|--checkpointed|--back-channel] [-v|-vv] [--dump FILE] [--emulator FILE] "
+        fprintf(stderr, "usage: %s run [--plain|--checkpointed|--back-channel|--as-fuzzer] [-v|-vv] [--dump FILE] "
+                        "[--emulator FILE] "
                         "STREAM...\n"
                         "       %s extract IN OUT\n",
                 argv[0], argv[0]);
         return 2;
     }
-    int i = 2, bad = 0, force_mode = -1, back = 0;
+    int i = 2, bad = 0, force_mode = -1, back = 0, as_fuzzer = 0;
     const char *dump = NULL, *emu_out = NULL;
     for ( ; i < argc && argv[i][0] == '-'; i++ )
     {
@@ -254,6 +257,8 @@ int main(int argc, char **argv)
             force_mode = 0;
         else if ( !strcmp(argv[i], "--back-channel") )
             back = 1;
+        else if ( !strcmp(argv[i], "--as-fuzzer") )
+            as_fuzzer = 1;
         else if ( !strcmp(argv[i], "-v") )
             fxl_set_verbose(1);
         else if ( !strcmp(argv[i], "-vv") )
@@ -276,7 +281,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));
             return 2;
         }
-        if ( back )
+        if ( as_fuzzer && n >= sizeof(libxl_ident) && !memcmp(d, libxl_ident, sizeof(libxl_ident)) )
+            ;   /* a libxl stream from its first byte: restored below */
+        else if ( back || as_fuzzer )
         {
             int rc = back_channel_buffer(d, n);
             printf("%s: %s: back channel, %lu checkpoint states, %lu dirty pfn lists%s%s\n", argv[i],

@@ -7,7 +7,7 @@
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
 #   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4,
-#                                                XL-2..4)
+#                                                XL-2..5)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
 #            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
@@ -29,9 +29,10 @@ say() { echo "[xen-native] $*" >&2; }
 # Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new.
 known_finding() { # log
   grep -q 'in x86_pv_localise_page' "$1" && grep -q 'in xc_pfn_to_mfn\|in pfn_to_mfn' "$1" && { echo XN-1; return 0; }
-  grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739' "$1" && { echo XN-2; return 0; }
+  grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739\|xg_sr_restore_x86_pv.c:739:[0-9]*: runtime error: applying zero offset to null pointer' "$1" && { echo XN-2; return 0; }
   grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
   grep -q 'in pfn_set_populated' "$1" && { echo XN-4; return 0; }
+  grep -q 'out-of-memory (malloc(' "$1" && grep -q 'in record_header_done .*libxl_stream_read.c:515' "$1" && { echo XL-5; return 0; }
   # Harness (b), the COLO back channel: an empty CHECKPOINT_STATE, END while a state is awaited, a record that
   # needs the domain-create state the primary has not got.
   grep -q 'libxl_stream_read.c:642:.*null pointer\|in process_record .*libxl_stream_read.c:642' "$1" && { echo XL-2; return 0; }
@@ -91,7 +92,7 @@ run_libfuzzer() { # target seconds out nice
   local execs; execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
   say "$t: $s s wall, $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
   local new=0 f
-  for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-*; do
+  for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-* "$out"/artifacts/oom-*; do
     [ -f "$f" ] || continue
     ASAN_OPTIONS=detect_leaks=1 "$bin/$t" -rss_limit_mb=2048 -timeout=60 "$f" >"$f.log" 2>&1
     if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"
