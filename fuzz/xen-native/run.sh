@@ -7,7 +7,7 @@
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
 #   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4,
-#                                                XL-2..5)
+#                                                XL-2..6)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
 #            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
@@ -33,6 +33,7 @@ known_finding() { # log
   grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
   grep -q 'in pfn_set_populated' "$1" && { echo XN-4; return 0; }
   grep -q 'out-of-memory (malloc(' "$1" && grep -q 'in record_header_done .*libxl_stream_read.c:515' "$1" && { echo XL-5; return 0; }
+  grep -q 'it spins at EOF (finding XL-6)' "$1" && { echo XL-6; return 0; }
   # Harness (b), the COLO back channel: an empty CHECKPOINT_STATE, END while a state is awaited, a record that
   # needs the domain-create state the primary has not got.
   grep -q 'libxl_stream_read.c:642:.*null pointer\|in process_record .*libxl_stream_read.c:642' "$1" && { echo XL-2; return 0; }

@@ -374,6 +374,32 @@ public sealed class XenNativeRestoreTests
         }
     }
 
+    /// <summary>
+    /// Finding XL-6 (docs/FUZZING.md): a Remus stream that ends after libxc's CHECKPOINT record, inside the libxl part
+    /// of the checkpoint, makes libxl's reader take every EOF as a zeroed record header and buffer it for ever; the
+    /// fake event loop reports it after 1000 reads at the end of the input instead of spinning.
+    /// </summary>
+    [XenNativeLibxlTheory]
+    [InlineData("synthetic/libxl-remus-failover.bin")]
+    public void ARemusStreamEndingInsideACheckpointMakesLibxlSpin(string name)
+    {
+        byte[] whole = File.ReadAllBytes(Corpus.Get(name).Path);
+        int checkpoint = whole.AsSpan().LastIndexOf(Convert.FromHexString("0e00000000000000"));
+        Assert.True(checkpoint > 0, "no libxc CHECKPOINT record");
+        string path = Path.Combine(Path.GetTempPath(), $"xen-native-xl6-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
+        try
+        {
+            File.WriteAllBytes(path, whole.AsSpan(0, checkpoint + 8).ToArray());
+            (int exit, string output) = Run(LibxlRunner, [path], dump: null);
+            Assert.True(exit > 1 && output.Contains("it spins at EOF (finding XL-6)", StringComparison.Ordinal),
+                $"XL-6 no longer reproduces (exit {exit}): {output}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static (int Exit, string Output) Run(string runner, IReadOnlyList<string> args, string? dump)
     {
         var psi = new ProcessStartInfo(runner) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
