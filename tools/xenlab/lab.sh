@@ -250,8 +250,13 @@ if [ -n "$rep" ]; then
         fi
         guest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["type"])' "$out/adapt/$label.json")
         extra=()
-        # HVM: the lab pins the guest to pCPU 1 (dom0 on pCPU 0) and QEMU reopens the direct-boot kernel on restore
-        [ "$guest" = hvm ] && extra=(--cpus 1 --kernel /guest/vmlinuz --ramdisk /guest/tick.cpio.gz)
+        # HVM: the lab pins the guest to pCPU 1 (dom0 on pCPU 0) and QEMU reopens the direct-boot kernel on restore:
+        # paths the lab's dom0 has (/guest/vmlinuz, /guest/{tick,heartbeat}.cpio.gz) are kept, others replaced
+        if [ "$guest" = hvm ]; then
+          extra=(--cpus 1); carried=$("$SB" config "$f" 2>/dev/null)
+          grep -Eq '"kernel": "/guest/vmlinuz"' <<< "$carried" || extra+=(--kernel /guest/vmlinuz)
+          grep -Eq '"ramdisk": "/guest/(tick|heartbeat)\.cpio\.gz"' <<< "$carried" || extra+=(--ramdisk /guest/tick.cpio.gz)
+        fi
         if [ "$kind" = save ]; then
           "$SB" config --adapt "$f" "${extra[@]}" --json -o "$ind/streams/rs-$label.cfg" --report "$out/adapt/$label.json" > /dev/null 2> "$out/adapt/$label.txt"
           printf 'save\trs-%s.in\trs-%s.cfg\trs-%s.in\t%s\t%s\n' "$label" "$label" "$label" "$guest" "$label" >> "$ind/streams/INDEX.tsv"
