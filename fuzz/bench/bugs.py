@@ -66,7 +66,7 @@ BUGS = [
     # ---------------------------------------------------------------- legacy converter
     dict(id=13, target="legacy-converter", area="legacy converter", kind="off-by-one write, only in a later Remus checkpoint",
          what="converting a TSC_INFO chunk with khz 0 in a checkpoint after the first writes one byte past the 24-byte record",
-         edits=[("w.WriteRecord(LibxcRecordType.X86TscInfo, body);", "before",
+         edits=[("_w.WriteRecord(LibxcRecordType.X86TscInfo, body);", "before",
                  "if (P.On(13) && _r.CheckpointIndex > 0 && t.Khz == 0) { body[LibxcBodySizes.TscInfo] = 0; }")]),
     dict(id=14, target="legacy-converter", area="legacy converter", kind="multi-byte magic comparison",
          what="an HVM-param chunk whose pad word is 0x1badb002 throws",
@@ -74,7 +74,7 @@ BUGS = [
                  "if (P.On(14) && _r.ChunkPad == 0x1badb002u) { throw P.Crash(14, \"HVM param chunk pad = 0x1badb002\"); }")]),
     dict(id=15, target="legacy-converter", area="legacy converter", kind="length trusted before it is checked",
          what="a toolstack chunk's size sizes a buffer before the MaxToolstackBlob check",
-         edits=[("if (_r.BodyLength > o.MaxToolstackBlob)", "before",
+         edits=[("if (_r.BodyLength > _o.MaxToolstackBlob)", "before",
                  "if (P.On(15)) { P.Keep(new byte[Math.Min(_r.BodyLength, int.MaxValue)]); }")]),
     # ---------------------------------------------------------------- restore engine
     dict(id=16, target="restore-engine", area="engine", kind="state machine (record sequence)",

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -162,8 +161,34 @@ public static class HtmlReport
 
     private static string Ms(long ns) => string.Create(CultureInfo.InvariantCulture, $"{ns / 1e6:0.0} ms");
 
-    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The stream part of the report in reading order: one branch per section or table the analysis may or may not have.")]
+    /// <summary>The stream part of the report in reading order: each section the analysis may or may not have.</summary>
     private static void StreamSections(Html h, StreamAnalysis a, string id, string label)
+    {
+        SummarySection(h, a, id, label);
+        MapSection(h, a, id, label);
+        if (a.Passes.Count > 0)
+        {
+            PassSection(h, a, id, label);
+        }
+        if (a.Checkpoints.Count > 0)
+        {
+            CheckpointSection(h, a, id, label);
+        }
+        if (a.BackChannel.Count > 0)
+        {
+            BackChannelSection(h, a, id, label);
+        }
+        if (a.Postcopy is { } pc)
+        {
+            PostcopySection(h, pc, id, label);
+        }
+        if (a.Qevm.Count > 0 || a.EmulatorNotes.Count > 0)
+        {
+            QevmSection(h, a, id, label);
+        }
+    }
+
+    private static void SummarySection(Html h, StreamAnalysis a, string id, string label)
     {
         var v = a.Verification;
         var s = v.Summary;
@@ -228,6 +253,14 @@ public static class HtmlReport
             h.Row("read error", a.ReadError);
         }
         h.Raw("</table></div><div>");
+        CountsAndFindings(h, a, id);
+        h.Close("section");
+    }
+
+    private static void CountsAndFindings(Html h, StreamAnalysis a, string id)
+    {
+        var v = a.Verification;
+        var s = v.Summary;
         h.Raw("<h3>Records by type</h3><table class=\"grid\" data-table=\"counts\"><thead><tr><th>layer</th><th>type</th><th class=\"n\">records</th><th class=\"n\">body bytes</th></tr></thead><tbody>");
         foreach (var c in s.RecordCounts)
         {
@@ -255,8 +288,11 @@ public static class HtmlReport
                 h.P($"{N(v.Findings.Count - MaxFindings)} more findings: streambench verify lists them all.", "note");
             }
         }
-        h.Close("section");
+    }
 
+    private static void MapSection(Html h, StreamAnalysis a, string id, string label)
+    {
+        var s = a.Verification.Summary;
         h.Open("section", id + "-map");
         h.H2(label + "Record map");
         h.P($"The stream from offset 0 to {N(s.Length)}, left to right and row by row; each piece's width follows its size (at least a sliver, so small records stay visible). Consecutive page records of one pass are one piece, odd passes drawn lighter ({N(a.Segments.Count)} pieces for {N(s.Records)} records). Click a piece for its decoded fields and offset.", "note");
@@ -266,59 +302,53 @@ public static class HtmlReport
         }
         h.Raw($"<div class=\"legend\" id=\"{id}-legend\"></div><div class=\"map\" id=\"{id}-mapsvg\" data-stream=\"{id}\"></div>");
         h.Close("section");
+    }
 
-        if (a.Passes.Count > 0)
+    private static void BackChannelSection(Html h, StreamAnalysis a, string id, string label)
+    {
+        h.Open("section", id + "-back");
+        h.H2(label + (a.Verification.Summary.Layers.Contains(StreamLayer.BackChannel) ? "Back-channel records" : "Protocol messages"));
+        h.Raw("<table class=\"grid\"><thead><tr><th>offset</th><th>time</th><th>type</th><th>fields</th></tr></thead><tbody>");
+        foreach (var m in a.BackChannel)
         {
-            PassSection(h, a, id, label);
+            h.Raw($"<tr><td class=\"n\">{m.Offset}</td><td class=\"n\">{(m.TimeNs >= 0 ? Ms(m.TimeNs) : "")}</td><td>{Enc(m.Type)}</td><td>{Enc(string.Join(" ", m.Fields))}</td></tr>");
         }
-        if (a.Checkpoints.Count > 0)
+        h.Raw("</tbody></table>");
+        h.Close("section");
+    }
+
+    private static void PostcopySection(Html h, PostcopyStats pc, string id, string label)
+    {
+        h.Open("section", id + "-postcopy");
+        h.H2(label + "Post-copy");
+        h.Raw("<table class=\"kv\">");
+        h.Row("pages before the transition", N(pc.PrecopyPages));
+        h.Raw($"<tr><th>background pages (POSTCOPY_PAGE_DATA)</th><td data-figure=\"background-pages\">{N(pc.BackgroundPages)} in {N(pc.PostcopyRecords)} records</td></tr>");
+        h.Raw($"<tr><th>faults (back channel)</th><td data-figure=\"faults\">{N(pc.Faults)} POSTCOPY_FAULT records, {N(pc.FaultPfns)} pfns</td></tr>");
+        h.Raw("</table>");
+        h.Raw($"<div class=\"plot\" id=\"{id}-postcopyplot\"></div>");
+        h.Close("section");
+    }
+
+    private static void QevmSection(Html h, StreamAnalysis a, string id, string label)
+    {
+        h.Open("section", id + "-qevm");
+        h.H2(label + "Emulator state (QEMU savevm in EMULATOR_CONTEXT)");
+        h.P("Section names, instance and version ids as QEMU wrote them; a section's size runs from its header to its footer (QEMU's format carries no lengths: the footer is found by its 0x7E byte and section id).", "note");
+        foreach (var n in a.EmulatorNotes)
         {
-            CheckpointSection(h, a, id, label);
+            h.P(n, "note");
         }
-        if (a.BackChannel.Count > 0)
+        if (a.Qevm.Count > 0)
         {
-            h.Open("section", id + "-back");
-            h.H2(label + (a.Verification.Summary.Layers.Contains(StreamLayer.BackChannel) ? "Back-channel records" : "Protocol messages"));
-            h.Raw("<table class=\"grid\"><thead><tr><th>offset</th><th>time</th><th>type</th><th>fields</th></tr></thead><tbody>");
-            foreach (var m in a.BackChannel)
+            h.Raw("<table class=\"grid\" data-table=\"qevm\"><thead><tr><th>record</th><th>offset</th><th>section</th><th class=\"n\">id</th><th>name</th><th class=\"n\">instance</th><th class=\"n\">version</th><th class=\"n\">bytes</th></tr></thead><tbody>");
+            foreach (var q in a.Qevm)
             {
-                h.Raw($"<tr><td class=\"n\">{m.Offset}</td><td class=\"n\">{(m.TimeNs >= 0 ? Ms(m.TimeNs) : "")}</td><td>{Enc(m.Type)}</td><td>{Enc(string.Join(" ", m.Fields))}</td></tr>");
+                h.Raw($"<tr><td>#{q.RecordIndex}</td><td class=\"n\">{q.Offset}</td><td>{Enc(q.SectionType)}</td><td class=\"n\">{q.SectionId}</td><td>{Enc(q.Name)}</td><td class=\"n\">{q.InstanceId}</td><td class=\"n\">{q.VersionId}</td><td class=\"n\">{(q.Size >= 0 ? N(q.Size) : "?")}</td></tr>");
             }
             h.Raw("</tbody></table>");
-            h.Close("section");
         }
-        if (a.Postcopy is { } pc)
-        {
-            h.Open("section", id + "-postcopy");
-            h.H2(label + "Post-copy");
-            h.Raw("<table class=\"kv\">");
-            h.Row("pages before the transition", N(pc.PrecopyPages));
-            h.Raw($"<tr><th>background pages (POSTCOPY_PAGE_DATA)</th><td data-figure=\"background-pages\">{N(pc.BackgroundPages)} in {N(pc.PostcopyRecords)} records</td></tr>");
-            h.Raw($"<tr><th>faults (back channel)</th><td data-figure=\"faults\">{N(pc.Faults)} POSTCOPY_FAULT records, {N(pc.FaultPfns)} pfns</td></tr>");
-            h.Raw("</table>");
-            h.Raw($"<div class=\"plot\" id=\"{id}-postcopyplot\"></div>");
-            h.Close("section");
-        }
-        if (a.Qevm.Count > 0 || a.EmulatorNotes.Count > 0)
-        {
-            h.Open("section", id + "-qevm");
-            h.H2(label + "Emulator state (QEMU savevm in EMULATOR_CONTEXT)");
-            h.P("Section names, instance and version ids as QEMU wrote them; a section's size runs from its header to its footer (QEMU's format carries no lengths: the footer is found by its 0x7E byte and section id).", "note");
-            foreach (var n in a.EmulatorNotes)
-            {
-                h.P(n, "note");
-            }
-            if (a.Qevm.Count > 0)
-            {
-                h.Raw("<table class=\"grid\" data-table=\"qevm\"><thead><tr><th>record</th><th>offset</th><th>section</th><th class=\"n\">id</th><th>name</th><th class=\"n\">instance</th><th class=\"n\">version</th><th class=\"n\">bytes</th></tr></thead><tbody>");
-                foreach (var q in a.Qevm)
-                {
-                    h.Raw($"<tr><td>#{q.RecordIndex}</td><td class=\"n\">{q.Offset}</td><td>{Enc(q.SectionType)}</td><td class=\"n\">{q.SectionId}</td><td>{Enc(q.Name)}</td><td class=\"n\">{q.InstanceId}</td><td class=\"n\">{q.VersionId}</td><td class=\"n\">{(q.Size >= 0 ? N(q.Size) : "?")}</td></tr>");
-                }
-                h.Raw("</tbody></table>");
-            }
-            h.Close("section");
-        }
+        h.Close("section");
     }
 
     private static void PassSection(Html h, StreamAnalysis a, string id, string label)

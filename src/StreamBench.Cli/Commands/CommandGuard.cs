@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.ComponentModel;
 using System.Net.Sockets;
+using System.Text.Json;
 using StreamBench.Capture.Format;
 using StreamBench.Domain;
 using StreamBench.Engine.Save;
@@ -70,11 +71,11 @@ internal static class CommandGuard
         var (code, text) = e switch
         {
             StreamFormatException s => (ExitCodes.InvalidStream, Describe(s)),
-            CaptureFormatException => (ExitCodes.InvalidStream, e.Message),
+            CaptureFormatException or InvalidInputException => (ExitCodes.InvalidStream, e.Message),
             // the engine refused the domain or the save, or a COLO peer broke the handshake (its back channel is input too)
             SaveException or DomainException or ColoProtocolException => (ExitCodes.InvalidStream, e.Message),
             IOException or UnauthorizedAccessException or SocketException or Win32Exception => (ExitCodes.UsageOrIo, e.Message),
-            ArgumentException or FormatException or OverflowException => (ExitCodes.UsageOrIo, e.Message),
+            ArgumentException or FormatException or OverflowException or JsonException => (ExitCodes.UsageOrIo, e.Message),
             OperationCanceledException => (ExitCodes.UsageOrIo, "cancelled"),
             _ => (ExitCodes.UsageOrIo, $"internal error ({e.GetType().Name}): {e.Message}"),
         };

@@ -38,121 +38,135 @@ internal static class ConfigCommand
         };
         cmd.SetAction(parse =>
         {
-            string inPath = parse.GetValue(input)!;
-            string? outPath = parse.GetValue(output);
-            string? rewritePath = parse.GetValue(rewrite);
-            try
+            var request = new ConfigRequest(parse.GetValue(input)!, parse.GetValue(output), parse.GetValue(rewrite),
+                parse.GetValue(report), parse.GetValue(json));
+            if (!parse.GetValue(adapt))
             {
-                ConfigAdapter.XlHeaderInfo header;
-                using (var src = new FileStream(inPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-                {
-                    header = ConfigAdapter.ReadXlHeader(src);
-                }
-
-                if (!parse.GetValue(adapt))
-                {
-                    if (rewritePath is not null || parse.GetValue(report) is not null)
-                    {
-                        Console.Error.WriteLine("streambench config: --rewrite and --report need --adapt");
-                        return ExitCodes.UsageOrIo;
-                    }
-
-                    ReadOnlySpan<byte> config = header.Config;
-                    int nul = config.IndexOf((byte)0);
-                    string text = Encoding.UTF8.GetString(nul >= 0 ? config[..nul] : config);
-                    WriteText(outPath, text.EndsWith('\n') ? text : text + "\n");
-                    Console.Error.WriteLine($"streambench config: {inPath}: {(header.IsJson ? "libxl JSON" : "xl.cfg text")} config, {config.Length} bytes");
-                    return ExitCodes.Ok;
-                }
-
-                var options = new ConfigAdaptOptions
-                {
-                    ConsoleDir = parse.GetValue(consoleDir)!,
-                    ScratchDir = parse.GetValue(scratch),
-                    DiskSizes = ParseSizes(parse.GetValue(diskSize) ?? []),
-                    Bridge = parse.GetValue(bridge),
-                    Kernel = parse.GetValue(kernel),
-                    Ramdisk = parse.GetValue(ramdisk),
-                    DeviceModel = parse.GetValue(dm),
-                    Cpus = parse.GetValue(cpus) is string c ? c.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.Parse(x.Trim(), NumberStyles.None, CultureInfo.InvariantCulture)).ToArray() : null,
-                    Name = parse.GetValue(name),
-                };
-                AdaptedConfig result = ConfigAdapter.Adapt(header, options);
-                if (parse.GetValue(json) && outPath is null)
-                {
-                    Console.Error.WriteLine("streambench config: with --json the config needs -o FILE");
-                    return ExitCodes.UsageOrIo;
-                }
-
-                long rewritten = -1;
-                if (rewritePath is not null)
-                {
-                    if (Path.GetFullPath(rewritePath) == Path.GetFullPath(inPath))
-                    {
-                        Console.Error.WriteLine("streambench config: --rewrite must name a new file: the input stream is never altered");
-                        return ExitCodes.UsageOrIo;
-                    }
-
-                    using var src = new FileStream(inPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-                    using var dst = new FileStream(rewritePath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                    rewritten = ConfigAdapter.RewriteXlHeader(src, dst, result);
-                }
-
-                WriteText(outPath, result.XlCfg);
-                byte[] reportJson = Report(inPath, result, outPath, rewritePath, rewritten);
-                if (parse.GetValue(report) is string rp)
-                {
-                    File.WriteAllBytes(rp, reportJson);
-                }
-
-                if (parse.GetValue(json))
-                {
-                    using var stdout = Console.OpenStandardOutput();
-                    stdout.Write(reportJson);
-                    stdout.WriteByte((byte)'\n');
-                }
-
-                DomainConfig d = result.Original;
-                Console.Error.WriteLine($"streambench config: {d.Name} ({d}): {result.Changes.Count} change(s) for this host; memory, vCPUs and type kept");
-                foreach (ConfigChange ch in result.Changes)
-                {
-                    Console.Error.WriteLine($"  changed {ch.Field}: {ch.From ?? "(none)"} -> {ch.To ?? "(removed)"}  ({ch.Why})");
-                }
-
-                foreach (ScratchDisk s in result.Disks)
-                {
-                    Console.Error.WriteLine($"  scratch image needed: {s.Path}, {s.SizeBytes} bytes{(s.SizeKnown ? "" : " (size assumed)")}");
-                }
-
-                foreach (string note in result.Notes)
-                {
-                    Console.Error.WriteLine("  note: " + note);
-                }
-
-                if (rewritePath is not null)
-                {
-                    Console.Error.WriteLine($"  rewritten copy (xl header config replaced, the rest byte for byte): {rewritePath}, {rewritten} bytes");
-                }
-
-                return ExitCodes.Ok;
+                return Show(request);
             }
-            catch (StreamFormatException e)
+
+            var options = new ConfigAdaptOptions
             {
-                Console.Error.WriteLine("streambench config: " + e.Message);
-                return ExitCodes.InvalidStream;
-            }
-            catch (FormatException e)
-            {
-                Console.Error.WriteLine($"streambench config: {inPath}: the carried config is unusable: {e.Message}");
-                return ExitCodes.InvalidStream;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or JsonException)
-            {
-                Console.Error.WriteLine("streambench config: " + e.Message);
-                return ExitCodes.UsageOrIo;
-            }
+                ConsoleDir = parse.GetValue(consoleDir)!,
+                ScratchDir = parse.GetValue(scratch),
+                DiskSizes = ParseSizes(parse.GetValue(diskSize) ?? []),
+                Bridge = parse.GetValue(bridge),
+                Kernel = parse.GetValue(kernel),
+                Ramdisk = parse.GetValue(ramdisk),
+                DeviceModel = parse.GetValue(dm),
+                Cpus = parse.GetValue(cpus) is string c ? c.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.Parse(x.Trim(), NumberStyles.None, CultureInfo.InvariantCulture)).ToArray() : null,
+                Name = parse.GetValue(name),
+            };
+            return AdaptAndWrite(request, options);
         });
         return cmd;
+    }
+
+    /// <summary>The paths and output choices of one <c>config</c> run.</summary>
+    private sealed record ConfigRequest(string Input, string? Output, string? Rewrite, string? Report, bool Json);
+
+    private static ConfigAdapter.XlHeaderInfo ReadHeader(string path)
+    {
+        using var src = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return ConfigAdapter.ReadXlHeader(src);
+    }
+
+    // Without --adapt: the carried config as it is.
+    private static int Show(ConfigRequest request)
+    {
+        if (request.Rewrite is not null || request.Report is not null)
+        {
+            throw new ArgumentException("--rewrite and --report need --adapt");
+        }
+
+        ConfigAdapter.XlHeaderInfo header = ReadHeader(request.Input);
+        ReadOnlySpan<byte> config = header.Config;
+        int nul = config.IndexOf((byte)0);
+        string text = Encoding.UTF8.GetString(nul >= 0 ? config[..nul] : config);
+        WriteText(request.Output, text.EndsWith('\n') ? text : text + "\n");
+        Console.Error.WriteLine($"streambench config: {request.Input}: {(header.IsJson ? "libxl JSON" : "xl.cfg text")} config, {config.Length} bytes");
+        return ExitCodes.Ok;
+    }
+
+    private static int AdaptAndWrite(ConfigRequest request, ConfigAdaptOptions options)
+    {
+        ConfigAdapter.XlHeaderInfo header = ReadHeader(request.Input);
+        AdaptedConfig result = Adapt(request.Input, header, options);
+        if (request.Json && request.Output is null)
+        {
+            throw new ArgumentException("with --json the config needs -o FILE");
+        }
+
+        long rewritten = -1;
+        if (request.Rewrite is { } rewritePath)
+        {
+            if (Path.GetFullPath(rewritePath) == Path.GetFullPath(request.Input))
+            {
+                throw new ArgumentException("--rewrite must name a new file: the input stream is never altered");
+            }
+
+            using var src = new FileStream(request.Input, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            using var dst = new FileStream(rewritePath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            rewritten = ConfigAdapter.RewriteXlHeader(src, dst, result);
+        }
+
+        WriteText(request.Output, result.XlCfg);
+        byte[] reportJson = Report(request.Input, result, request.Output, request.Rewrite, rewritten);
+        if (request.Report is string rp)
+        {
+            File.WriteAllBytes(rp, reportJson);
+        }
+
+        if (request.Json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            stdout.Write(reportJson);
+            stdout.WriteByte((byte)'\n');
+        }
+
+        PrintChanges(result, request.Rewrite, rewritten);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// <see cref="ConfigAdapter.Adapt"/>; a config the adapter cannot use (not the header around it) is an invalid
+    /// stream, named as such.
+    /// </summary>
+    private static AdaptedConfig Adapt(string input, ConfigAdapter.XlHeaderInfo header, ConfigAdaptOptions options)
+    {
+        try
+        {
+            return ConfigAdapter.Adapt(header, options);
+        }
+        catch (FormatException e) when (e is not StreamFormatException)
+        {
+            throw new InvalidInputException($"{input}: the carried config is unusable: {e.Message}", e);
+        }
+    }
+
+    private static void PrintChanges(AdaptedConfig result, string? rewritePath, long rewritten)
+    {
+        DomainConfig d = result.Original;
+        Console.Error.WriteLine($"streambench config: {d.Name} ({d}): {result.Changes.Count} change(s) for this host; memory, vCPUs and type kept");
+        foreach (ConfigChange ch in result.Changes)
+        {
+            Console.Error.WriteLine($"  changed {ch.Field}: {ch.From ?? "(none)"} -> {ch.To ?? "(removed)"}  ({ch.Why})");
+        }
+
+        foreach (ScratchDisk s in result.Disks)
+        {
+            Console.Error.WriteLine($"  scratch image needed: {s.Path}, {s.SizeBytes} bytes{(s.SizeKnown ? "" : " (size assumed)")}");
+        }
+
+        foreach (string note in result.Notes)
+        {
+            Console.Error.WriteLine("  note: " + note);
+        }
+
+        if (rewritePath is not null)
+        {
+            Console.Error.WriteLine($"  rewritten copy (xl header config replaced, the rest byte for byte): {rewritePath}, {rewritten} bytes");
+        }
     }
 
     private static void WriteText(string? path, string text)

@@ -45,51 +45,30 @@ internal static class ConvertLegacyCommand
             var outPath = parse.GetValue(output)!;
             // -v lines go to stdout, as Xen's converter prints them, unless the stream itself goes there.
             var log = parse.GetValue(verbose) ? (outPath == "-" ? Console.Error : Console.Out) : null;
-            ByteSource source;
-            Stream sink;
-            try
-            {
-                source = OpenInput(inPath);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                Console.Error.WriteLine($"convert-legacy: cannot open input '{inPath}': {e.Message}");
-                return ExitCodes.UsageOrIo;
-            }
-            using (source)
-            {
-                try
-                {
-                    sink = OpenOutput(outPath);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    Console.Error.WriteLine($"convert-legacy: cannot open output '{outPath}': {e.Message}");
-                    return ExitCodes.UsageOrIo;
-                }
-                using (sink)
-                {
-                    try
-                    {
-                        var result = LegacyConverter.Convert(source, sink, options, log);
-                        log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"Converted {result.Images} image(s), {result.Pages} pages in {result.PageDataRecords} PAGE_DATA records, {result.BytesWritten} bytes written"));
-                        return ExitCodes.Ok;
-                    }
-                    catch (StreamFormatException e)
-                    {
-                        Console.Error.WriteLine("Stream Error: " + e.Message);
-                        return ExitCodes.InvalidStream;
-                    }
-                    catch (IOException e)
-                    {
-                        Console.Error.WriteLine("convert-legacy: I/O error: " + e.Message);
-                        return ExitCodes.UsageOrIo;
-                    }
-                }
-            }
+            using var source = Open(inPath, "input", OpenInput);
+            using var sink = Open(outPath, "output", OpenOutput);
+            var result = LegacyConverter.Convert(source, sink, options, log);
+            log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Converted {result.Images} image(s), {result.Pages} pages in {result.PageDataRecords} PAGE_DATA records, {result.BytesWritten} bytes written"));
+            return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="value"/> with <paramref name="open"/>; a failure becomes an I/O error naming the
+    /// <paramref name="role"/> and the path (exit 2 through <see cref="CommandGuard"/>).
+    /// </summary>
+    private static T Open<T>(string value, string role, Func<string, T> open)
+    {
+        try
+        {
+            return open(value);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IOException($"cannot open {role} '{value}': {e.Message}", e);
+        }
     }
 
     /// <summary>Like Xen's open_file_or_fd: a decimal number is a file descriptor.</summary>

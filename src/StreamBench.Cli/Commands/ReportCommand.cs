@@ -57,8 +57,8 @@ internal static class ReportCommand
             }
             catch (CaptureFormatException e)
             {
-                Console.Error.WriteLine("report: " + e.Message);
-                return ExitCodes.UsageOrIo;
+                // a capture the report cannot open is an input error (2), as for diff
+                throw new IOException(e.Message, e);
             }
         });
         return cmd;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using StreamBench.Capture.Input;
 using StreamBench.Domain;
@@ -22,7 +21,6 @@ namespace StreamBench.Cli.Commands;
 /// </summary>
 internal static class RestoreCommand
 {
-    [SuppressMessage("Maintainability", "CA1502:Avoid excessive complexity", Justification = "The command's options and its action: each branch is one usage rule of the sequences (COLO, post-copy, back channel) or one line of the report.")]
     public static Command Create()
     {
         var input = new Argument<string>("input") { Description = "stream file, or - for standard input" };
@@ -73,159 +71,190 @@ internal static class RestoreCommand
             format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat, dialect, colo, backChannel, touches, touchSeed, workload,
         };
         command.Arguments.Add(input);
-        command.SetAction(parse =>
-        {
-            string path = parse.GetValue(input)!;
-            string? guestText = parse.GetValue(guest);
-            string? memoryText = parse.GetValue(memory);
-            StreamDialect streamDialect = CliNames.Dialects.Parse(parse.GetValue(dialect));
-            bool isColo = parse.GetValue(colo);
-            string? backPath = parse.GetValue(backChannel);
-            int touchCount = parse.GetValue(touches);
-            if (isColo && streamDialect == StreamDialect.PostcopyRfc)
-            {
-                throw new ArgumentException("--colo and --dialect postcopy-rfc are two different sequences: give one");
-            }
-
-            if (isColo && backPath is null)
-            {
-                throw new ArgumentException("--colo needs --back-channel PATH: where the secondary's messages go (a file)");
-            }
-
-            if (backPath is not null && !isColo && streamDialect != StreamDialect.PostcopyRfc)
-            {
-                throw new ArgumentException("--back-channel is for --colo or --dialect postcopy-rfc");
-            }
-
-            if (touchCount < 0 || touchCount > 0 && backPath is null)
-            {
-                throw new ArgumentException("--touches N (N >= 0) runs the post-copy guest's vCPU: it needs --dialect postcopy-rfc and --back-channel");
-            }
-
-            var options = new RestoreOptions
-            {
-                Reader = new XenStreamReaderOptions { Format = CliNames.RestoreFormats.Parse(parse.GetValue(format)), Dialect = streamDialect },
-                Guest = guestText is null ? null : CliNames.Guests.Parse(guestText),
-                MemoryPages = memoryText is null ? null : EngineCli.ParseMemoryPages(memoryText),
-                Vcpus = parse.GetValue(vcpus),
-                Checkpoints = CliNames.CheckpointModes.Parse(parse.GetValue(checkpointed)),
-                CheckReservedFields = !parse.GetValue(ignoreReserved),
-                OpenMemoryMap = parse.GetValue(openMap),
-            };
-            RestoreResult result;
-            ColoSecondary? secondary = null;
-            PostcopyDestination? destination = null;
-            // The back channel first, then the main stream (whose head is read at once): save opens them in the same
-            // order, so two FIFOs between the processes cannot deadlock.
-            using (Stream? back = backPath is null ? null : CliIo.OpenBackChannel(backPath, write: true))
-            using (var input = StreamInputs.Open(path, new StreamInputOptions { Format = options.Reader.Format }))
-            // Legacy input is converted on the fly, as libxl's conversion helper does; unless --checkpointed no, with
-            // its Remus checkpoints (the helper's --remus), so that a legacy Remus image restores to its last complete one.
-            using (var v3 = StreamInputs.AsV3(input, checkpoints: options.Checkpoints != CheckpointMode.Plain))
-            {
-                string? workloadText = parse.GetValue(workload);
-                secondary = isColo ? new ColoSecondary(back!, d => EngineCli.ParseWorkload(workloadText, d, 1)) : null;
-                ulong touchSeedValue = parse.GetValue(touchSeed);
-                destination = streamDialect == StreamDialect.PostcopyRfc && back is not null
-                    ? new PostcopyDestination(back, d => touchCount == 0 ? null : new PostcopyGuest(d.DataPfns().ToList(), touchSeedValue, touchCount))
-                    : null;
-                try
-                {
-                    result = RestoreEngine.Restore(v3.Source, options with { Reader = v3.ReaderOptions(options.Reader), Colo = secondary, Postcopy = destination });
-                }
-                catch (StreamFormatException e)
-                {
-                    throw v3.Explain(e); // a legacy input's own error, at its offset, explains the failure
-                }
-                finally
-                {
-                    secondary?.Dispose();
-                    destination?.Dispose();
-                }
-
-                v3.Complete();
-            }
-
-            using GuestDomain domain = result.Domain;
-            TextWriter o = parse.GetValue(saveTo) == "-" ? Console.Error : Console.Out; // stdout carries the saved stream
-            var ci = CultureInfo.InvariantCulture;
-            o.WriteLine($"restore: {path} ({result.Format.ToString().ToLowerInvariant()}, stream v{result.StreamVersion}, Xen {result.XenVersion.Major}.{result.XenVersion.Minor}): {result.Config?.ToString() ?? domain.Type.ToName()}");
-            o.WriteLine(string.Create(ci,
-                $"records: {result.Records}, PAGE_DATA: {result.PageDataRecords}, pfns: {result.Pfns}, pages of data: {result.DataPages}, bytes: {result.Bytes}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
-            o.WriteLine(string.Create(ci,
-                $"memory: {domain.MaterialisedPages} pages resident ({domain.AllocatedContentBytes >> 20} MiB of page buffers), {domain.PopulatedCount} populated"));
-            if (result.Checkpointed)
-            {
-                o.WriteLine($"checkpoints applied: {result.CheckpointsApplied}" +
-                    (result.FailedOver ? $" (failover: {result.DiscardedRecords} records, {result.DiscardedBytes} bytes of an incomplete checkpoint discarded)" : ""));
-            }
-
-            if (secondary is not null)
-            {
-                foreach (ColoSecondaryCheckpoint c in secondary.Checkpoints)
-                {
-                    string dirty = c.DirtyPfnsSent < 0 ? "no dirty list (it was not asked to suspend again)" : $"{c.DirtyPfnsSent} pfn(s) reported dirty";
-                    o.WriteLine(string.Create(ci, $"  checkpoint {c.Index}: digest {c.Digest}, then the secondary's own run wrote {c.OwnWrites} page(s), {dirty}"));
-                }
-
-                o.WriteLine($"COLO: {secondary.Checkpoints.Count} checkpoint(s) applied; failover: {secondary.FailoverReason ?? "none"}");
-            }
-
-            if (result.Postcopy is { } pc)
-            {
-                string latency = pc.FaultLatencies.Count > 0
-                    ? string.Create(ci, $", fault latency (pages received until the page came) mean {pc.FaultLatencies.Average():F1}, max {pc.FaultLatencies.Max()}")
-                    : "";
-                o.WriteLine(string.Create(ci,
-                    $"post-copy: {pc.Announced} page(s) announced, {pc.Arrived} arrived after the transition; {pc.Faults} fault(s) sent, {pc.Refaults} re-fault(s) of pages in flight{latency}{(pc.CompleteSent ? "; POSTCOPY_COMPLETE sent" : "")}"));
-            }
-
-            foreach (string warning in result.Warnings)
-            {
-                o.WriteLine($"note: {warning}");
-            }
-
-            int exit = ExitCodes.Ok;
-            if (result.VerifyMode)
-            {
-                o.WriteLine($"verify: {result.VerifiedPages} pages compared, {result.VerifyMismatchCount} mismatch(es)" +
-                    (result.VerifyMismatchCount > 0 ? ": pfns " + string.Join(", ", result.VerifyMismatches.Take(16).Select(p => $"0x{p:x}")) : ""));
-                if (result.VerifyMismatchCount > 0)
-                {
-                    Console.Error.WriteLine($"restore: VERIFY found {result.VerifyMismatchCount} page(s) that differ from the first copy");
-                    exit = ExitCodes.InvalidStream;
-                }
-            }
-
-            if (parse.GetValue(saveTo) is { } savePath)
-            {
-                // The engine's own save of what it restored: xl keeps the save file's config text, so that xl restore
-                // recreates the same domain on a real host. A checkpointed input is saved as a plain stream.
-                SaveFormat layer = parse.GetValue(saveFormat) is { } text ? CliNames.SaveFormats.Parse(text) : result.Format switch
-                {
-                    OuterFormat.Libxc => SaveFormat.Libxc,
-                    OuterFormat.Libxl => SaveFormat.Libxl,
-                    _ => SaveFormat.Xl,
-                };
-                SaveResult saved;
-                using (Stream stream = CliIo.OpenOutput(savePath))
-                {
-                    saved = SaveEngine.Save(domain, stream, new SaveOptions
-                    {
-                        Format = layer,
-                        Config = result.Config,
-                        XenVersion = result.XenVersion,
-                        EmulatorContext = result.EmulatorContext, // a real QEMU must be able to load it again
-                    });
-                }
-
-                o.WriteLine(string.Create(ci,
-                    $"saved again: {savePath} ({layer.ToString().ToLowerInvariant()}{(layer == SaveFormat.Xl && result.Config is { XlConfigText.IsEmpty: false } ? ", the input's config" : "")}): {saved.Records} records, {saved.Bytes} bytes"));
-            }
-
-            o.WriteLine($"digest: {domain.ComputeDigest()}");
-            return exit;
-        });
+        command.SetAction(parse => Run(new Request(parse.GetValue(input)!, parse.GetValue(format)!, parse.GetValue(guest), parse.GetValue(memory),
+            parse.GetValue(vcpus), parse.GetValue(checkpointed)!, parse.GetValue(ignoreReserved), parse.GetValue(openMap),
+            parse.GetValue(saveTo), parse.GetValue(saveFormat), CliNames.Dialects.Parse(parse.GetValue(dialect)), parse.GetValue(colo),
+            parse.GetValue(backChannel), parse.GetValue(touches), parse.GetValue(touchSeed), parse.GetValue(workload))));
         return command;
+    }
+
+    /// <summary>The values of one <c>restore</c> command line.</summary>
+    private sealed record Request(string Path, string Format, string? Guest, string? Memory, int? Vcpus, string Checkpointed,
+        bool IgnoreReserved, bool? OpenMap, string? SaveTo, string? SaveFormat, StreamDialect Dialect, bool Colo, string? BackChannel,
+        int Touches, ulong TouchSeed, string? Workload);
+
+    private static int Run(Request r)
+    {
+        RestoreOptions options = Options(r);
+        RestoreResult result = Restore(r, options, out ColoSecondary? secondary);
+        using GuestDomain domain = result.Domain;
+        TextWriter o = r.SaveTo == "-" ? Console.Error : Console.Out; // stdout carries the saved stream
+        int exit = Report(o, r.Path, result, domain, secondary);
+        if (r.SaveTo is { } savePath)
+        {
+            SaveAgain(o, domain, result, savePath, r.SaveFormat);
+        }
+
+        o.WriteLine($"digest: {domain.ComputeDigest()}");
+        return exit;
+    }
+
+    /// <summary>The usage rules of the sequences (COLO, post-copy, back channel), then the engine's options.</summary>
+    private static RestoreOptions Options(Request r)
+    {
+        if (r.Colo && r.Dialect == StreamDialect.PostcopyRfc)
+        {
+            throw new ArgumentException("--colo and --dialect postcopy-rfc are two different sequences: give one");
+        }
+
+        if (r.Colo && r.BackChannel is null)
+        {
+            throw new ArgumentException("--colo needs --back-channel PATH: where the secondary's messages go (a file)");
+        }
+
+        if (r.BackChannel is not null && !r.Colo && r.Dialect != StreamDialect.PostcopyRfc)
+        {
+            throw new ArgumentException("--back-channel is for --colo or --dialect postcopy-rfc");
+        }
+
+        if (r.Touches < 0 || r.Touches > 0 && r.BackChannel is null)
+        {
+            throw new ArgumentException("--touches N (N >= 0) runs the post-copy guest's vCPU: it needs --dialect postcopy-rfc and --back-channel");
+        }
+
+        return new RestoreOptions
+        {
+            Reader = new XenStreamReaderOptions { Format = CliNames.RestoreFormats.Parse(r.Format), Dialect = r.Dialect },
+            Guest = r.Guest is null ? null : CliNames.Guests.Parse(r.Guest),
+            MemoryPages = r.Memory is null ? null : EngineCli.ParseMemoryPages(r.Memory),
+            Vcpus = r.Vcpus,
+            Checkpoints = CliNames.CheckpointModes.Parse(r.Checkpointed),
+            CheckReservedFields = !r.IgnoreReserved,
+            OpenMemoryMap = r.OpenMap,
+        };
+    }
+
+    private static RestoreResult Restore(Request r, RestoreOptions options, out ColoSecondary? secondary)
+    {
+        secondary = null;
+        PostcopyDestination? destination = null;
+        RestoreResult result;
+        // The back channel first, then the main stream (whose head is read at once): save opens them in the same
+        // order, so two FIFOs between the processes cannot deadlock.
+        using (Stream? back = r.BackChannel is null ? null : CliIo.OpenBackChannel(r.BackChannel, write: true))
+        using (var input = StreamInputs.Open(r.Path, new StreamInputOptions { Format = options.Reader.Format }))
+        // Legacy input is converted on the fly, as libxl's conversion helper does; unless --checkpointed no, with
+        // its Remus checkpoints (the helper's --remus), so that a legacy Remus image restores to its last complete one.
+        using (var v3 = StreamInputs.AsV3(input, checkpoints: options.Checkpoints != CheckpointMode.Plain))
+        {
+            string? workloadText = r.Workload;
+            secondary = r.Colo ? new ColoSecondary(back!, d => EngineCli.ParseWorkload(workloadText, d, 1)) : null;
+            int touchCount = r.Touches;
+            ulong touchSeedValue = r.TouchSeed;
+            destination = r.Dialect == StreamDialect.PostcopyRfc && back is not null
+                ? new PostcopyDestination(back, d => touchCount == 0 ? null : new PostcopyGuest(d.DataPfns().ToList(), touchSeedValue, touchCount))
+                : null;
+            try
+            {
+                result = RestoreEngine.Restore(v3.Source, options with { Reader = v3.ReaderOptions(options.Reader), Colo = secondary, Postcopy = destination });
+            }
+            catch (StreamFormatException e)
+            {
+                throw v3.Explain(e); // a legacy input's own error, at its offset, explains the failure
+            }
+            finally
+            {
+                secondary?.Dispose();
+                destination?.Dispose();
+            }
+
+            v3.Complete();
+        }
+
+        return result;
+    }
+
+    /// <summary>The report's lines; exit 1 when VERIFY found pages that differ.</summary>
+    private static int Report(TextWriter o, string path, RestoreResult result, GuestDomain domain, ColoSecondary? secondary)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        o.WriteLine($"restore: {path} ({result.Format.ToString().ToLowerInvariant()}, stream v{result.StreamVersion}, Xen {result.XenVersion.Major}.{result.XenVersion.Minor}): {result.Config?.ToString() ?? domain.Type.ToName()}");
+        o.WriteLine(string.Create(ci,
+            $"records: {result.Records}, PAGE_DATA: {result.PageDataRecords}, pfns: {result.Pfns}, pages of data: {result.DataPages}, bytes: {result.Bytes}, time: {result.Elapsed.TotalSeconds:F3} s, throughput: {EngineCli.Rate(result.Bytes, result.Elapsed)}"));
+        o.WriteLine(string.Create(ci,
+            $"memory: {domain.MaterialisedPages} pages resident ({domain.AllocatedContentBytes >> 20} MiB of page buffers), {domain.PopulatedCount} populated"));
+        if (result.Checkpointed)
+        {
+            o.WriteLine($"checkpoints applied: {result.CheckpointsApplied}" +
+                (result.FailedOver ? $" (failover: {result.DiscardedRecords} records, {result.DiscardedBytes} bytes of an incomplete checkpoint discarded)" : ""));
+        }
+
+        if (secondary is not null)
+        {
+            foreach (ColoSecondaryCheckpoint c in secondary.Checkpoints)
+            {
+                string dirty = c.DirtyPfnsSent < 0 ? "no dirty list (it was not asked to suspend again)" : $"{c.DirtyPfnsSent} pfn(s) reported dirty";
+                o.WriteLine(string.Create(ci, $"  checkpoint {c.Index}: digest {c.Digest}, then the secondary's own run wrote {c.OwnWrites} page(s), {dirty}"));
+            }
+
+            o.WriteLine($"COLO: {secondary.Checkpoints.Count} checkpoint(s) applied; failover: {secondary.FailoverReason ?? "none"}");
+        }
+
+        if (result.Postcopy is { } pc)
+        {
+            string latency = pc.FaultLatencies.Count > 0
+                ? string.Create(ci, $", fault latency (pages received until the page came) mean {pc.FaultLatencies.Average():F1}, max {pc.FaultLatencies.Max()}")
+                : "";
+            o.WriteLine(string.Create(ci,
+                $"post-copy: {pc.Announced} page(s) announced, {pc.Arrived} arrived after the transition; {pc.Faults} fault(s) sent, {pc.Refaults} re-fault(s) of pages in flight{latency}{(pc.CompleteSent ? "; POSTCOPY_COMPLETE sent" : "")}"));
+        }
+
+        foreach (string warning in result.Warnings)
+        {
+            o.WriteLine($"note: {warning}");
+        }
+
+        if (!result.VerifyMode)
+        {
+            return ExitCodes.Ok;
+        }
+
+        o.WriteLine($"verify: {result.VerifiedPages} pages compared, {result.VerifyMismatchCount} mismatch(es)" +
+            (result.VerifyMismatchCount > 0 ? ": pfns " + string.Join(", ", result.VerifyMismatches.Take(16).Select(p => $"0x{p:x}")) : ""));
+        if (result.VerifyMismatchCount == 0)
+        {
+            return ExitCodes.Ok;
+        }
+
+        Console.Error.WriteLine($"restore: VERIFY found {result.VerifyMismatchCount} page(s) that differ from the first copy");
+        return ExitCodes.InvalidStream;
+    }
+
+    /// <summary>
+    /// --save-to: the engine's own save of what it restored. xl keeps the save file's config text, so that xl restore
+    /// recreates the same domain on a real host. A checkpointed input is saved as a plain stream.
+    /// </summary>
+    private static void SaveAgain(TextWriter o, GuestDomain domain, RestoreResult result, string savePath, string? saveFormat)
+    {
+        SaveFormat layer = saveFormat is { } text ? CliNames.SaveFormats.Parse(text) : result.Format switch
+        {
+            OuterFormat.Libxc => SaveFormat.Libxc,
+            OuterFormat.Libxl => SaveFormat.Libxl,
+            _ => SaveFormat.Xl,
+        };
+        SaveResult saved;
+        using (Stream stream = CliIo.OpenOutput(savePath))
+        {
+            saved = SaveEngine.Save(domain, stream, new SaveOptions
+            {
+                Format = layer,
+                Config = result.Config,
+                XenVersion = result.XenVersion,
+                EmulatorContext = result.EmulatorContext, // a real QEMU must be able to load it again
+            });
+        }
+
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"saved again: {savePath} ({layer.ToString().ToLowerInvariant()}{(layer == SaveFormat.Xl && result.Config is { XlConfigText.IsEmpty: false } ? ", the input's config" : "")}): {saved.Records} records, {saved.Bytes} bytes"));
     }
 }

@@ -87,11 +87,6 @@ internal static class ScrubCommand
                 }
                 return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                Console.Error.WriteLine("streambench scrub: " + e.Message);
-                return ExitCodes.UsageOrIo;
-            }
             finally
             {
                 if (temp is not null)

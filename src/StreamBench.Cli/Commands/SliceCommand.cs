@@ -25,37 +25,29 @@ internal static class SliceCommand
         };
         cmd.SetAction(parse =>
         {
-            try
+            var options = new SliceOptions
             {
-                var options = new SliceOptions
-                {
-                    Records = parse.GetValue(records) is { } r ? ParseRange(r, "--records") : null,
-                    Checkpoints = parse.GetValue(checkpoints) is { } c ? ParseRange(c, "--checkpoints") : null,
-                    Exact = parse.GetValue(exact),
-                    Reader = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
-                };
-                using var src = StreamInput.Open(parse.GetValue(input)!, CliNames.Directions.Parse(parse.GetValue(direction)));
-                if (src.CaptureWarning is { } w)
-                {
-                    Console.Error.WriteLine("streambench slice: warning: " + w);
-                }
-                using var dst = CliIo.OpenOutput(parse.GetValue(output)!);
-                var result = StreamSlicer.Slice(src.Stream, dst, options);
-                src.Complete();
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"streambench slice: kept {result.ItemsOut} of {result.ItemsIn} items ({result.SelectedRecords} selected records, {result.ContextRecords} context records), {result.BytesOut} bytes"));
-                if (result.StoppedAt is not null)
-                {
-                    Console.Error.WriteLine("streambench slice: the input is malformed, stopped: " + result.StoppedAt);
-                    return ExitCodes.InvalidStream;
-                }
-                return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                Records = parse.GetValue(records) is { } r ? ParseRange(r, "--records") : null,
+                Checkpoints = parse.GetValue(checkpoints) is { } c ? ParseRange(c, "--checkpoints") : null,
+                Exact = parse.GetValue(exact),
+                Reader = new XenStreamReaderOptions { Dialect = CliNames.Dialects.Parse(parse.GetValue(dialect)) },
+            };
+            using var src = StreamInput.Open(parse.GetValue(input)!, CliNames.Directions.Parse(parse.GetValue(direction)));
+            if (src.CaptureWarning is { } w)
             {
-                Console.Error.WriteLine("streambench slice: " + e.Message);
-                return ExitCodes.UsageOrIo;
+                Console.Error.WriteLine("streambench slice: warning: " + w);
             }
+            using var dst = CliIo.OpenOutput(parse.GetValue(output)!);
+            var result = StreamSlicer.Slice(src.Stream, dst, options);
+            src.Complete();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"streambench slice: kept {result.ItemsOut} of {result.ItemsIn} items ({result.SelectedRecords} selected records, {result.ContextRecords} context records), {result.BytesOut} bytes"));
+            if (result.StoppedAt is not null)
+            {
+                Console.Error.WriteLine("streambench slice: the input is malformed, stopped: " + result.StoppedAt);
+                return ExitCodes.InvalidStream;
+            }
+            return ExitCodes.Ok;
         });
         return cmd;
     }
