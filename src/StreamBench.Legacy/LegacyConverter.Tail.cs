@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Records;
 using StreamBench.Formats.Wire;
 
 namespace StreamBench.Formats.Legacy;
@@ -38,11 +39,7 @@ public static partial class LegacyConverter
                 {
                     var t = _r.Tsc;
                     Span<byte> body = stackalloc byte[LibxcBodySizes.TscInfo];
-                    BinaryPrimitives.WriteUInt32LittleEndian(body, t.Mode);
-                    BinaryPrimitives.WriteUInt32LittleEndian(body[4..], t.Khz);
-                    BinaryPrimitives.WriteUInt64LittleEndian(body[8..], t.Nsec);
-                    BinaryPrimitives.WriteUInt32LittleEndian(body[16..], t.Incarnation);
-                    BinaryPrimitives.WriteUInt32LittleEndian(body[20..], 0);
+                    TscInfoBody.Write(body, t.Mode, t.Khz, t.Nsec, t.Incarnation);
                     _w.WriteRecord(LibxcRecordType.X86TscInfo, body);
                     break;
                 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Records;
 using StreamBench.Formats.Wire;
 
 namespace StreamBench.Formats.Synthesis;
@@ -364,11 +365,7 @@ public static class SyntheticStreams
         private void TscInfo()
         {
             Span<byte> tsc = stackalloc byte[LibxcBodySizes.TscInfo];
-            tsc.Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(tsc, 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(tsc[4..], 2_400_000);
-            BinaryPrimitives.WriteUInt64LittleEndian(tsc[8..], 123_456_789);
-            BinaryPrimitives.WriteUInt32LittleEndian(tsc[16..], 1);
+            TscInfoBody.Write(tsc, 0, 2_400_000, 123_456_789, 1);
             w.WriteRecord(LibxcRecordType.X86TscInfo, tsc);
         }
 

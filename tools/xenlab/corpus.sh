@@ -6,6 +6,10 @@
 # non-zero pages), so only a size budget's worth is kept: XENLAB_CORPUS_BUDGET_MB (default 16)
 # of compressed full streams, chosen in priority order (XENLAB_CORPUS_PRIORITY), plus every
 # small capture (receiver->sender sides, < 1 MiB) always.
+#
+# The host's Xen version comes from the run's xl info. Captures of a 4.17 host keep their plain names (save-pv.xl.zst);
+# those of any other version are stored as xen-<major.minor>-<name> (xen-4.20-save-pv.xl.zst), beside their 4.17
+# twins, with the version in the manifest's xen_version column.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -19,7 +23,11 @@ hdr=$'file\txen_version\tguest_type\tscenario\tsha256\tsize\tzst_size\tnotes'
 [ -f "$man" ] || echo "$hdr" > "$man"
 xenver=$(grep -h '^xen_version' "$out"/boot-*/files/xl-info.txt 2>/dev/null | head -1 | awk '{print $3}')
 xenver=${xenver:-4.17}
-debver=$(ls "$repo/.cache/xenlab/debs"/xen-hypervisor-4.17-amd64_*.deb 2>/dev/null | head -1 | sed 's/.*amd64_\(.*\)_amd64.deb/\1/')
+mm=$(echo "$xenver" | cut -d. -f1,2)
+pfx=""; [ "$mm" = 4.17 ] || pfx="xen-$mm-"
+cache=${XENLAB_CACHE:-$repo/.cache/xenlab}; [ "$mm" = 4.17 ] || cache=${XENLAB_CACHE:-$repo/.cache/xenlab-$mm}
+debver=$(ls "$cache/debs"/xen-hypervisor-$mm-amd64_*.deb 2>/dev/null | head -1 | sed 's/.*amd64_\(.*\)_amd64.deb/\1/')
+suite=bookworm; [ "$mm" = 4.17 ] || suite=trixie
 gtype() { case $1 in save-pv.*|save-c.*|migrate-pv.*) echo pv ;; *hvm*) echo hvm ;; *) echo pvh ;; esac; }
 note() {
   case $1 in
@@ -31,14 +39,14 @@ note() {
   esac
 }
 add() {  # path
-  local f=$1 b; b=$(basename "$f")
-  local sc=${b%.*}
+  local f=$1 b; b=$pfx$(basename "$f")
+  local sc; sc=$(basename "$f"); sc=${sc%.*}
   zstd -15 -T2 -q -f "$f" -o "$dst/$b.zst"
   local sum size zs
   sum=$(sha256sum "$f" | cut -d' ' -f1); size=$(stat -L -c %s "$f"); zs=$(stat -L -c %s "$dst/$b.zst")
   grep -v -P "^\Q$b.zst\E\t" "$man" > "$man.tmp" || true
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b.zst" "$xenver (Debian $debver)" "$(gtype "$b")" "$sc" \
-     "$sum" "$size" "$zs" "$(note "$b"), captured $(date -u +%F)" >> "$man.tmp"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$b.zst" "$xenver (Debian $suite $debver)" "$(gtype "$(basename "$f")")" "$sc" \
+     "$sum" "$size" "$zs" "$(note "$(basename "$f")"), captured $(date -u +%F)" >> "$man.tmp"
   { echo "$hdr"; grep -v '^file	' "$man.tmp" | sort; } > "$man"; rm -f "$man.tmp"
   echo "corpus: $b.zst ($size -> $zs bytes)"
   used=$((used + zs))

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# tools/xenlab/lab.sh - the real Xen lab: boots Xen 4.17 + a Linux dom0 under
+# tools/xenlab/lab.sh - the real Xen lab: boots Xen 4.17 (or 4.20: --xen) + a Linux dom0 under
 # qemu-system-x86_64 (TCG) and runs save / restore / migrate / remus scenarios on tiny guests.
 #
-# usage: tools/xenlab/lab.sh [--scenarios LIST | --set NAME | --quick] [--out DIR] [--corpus] [--streams DIR]
-#                            [--timeout SECONDS] [--skip] [--list] [--json]
+# usage: tools/xenlab/lab.sh [--xen 4.17|4.20] [--scenarios LIST | --set NAME | --quick] [--out DIR] [--corpus]
+#                            [--streams DIR] [--timeout SECONDS] [--skip] [--list] [--json]
 #   (or: streambench lab ...)
+#   --xen VER         the host: 4.17 (default; Debian bookworm) or 4.20 (Debian trixie, its own dom0 image in
+#                     .cache/xenlab-4.20: build.sh --xen 4.20). Also env XENLAB_XEN. CI's --quick stays on 4.17.
 #   --scenarios LIST  comma-separated scenario names (default: all; see --list, which prints the scenario table)
 #   --set NAME        the scenarios whose "sets" column names NAME (quick, full, hvm, net, foreign, replay, capture)
 #   --quick           = --set quick: CI's subset (tools/test.sh)
@@ -36,7 +38,7 @@ fi
 rm -f "$0" 2>/dev/null || true   # bash keeps reading its open copy
 here=$XENLAB_HERE
 repo=$(cd "$here/../.." && pwd)
-C=${XENLAB_CACHE:-$repo/.cache/xenlab}
+XV=${XENLAB_XEN:-4.17}
 # name              boot sets            inputs                              expectation (pass criterion)
 SCENARIO_TABLE='
 save-pv             1    quick,full      -                                   xl save + xl restore rc 0; the guest lives
@@ -69,6 +71,7 @@ REPLAY_ALL=$(names_where 2 2 | tr '\n' ' ')
 scen=""; out=$repo/artifacts/xenlab; corpus=0; streams=""; tmo=1500; setname=""; json=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --xen) XV=${2:-}; shift 2 || { echo "lab.sh: --xen needs 4.17 or 4.20" >&2; exit 64; } ;;
     --scenarios) scen=$(echo "$2" | tr , ' '); shift 2 ;;
     --set) setname=$2; scen=$(names_where 3 "$2" | tr '\n' ' '); [ -n "$scen" ] || { echo "lab.sh: no scenario in set '$2' (see --list)" >&2; exit 64; }; shift 2 ;;
     --out) out=$2; shift 2 ;;
@@ -83,6 +86,11 @@ while [ $# -gt 0 ]; do
     *) echo "lab.sh: unknown option $1" >&2; exit 64 ;;
   esac
 done
+case "$XV" in
+  4.17) C=${XENLAB_CACHE:-$repo/.cache/xenlab}; XDESC="4.17 (Debian bookworm xen-hypervisor-4.17-amd64)" ;;
+  4.20) C=${XENLAB_CACHE:-$repo/.cache/xenlab-4.20}; XDESC="4.20 (Debian trixie xen-hypervisor-4.20-amd64)" ;;
+  *) echo "lab.sh: --xen $XV: only 4.17 and 4.20 are known" >&2; exit 64 ;;
+esac
 [ "$json" = 1 ] && exec 3>&1 1>&2   # --json: the human report on stderr, results.json alone on stdout
 if [ "${XENLAB_SKIP:-0}" = 1 ]; then echo "xenlab: SKIP (XENLAB_SKIP=1 / --skip)"; exit 0; fi
 [ -n "$scen" ] || scen="$CAPTURE_ALL $REPLAY_ALL"
@@ -96,7 +104,7 @@ mkdir -p "$out"; out=$(cd "$out" && pwd)
 rm -rf "$out"/boot-* "$out"/results.* "$out"/adapt "$out"/bad "$out"/host-*.tsv "$out"/migrate-recorded* "$out"/replay-recorded*
 T0=$(date +%s)
 RUNNER=$out/runner.sh; cp "$here/runner.sh" "$RUNNER"   # this run's runner (edits during a run do not reach it)
-"$here/build.sh" || { echo "xenlab: build failed" >&2; exit 2; }
+XENLAB_CACHE=$C "$here/build.sh" --xen "$XV" || { echo "xenlab: build failed" >&2; exit 2; }
 B=$C/boot
 SB=$repo/tools/streambench
 QEMU_NET=()   # set per boot when a network scenario runs
@@ -319,7 +327,7 @@ for s in $cap $rep; do
   fi
   echo "$line" >> "$res"
 done
-python3 - "$res" "$out/results.json" "$(( $(date +%s) - T0 ))" "$out/adapt" "${setname:-}" <<'PY'
+python3 - "$res" "$out/results.json" "$(( $(date +%s) - T0 ))" "$out/adapt" "${setname:-}" "$XDESC" <<'PY'
 import csv, glob, json, os, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 count = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -327,11 +335,11 @@ for r in rows:
     r["verdict"] = {"PASS": "PASS", "XFAIL": "PASS", "SKIP": "SKIP"}.get(r["status"], "FAIL")
     count[r["verdict"]] += 1
 adapt = {os.path.basename(p)[:-5]: json.load(open(p)) for p in sorted(glob.glob(os.path.join(sys.argv[4], "*.json")))}
-json.dump({"xen": "4.17 (Debian xen-hypervisor-4.17-amd64)", "set": sys.argv[5] or None, "total_seconds": int(sys.argv[3]),
+json.dump({"xen": sys.argv[6], "set": sys.argv[5] or None, "total_seconds": int(sys.argv[3]),
            "passed": count["PASS"], "failed": count["FAIL"], "skipped": count["SKIP"], "scenarios": rows,
            "adapted_configs": adapt}, open(sys.argv[2], "w"), indent=1)
 PY
-echo "xenlab results ($(( $(date +%s) - T0 )) s total; $res, $out/results.json):"
+echo "xenlab results (Xen $XDESC; $(( $(date +%s) - T0 )) s total; $res, $out/results.json):"
 python3 - "$out/results.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -345,7 +353,7 @@ read -r npass nfail nskip < <(python3 -c 'import json,sys; r=json.load(open(sys.
 # record-level summary of every capture (libxl/libxc record counts, checkpoints, trailing text)
 caps=$(ls "$out"/boot-*/files/*.xl "$out"/boot-*/files/*.s2r 2>/dev/null)
 [ -n "$caps" ] && python3 "$here/streamsum.py" $caps > "$out/streams.txt" 2>&1 && echo "stream summaries: $out/streams.txt"
-if [ "$corpus" = 1 ]; then "$here/corpus.sh" "$out"; fi
+if [ "$corpus" = 1 ]; then XENLAB_CACHE=$C "$here/corpus.sh" "$out"; fi
 echo "xenlab: $npass passed, $nfail failed, $nskip skipped"
 [ "$json" = 1 ] && cat "$out/results.json" >&3
 [ "$nfail" = 0 ]

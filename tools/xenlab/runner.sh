@@ -5,7 +5,9 @@
 # Output: raw tar chunks written one after another onto /dev/vdb (read back with tar -xi);
 #         each scenario's result is also printed on the console as
 #         "LAB: RESULT<TAB>scenario<TAB>status<TAB>seconds<TAB>alive<TAB>detail".
-export PATH=/usr/lib/xen-4.17/bin:/bin:/sbin:/usr/bin:/usr/sbin
+# the Xen tools of whichever version this dom0 image carries (build.sh --xen 4.17|4.20: /usr/lib/xen-<ver>/bin)
+XENBIN=$(ls -d /usr/lib/xen-*/bin 2>/dev/null | head -1)
+export PATH=${XENBIN:-/usr/lib/xen-4.17/bin}:/bin:/sbin:/usr/bin:/usr/sbin
 P=/out/pending; mkdir -p $P
 OUTDEV=/dev/vdb
 OFF=0            # next free MiB on $OUTDEV

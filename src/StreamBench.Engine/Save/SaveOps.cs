@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using StreamBench.Domain;
 using StreamBench.Formats.Wire;
 using WirePageType = StreamBench.Formats.Wire.PageType;
+using TscInfoBody = StreamBench.Formats.Records.TscInfoBody;
 
 namespace StreamBench.Engine.Save;
 
@@ -91,11 +92,7 @@ internal abstract class X86SaveOps : SaveOps
     {
         Span<byte> body = stackalloc byte[LibxcBodySizes.TscInfo];
         TscInfo tsc = Domain.Tsc;
-        BinaryPrimitives.WriteUInt32LittleEndian(body, tsc.Mode);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], tsc.KHz);
-        BinaryPrimitives.WriteUInt64LittleEndian(body[8..], tsc.ElapsedNanoseconds);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[16..], tsc.Incarnation);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[20..], 0);
+        TscInfoBody.Write(body, tsc.Mode, tsc.KHz, tsc.ElapsedNanoseconds, tsc.Incarnation);
         Engine.WriteRecord(LibxcRecordType.X86TscInfo, body);
     }
 

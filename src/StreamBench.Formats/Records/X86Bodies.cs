@@ -48,6 +48,16 @@ public readonly struct TscInfoBody
             BinaryPrimitives.ReadUInt32LittleEndian(body[TscInfoLayout.Reserved..]));
         return true;
     }
+
+    /// <summary>Encodes a body (reserved 0, as write_x86_tsc_info does) into the first 24 bytes of <paramref name="body"/>.</summary>
+    public static void Write(Span<byte> body, uint mode, uint khz, ulong nsec, uint incarnation)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(body[TscInfoLayout.Mode..], mode);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[TscInfoLayout.Khz..], khz);
+        BinaryPrimitives.WriteUInt64LittleEndian(body[TscInfoLayout.Nsec..], nsec);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[TscInfoLayout.Incarnation..], incarnation);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[TscInfoLayout.Reserved..], 0);
+    }
 }
 
 /// <summary>xen_cpuid_leaf_t: <c>u32 leaf, subleaf, a, b, c, d</c>.</summary>

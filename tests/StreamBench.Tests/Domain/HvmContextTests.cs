@@ -77,6 +77,27 @@ public sealed class HvmContextTests
     }
 
     [Fact]
+    public void Xen_4_20_lapic_of_32_bytes_parses_and_round_trips_at_its_own_length()
+    {
+        // A real Xen 4.20 capture (the lab's xen-4.20-save-pvh.xl) carries LAPIC as 32 bytes: the 24 of Xen 4.17 plus
+        // x2apic_id and rsvd_zero. Both lengths parse; each comes back out at the length it came in.
+        var lapic = new byte[HvmSaveTypes.LapicLengthWithX2ApicId];
+        BinaryPrimitives.WriteUInt64LittleEndian(lapic, 0xFEE0_0900);
+        BinaryPrimitives.WriteUInt32LittleEndian(lapic.AsSpan(HvmLapicState.X2ApicIdOffset), 6);
+        byte[] blob420 = Blob(Header(), Descriptor(5, 0, 32), lapic, End);
+        HvmContext parsed = HvmContext.Parse(blob420, vcpuCount: 1);
+        Assert.Equal(blob420, parsed.ToBlob());
+        Assert.Equal(6u, parsed.Vcpus[0].Lapic!.X2ApicId);
+        Assert.Equal(0xFEE0_0900ul, parsed.Vcpus[0].Lapic!.BaseMsr);
+
+        byte[] blob417 = Blob(Header(), Descriptor(5, 0, 24), lapic[..24], End);
+        HvmContext old = HvmContext.Parse(blob417, vcpuCount: 1);
+        Assert.Equal(blob417, old.ToBlob());
+        Assert.Null(old.Vcpus[0].Lapic!.X2ApicId);
+        Assert.False(new HvmLapicState().HasX2ApicId);
+    }
+
+    [Fact]
     public void Blob_starts_with_header_ends_with_end_and_orders_types_ascending()
     {
         using HvmDomain d = Build(GuestType.Hvm, 2);
@@ -139,6 +160,7 @@ public sealed class HvmContextTests
             { "end with length", Blob(Header(), Descriptor(0, 0, 4), [0, 0, 0, 0]), "END has length 4" },
             { "msr count", Blob(Header(), Descriptor(20, 0, 24), Msr(count: 2, entries: 1), End), "count 2 needs length 40, found 24" },
             { "short xsave", Blob(Header(), Descriptor(16, 0, 100), new byte[100], End), "below the minimum 600" },
+            { "lapic neither 4.17 nor 4.20", Blob(Header(), Descriptor(5, 0, 28), new byte[28], End), "LAPIC instance 0): length 28, expected 24 (Xen up to 4.19) or 32 (4.20" },
         };
     }
 

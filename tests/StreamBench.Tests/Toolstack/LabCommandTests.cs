@@ -25,4 +25,18 @@ public sealed class LabCommandTests
         Assert.Equal(0, skip);
         Assert.Contains("xenlab: SKIP", Encoding.UTF8.GetString(skipOut), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Lab_knows_the_two_host_versions_and_refuses_any_other()
+    {
+        // --xen 4.20 picks the Debian trixie host (its own dom0 image); an unknown version is a usage error (lab.sh: 64)
+        // before anything is built or booted
+        var (ok, okOut, okErr) = CaptureTestSupport.RunCli(null, "lab", "--xen", "4.20", "--scenarios", "save-pv", "--skip");
+        Assert.True(ok == 0, okErr);
+        Assert.Contains("xenlab: SKIP", Encoding.UTF8.GetString(okOut), StringComparison.Ordinal);
+
+        var (bad, _, badErr) = CaptureTestSupport.RunCli(null, "lab", "--xen", "4.99", "--skip");
+        Assert.Equal(64, bad);
+        Assert.Contains("only 4.17 and 4.20 are known", badErr, StringComparison.Ordinal);
+    }
 }

@@ -170,6 +170,10 @@ internal static class HvmContextReader
                 uint count = BinaryPrimitives.ReadUInt32LittleEndian(body);
                 long expected = HvmSaveTypes.CpuMsrHeaderLength + ((long)count * HvmSaveTypes.CpuMsrEntryLength);
                 return expected != body.Length ? $"count {count} needs length {expected}, found {body.Length}" : null;
+            case HvmSaveType.Lapic:
+                return body.Length is HvmSaveTypes.LapicLength or HvmSaveTypes.LapicLengthWithX2ApicId
+                    ? null
+                    : $"length {body.Length}, expected {HvmSaveTypes.LapicLength} (Xen up to 4.19) or {HvmSaveTypes.LapicLengthWithX2ApicId} (4.20: x2apic_id, rsvd_zero)";
             default:
                 int fixedLength = HvmSaveTypes.FixedLength(kind);
                 return body.Length != fixedLength ? $"length {body.Length}, expected {fixedLength}" : null;

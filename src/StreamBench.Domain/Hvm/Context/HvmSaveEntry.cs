@@ -81,6 +81,11 @@ internal static class HvmSaveEntryFactory
     {
         int length = HvmSaveTypes.FixedLength(type);
         data ??= new byte[length];
+        if (type == HvmSaveType.Lapic && data.Length == HvmSaveTypes.LapicLengthWithX2ApicId)
+        {
+            return data;   // Xen 4.20's LAPIC (x2apic_id, rsvd_zero): kept at the length it came with
+        }
+
         if (data.Length != length)
         {
             throw new ArgumentException($"{HvmSaveTypes.Name((ushort)type)} body must be {length} bytes, got {data.Length}", nameof(data));

@@ -74,6 +74,18 @@ public static class HvmSaveTypes
     /// <summary>Bytes per CPU_MSR entry (u32 index, u32 reserved, u64 value).</summary>
     public const int CpuMsrEntryLength = 16;
 
+    /// <summary>
+    /// LAPIC (struct hvm_hw_lapic) as Xen up to 4.19 writes it: apic_base_msr, disabled, timer_divisor, tdt_msr. The
+    /// <see cref="FixedLength"/> of LAPIC.
+    /// </summary>
+    public const int LapicLength = 24;
+
+    /// <summary>
+    /// LAPIC as Xen 4.20 writes it: <see cref="LapicLength"/> + u32 x2apic_id + u32 rsvd_zero (seen in the lab's real
+    /// 4.20 captures; Xen 4.20 zero-extends a 24-byte entry when it loads one, so both lengths are valid on the wire).
+    /// </summary>
+    public const int LapicLengthWithX2ApicId = 32;
+
     /// <summary>Save.h's name for a type code ("CPU", "LAPIC_REGS", ...), or "#n" if unknown.</summary>
     public static string Name(ushort code) => code switch
     {
@@ -109,7 +121,7 @@ public static class HvmSaveTypes
         HvmSaveType.Cpu => 1032,
         HvmSaveType.Pic => 8,
         HvmSaveType.IoApic => 16 + (48 * 8),
-        HvmSaveType.Lapic => 24,
+        HvmSaveType.Lapic => LapicLength,
         HvmSaveType.LapicRegs => 1024,
         HvmSaveType.PciIrq => 16,
         HvmSaveType.IsaIrq => 8,

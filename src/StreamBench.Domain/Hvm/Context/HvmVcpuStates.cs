@@ -124,11 +124,14 @@ public sealed class HvmCpuState : HvmSaveEntry
     }
 }
 
-/// <summary>LAPIC: struct hvm_hw_lapic (24 bytes).</summary>
+/// <summary>
+/// LAPIC: struct hvm_hw_lapic: 24 bytes up to Xen 4.19, 32 from Xen 4.20 (x2apic_id, rsvd_zero appended). A new record
+/// is the 24-byte form; a parsed one keeps the length it came with, so a stream round-trips as it was written.
+/// </summary>
 public sealed class HvmLapicState : HvmSaveEntry
 {
-    /// <summary>Field offsets.</summary>
-    public const int ApicBaseMsr = 0, Disabled = 8, TimerDivisor = 12, TdtMsr = 16;
+    /// <summary>Field offsets (X2ApicIdOffset and RsvdZeroOffset only in the 32-byte form).</summary>
+    public const int ApicBaseMsr = 0, Disabled = 8, TimerDivisor = 12, TdtMsr = 16, X2ApicIdOffset = 24, RsvdZeroOffset = 28;
 
     /// <summary>A zeroed LAPIC record.</summary>
     public HvmLapicState() : this(null) { }
@@ -146,6 +149,12 @@ public sealed class HvmLapicState : HvmSaveEntry
 
     /// <summary>tdt_msr (TSC deadline).</summary>
     public ulong TscDeadline { get => U64(TdtMsr); set => SetU64(TdtMsr, value); }
+
+    /// <summary>True for Xen 4.20's 32-byte form (x2apic_id and rsvd_zero present).</summary>
+    public bool HasX2ApicId => Data.Length == HvmSaveTypes.LapicLengthWithX2ApicId;
+
+    /// <summary>x2apic_id (Xen 4.20), or null in the 24-byte form.</summary>
+    public uint? X2ApicId => HasX2ApicId ? U32(X2ApicIdOffset) : null;
 }
 
 /// <summary>LAPIC_REGS: the 1024-byte APIC register page.</summary>
