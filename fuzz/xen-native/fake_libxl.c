@@ -437,7 +437,8 @@ static int read_dirty_pfn_list(int fd)
     return 0;
 }
 
-int fxl_back_channel(int fd, struct fxl_result *out)
+/* One run's fresh state: the result, the ao and its gc, the egc. */
+static void begin_run(struct fxl_result *out)
 {
     init_once();
     memset(out, 0, sizeof(*out));
@@ -445,6 +446,11 @@ int fxl_back_channel(int fd, struct fxl_result *out)
     memset(&the_ao, 0, sizeof(the_ao));
     LIBXL_INIT_GC(the_ao.gc, &ctx);
     LIBXL_INIT_EGC(the_egc, &ctx);
+}
+
+int fxl_back_channel(int fd, struct fxl_result *out)
+{
+    begin_run(out);
     memset(&back, 0, sizeof(back));
     back.ao = &the_ao;
     back.fd = fd;
@@ -528,12 +534,7 @@ static void init_once(void)
 
 int fxl_restore(int fd, int hvm, enum fxl_mode mode, struct fxl_result *out)
 {
-    init_once();
-    memset(out, 0, sizeof(*out));
-    res = out;
-    memset(&the_ao, 0, sizeof(the_ao));
-    LIBXL_INIT_GC(the_ao.gc, &ctx);
-    LIBXL_INIT_EGC(the_egc, &ctx);
+    begin_run(out);
     memset(&config, 0, sizeof(config));
     config.b_info.type = hvm ? LIBXL_DOMAIN_TYPE_HVM : LIBXL_DOMAIN_TYPE_PV;
     memset(&dcs, 0, sizeof(dcs));

@@ -711,3 +711,53 @@ int writev_exact(int fd, const struct iovec *iov, int iovcnt)
     }
     return 0;
 }
+
+uint8_t *fx_load_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if ( !f )
+        return NULL;
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *buf = malloc(cap);
+    while ( buf )
+    {
+        if ( n == cap )
+        {
+            uint8_t *grown = realloc(buf, cap * 2);
+            if ( !grown )
+            {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        if ( r == 0 )
+            break;
+        n += r;
+    }
+    fclose(f);
+    *size = n;
+    return buf;
+}
+
+int fx_dump_memory(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if ( !f )
+        return -1;
+    static uint8_t page[4096];
+    for ( uint64_t pfn = 0; pfn < FX_PFN_LIMIT; pfn++ )
+    {
+        if ( !fx_pfn_populated(pfn) )
+            continue;
+        if ( fx_read_pfn(pfn, page) || fwrite(&pfn, 8, 1, f) != 1 || fwrite(page, 4096, 1, f) != 1 )
+        {
+            fclose(f);
+            return -1;
+        }
+    }
+    return fclose(f);
+}

@@ -2,6 +2,7 @@
 #ifndef XEN_NATIVE_FAKE_XEN_H
 #define XEN_NATIVE_FAKE_XEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define FX_DOMID 1u
@@ -34,5 +35,9 @@ void fx_reset(int hvm);
 unsigned long fx_shinfo_mfn(void);
 int fx_pfn_populated(uint64_t pfn);
 int fx_read_pfn(uint64_t pfn, void *out);
+/* The runners' helpers: a whole file read into malloc'ed memory (NULL on any failure), and the fake domain's memory
+ * written as, for every populated pfn in ascending order, u64 pfn (little-endian) then its 4096 bytes (0 or -1). */
+uint8_t *fx_load_file(const char *path, size_t *size);
+int fx_dump_memory(const char *path);
 
 #endif

@@ -157,27 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static const uint8_t libxc_ident[12] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'X', 'E', 'N', 'F' };
 
-static uint8_t *load(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if ( !f )
-        return NULL;
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = malloc(cap);
-    for ( ;; )
-    {
-        if ( n == cap )
-            buf = realloc(buf, cap *= 2);
-        size_t r = fread(buf + n, 1, cap - n, f);
-        if ( r == 0 )
-            break;
-        n += r;
-    }
-    fclose(f);
-    *size = n;
-    return buf;
-}
-
 static const uint8_t *find_libxc(const uint8_t *d, size_t n, size_t *off)
 {
     const uint8_t *p = memmem(d, n, libxc_ident, sizeof(libxc_ident));
@@ -187,31 +166,12 @@ static const uint8_t *find_libxc(const uint8_t *d, size_t n, size_t *off)
     return p;
 }
 
-static int dump_memory(const char *path)
-{
-    FILE *f = fopen(path, "wb");
-    if ( !f )
-        return -1;
-    static uint8_t page[4096];
-    for ( uint64_t pfn = 0; pfn < FX_PFN_LIMIT; pfn++ )
-    {
-        if ( !fx_pfn_populated(pfn) )
-            continue;
-        if ( fx_read_pfn(pfn, page) || fwrite(&pfn, 8, 1, f) != 1 || fwrite(page, 4096, 1, f) != 1 )
-        {
-            fclose(f);
-            return -1;
-        }
-    }
-    return fclose(f);
-}
-
 int main(int argc, char **argv)
 {
     if ( argc == 4 && !strcmp(argv[1], "extract") )
     {
         size_t n, off;
-        uint8_t *d = load(argv[2], &n);
+        uint8_t *d = fx_load_file(argv[2], &n);
         const uint8_t *p = d ? find_libxc(d, n, &off) : NULL;
         if ( !p )
         {
@@ -244,7 +204,7 @@ int main(int argc, char **argv)
     for ( ; i < argc; i++ )
     {
         size_t n, off;
-        uint8_t *d = load(argv[i], &n);
+        uint8_t *d = fx_load_file(argv[i], &n);
         if ( !d )
         {
             fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));
@@ -272,7 +232,7 @@ int main(int argc, char **argv)
                    fx.hypervisor_note[0] ? "; hypervisor: " : "", fx.hypervisor_note);
             bad = 1;
         }
-        if ( rc == 0 && dump && dump_memory(dump) )
+        if ( rc == 0 && dump && fx_dump_memory(dump) )
             return fprintf(stderr, "%s: %s\n", dump, strerror(errno)), 2;
         free(d);
     }
