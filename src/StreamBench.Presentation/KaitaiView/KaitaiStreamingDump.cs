@@ -76,7 +76,7 @@ public static class KaitaiStreamingDump
         /// <summary>
         /// Record bytes read between two collections. Each record is garbage once printed, but a page batch is 8 MiB
         /// of it (the body's copy in the large-object heap, then its 1024 pages), and the GC's gen0 and large-object
-        /// budgets let tens of MiB of that pile up before it looks (measured: peak 99 MiB with a collection every
+        /// budgets let tens of MiB of that pile up before it looks (measured: peak 97 MiB with a collection every
         /// 16 MiB, JIT CLI). A full collection of a heap that is nearly all garbage is cheap, so one after every
         /// 4 MiB of records (about one per 1024-page batch) keeps the peak at the runtime's own plus two batches.
         /// </summary>
