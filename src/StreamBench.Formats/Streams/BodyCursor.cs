@@ -154,7 +154,14 @@ public struct BodyCursor
             return 0;
         }
         var want = (int)Math.Min(destination.Length, left);
-        var done = 0;
+        var done = _src.Read(destination[..want]);
+        _consumed += done;
+        return done == want ? done : ReadRest(destination, done, want);
+    }
+
+    /// <summary>A short read: keep reading until <paramref name="want"/> bytes are in or the input ends.</summary>
+    private int ReadRest(Span<byte> destination, int done, int want)
+    {
         while (done < want)
         {
             var n = _src.Read(destination[done..want]);
@@ -163,8 +170,8 @@ public struct BodyCursor
                 break;
             }
             done += n;
+            _consumed += n;
         }
-        _consumed += done;
         if (done < want && Length >= 0)
         {
             throw Truncated(_consumed);
@@ -176,6 +183,25 @@ public struct BodyCursor
     public void Skip(long count)
     {
         var want = Math.Min(count, Remaining);
+        if (want > 0)
+        {
+            SkipExactly(want);
+        }
+    }
+
+    private void SkipExactly(long want)
+    {
+        var n = _src.Skip(want);
+        _consumed += n;
+        if (n < want)
+        {
+            SkipRest(want - n);
+        }
+    }
+
+    /// <summary>A short skip: keep skipping until <paramref name="want"/> bytes are passed or the input ends.</summary>
+    private void SkipRest(long want)
+    {
         while (want > 0)
         {
             var n = _src.Skip(want);
@@ -246,7 +272,7 @@ public struct BodyCursor
         var left = Remaining;
         if (left > 0)
         {
-            Skip(left);
+            SkipExactly(left);
         }
     }
 
