@@ -743,6 +743,26 @@ uint8_t *fx_load_file(const char *path, size_t *size)
     return buf;
 }
 
+int fx_extract(const char *in, const char *out, const uint8_t *ident, size_t len, const char *what)
+{
+    size_t n = 0;
+    uint8_t *d = fx_load_file(in, &n);
+    const uint8_t *p = d ? memmem(d, n, ident, len) : NULL;
+    if ( !p )
+    {
+        fprintf(stderr, "%s: no %s\n", in, what);
+        free(d);
+        return 1;
+    }
+    size_t off = (size_t)(p - d);
+    FILE *f = fopen(out, "wb");
+    int bad = !f || fwrite(p, 1, n - off, f) != n - off;
+    if ( f && fclose(f) )
+        bad = 1;
+    free(d);
+    return bad ? 2 : 0;
+}
+
 int fx_dump_memory(const char *path)
 {
     FILE *f = fopen(path, "wb");

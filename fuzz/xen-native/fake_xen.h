@@ -39,5 +39,8 @@ int fx_read_pfn(uint64_t pfn, void *out);
  * written as, for every populated pfn in ascending order, u64 pfn (little-endian) then its 4096 bytes (0 or -1). */
 uint8_t *fx_load_file(const char *path, size_t *size);
 int fx_dump_memory(const char *path);
+/* The runners' `extract IN OUT`: writes IN from the first occurrence of IDENT (LEN bytes) to its end into OUT.
+ * Returns the exit code: 0 done, 1 IDENT not in IN or IN unreadable (WHAT names it on stderr), 2 OUT not written. */
+int fx_extract(const char *in, const char *out, const uint8_t *ident, size_t len, const char *what);
 
 #endif

@@ -169,21 +169,7 @@ static const uint8_t *find_libxc(const uint8_t *d, size_t n, size_t *off)
 int main(int argc, char **argv)
 {
     if ( argc == 4 && !strcmp(argv[1], "extract") )
-    {
-        size_t n, off;
-        uint8_t *d = fx_load_file(argv[2], &n);
-        const uint8_t *p = d ? find_libxc(d, n, &off) : NULL;
-        if ( !p )
-        {
-            fprintf(stderr, "%s: no libxc image header\n", argv[2]);
-            return 1;
-        }
-        FILE *f = fopen(argv[3], "wb");
-        if ( !f || fwrite(p, 1, n - off, f) != n - off || fclose(f) )
-            return 2;
-        free(d);
-        return 0;
-    }
+        return fx_extract(argv[2], argv[3], libxc_ident, sizeof(libxc_ident), "libxc image header");
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
         fprintf(stderr, "usage: %s run [--checkpointed] [--dump FILE] STREAM...\n       %s extract IN OUT\n",

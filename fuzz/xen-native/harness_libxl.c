@@ -182,21 +182,7 @@ static const uint8_t *find_libxl(const uint8_t *d, size_t n, size_t *off)
 int main(int argc, char **argv)
 {
     if ( argc == 4 && !strcmp(argv[1], "extract") )
-    {
-        size_t n, off;
-        uint8_t *d = fx_load_file(argv[2], &n);
-        const uint8_t *p = d ? find_libxl(d, n, &off) : NULL;
-        if ( !p )
-        {
-            fprintf(stderr, "%s: no libxl stream header\n", argv[2]);
-            return 1;
-        }
-        FILE *f = fopen(argv[3], "wb");
-        if ( !f || fwrite(p, 1, n - off, f) != n - off || fclose(f) )
-            return 2;
-        free(d);
-        return 0;
-    }
+        return fx_extract(argv[2], argv[3], libxl_ident, sizeof(libxl_ident), "libxl stream header");
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
         fprintf(stderr, "usage: %s run [--plain|--checkpointed|--back-channel|--as-fuzzer] [-v|-vv] [--dump FILE] "

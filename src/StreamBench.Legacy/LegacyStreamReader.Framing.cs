@@ -134,10 +134,15 @@ public sealed partial class LegacyStreamReader
         Kind = kind;
         Offset = offset;
         ItemIndex = _itemCounter;
-        BodyOffset = _src.Position;
         BodyLength = bodyLength;
-        _bodyConsumed = 0;
-        _bodyBufferLength = -1;
+        if (bodyLength < 0)
+        {
+            _body.BeginToEnd();
+        }
+        else
+        {
+            _body.Begin(bodyLength);
+        }
         _itemFinished = false;
     }
 
@@ -198,136 +203,32 @@ public sealed partial class LegacyStreamReader
     // ---- bodies ------------------------------------------------------------------------------------------------
 
     /// <summary>Bytes of the current body not yet read or skipped (long.MaxValue when it runs to an end of unknown position).</summary>
-    public long BodyRemaining => _bodyBufferLength >= 0 ? 0 : BodyLength < 0 ? long.MaxValue : BodyLength - _bodyConsumed;
+    public long BodyRemaining => _body.Remaining;
 
-    private StreamFormatException BodyTruncated(long have) => new(
-        string.Create(CultureInfo.InvariantCulture, $"stream truncated: the body needs {BodyLength} bytes, {have} present"),
-        BodyOffset + have, ErrorLayer.Legacy, ItemIndex, ItemName, "body", truncated: true);
+    /// <summary>Absolute offset of the current body's first byte.</summary>
+    public long BodyOffset => _body.Start;
 
-    /// <summary>Copies the next body bytes into <paramref name="destination"/>; returns the count (0 at the body's end).</summary>
-    public int ReadBody(Span<byte> destination)
-    {
-        var left = BodyRemaining;
-        if (left <= 0 || destination.IsEmpty)
-        {
-            return 0;
-        }
-        var want = (int)Math.Min(destination.Length, left);
-        var done = 0;
-        while (done < want)
-        {
-            var n = _src.Read(destination[done..want]);
-            if (n == 0)
-            {
-                break;
-            }
-            done += n;
-        }
-        _bodyConsumed += done;
-        if (done < want && BodyLength >= 0)
-        {
-            throw BodyTruncated(_bodyConsumed);
-        }
-        return done;
-    }
+    /// <inheritdoc />
+    BodyItem IBodyOwner.DescribeBody() => new(ErrorLayer.Legacy, Offset, ItemIndex, ItemName);
+
+    /// <summary>Copies the next body bytes into <paramref name="destination"/> (reading until it is full or the body ends); returns the count (0 at the body's end).</summary>
+    public int ReadBody(Span<byte> destination) => _body.Read(destination);
 
     /// <summary>
     /// The next up to <paramref name="max"/> body bytes in place, without a copy (valid until the next call on this
     /// reader). Empty at the body's end.
     /// </summary>
-    public ReadOnlySpan<byte> ReadBodySpan(int max)
-    {
-        var left = BodyRemaining;
-        if (left <= 0 || max <= 0)
-        {
-            return default;
-        }
-        var want = (int)Math.Min(Math.Min(max, left), _src.MaxWindow);
-        if (!_src.Ensure(want))
-        {
-            var have = _src.Available;
-            if (BodyLength >= 0 || have == 0)
-            {
-                if (BodyLength >= 0)
-                {
-                    throw BodyTruncated(_bodyConsumed + have);
-                }
-                return default;
-            }
-            want = have;
-        }
-        var span = _src.Peek(want);
-        _src.Advance(want);
-        _bodyConsumed += want;
-        return span;
-    }
+    public ReadOnlySpan<byte> ReadBodySpan(int max) => _body.ReadSpan(max);
 
     /// <summary>Skips <paramref name="count"/> body bytes.</summary>
-    public void SkipBody(long count)
-    {
-        var want = Math.Min(count, BodyRemaining);
-        if (want <= 0)
-        {
-            return;
-        }
-        var n = _src.Skip(want);
-        _bodyConsumed += n;
-        if (n < want && BodyLength >= 0)
-        {
-            throw BodyTruncated(_bodyConsumed);
-        }
-    }
+    public void SkipBody(long count) => _body.Skip(count);
 
     /// <summary>
-    /// The whole current body in one span. The buffer grows only as bytes arrive, so a lying length cannot make it
-    /// allocate up front; bodies above <see cref="LegacyStreamReaderOptions.MaxBufferedBody"/> are refused.
+    /// The whole current body in one span: in place when it fits the source's window, otherwise copied into a buffer
+    /// that grows only as bytes arrive, so a lying length cannot make it allocate up front; such bodies above
+    /// <see cref="LegacyStreamReaderOptions.MaxBufferedBody"/> are refused (see <see cref="BodyCursor.GetBody"/>).
     /// </summary>
-    public ReadOnlySpan<byte> GetBody()
-    {
-        if (_bodyBufferLength >= 0)
-        {
-            return _bodyBuffer.AsSpan(0, _bodyBufferLength);
-        }
-        if (_bodyConsumed != 0)
-        {
-            throw new InvalidOperationException("the body has already been partly consumed");
-        }
-        if (BodyLength > _options.MaxBufferedBody)
-        {
-            throw new StreamFormatException(
-                string.Create(CultureInfo.InvariantCulture, $"body of {BodyLength} bytes is larger than the buffering limit of {_options.MaxBufferedBody}"),
-                Offset, ErrorLayer.Legacy, ItemIndex, ItemName, "length");
-        }
-        var buffer = _bodyBuffer ?? new byte[4096];
-        var filled = 0;
-        while (true)
-        {
-            var left = BodyRemaining;
-            if (left == 0)
-            {
-                break;
-            }
-            if (filled == buffer.Length)
-            {
-                if (buffer.Length >= _options.MaxBufferedBody)
-                {
-                    throw new StreamFormatException(
-                        string.Create(CultureInfo.InvariantCulture, $"body is larger than the buffering limit of {_options.MaxBufferedBody}"),
-                        Offset, ErrorLayer.Legacy, ItemIndex, ItemName, "length");
-                }
-                Array.Resize(ref buffer, (int)Math.Min(_options.MaxBufferedBody, (long)buffer.Length * 2));
-            }
-            var n = ReadBody(buffer.AsSpan(filled, (int)Math.Min(buffer.Length - filled, left)));
-            if (n == 0)
-            {
-                break;
-            }
-            filled += n;
-        }
-        _bodyBuffer = buffer;
-        _bodyBufferLength = filled;
-        return buffer.AsSpan(0, filled);
-    }
+    public ReadOnlySpan<byte> GetBody() => _body.GetBody();
 
     /// <summary>Skips what is left of the current body. <see cref="Read"/> calls it when the caller did not.</summary>
     public void FinishItem()
@@ -336,11 +237,7 @@ public sealed partial class LegacyStreamReader
         {
             return;
         }
-        var left = BodyRemaining;
-        if (left > 0)
-        {
-            SkipBody(left);
-        }
+        _body.Finish();
         _itemFinished = true;
     }
 }

@@ -19,7 +19,7 @@ namespace StreamBench.Formats.Legacy;
 /// streamed. Malformed input raises <see cref="StreamFormatException"/> with layer "legacy".
 /// </para>
 /// </summary>
-public sealed partial class LegacyStreamReader : IDisposable
+public sealed partial class LegacyStreamReader : IDisposable, IBodyOwner
 {
     private enum State
     {
@@ -62,9 +62,7 @@ public sealed partial class LegacyStreamReader : IDisposable
     private State _state = State.Start;
     private long _itemCounter = -1;
     private bool _itemFinished = true;
-    private long _bodyConsumed;
-    private byte[]? _bodyBuffer;
-    private int _bodyBufferLength = -1;
+    private BodyCursor _body;
     private uint _extendedLeft;
     private int _pfnCount;
     private int _vcpuCursor;
@@ -80,6 +78,7 @@ public sealed partial class LegacyStreamReader : IDisposable
         _src = source;
         _ownsSource = ownsSource;
         _options = options ?? new LegacyStreamReaderOptions();
+        _body = new BodyCursor(source, this, _options.MaxBufferedBody, "length");
         if (_options.Semantics == LegacySemantics.LibxcRestore)
         {
             _online[0] = 0;
@@ -173,9 +172,6 @@ public sealed partial class LegacyStreamReader : IDisposable
 
     /// <summary>Bytes of an incomplete Remus checkpoint dropped at the end (a failover).</summary>
     public long DiscardedBytes { get; private set; }
-
-    /// <summary>Absolute offset of the current body's first byte.</summary>
-    public long BodyOffset { get; private set; }
 
     /// <summary>The current item's body length; -1 when it runs to the end of the input of unknown length.</summary>
     public long BodyLength { get; private set; }

@@ -209,8 +209,8 @@ if [ -n "$rep" ]; then
     mkdir -p "$ind/engine"
     for f in save-pv.xl save-pvh.xl save-hvm.xl; do
       [ -f "$ind/streams/$f" ] || continue
-      if "$repo/tools/streambench" restore "$ind/streams/$f" --save-to "$ind/engine/engine-$f" > "$out/engine-roundtrip-$f.txt" 2>&1; then
-        echo "xenlab: engine-roundtrip: $f -> engine-$f ($(sed -n 's/^saved again: [^:]*: //p' "$out/engine-roundtrip-$f.txt"))"
+      if "$repo/tools/streambench" restore "$ind/streams/$f" --save-to "$ind/engine/engine-$f" --json > "$out/engine-roundtrip-$f.json" 2> "$out/engine-roundtrip-$f.txt"; then
+        echo "xenlab: engine-roundtrip: $f -> engine-$f ($(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["savedAgain"]; print(s["records"], "records,", s["bytes"], "bytes")' "$out/engine-roundtrip-$f.json"))"
       else
         echo "xenlab: engine-roundtrip: the engine could not restore/save $f: $(tail -2 "$out/engine-roundtrip-$f.txt" | tr '\n' ' ')"
         rm -f "$ind/engine/engine-$f"

@@ -1,10 +1,12 @@
 using System.Text.Json;
+using StreamBench.Domain;
+using StreamBench.Engine.Restore;
 using StreamBench.Formats;
 using StreamBench.Formats.Verification;
 
 namespace StreamBench.Cli.Commands;
 
-/// <summary>The JSON shapes of <c>verify --json</c> and <c>inspect --json</c>.</summary>
+/// <summary>The JSON shapes of <c>verify --json</c>, <c>inspect --json</c> and <c>restore --json</c>.</summary>
 internal static class JsonReport
 {
     public static void WriteVerify(Utf8JsonWriter w, string path, VerifierOptions options, VerifyResult result)
@@ -101,6 +103,99 @@ internal static class JsonReport
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary><c>restore --json</c>: the text report's facts as one object; <c>digest</c> is the text report's last line.</summary>
+    public static void WriteRestore(Utf8JsonWriter w, string path, RestoreResult result, GuestDomain domain, ColoSecondary? secondary,
+        SavedAgain? saved, string digest)
+    {
+        w.WriteStartObject();
+        w.WriteString("input", path);
+        w.WriteString("format", result.Format.ToString().ToLowerInvariant());
+        w.WriteNumber("streamVersion", result.StreamVersion);
+        w.WriteString("xenVersion", $"{result.XenVersion.Major}.{result.XenVersion.Minor}");
+        w.WriteString("guestType", domain.Type.ToName());
+        if (result.Config is { } config)
+        {
+            w.WriteString("config", config.ToString());
+        }
+        w.WriteNumber("records", result.Records);
+        w.WriteNumber("pageDataRecords", result.PageDataRecords);
+        w.WriteNumber("pfns", result.Pfns);
+        w.WriteNumber("dataPages", result.DataPages);
+        w.WriteNumber("bytes", result.Bytes);
+        w.WriteNumber("seconds", result.Elapsed.TotalSeconds);
+        w.WriteNumber("residentPages", domain.MaterialisedPages);
+        w.WriteNumber("populatedPages", domain.PopulatedCount);
+        w.WriteBoolean("checkpointed", result.Checkpointed);
+        if (result.Checkpointed)
+        {
+            w.WriteNumber("checkpointsApplied", result.CheckpointsApplied);
+            w.WriteBoolean("failedOver", result.FailedOver);
+            w.WriteNumber("discardedRecords", result.DiscardedRecords);
+            w.WriteNumber("discardedBytes", result.DiscardedBytes);
+        }
+        if (secondary is not null)
+        {
+            w.WriteStartObject("colo");
+            w.WriteStartArray("checkpoints");
+            foreach (var c in secondary.Checkpoints)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", c.Index);
+                w.WriteString("digest", c.Digest.ToString());
+                w.WriteNumber("ownWrites", c.OwnWrites);
+                w.WriteNumber("dirtyPfnsSent", c.DirtyPfnsSent);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (secondary.FailoverReason is { } reason)
+            {
+                w.WriteString("failover", reason);
+            }
+            w.WriteEndObject();
+        }
+        if (result.Postcopy is { } pc)
+        {
+            w.WriteStartObject("postcopy");
+            w.WriteNumber("announced", pc.Announced);
+            w.WriteNumber("arrived", pc.Arrived);
+            w.WriteNumber("faults", pc.Faults);
+            w.WriteNumber("refaults", pc.Refaults);
+            w.WriteBoolean("completeSent", pc.CompleteSent);
+            w.WriteEndObject();
+        }
+        w.WriteStartArray("warnings");
+        foreach (var warning in result.Warnings)
+        {
+            w.WriteStringValue(warning);
+        }
+        w.WriteEndArray();
+        if (result.VerifyMode)
+        {
+            w.WriteStartObject("verify");
+            w.WriteNumber("pages", result.VerifiedPages);
+            w.WriteNumber("mismatches", result.VerifyMismatchCount);
+            w.WriteStartArray("mismatchPfns");
+            foreach (var pfn in result.VerifyMismatches)
+            {
+                w.WriteNumberValue(pfn);
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        if (saved is not null)
+        {
+            w.WriteStartObject("savedAgain");
+            w.WriteString("path", saved.Path);
+            w.WriteString("format", saved.Format);
+            w.WriteBoolean("inputConfig", saved.InputConfig);
+            w.WriteNumber("records", saved.Records);
+            w.WriteNumber("bytes", saved.Bytes);
+            w.WriteEndObject();
+        }
+        w.WriteString("digest", digest);
         w.WriteEndObject();
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using StreamBench.Capture.Input;
 using StreamBench.Domain;
 using StreamBench.Engine.Restore;
@@ -17,7 +18,8 @@ namespace StreamBench.Cli.Commands;
 /// domain and prints a report whose last line is <c>digest: &lt;64 hex&gt;</c>. Exit 0 on success, 1 on a stream
 /// error (the message names offset, record and field, and ends with the check id), 2 on a usage or I/O error.
 /// The domain's configuration comes from the xl header; streams without one need --vcpus and --memory (and
-/// --guest pvh for a PVH guest), as <c>xl restore</c> needs a config file for them.
+/// --guest pvh for a PVH guest), as <c>xl restore</c> needs a config file for them. With --json the report is one
+/// JSON object instead (<see cref="JsonReport.WriteRestore"/>), for scripts such as tools/xenlab/lab.sh.
 /// </summary>
 internal static class RestoreCommand
 {
@@ -66,22 +68,26 @@ internal static class RestoreCommand
             Description = "--colo: the secondary guest's workload between checkpoints (uniform, hotset or sequential[:RATE], or none)",
             DefaultValueFactory = _ => "none",
         };
+        var json = new Option<bool>("--json")
+        {
+            Description = "print the report as one JSON object (format, records, pages, warnings, the saved-again file, digest) instead of text",
+        };
         var command = new Command("restore", "Restore a stream into a simulated domain; prints the restored domain's digest last.")
         {
-            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat, dialect, colo, backChannel, touches, touchSeed, workload,
+            format, guest, memory, vcpus, checkpointed, ignoreReserved, openMap, saveTo, saveFormat, dialect, colo, backChannel, touches, touchSeed, workload, json,
         };
         command.Arguments.Add(input);
         command.SetAction(parse => Run(new Request(parse.GetValue(input)!, parse.GetValue(format)!, parse.GetValue(guest), parse.GetValue(memory),
             parse.GetValue(vcpus), parse.GetValue(checkpointed)!, parse.GetValue(ignoreReserved), parse.GetValue(openMap),
             parse.GetValue(saveTo), parse.GetValue(saveFormat), CliNames.Dialects.Parse(parse.GetValue(dialect)), parse.GetValue(colo),
-            parse.GetValue(backChannel), parse.GetValue(touches), parse.GetValue(touchSeed), parse.GetValue(workload))));
+            parse.GetValue(backChannel), parse.GetValue(touches), parse.GetValue(touchSeed), parse.GetValue(workload), parse.GetValue(json))));
         return command;
     }
 
     /// <summary>The values of one <c>restore</c> command line.</summary>
     private sealed record Request(string Path, string Format, string? Guest, string? Memory, int? Vcpus, string Checkpointed,
         bool IgnoreReserved, bool? OpenMap, string? SaveTo, string? SaveFormat, StreamDialect Dialect, bool Colo, string? BackChannel,
-        int Touches, ulong TouchSeed, string? Workload);
+        int Touches, ulong TouchSeed, string? Workload, bool Json);
 
     private static int Run(Request r)
     {
@@ -89,13 +95,26 @@ internal static class RestoreCommand
         RestoreResult result = Restore(r, options, out ColoSecondary? secondary);
         using GuestDomain domain = result.Domain;
         TextWriter o = r.SaveTo == "-" ? Console.Error : Console.Out; // stdout carries the saved stream
-        int exit = Report(o, r.Path, result, domain, secondary);
-        if (r.SaveTo is { } savePath)
+        int exit = r.Json ? VerifyExit(result) : Report(o, r.Path, result, domain, secondary);
+        SavedAgain? saved = r.SaveTo is { } savePath ? SaveAgain(domain, result, savePath, r.SaveFormat) : null;
+        string digest = domain.ComputeDigest().ToString();
+        if (r.Json)
         {
-            SaveAgain(o, domain, result, savePath, r.SaveFormat);
+            using var writer = new Utf8JsonWriter(r.SaveTo == "-" ? Console.OpenStandardError() : Console.OpenStandardOutput(),
+                new JsonWriterOptions { Indented = true });
+            JsonReport.WriteRestore(writer, r.Path, result, domain, secondary, saved, digest);
+            writer.Flush();
+            o.WriteLine();
+            return exit;
         }
 
-        o.WriteLine($"digest: {domain.ComputeDigest()}");
+        if (saved is { } s)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"saved again: {s.Path} ({s.Format}{(s.InputConfig ? ", the input's config" : "")}): {s.Records} records, {s.Bytes} bytes"));
+        }
+
+        o.WriteLine($"digest: {digest}");
         return exit;
     }
 
@@ -221,7 +240,13 @@ internal static class RestoreCommand
 
         o.WriteLine($"verify: {result.VerifiedPages} pages compared, {result.VerifyMismatchCount} mismatch(es)" +
             (result.VerifyMismatchCount > 0 ? ": pfns " + string.Join(", ", result.VerifyMismatches.Take(16).Select(p => $"0x{p:x}")) : ""));
-        if (result.VerifyMismatchCount == 0)
+        return VerifyExit(result);
+    }
+
+    /// <summary>Exit 1 (with a line on stderr) when VERIFY found pages that differ.</summary>
+    private static int VerifyExit(RestoreResult result)
+    {
+        if (!result.VerifyMode || result.VerifyMismatchCount == 0)
         {
             return ExitCodes.Ok;
         }
@@ -234,7 +259,7 @@ internal static class RestoreCommand
     /// --save-to: the engine's own save of what it restored. xl keeps the save file's config text, so that xl restore
     /// recreates the same domain on a real host. A checkpointed input is saved as a plain stream.
     /// </summary>
-    private static void SaveAgain(TextWriter o, GuestDomain domain, RestoreResult result, string savePath, string? saveFormat)
+    private static SavedAgain SaveAgain(GuestDomain domain, RestoreResult result, string savePath, string? saveFormat)
     {
         SaveFormat layer = saveFormat is { } text ? CliNames.SaveFormats.Parse(text) : result.Format switch
         {
@@ -254,7 +279,15 @@ internal static class RestoreCommand
             });
         }
 
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"saved again: {savePath} ({layer.ToString().ToLowerInvariant()}{(layer == SaveFormat.Xl && result.Config is { XlConfigText.IsEmpty: false } ? ", the input's config" : "")}): {saved.Records} records, {saved.Bytes} bytes"));
+        return new SavedAgain(savePath, layer.ToString().ToLowerInvariant(),
+            layer == SaveFormat.Xl && result.Config is { XlConfigText.IsEmpty: false }, saved.Records, saved.Bytes);
     }
 }
+
+/// <summary>What <c>restore --save-to</c> wrote.</summary>
+/// <param name="Path">The file (- for stdout).</param>
+/// <param name="Format">The layer saved: xl, libxl or libxc.</param>
+/// <param name="InputConfig">Whether the xl header carries the input's own config text.</param>
+/// <param name="Records">Records written.</param>
+/// <param name="Bytes">Bytes written.</param>
+internal sealed record SavedAgain(string Path, string Format, bool InputConfig, long Records, long Bytes);

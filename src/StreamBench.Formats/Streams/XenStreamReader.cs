@@ -39,7 +39,7 @@ public sealed record XenStreamReaderOptions
 /// </para>
 /// Malformed input raises <see cref="StreamFormatException"/> naming the offset, record and field.
 /// </summary>
-public sealed class XenStreamReader : IDisposable
+public sealed class XenStreamReader : IDisposable, IBodyOwner
 {
     private enum State
     {
@@ -67,10 +67,7 @@ public sealed class XenStreamReader : IDisposable
     private bool _inPostcopyTail;
     private bool _expectColoState;
     private bool _itemFinished = true;
-    private long _bodyStart;
-    private long _bodyConsumed;
-    private byte[]? _ownedBody;
-    private int _ownedBodyLength = -1;
+    private BodyCursor _body;
 
     /// <summary>Reads from <paramref name="source"/>.</summary>
     public XenStreamReader(ByteSource source, XenStreamReaderOptions? options = null, bool ownsSource = false)
@@ -80,6 +77,7 @@ public sealed class XenStreamReader : IDisposable
         _ownsSource = ownsSource;
         _options = options ?? new XenStreamReaderOptions();
         Dialect = _options.Dialect;
+        _body = new BodyCursor(source, this, _options.MaxBufferedBody, "body_length");
     }
 
     /// <summary>Opens a path ("-" for standard input).</summary>
@@ -578,9 +576,7 @@ public sealed class XenStreamReader : IDisposable
         Layer = layer;
         Offset = offset;
         BodyLength = bodyLength;
-        _bodyStart = _src.Position;
-        _bodyConsumed = 0;
-        _ownedBodyLength = -1;
+        _body.Begin(bodyLength);
         _itemFinished = false;
         if (kind != StreamItemKind.ProtocolMessage)
         {
@@ -606,111 +602,30 @@ public sealed class XenStreamReader : IDisposable
         _ => layer.ToString().ToLowerInvariant(),
     };
 
-    private StreamFormatException Truncated(string field, long have, long need) => new(
-        string.Create(CultureInfo.InvariantCulture, $"stream truncated: body_length is {BodyLength}, {need} bytes needed here, {have} left"),
-        Offset, ErrorLayers.Of(Layer), Kind == StreamItemKind.Record ? RecordIndex : -1, RecordTypeName, field, truncated: true);
+    /// <inheritdoc />
+    BodyItem IBodyOwner.DescribeBody() => new(ErrorLayers.Of(Layer), Offset, Kind == StreamItemKind.Record ? RecordIndex : -1, RecordTypeName);
 
     /// <summary>
     /// The first <paramref name="count"/> bytes of the current body, in place (no copy). Only before any
     /// <see cref="ReadBody"/>/<see cref="SkipBody"/>. <paramref name="count"/> is clamped to the body length.
     /// </summary>
-    public ReadOnlySpan<byte> BodyPrefix(int count)
-    {
-        if (_ownedBodyLength >= 0)
-        {
-            return _ownedBody.AsSpan(0, (int)Math.Min(count, _ownedBodyLength));
-        }
-        if (_bodyConsumed != 0)
-        {
-            throw new InvalidOperationException("the body has already been consumed");
-        }
-        var n = (int)Math.Min(count, BodyLength);
-        if (n > _src.MaxWindow)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), "larger than the source's window; use ReadBody");
-        }
-        if (!_src.Ensure(n))
-        {
-            throw Truncated("body", _src.Available, n);
-        }
-        return _src.Peek(n);
-    }
+    public ReadOnlySpan<byte> BodyPrefix(int count) => _body.Prefix(count);
 
     /// <summary>
     /// The whole current body. In place when it fits the source's window; otherwise it is copied into a buffer
-    /// that grows only as bytes actually arrive, so a lying length cannot make it allocate up front.
+    /// that grows only as bytes actually arrive, so a lying length cannot make it allocate up front
+    /// (see <see cref="BodyCursor.GetBody"/>).
     /// </summary>
-    public ReadOnlySpan<byte> GetBody()
-    {
-        if (_ownedBodyLength >= 0)
-        {
-            return _ownedBody.AsSpan(0, _ownedBodyLength);
-        }
-        if (BodyLength <= _src.MaxWindow && _bodyConsumed == 0)
-        {
-            return BodyPrefix((int)BodyLength);
-        }
-        if (BodyLength - _bodyConsumed > _options.MaxBufferedBody || _bodyConsumed != 0)
-        {
-            throw new StreamFormatException(
-                string.Create(CultureInfo.InvariantCulture, $"body of {BodyLength} bytes is larger than the buffering limit of {_options.MaxBufferedBody}"),
-                Offset, ErrorLayers.Of(Layer), RecordIndex, RecordTypeName, "body_length");
-        }
-        var total = (int)BodyLength;
-        var filled = 0;
-        var buffer = _ownedBody ?? new byte[Math.Min(total, 1 << 20)];
-        while (filled < total)
-        {
-            if (filled == buffer.Length)
-            {
-                Array.Resize(ref buffer, (int)Math.Min(total, (long)buffer.Length * 2));
-            }
-            var n = _src.Read(buffer.AsSpan(filled, Math.Min(buffer.Length, total) - filled));
-            if (n == 0)
-            {
-                throw Truncated("body", filled, total);
-            }
-            filled += n;
-        }
-        _ownedBody = buffer;
-        _ownedBodyLength = total;
-        _bodyConsumed = total;
-        return buffer.AsSpan(0, total);
-    }
+    public ReadOnlySpan<byte> GetBody() => _body.GetBody();
 
-    /// <summary>Copies the next body bytes into <paramref name="destination"/>; returns the count (0 at the body's end).</summary>
-    public int ReadBody(Span<byte> destination)
-    {
-        var left = BodyLength - _bodyConsumed;
-        if (left <= 0 || _ownedBodyLength >= 0)
-        {
-            return 0;
-        }
-        var want = (int)Math.Min(destination.Length, left);
-        var n = _src.Read(destination[..want]);
-        if (n < want)
-        {
-            throw Truncated("body", _bodyConsumed + n, BodyLength);
-        }
-        _bodyConsumed += n;
-        return n;
-    }
+    /// <summary>Copies the next body bytes into <paramref name="destination"/> (reading until it is full or the body ends); returns the count (0 at the body's end).</summary>
+    public int ReadBody(Span<byte> destination) => _body.Read(destination);
 
     /// <summary>Skips <paramref name="count"/> body bytes (by seeking or mapping when the input allows).</summary>
-    public void SkipBody(long count)
-    {
-        var left = BodyLength - _bodyConsumed;
-        var want = Math.Min(count, left);
-        var n = _src.Skip(want);
-        _bodyConsumed += n;
-        if (n < want)
-        {
-            throw Truncated("body", _bodyConsumed, BodyLength);
-        }
-    }
+    public void SkipBody(long count) => _body.Skip(count);
 
     /// <summary>Bytes of the current body not yet read or skipped.</summary>
-    public long BodyRemaining => _ownedBodyLength >= 0 ? 0 : BodyLength - _bodyConsumed;
+    public long BodyRemaining => _body.Remaining;
 
     /// <summary>
     /// Completes the current item: skips what is left of the body and reads a record's padding.
@@ -722,11 +637,7 @@ public sealed class XenStreamReader : IDisposable
         {
             return Kind == StreamItemKind.Record ? _padding.AsSpan(0, Framing.PaddingFor((uint)BodyLength)) : default;
         }
-        var left = BodyRemaining;
-        if (left > 0)
-        {
-            SkipBody(left);
-        }
+        _body.Finish();
         _itemFinished = true;
         if (Kind != StreamItemKind.Record)
         {
@@ -749,7 +660,7 @@ public sealed class XenStreamReader : IDisposable
     }
 
     /// <summary>Absolute offset of the current body's first byte.</summary>
-    public long BodyOffset => _bodyStart;
+    public long BodyOffset => _body.Start;
 
     /// <inheritdoc />
     public void Dispose()

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using StreamBench.Tests.Capture;
 using Xunit;
 
@@ -25,6 +26,41 @@ public sealed class EngineCliTests
         var (restoreCode, restoreOut, restoreErr) = CaptureTestSupport.RunCli(null, "restore", file);
         Assert.True(restoreCode == 0, restoreErr);
         Assert.Equal(digest, LastLine(restoreOut));
+    }
+
+    [Fact]
+    public void Restore_json_is_one_object_with_the_digest_and_the_saved_again_file()
+    {
+        using var dir = new TempDir();
+        string file = dir.File("pv.xl");
+        string again = dir.File("again.xl");
+        var (saveCode, saveOut, saveErr) = CaptureTestSupport.RunCli(null, "save", "--guest", "pv", "--memory", "8M", "--vcpus", "2", "-o", file);
+        Assert.True(saveCode == 0, saveErr);
+        string digest = LastLine(saveOut)["digest: ".Length..];
+
+        var (code, stdout, stderr) = CaptureTestSupport.RunCli(null, "restore", file, "--save-to", again, "--json");
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout); // the whole of stdout is one object
+        var root = json.RootElement;
+        Assert.Equal(file, root.GetProperty("input").GetString());
+        Assert.Equal("xl", root.GetProperty("format").GetString());
+        Assert.Equal("pv", root.GetProperty("guestType").GetString());
+        Assert.True(root.GetProperty("records").GetInt64() > 0);
+        Assert.True(root.GetProperty("dataPages").GetInt64() > 0);
+        Assert.Equal(JsonValueKind.Array, root.GetProperty("warnings").ValueKind);
+        Assert.Equal(digest, root.GetProperty("digest").GetString());
+        var saved = root.GetProperty("savedAgain");
+        Assert.Equal(again, saved.GetProperty("path").GetString());
+        Assert.Equal("xl", saved.GetProperty("format").GetString());
+        Assert.Equal(new FileInfo(again).Length, saved.GetProperty("bytes").GetInt64());
+        Assert.True(saved.GetProperty("records").GetInt64() > 0);
+
+        // The text report says the same in its "saved again" line.
+        var (textCode, text, textErr) = CaptureTestSupport.RunCli(null, "restore", file, "--save-to", again);
+        Assert.True(textCode == 0, textErr);
+        string kept = saved.GetProperty("inputConfig").GetBoolean() ? ", the input's config" : "";
+        Assert.Contains($"saved again: {again} (xl{kept}): {saved.GetProperty("records").GetInt64()} records, {saved.GetProperty("bytes").GetInt64()} bytes", Encoding.UTF8.GetString(text), StringComparison.Ordinal);
+        Assert.Equal($"digest: {digest}", LastLine(text));
     }
 
     [Fact]
