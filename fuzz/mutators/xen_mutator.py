@@ -17,13 +17,15 @@ mutation breaks the framing on purpose:
   contents): write a compared constant (the instrumenter's --dict, multi-byte and single bytes), set one byte, or write
   a boundary value (a value the stream states elsewhere +-1, 64-bit values near 2^64). Legacy (pre-v2) images get
   chunk-level mutations: template chunks inserted and chunks repeated or dropped at the chunk boundaries the image
-  has, chunk fields written, chunk ids and batch counts at 4-octet boundaries, 4/4096-octet aligned copies and cuts.
+  has (at any byte offset; kind first), chunk fields written at their offsets and widths, chunk ids and batch counts
+  at 4-octet boundaries, 4/4096-octet aligned copies and cuts.
   Capture files get chunk-level mutations (index entries with offsets and lengths near the limits, entries and chunks
   duplicated, dropped, swapped; chunk header and payload fields; a data chunk's stream bytes), lengths and sequence
   numbers kept consistent.
 
 afl-fuzz runs these mutations in its custom-mutator stage, then its own byte-level havoc as usual (unless
-AFL_CUSTOM_MUTATOR_ONLY is set). Run as a script, it is an offline corpus expander instead:
+AFL_CUSTOM_MUTATOR_ONLY is set). An entry afl-fuzz kept from a mutant of this mutator is mutated at once, near its
+change (queue_new_entry), not when afl-fuzz's schedule comes to it. Run as a script, it is an offline corpus expander instead:
 
   python3 fuzz/mutators/xen_mutator.py --expand IN_DIR OUT_DIR [-n 20] [--seed 1]
   python3 fuzz/mutators/xen_mutator.py --self-test     (the properties fuzz/StreamBench.Fuzz.Tests checks)
