@@ -606,6 +606,12 @@ def m_constant(segs, add, rng):
         span = min(limit, 16) if rng.random() < 0.5 else limit
         off = (rng.randrange(max(1, span - len(tok) + 1)) // align) * align
         data[off:off + len(tok)] = tok
+        if len(tok) == 4 and rng.random() < 0.2:
+            # Entry-wise: the neighbouring field of the same entry too (an MSR policy entry's flags next to its index,
+            # a param's value next to its id): a small value, since a check on a pair wants both.
+            nb = off + rng.choice([4, 4, -4])
+            if 0 <= nb and nb + 4 <= limit:
+                struct.pack_into("<I", data, nb, rng.choice([0, 1, 1, 2, 3, 0xFFFFFFFF]))
     store(seg, data)
     return True
 
