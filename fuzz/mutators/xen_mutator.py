@@ -720,10 +720,85 @@ def m_handshake(segs, add, rng):
     return True
 
 
+# Arrays of fixed-size entries in libxc records: (offset of the first entry, entry size, fields as (offset, width)); the
+# first field is the entry's key (an MSR index, a CPUID leaf, an HVM param index).
+ENTRY_LAYOUTS = {
+    CPUID: (0, 24, [(0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 4)]),    # leaf, subleaf, eax, ebx, ecx, edx
+    MSR: (0, 16, [(0, 4), (4, 4), (8, 8)]),                                 # index, flags, value
+    HVM_PARAMS: (8, 16, [(0, 8), (8, 8)]),                                  # index, value (after count, reserved)
+    VCPU_MSRS: (8, 16, [(0, 4), (4, 4), (8, 8)]),                           # index, reserved, value (after vcpu_id)
+}
+
+
+def _key_range(rtype, v):
+    """Whether a compared constant is plausible as the key of an entry of this record: an MSR index (0-0x1fff,
+    0x40000000-0x400000ff, 0xc0000000-0xc0011fff), a CPUID leaf (0-0xff, 0x40000000-0x400000ff,
+    0x80000000-0x800000ff), an HVM param index (0-0xff)."""
+    if rtype in (MSR, VCPU_MSRS):
+        return v < 0x2000 or 0x40000000 <= v <= 0x400000FF or 0xC0000000 <= v <= 0xC0011FFF
+    if rtype == CPUID:
+        return v <= 0xFF or 0x40000000 <= v <= 0x400000FF or 0x80000000 <= v <= 0x800000FF
+    return v <= 0xFF
+
+
+_key_tokens = {}
+
+
+def key_tokens(rtype):
+    """The 4-byte compared constants plausible as the key of an entry of this record (computed once)."""
+    if rtype not in _key_tokens:
+        _key_tokens[rtype] = [t for t in TOKENS if len(t) == 4 and _key_range(rtype, struct.unpack("<I", t)[0])]
+    return _key_tokens[rtype]
+
+
+def m_entry(segs, add, rng):
+    """Entry-wise: one entry of a fixed-size array (CPUID and MSR policies, HVM params, vCPU MSRs) gets its key set to a
+    compared constant that is plausible as such a key (an MSR index for an MSR entry), another field of the same entry
+    set (zero, one, small values, +-1, ~0, a constant), or both at once: a check on an entry wants its key and a
+    neighbouring field right together (B08: EFER's index with flags 1)."""
+    recs = [r for r in (segs[i] for i in records(segs)) if r.layer == "libxc" and r.type in ENTRY_LAYOUTS
+            and len(r.body) >= ENTRY_LAYOUTS[r.type][0] + ENTRY_LAYOUTS[r.type][1]]
+    if not recs:
+        return False
+    r = rng.choice(recs)
+    first, size, fields = ENTRY_LAYOUTS[r.type]
+    body = bytearray(r.body)
+    count = (len(body) - first) // size
+    at = first + size * rng.randrange(count)
+    if rng.random() < 0.15:
+        # A copy of the entry appended (a second entry with the same key, or one more to change).
+        body[first + size * count:first + size * count] = body[at:at + size]
+        at = first + size * count
+    mode = rng.random()
+    if mode < 0.7:
+        off, width = fields[0]
+        keys = key_tokens(r.type)
+        if keys and rng.random() < 0.8:
+            body[at + off:at + off + 4] = rng.choice(keys)
+            if width > 4:
+                body[at + off + 4:at + off + width] = bytes(width - 4)
+        else:
+            old = int.from_bytes(body[at + off:at + off + width], "little")
+            body[at + off:at + off + width] = ((old + rng.choice([1, -1])) & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+    if mode >= 0.35:
+        off, width = rng.choice(fields[1:])
+        old = int.from_bytes(body[at + off:at + off + width], "little")
+        x = rng.random()
+        if TOKENS and x < 0.15:
+            tok = rng.choice(TOKENS)
+            v = (tok + bytes(width))[:width]
+        else:
+            n = rng.choice([0, 1, 1, 2, 3, 4, old + 1, old - 1, (1 << (8 * width)) - 1, 1 << (8 * width - 1)])
+            v = (n & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+        body[at + off:at + off + width] = v
+    r.body = bytes(body)
+    return True
+
+
 RECORD_MUTATIONS = [
     (m_drop, 8), (m_duplicate, 6), (m_move, 6), (m_resize, 8), (m_retype, 6), (m_length_field, 8), (m_padding, 3),
     (m_split_checkpoint, 4), (m_merge_checkpoints, 3), (m_insert, 10), (m_field, 16), (m_splice, 6), (m_cut, 4),
-    (m_trailer, 2), (m_handshake, 5), (m_byte, 16), (m_boundary, 12), (m_repeat, 5),
+    (m_trailer, 2), (m_handshake, 5), (m_byte, 16), (m_boundary, 12), (m_repeat, 5), (m_entry, 12),
 ] + ([(m_constant, 24)] if TOKENS or BYTE_TOKENS else [])
 _TOTAL = sum(w for _, w in RECORD_MUTATIONS)
 
@@ -1329,6 +1404,18 @@ def self_test():
     after = b"".join([struct.pack("<i", -9), struct.pack("<i", -7)])
     hits = sum(1 for _ in range(3000) if after in mutate_legacy(img, b"", rng))
     assert hits > 0, "no TSC_INFO chunk inserted after LAST_CHECKPOINT in 3000 mutants"
+    # Entry-wise: an MSR policy entry gets EFER's index and flags 1 together (the other entry and records unchanged).
+    TOKENS = [b"\x80\x00\x00\xc0", b"\x86\x12\x38\x54", b"\x00\x00\x01\x00"]
+    _key_tokens.clear()
+    msr = Rec("libxc", MSR, struct.pack("<IIQ", 0xCE, 0, 5) + struct.pack("<IIQ", 0x10A, 0, 7))
+    other = Rec("libxc", TSC, bytes(24))
+    pair = 0
+    for _ in range(2000):
+        segs = [other.copy(), msr.copy()]
+        if m_entry(segs, b"", rng):
+            pair += struct.unpack_from("<II", segs[1].body, 0) == (0xC0000080, 1) or struct.unpack_from("<II", segs[1].body, 16) == (0xC0000080, 1)
+    assert pair > 0, "no MSR entry with EFER's index and flags 1 in 2000 entry mutations"
+    _key_tokens.clear()
     # A field of a chunk of a later checkpoint: the second TSC_INFO's khz set to 0 (eleven HVM-param chunks around),
     # behind a QEMU record of odd length (so that it is not 4-aligned in the file).
     tsc = lambda khz: struct.pack("<iIQII", -7, 0, 5, khz, 1)
@@ -1358,8 +1445,8 @@ def self_test():
             near_fresh += 1
     assert near_fresh > 50, "mutants of the fresh entry near its change: %d of 400" % near_fresh
     _fresh.clear()
-    print("xen_mutator self-test: ok (focused %d/400, chunk after marker %d/3000, later checkpoint's khz 0 %d/10000, "
-          "fresh entry %d/400)" % (near, hits, khz, near_fresh))
+    print("xen_mutator self-test: ok (focused %d/400, chunk after marker %d/3000, MSR entry EFER + flags 1 %d/2000, "
+          "later checkpoint's khz 0 %d/10000, fresh entry %d/400)" % (near, hits, pair, khz, near_fresh))
 
 
 def _last_near(mutant, rng):
