@@ -21,8 +21,83 @@ internal sealed partial class LibxcRules
             _pageBeforeP2mReported = true;
             _ctx.Report(PageDataBeforeP2m, null, "expected X86_PV_P2M_FRAMES before the first PAGE_DATA of a PV stream, found none");
         }
-        PageDataLayout(withPages: true, countPages: true, sink: null, out _);
+        if (PageDataLayout(withPages: true, countPages: true, sink: null, out _) && _ctx.IsPv && _p2mSeen && _ctx.On(PageDataPtePfn))
+        {
+            PageTableEntries();
+        }
         _sawPageData = true;
+    }
+
+    /// <summary>
+    /// PV: the present entries of every page-table page in the record name pfns up to max_pfn (Xen's
+    /// x86_pv_localise_page). Only page-table pages are read, and only when the pfn words were scanned in place and the
+    /// body is as long as they say (otherwise the layout findings above already stand).
+    /// </summary>
+    private void PageTableEntries()
+    {
+        var r = _ctx.Reader;
+        if (r.BodyRemaining != r.BodyLength)
+        {
+            return; // the words were streamed (a batch larger than the window: already a batch-size error)
+        }
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(r.BodyPrefix(LibxcBodySizes.PageDataHeader));
+        var pagesStart = PageDataBody.PrefixLength(count);
+        // The page tables' word indices and data slots first: reading pages moves the window the words are in.
+        List<(int Index, long Slot, PageType Type)>? tables = null;
+        var words = r.BodyPrefix((int)pagesStart)[LibxcBodySizes.PageDataHeader..];
+        long slot = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var type = PageWord.TypeOf(BinaryPrimitives.ReadUInt64LittleEndian(words.Slice(i * LibxcBodySizes.PfnWord, LibxcBodySizes.PfnWord)));
+            if (PageWord.HasData(type))
+            {
+                if (((byte)type & 7) != 0)
+                {
+                    (tables ??= []).Add((i, slot, type));
+                }
+                slot++;
+            }
+        }
+        if (tables is null || pagesStart + (slot * LibxcWire.PageSize) != r.BodyLength)
+        {
+            return; // no page tables, or a body the length finding already names
+        }
+        var page = ArrayPool<byte>.Shared.Rent(LibxcWire.PageSize);
+        try
+        {
+            foreach (var (index, at, type) in tables)
+            {
+                var offset = pagesStart + (at * LibxcWire.PageSize);
+                r.SkipBody(offset - (r.BodyLength - r.BodyRemaining));
+                r.ReadBody(page.AsSpan(0, LibxcWire.PageSize));
+                if (!CheckTable(page.AsSpan(0, LibxcWire.PageSize), offset, index, type))
+                {
+                    return; // one finding per record names the problem
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(page);
+        }
+    }
+
+    private bool CheckTable(ReadOnlySpan<byte> table, long pageOffset, int index, PageType type)
+    {
+        var level = (byte)type & 7;
+        for (var e = 0; e < PteWire.EntriesPerTable; e++)
+        {
+            var pte = BinaryPrimitives.ReadUInt64LittleEndian(table.Slice(e * PteWire.EntrySize, PteWire.EntrySize));
+            if (PteWire.IsPresent(pte) && PteWire.Frame(pte) > _maxPfn)
+            {
+                _ctx.ReportInBody(PageDataPtePfn, pageOffset + e * PteWire.EntrySize,
+                    string.Create(CultureInfo.InvariantCulture, $"page[{index}].L{level}[{e}]"),
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"expected present entries of this {PageWord.TypeName(type)} page to name pfns <= max_pfn 0x{_maxPfn:x} (from X86_PV_P2M_FRAMES), found 0x{pte:x16} (pfn 0x{PteWire.Frame(pte):x})"));
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>

@@ -81,6 +81,7 @@ public static partial class VerificationChecks
         LibxcChecks.PageDataPfnType,
         LibxcChecks.PageDataLength,
         LibxcChecks.PageDataPfnRange,
+        LibxcChecks.PageDataPtePfn,
         LibxcChecks.PageDataNoStaticDataEnd,
         LibxcChecks.PageDataBatchSize,
         LibxcChecks.PageDataDuplicatePfn,

@@ -66,6 +66,14 @@ public static class CheckCases
         return b;
     }
 
+    // PAGE_DATA of pfn 0 (NOTAB) and pfn 1 (L1TAB) whose entry names pfn (present): finding XN-1's shape.
+    private static byte[] PageTableNaming(ulong pfn, int entry)
+    {
+        var b = Bodies.PageData((0, PageType.NoTab), (1, PageType.L1Tab));
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8 + 16 + 4096 + (entry * 8)), (pfn << 12) | 1);
+        return b;
+    }
+
     private static DefectCase Rec(string check, Func<TestStream> build, Func<TestStream, int> part, long bodyDelta = -1, string? field = null)
         => new(check, build)
         {
@@ -316,6 +324,7 @@ public static class CheckCases
         yield return Rec("libxc.page-data.length", () => With(H(), s => s[Pd(s)].Body = [.. s[Pd(s)].Body, .. new byte[8]]), Pd, field: "length");
         yield return Rec("libxc.page-data.length", () => With(H(), s => s[Pd(s)].Body = Bodies.PfnList(0)), Pd, field: "length") with { Variant = "no-page" };
         yield return Rec("libxc.page-data.pfn-range", () => With(P(), s => s[Pd(s)].Body = Bodies.PageData(0, 1, 2, 0x400)), Pd, 8 + 24, "pfn[3]");
+        yield return Rec("libxc.page-data.pte-pfn", () => With(P(), s => s[Pd(s)].Body = PageTableNaming(0x400, entry: 5)), Pd, 8 + 16 + 4096 + (5 * 8), "page[1].L1[5]");
         yield return Rec("libxc.page-data.no-static-data-end", () => With(H(), s => s.Remove(I(s, LibxcRecordType.StaticDataEnd))), Pd);
         yield return Rec("libxc.page-data.batch-size", () => With(H(), s => s[Pd(s)].Body = Bodies.PageData([.. Enumerable.Range(0, 1025).Select(i => ((ulong)i, PageType.XTab))])),
             Pd, 0, "count");
