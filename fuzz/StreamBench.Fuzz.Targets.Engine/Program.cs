@@ -24,7 +24,9 @@ internal static class RestoreTarget
     public static void Run(ReadOnlyMemory<byte> data)
     {
         using var source = ByteSource.FromMemory(data);
-        RestoreEngine.Restore(source, Options);
+        // Discarded at once (a failed restore discards its domain itself): its page slabs go back to the pool
+        // the next execution's domain takes them from (PageStore), instead of 1 MiB allocated and zeroed per input.
+        RestoreEngine.Restore(source, Options).Domain?.Discard();
     }
 
     /// <summary>

@@ -195,7 +195,10 @@ public abstract class GuestDomain : IDisposable
         return _memory.Contents.Read(pfn);
     }
 
-    /// <summary>The page's contents as memory, for asynchronous writers. Same validity as <see cref="ReadPage"/>.</summary>
+    /// <summary>
+    /// The page's contents as memory, for asynchronous writers. Same validity as <see cref="ReadPage"/>, and never past
+    /// <see cref="Discard"/>: a discarded domain's page buffers go back to a pool that later domains reuse.
+    /// </summary>
     public ReadOnlyMemory<byte> ReadPageMemory(ulong pfn)
     {
         RequirePopulated(pfn);

@@ -90,7 +90,7 @@ public partial class KaitaiStream
     private ReadOnlySpan<byte> TakeUnaligned(int count)
     {
         EnsureAvailable(count);
-        var span = _buffer.Span.Slice(_pos, count);
+        var span = _buffer.Span.Slice((int)(_pos - _base), count);
         _pos += count;
         return span;
     }

@@ -112,7 +112,7 @@ internal static class CliIo
                 {
                     if (File.Exists(temp))
                     {
-                        File.Move(temp, final, overwrite: true);
+                        FileReplace.Move(temp, final);
                     }
                 }
                 _files.Clear();

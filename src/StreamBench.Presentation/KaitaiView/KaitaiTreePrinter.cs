@@ -40,6 +40,15 @@ public static class KaitaiTreePrinter
         {
             return;
         }
+        PrintFields(node, output, depth, maxItems, bytesShown, seen, custom: null);
+    }
+
+    /// <summary>
+    /// The fields of <paramref name="node"/> at <paramref name="depth"/>, in <see cref="KaitaiFields"/> order; a field
+    /// for which <paramref name="custom"/> returns true is left to it (the streaming dump prints its record lists so).
+    /// </summary>
+    internal static void PrintFields(KaitaiStruct node, TextWriter output, int depth, int maxItems, int bytesShown, HashSet<object> seen, Func<string, bool>? custom)
+    {
         if (!KaitaiFields.TryGet(node.GetType(), out var fields))
         {
             Line(output, depth, "<fields>", "<" + node.GetType().FullName + " has no entry in KaitaiFields.g.cs: regenerate it (STREAMBENCH_ACCEPT=1, KaitaiFieldListTests)>");
@@ -47,6 +56,10 @@ public static class KaitaiTreePrinter
         }
         foreach (var field in fields)
         {
+            if (custom is not null && custom(field.Name))
+            {
+                continue;
+            }
             object? value;
             try
             {
@@ -62,7 +75,7 @@ public static class KaitaiTreePrinter
         }
     }
 
-    private static void PrintValue(string name, object? value, TextWriter output, int depth, int maxItems, int bytesShown, HashSet<object> seen)
+    internal static void PrintValue(string name, object? value, TextWriter output, int depth, int maxItems, int bytesShown, HashSet<object> seen)
     {
         switch (value)
         {
@@ -115,14 +128,17 @@ public static class KaitaiTreePrinter
         return asLong is >= 0 and < 10 ? asLong.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{asLong} (0x{asLong:x})");
     }
 
-    private static string Bytes(byte[] bytes, int shown)
+    private static string Bytes(byte[] bytes, int shown) => Bytes(bytes.Length, bytes, shown);
+
+    /// <summary>A byte array of <paramref name="length"/> bytes that starts with <paramref name="head"/> (at least <paramref name="shown"/> bytes of it, or all), as the tree shows it.</summary>
+    internal static string Bytes(long length, ReadOnlySpan<byte> head, int shown)
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{bytes.Length} bytes");
-        if (bytes.Length > 0)
+        sb.Append(CultureInfo.InvariantCulture, $"{length} bytes");
+        if (length > 0)
         {
-            sb.Append(": ").Append(Convert.ToHexStringLower(bytes, 0, Math.Min(shown, bytes.Length)));
-            if (bytes.Length > shown)
+            sb.Append(": ").Append(Convert.ToHexStringLower(head[..(int)Math.Min(shown, Math.Min(length, head.Length))]));
+            if (length > shown)
             {
                 sb.Append("...");
             }
@@ -148,7 +164,7 @@ public static class KaitaiTreePrinter
         return sb.Append(text.Length > 200 ? "\"..." : "\"").ToString();
     }
 
-    private static void Line(TextWriter output, int depth, string name, string value)
+    internal static void Line(TextWriter output, int depth, string name, string value)
     {
         output.Write(new string(' ', depth * 2));
         output.Write(name);

@@ -198,17 +198,7 @@ public sealed class XenNativeRestoreTests
         string path = Path.Combine(Path.GetTempPath(), $"xen-native-{finding}-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
         try
         {
-            var psi = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true };
-            psi.ArgumentList.Add(Path.Combine(Corpus.Root, "fuzz", "xen-native", "findings", "make_reproducers.py"));
-            psi.ArgumentList.Add(finding);
-            psi.ArgumentList.Add(path);
-            using (var p = Process.Start(psi) ?? throw new InvalidOperationException("python3 could not be started"))
-            {
-                string err = p.StandardError.ReadToEnd();
-                p.WaitForExit();
-                Assert.True(p.ExitCode == 0, "make_reproducers.py failed: " + err);
-            }
-
+            FindingReproducers.Write(finding, path);
             (int exit, string output) = Run(checkpointed: false, path, dump: path + ".mem");
             Assert.True(exit == 86 && output.Contains("in " + frame, StringComparison.Ordinal),
                 $"{finding}: expected a sanitizer report in {frame}, the runner said (exit {exit}): {output}");
@@ -304,16 +294,16 @@ public sealed class XenNativeRestoreTests
     /// of them never written by the stream (ASan's malloc fill byte, 0xbe: uninitialised heap). Our engine refuses both.
     /// </summary>
     [XenNativeLibxlTheory]
-    [InlineData(8)]
-    [InlineData(108)]
-    public void TruncatedLibxlStreamsRestoreInLibxlAndTheEngineRefusesThem(int cut)
+    [InlineData("xl1-end", 8)]
+    [InlineData("xl1-body", 108)]
+    public void TruncatedLibxlStreamsRestoreInLibxlAndTheEngineRefusesThem(string finding, int cut)
     {
         string name = "synthetic/libxl-hvm.bin";
-        byte[] whole = File.ReadAllBytes(Corpus.Get(name).Path);
         string path = Path.Combine(Path.GetTempPath(), $"xen-native-xl1-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
         try
         {
-            File.WriteAllBytes(path, whole.AsSpan(0, whole.Length - cut).ToArray());
+            FindingReproducers.Write(finding, path); // libxl-hvm.bin without its last `cut` bytes
+            Assert.Equal(new FileInfo(Corpus.Get(name).Path).Length - cut, new FileInfo(path).Length);
             (int exitWhole, string outWhole) = Run(LibxlRunner, ["--emulator", path + ".emu-whole", Corpus.Get(name).Path], dump: null);
             (int exit, string output) = Run(LibxlRunner, ["--emulator", path + ".emu", path], dump: null);
             Assert.True(exitWhole == 0, outWhole);
@@ -347,25 +337,25 @@ public sealed class XenNativeRestoreTests
     /// </summary>
     [XenNativeLibxlTheory]
     [InlineData("", "ok: back channel, 6 checkpoint states, 2 dirty pfn lists")]
-    [InlineData("0500000000000000", "libxl_stream_read.c:642")]
-    [InlineData("0000000000000000", "Assertion `rc' failed")]
-    [InlineData("02000000080000000000000000000000", "libxl_stream_read.c:587")]
-    public void TheBackChannelIsReadAndItsFindingsStillReproduce(string hex, string expected)
+    [InlineData("xl2", "libxl_stream_read.c:642")]
+    [InlineData("xl3", "Assertion `rc' failed")]
+    [InlineData("xl4", "libxl_stream_read.c:587")]
+    public void TheBackChannelIsReadAndItsFindingsStillReproduce(string finding, string expected)
     {
         string path = Path.Combine(Path.GetTempPath(), $"xen-native-bc-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
         try
         {
-            if (hex.Length == 0)
+            if (finding.Length == 0)
             {
                 File.Copy(Corpus.Get("synthetic/colo-back-channel.bin").Path, path);
             }
             else
             {
-                File.WriteAllBytes(path, Convert.FromHexString(hex));
+                FindingReproducers.Write(finding, path);
             }
 
             (int exit, string output) = Run(LibxlRunner, ["--back-channel", path], dump: null);
-            Assert.True(hex.Length == 0 ? exit == 0 : exit > 1, $"exit {exit}: {output}");
+            Assert.True(finding.Length == 0 ? exit == 0 : exit > 1, $"exit {exit}: {output}");
             Assert.Contains(expected, output, StringComparison.Ordinal);
         }
         finally
@@ -380,16 +370,13 @@ public sealed class XenNativeRestoreTests
     /// fake event loop reports it after 1000 reads at the end of the input instead of spinning.
     /// </summary>
     [XenNativeLibxlTheory]
-    [InlineData("synthetic/libxl-remus-failover.bin")]
-    public void ARemusStreamEndingInsideACheckpointMakesLibxlSpin(string name)
+    [InlineData("xl6")]
+    public void ARemusStreamEndingInsideACheckpointMakesLibxlSpin(string finding)
     {
-        byte[] whole = File.ReadAllBytes(Corpus.Get(name).Path);
-        int checkpoint = whole.AsSpan().LastIndexOf(Convert.FromHexString("0e00000000000000"));
-        Assert.True(checkpoint > 0, "no libxc CHECKPOINT record");
         string path = Path.Combine(Path.GetTempPath(), $"xen-native-xl6-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
         try
         {
-            File.WriteAllBytes(path, whole.AsSpan(0, checkpoint + 8).ToArray());
+            FindingReproducers.Write(finding, path); // libxl-remus-failover.bin cut after its last libxc CHECKPOINT
             (int exit, string output) = Run(LibxlRunner, [path], dump: null);
             Assert.True(exit > 1 && output.Contains("it spins at EOF (finding XL-6)", StringComparison.Ordinal),
                 $"XL-6 no longer reproduces (exit {exit}): {output}");

@@ -41,6 +41,34 @@ public sealed class PageStoreTests
         Assert.True(store.Read(3).SequenceEqual(PageGeometry.ZeroPage));
     }
 
+    // A cleared store's slabs go to the process-wide pool (PageStore.Clear): a later store that takes them must see
+    // every page it has not written as zeros, in both slab sizes, whatever the earlier store left in them.
+    [Fact]
+    public void Slabs_reused_from_a_cleared_store_come_back_zeroed()
+    {
+        var page = new byte[PageGeometry.Size];
+        for (int round = 0; round < 3; round++)
+        {
+            var dirty = new PageStore();
+            for (ulong pfn = 0; pfn < 2600; pfn++)
+            {
+                Fill(page, pfn + (ulong)round);
+                dirty.Write(pfn, page);
+            }
+
+            dirty.Clear();
+        }
+
+        var fresh = new PageStore();
+        for (ulong pfn = 0; pfn < 2600; pfn++)
+        {
+            Assert.False(fresh.GetWritable(pfn).ContainsAnyExcept((byte)0), $"slot of pfn {pfn}");
+        }
+
+        Assert.Equal(2600, fresh.MaterialisedPages);
+        fresh.Clear();
+    }
+
     private static void Fill(byte[] page, ulong pfn)
     {
         for (int i = 0; i < page.Length; i += 8)

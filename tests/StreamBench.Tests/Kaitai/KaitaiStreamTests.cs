@@ -334,3 +334,59 @@ public class KaitaiStreamTests
         }
     }
 }
+
+/// <summary>The windowed KaitaiStream reads what the in-memory one reads, across window refills, from a file or a pipe.</summary>
+public class WindowedKaitaiStreamTests
+{
+    private static byte[] Data(int n) => Enumerable.Range(0, n).Select(i => (byte)(i * 7 + (i >> 8))).ToArray();
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Reads_across_the_window_match_the_in_memory_stream(bool seekable)
+    {
+        var data = Data(10_000);
+        var w = KaitaiStream.Windowed(seekable ? new MemoryStream(data) : new StreamBench.Tests.Support.TrickleStream(data, 37), 64);
+        var m = new KaitaiStream(data);
+        Assert.Equal(m.ReadU4le(), w.ReadU4le());
+        Assert.Equal(m.ReadBytes(61), w.ReadBytes(61));       // ends past the first window
+        Assert.Equal(m.ReadU8be(), w.ReadU8be());
+        Assert.Equal(m.ReadBytes(5000), w.ReadBytes(5000));   // larger than the window: straight from the source
+        Assert.Equal(m.ReadU2le(), w.ReadU2le());
+        Assert.Equal(m.ReadBitsIntBe(3), w.ReadBitsIntBe(3));
+        Assert.Equal(m.ReadBytesTerm(0xFF, false, true, false), w.ReadBytesTerm(0xFF, false, true, false));
+        Assert.Equal(m.Pos, w.Pos);
+        Assert.False(w.IsEof);
+        w.Seek(w.Pos + 100);
+        m.Seek(m.Pos + 100);
+        Assert.Equal(m.ReadBytesFull(), w.ReadBytesFull());
+        Assert.True(w.IsEof);
+        Assert.Equal(10_000, w.Size);
+    }
+
+    [Fact]
+    public void Reading_past_the_end_of_a_pipe_names_the_position_and_the_size()
+    {
+        var w = KaitaiStream.Windowed(new StreamBench.Tests.Support.TrickleStream(Data(100), 9), 64);
+        w.ReadBytes(90);
+        var e = Assert.Throws<EndOfStreamException>(() => w.ReadU8le().ToString(System.Globalization.CultureInfo.InvariantCulture) + w.ReadU8le());
+        Assert.Contains("position 98", e.Message, StringComparison.Ordinal);
+        Assert.Contains("stream of 100 byte(s)", e.Message, StringComparison.Ordinal);
+        // A long read of an untrusted length fails at the pipe's end without allocating the length.
+        var big = KaitaiStream.Windowed(new StreamBench.Tests.Support.TrickleStream(Data(1000), 100), 64);
+        Assert.Throws<EndOfStreamException>(() => big.ReadBytes(int.MaxValue));
+    }
+
+    [Fact]
+    public void A_seekable_source_is_checked_against_its_length_before_a_long_read()
+    {
+        var w = KaitaiStream.Windowed(new MemoryStream(Data(1000)), 64);
+        Assert.Equal(1000, w.Size);
+        Assert.Throws<EndOfStreamException>(() => w.ReadBytes(2000));
+        Assert.Equal(0, w.Pos);
+        w.Seek(990);
+        Assert.Equal(Data(1000)[990..], w.ReadBytesFull());
+        w.Seek(10); // back, on a seekable source
+        Assert.Equal(Data(1000)[10], w.ReadU1());
+    }
+}

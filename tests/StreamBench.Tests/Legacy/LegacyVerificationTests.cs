@@ -56,7 +56,9 @@ public sealed class LegacyVerificationTests
     public void A_converter_finding_about_the_converted_stream_says_so()
     {
         var result = VerifyLegacy("legacy/pv32-guest64.legacy");
-        var error = Assert.Single(result.Findings, f => f.Severity == FindingSeverity.Error);
-        Assert.StartsWith("in the converted v3 stream: ", error.Message, StringComparison.Ordinal);
+        // pfn-range (a PAGE_DATA pfn beyond max_pfn) and, in the strict profile, pte-pfn (a page table naming one)
+        var errors = result.Findings.Where(f => f.Severity == FindingSeverity.Error).ToArray();
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.StartsWith("in the converted v3 stream: ", e.Message, StringComparison.Ordinal));
     }
 }

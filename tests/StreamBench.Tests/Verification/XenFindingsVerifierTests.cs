@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
 using StreamBench.Tests.Support;
@@ -55,27 +54,5 @@ public sealed class XenFindingsVerifierTests
         Assert.Contains(xen.Findings, f => f.CheckId == "stream.missing-end");
     }
 
-    private static byte[] Reproducer(string finding)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"xen-finding-{finding}-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
-        try
-        {
-            var psi = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true };
-            psi.ArgumentList.Add(Path.Combine(Corpus.Root, "fuzz", "xen-native", "findings", "make_reproducers.py"));
-            psi.ArgumentList.Add(finding);
-            psi.ArgumentList.Add(path);
-            using (var p = Process.Start(psi) ?? throw new InvalidOperationException("python3 could not be started"))
-            {
-                string err = p.StandardError.ReadToEnd();
-                p.WaitForExit();
-                Assert.True(p.ExitCode == 0, "make_reproducers.py failed: " + err);
-            }
-
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    private static byte[] Reproducer(string finding) => FindingReproducers.Bytes(finding);
 }

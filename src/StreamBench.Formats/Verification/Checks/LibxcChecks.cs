@@ -63,9 +63,9 @@ public static class LibxcChecks
         "The length is exactly 8 + 8·count + 4096·(pfns whose type carries data); count 0 is rejected here.", "verify 27; C");
     public static readonly VerificationCheck PageDataPfnRange = new("libxc.page-data.pfn-range", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "PV: every pfn is at most max_pfn as grown by X86_PV_P2M_FRAMES.", "C x86_pv_pfn_is_valid");
-    public static readonly VerificationCheck PageDataPtePfn = new("libxc.page-data.pte-pfn", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+    public static readonly VerificationCheck PageDataPtePfn = new("libxc.page-data.pte-pfn", ProfileSet.Strict, FindingSeverity.Error,
         "PV: every present entry of a page-table page (L1TAB..L4TAB, pinned or not) names a pfn at most max_pfn.",
-        "C x86_pv_localise_page (\"Bad mfn for L%lu[%u]\"; its first loop reads the p2m before that check: finding XN-1)");
+        "C x86_pv_localise_page (\"Bad mfn for L%lu[%u]\", after its first loop has read the p2m out of bounds: finding XN-1; the engine: restore.localise)");
     public static readonly VerificationCheck PageDataNoStaticDataEnd = new("libxc.page-data.no-static-data-end", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "v3: PAGE_DATA comes after STATIC_DATA_END (v2 infers it at the first PAGE_DATA).", "C handle_page_data (\"No STATIC_DATA_END seen\")");
     public static readonly VerificationCheck PageDataBatchSize = new("libxc.page-data.batch-size", ProfileSet.Strict, FindingSeverity.Error,
