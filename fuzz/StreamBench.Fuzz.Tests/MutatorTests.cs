@@ -4,8 +4,9 @@ namespace StreamBench.Fuzz.Tests;
 
 /// <summary>
 /// The structure-aware mutator (fuzz/mutators/xen_mutator.py) keeps the properties issue 20's work relies on: where a
-/// mutant changed its parent, more and focused mutants for an entry it produced, consistent capture chunk framing, and
-/// legacy chunks inserted at chunk boundaries (its <c>--self-test</c>).
+/// mutant changed its parent, more and focused mutants for an entry it produced, a fresh queue entry mutated at once,
+/// consistent capture chunk framing, legacy chunks inserted at chunk boundaries and a field of a chunk of a later
+/// checkpoint that is not 4-aligned written (its <c>--self-test</c>).
 /// </summary>
 public sealed class MutatorTests
 {

@@ -17,13 +17,15 @@ mutation breaks the framing on purpose:
   contents): write a compared constant (the instrumenter's --dict, multi-byte and single bytes), set one byte, or write
   a boundary value (a value the stream states elsewhere +-1, 64-bit values near 2^64). Legacy (pre-v2) images get
   chunk-level mutations: template chunks inserted and chunks repeated or dropped at the chunk boundaries the image
-  has, chunk fields written, chunk ids and batch counts at 4-octet boundaries, 4/4096-octet aligned copies and cuts.
+  has (at any byte offset; kind first), chunk fields written at their offsets and widths, chunk ids and batch counts
+  at 4-octet boundaries, 4/4096-octet aligned copies and cuts.
   Capture files get chunk-level mutations (index entries with offsets and lengths near the limits, entries and chunks
   duplicated, dropped, swapped; chunk header and payload fields; a data chunk's stream bytes), lengths and sequence
   numbers kept consistent.
 
 afl-fuzz runs these mutations in its custom-mutator stage, then its own byte-level havoc as usual (unless
-AFL_CUSTOM_MUTATOR_ONLY is set). Run as a script, it is an offline corpus expander instead:
+AFL_CUSTOM_MUTATOR_ONLY is set). An entry afl-fuzz kept from a mutant of this mutator is mutated at once, near its
+change (queue_new_entry), not when afl-fuzz's schedule comes to it. Run as a script, it is an offline corpus expander instead:
 
   python3 fuzz/mutators/xen_mutator.py --expand IN_DIR OUT_DIR [-n 20] [--seed 1]
   python3 fuzz/mutators/xen_mutator.py --self-test     (the properties fuzz/StreamBench.Fuzz.Tests checks)
@@ -604,6 +606,12 @@ def m_constant(segs, add, rng):
         span = min(limit, 16) if rng.random() < 0.5 else limit
         off = (rng.randrange(max(1, span - len(tok) + 1)) // align) * align
         data[off:off + len(tok)] = tok
+        if len(tok) == 4 and rng.random() < 0.2:
+            # Entry-wise: the neighbouring field of the same entry too (an MSR policy entry's flags next to its index,
+            # a param's value next to its id): a small value, since a check on a pair wants both.
+            nb = off + rng.choice([4, 4, -4])
+            if 0 <= nb and nb + 4 <= limit:
+                struct.pack_into("<I", data, nb, rng.choice([0, 1, 1, 2, 3, 0xFFFFFFFF]))
     store(seg, data)
     return True
 
@@ -712,10 +720,85 @@ def m_handshake(segs, add, rng):
     return True
 
 
+# Arrays of fixed-size entries in libxc records: (offset of the first entry, entry size, fields as (offset, width)); the
+# first field is the entry's key (an MSR index, a CPUID leaf, an HVM param index).
+ENTRY_LAYOUTS = {
+    CPUID: (0, 24, [(0, 4), (4, 4), (8, 4), (12, 4), (16, 4), (20, 4)]),    # leaf, subleaf, eax, ebx, ecx, edx
+    MSR: (0, 16, [(0, 4), (4, 4), (8, 8)]),                                 # index, flags, value
+    HVM_PARAMS: (8, 16, [(0, 8), (8, 8)]),                                  # index, value (after count, reserved)
+    VCPU_MSRS: (8, 16, [(0, 4), (4, 4), (8, 8)]),                           # index, reserved, value (after vcpu_id)
+}
+
+
+def _key_range(rtype, v):
+    """Whether a compared constant is plausible as the key of an entry of this record: an MSR index (0-0x1fff,
+    0x40000000-0x400000ff, 0xc0000000-0xc0011fff), a CPUID leaf (0-0xff, 0x40000000-0x400000ff,
+    0x80000000-0x800000ff), an HVM param index (0-0xff)."""
+    if rtype in (MSR, VCPU_MSRS):
+        return v < 0x2000 or 0x40000000 <= v <= 0x400000FF or 0xC0000000 <= v <= 0xC0011FFF
+    if rtype == CPUID:
+        return v <= 0xFF or 0x40000000 <= v <= 0x400000FF or 0x80000000 <= v <= 0x800000FF
+    return v <= 0xFF
+
+
+_key_tokens = {}
+
+
+def key_tokens(rtype):
+    """The 4-byte compared constants plausible as the key of an entry of this record (computed once)."""
+    if rtype not in _key_tokens:
+        _key_tokens[rtype] = [t for t in TOKENS if len(t) == 4 and _key_range(rtype, struct.unpack("<I", t)[0])]
+    return _key_tokens[rtype]
+
+
+def m_entry(segs, add, rng):
+    """Entry-wise: one entry of a fixed-size array (CPUID and MSR policies, HVM params, vCPU MSRs) gets its key set to a
+    compared constant that is plausible as such a key (an MSR index for an MSR entry), another field of the same entry
+    set (zero, one, small values, +-1, ~0, a constant), or both at once: a check on an entry wants its key and a
+    neighbouring field right together (B08: EFER's index with flags 1)."""
+    recs = [r for r in (segs[i] for i in records(segs)) if r.layer == "libxc" and r.type in ENTRY_LAYOUTS
+            and len(r.body) >= ENTRY_LAYOUTS[r.type][0] + ENTRY_LAYOUTS[r.type][1]]
+    if not recs:
+        return False
+    r = rng.choice(recs)
+    first, size, fields = ENTRY_LAYOUTS[r.type]
+    body = bytearray(r.body)
+    count = (len(body) - first) // size
+    at = first + size * rng.randrange(count)
+    if rng.random() < 0.15:
+        # A copy of the entry appended (a second entry with the same key, or one more to change).
+        body[first + size * count:first + size * count] = body[at:at + size]
+        at = first + size * count
+    mode = rng.random()
+    if mode < 0.7:
+        off, width = fields[0]
+        keys = key_tokens(r.type)
+        if keys and rng.random() < 0.8:
+            body[at + off:at + off + 4] = rng.choice(keys)
+            if width > 4:
+                body[at + off + 4:at + off + width] = bytes(width - 4)
+        else:
+            old = int.from_bytes(body[at + off:at + off + width], "little")
+            body[at + off:at + off + width] = ((old + rng.choice([1, -1])) & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+    if mode >= 0.35:
+        off, width = rng.choice(fields[1:])
+        old = int.from_bytes(body[at + off:at + off + width], "little")
+        x = rng.random()
+        if TOKENS and x < 0.15:
+            tok = rng.choice(TOKENS)
+            v = (tok + bytes(width))[:width]
+        else:
+            n = rng.choice([0, 1, 1, 2, 3, 4, old + 1, old - 1, (1 << (8 * width)) - 1, 1 << (8 * width - 1)])
+            v = (n & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+        body[at + off:at + off + width] = v
+    r.body = bytes(body)
+    return True
+
+
 RECORD_MUTATIONS = [
     (m_drop, 8), (m_duplicate, 6), (m_move, 6), (m_resize, 8), (m_retype, 6), (m_length_field, 8), (m_padding, 3),
     (m_split_checkpoint, 4), (m_merge_checkpoints, 3), (m_insert, 10), (m_field, 16), (m_splice, 6), (m_cut, 4),
-    (m_trailer, 2), (m_handshake, 5), (m_byte, 16), (m_boundary, 12), (m_repeat, 5),
+    (m_trailer, 2), (m_handshake, 5), (m_byte, 16), (m_boundary, 12), (m_repeat, 5), (m_entry, 12),
 ] + ([(m_constant, 24)] if TOKENS or BYTE_TOKENS else [])
 _TOTAL = sum(w for _, w in RECORD_MUTATIONS)
 
@@ -737,19 +820,83 @@ LEGACY_HVM_PARAM_IDS = [-3, -4, -8, -10, -11, -14, -15, -16, -17, -19, -20]
 
 
 def legacy_chunk_starts(d):
-    """Where chunks probably start in a legacy image: 4-aligned int32 values that are XC_SAVE_ID_* chunk ids (-1..-21)
-    or plausible batch counts (1..1024) preceded by such a chunk. A heuristic, good enough on seeds whose page data is
-    a page or two."""
+    """Where chunks probably start in a legacy image: int32 values that are XC_SAVE_ID_* chunk ids (-1..-21), at any
+    byte offset, not only at multiples of 4: the QEMU record that ends an HVM image has any length, so the chunks of a
+    later Remus checkpoint are usually not 4-aligned in the file (a 4-aligned scan missed every one of them). A heuristic
+    (a run of 0xff bytes is taken for one -1, not one per offset), good enough on seeds whose page data is a page or
+    two."""
     starts = []
-    for off in range(0, len(d) - 3, 4):
-        v = struct.unpack_from("<i", d, off)[0]
-        if -21 <= v <= -1:
-            starts.append(off)
+    i = d.find(b"\xff\xff\xff", 1)
+    last = -4
+    while i >= 0:
+        at = i - 1
+        if d[at] >= 0xEB and at >= last + 4:
+            starts.append(at)
+            last = at
+        i = d.find(b"\xff\xff\xff", i + 1)
     return starts
 
 
+# The fields of the chunks with a layout (offset after the chunk id's start, width): TSC_INFO's mode, nsec, khz and
+# incarnation; an HVM-param chunk's pad and value; VCPU_INFO's max_vcpu_id and first bitmap word; a sized chunk's size.
+LEGACY_FIELDS = {-7: [(4, 4), (8, 8), (16, 4), (20, 4)], -2: [(4, 4), (8, 8)], -12: [(4, 4)], -18: [(4, 4)]}
+LEGACY_FIELDS.update({cid: [(4, 4), (8, 8)] for cid in LEGACY_HVM_PARAM_IDS})
+
+
+def legacy_kind(cid):
+    """The kind a chunk id belongs to: the eleven HVM-param chunks are one kind, every other id its own."""
+    return "hvm-param" if cid in LEGACY_HVM_PARAM_IDS else cid
+
+
+def pick_chunk(d, starts, rng, with_fields=False):
+    """A chunk start, kind first: every kind of chunk the image has is as likely as another (an image has eleven
+    HVM-param chunks per body and one TSC_INFO), then one of its chunks, so that the rare kinds, and a chunk of a later
+    Remus checkpoint, get their share."""
+    by_kind = {}
+    for at in starts:
+        cid = struct.unpack_from("<i", d, at)[0]
+        if with_fields and cid not in LEGACY_FIELDS:
+            continue
+        by_kind.setdefault(legacy_kind(cid), []).append(at)
+    if not by_kind:
+        return None
+    return rng.choice(by_kind[rng.choice(list(by_kind))])
+
+
+def legacy_value(width, old, rng):
+    """A value for a chunk field: zero most often (a zero frequency, size or id is where divisions and bounds go
+    wrong), small values, the old value +-1, interesting and compared constants."""
+    x = rng.random()
+    if x < 0.25:
+        v = 0
+    elif x < 0.45:
+        v = rng.choice([1, 2, 3, 4, 5, 7, 8])
+    elif x < 0.55:
+        v = old + rng.choice([1, -1])
+    elif TOKENS and x < 0.75:
+        tok = rng.choice(TOKENS)
+        return (tok + bytes(width))[:width] if len(tok) <= width else tok[:width]
+    elif width == 8 and x < 0.85:
+        v = rng.choice([1 << 63, (1 << 64) - 1, (1 << 64) - 2, 1 << 32, (1 << 32) - 1])
+    else:
+        v = rng.choice(INTERESTING_U32)
+    return (v & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+
+
 def legacy_chunk(rng):
-    cid = rng.choice(list(LEGACY_PAYLOAD) + LEGACY_HVM_PARAM_IDS)
+    """A chunk from a template, kind first (TSC_INFO, an HVM param, VCPU_INFO, a sized chunk, a marker), fields small
+    values or compared constants."""
+    kind = rng.randrange(5)
+    if kind == 0:
+        cid = -7
+    elif kind == 1:
+        cid = rng.choice(LEGACY_HVM_PARAM_IDS)
+    elif kind == 2:
+        cid = -2
+    elif kind == 3:
+        cid = rng.choice([-12, -18])
+    else:
+        cid = rng.choice([-1, -9, -13, -5, -6])
     size = LEGACY_PAYLOAD.get(cid, 12)
     words = []
     for _ in range(size // 4):
@@ -771,7 +918,7 @@ def mutate_legacy(data, add, rng):
     for _ in range(rng.randrange(1, 4)):
         n = len(d)
         starts = legacy_chunk_starts(d) if n < (1 << 20) else []
-        choice = rng.randrange(9)
+        choice = rng.randrange(10)
         if choice == 0 and n >= 4:
             off = rng.randrange(n - 3) & ~3
             struct.pack_into("<i", d, off, rng.choice(LEGACY_CHUNK_IDS))
@@ -791,15 +938,15 @@ def mutate_legacy(data, add, rng):
         elif choice == 4 and starts:
             # A template chunk at a chunk boundary: before a chunk the image has, or right after one whose size is
             # known (after LAST_CHECKPOINT, after a TSC_INFO...).
-            at = rng.choice(starts)
+            at = pick_chunk(d, starts, rng)
             if rng.random() < 0.5:
                 cid = struct.unpack_from("<i", d, at)[0]
                 at = min(n, at + 4 + LEGACY_PAYLOAD.get(cid, 12 if cid in LEGACY_HVM_PARAM_IDS else 0))
             d[at:at] = legacy_chunk(rng)
         elif choice == 5 and starts:
             # Repeat a chunk (up to the next chunk start) at another chunk boundary, or right after itself; or drop it.
-            k = rng.randrange(len(starts))
-            a = starts[k]
+            a = pick_chunk(d, starts, rng)
+            k = starts.index(a)
             b = starts[k + 1] if k + 1 < len(starts) and starts[k + 1] - a <= 8192 else min(n, a + 24)
             piece = bytes(d[a:b])
             if rng.random() < 0.2:
@@ -807,8 +954,17 @@ def mutate_legacy(data, add, rng):
             else:
                 dst = rng.choice([b, b, rng.choice(starts)])
                 d[dst:dst] = piece
-        elif choice in (6, 7) and starts:
-            # A field of a chunk: the 4-aligned words of its first 24 bytes.
+        elif choice in (6, 7, 8) and starts and (a := pick_chunk(d, starts, rng, with_fields=True)) is not None \
+                and rng.random() < 0.7:
+            # A field of a chunk with a layout, at its offset and width: the mode or the frequency of a TSC_INFO of a
+            # later checkpoint, an HVM param's pad, a VCPU_INFO's id, a size.
+            cid = struct.unpack_from("<i", d, a)[0]
+            off, width = rng.choice(LEGACY_FIELDS[cid])
+            if a + off + width <= n:
+                old = int.from_bytes(d[a + off:a + off + width], "little")
+                d[a + off:a + off + width] = legacy_value(width, old, rng)
+        elif choice in (6, 7, 8) and starts:
+            # A field of any chunk: the 4-aligned words of its first 24 bytes.
             a = rng.choice(starts)
             off = a + 4 * rng.randrange(1, 6)
             if off + 4 <= n:
@@ -1077,9 +1233,60 @@ def mutate_bytes(data, add, rng):
     return bytes(d)
 
 
+# Fresh queue entries first: a queue entry this mutator produced and afl-fuzz just kept (queue_new_entry) is mutated
+# at once, for FRESH_BUDGET mutants taken from the entries afl-fuzz hands over (FRESH_SHARE of them), instead of
+# waiting until afl-fuzz's queue schedule picks it (minutes on a queue of hundreds of entries at a few hundred execs/s).
+# A nested check rewards its first half with a new entry; the second half is a field next to the change that made it
+# (an MSR policy entry's flags after its index), so most of those mutants go there (mutate_focused).
+_fresh = []
+FRESH_BUDGET = 512
+FRESH_MAX = 32
+FRESH_SHARE = 0.5
+_parent = b""
+
+
+def queue_new_entry(filename_new_queue, filename_orig_queue):
+    """AFL++ calls this for every entry added to the queue (an initial seed has no original)."""
+    if filename_orig_queue is None:
+        return False
+    try:
+        name = os.fsdecode(filename_new_queue)
+        if os.path.getsize(name) > (1 << 20):
+            return False
+        with open(name, "rb") as f:
+            data = f.read()
+    except (OSError, TypeError, ValueError):
+        return False
+    at = _focus.get((len(data), zlib.crc32(data)))
+    if at:
+        _fresh.append([data, at, FRESH_BUDGET])
+        if len(_fresh) > FRESH_MAX:
+            del _fresh[0]
+    return False
+
+
 def mutate(buf, add_buf, rng):
-    global _cache_key, _cache_segs, _last
+    global _cache_key, _cache_segs, _last, _parent
     data = bytes(buf)
+    if _fresh and rng.random() < FRESH_SHARE:
+        entry = rng.choice(_fresh)
+        entry[2] -= 1
+        if entry[2] <= 0:
+            _fresh.remove(entry)
+        _parent = entry[0]
+        if rng.random() < 0.6:
+            _last = "fresh-focus"
+            return mutate_focused(entry[0], rng.choice(entry[1]), rng)
+        data = entry[0]
+        out = _mutate(data, add_buf, rng)
+        _last = "fresh-" + _last
+        return out
+    _parent = data
+    return _mutate(data, add_buf, rng)
+
+
+def _mutate(data, add_buf, rng):
+    global _cache_key, _cache_segs, _last
     key = (len(data), zlib.crc32(data))
     at = _focus.get(key)
     if at and data and rng.random() < 0.5:
@@ -1128,7 +1335,7 @@ def fuzz(buf, add_buf, max_size):
     out = mutate(buf, add_buf, _rng)
     if len(out) > max_size:
         out = out[:max_size]
-    at = changed_ends(out, bytes(buf)) if out else None
+    at = changed_ends(out, _parent) if out else None
     if at:
         if len(_focus) >= FOCUS_MAX:
             _focus.clear()
@@ -1197,7 +1404,49 @@ def self_test():
     after = b"".join([struct.pack("<i", -9), struct.pack("<i", -7)])
     hits = sum(1 for _ in range(3000) if after in mutate_legacy(img, b"", rng))
     assert hits > 0, "no TSC_INFO chunk inserted after LAST_CHECKPOINT in 3000 mutants"
-    print("xen_mutator self-test: ok (focused %d/400, chunk after marker %d/3000)" % (near, hits))
+    # Entry-wise: an MSR policy entry gets EFER's index and flags 1 together (the other entry and records unchanged).
+    TOKENS = [b"\x80\x00\x00\xc0", b"\x86\x12\x38\x54", b"\x00\x00\x01\x00"]
+    _key_tokens.clear()
+    msr = Rec("libxc", MSR, struct.pack("<IIQ", 0xCE, 0, 5) + struct.pack("<IIQ", 0x10A, 0, 7))
+    other = Rec("libxc", TSC, bytes(24))
+    pair = 0
+    for _ in range(2000):
+        segs = [other.copy(), msr.copy()]
+        if m_entry(segs, b"", rng):
+            pair += struct.unpack_from("<II", segs[1].body, 0) == (0xC0000080, 1) or struct.unpack_from("<II", segs[1].body, 16) == (0xC0000080, 1)
+    assert pair > 0, "no MSR entry with EFER's index and flags 1 in 2000 entry mutations"
+    _key_tokens.clear()
+    # A field of a chunk of a later checkpoint: the second TSC_INFO's khz set to 0 (eleven HVM-param chunks around),
+    # behind a QEMU record of odd length (so that it is not 4-aligned in the file).
+    tsc = lambda khz: struct.pack("<iIQII", -7, 0, 5, khz, 1)
+    params = b"".join(struct.pack("<iIQ", cid, 0, 0xFE000) for cid in LEGACY_HVM_PARAM_IDS)
+    body0 = bytes(16) + tsc(2_000_000) + params + bytes(8) + b"QEMU\x05\x00\x00\x00" + bytes(5)
+    img = body0 + bytes(8) + tsc(2_000_000) + params + bytes(8)
+    want = body0 + bytes(8) + tsc(0) + params + bytes(8)
+    assert len(legacy_chunk_starts(img)) == 24, "chunk starts: %r" % legacy_chunk_starts(img)
+    khz = sum(1 for _ in range(10000) if mutate_legacy(img, b"", rng) == want)
+    assert khz > 0, "the second TSC_INFO's khz never set to 0 in 10000 mutants"
+    # A fresh queue entry this mutator produced is mutated at once, near its change, whatever entry afl-fuzz hands over.
+    import tempfile
+    fresh = bytearray(bytes(64))
+    fresh[40] = 0x5A
+    _focus[(len(fresh), zlib.crc32(bytes(fresh)))] = [40]
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(bytes(fresh))
+    try:
+        assert queue_new_entry(f.name, "orig") is False
+    finally:
+        os.unlink(f.name)
+    other = bytearray(b"\x11" * 64)
+    near_fresh = 0
+    for _ in range(400):
+        out = fuzz(other, b"", 1 << 20)
+        if _last == "fresh-focus" and len(out) == 64 and out[:32] == fresh[:32] and out[49:] == fresh[49:]:
+            near_fresh += 1
+    assert near_fresh > 50, "mutants of the fresh entry near its change: %d of 400" % near_fresh
+    _fresh.clear()
+    print("xen_mutator self-test: ok (focused %d/400, chunk after marker %d/3000, MSR entry EFER + flags 1 %d/2000, "
+          "later checkpoint's khz 0 %d/10000, fresh entry %d/400)" % (near, hits, pair, khz, near_fresh))
 
 
 def _last_near(mutant, rng):
