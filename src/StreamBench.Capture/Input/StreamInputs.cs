@@ -28,6 +28,13 @@ public sealed record StreamInputOptions
 
     /// <summary>The outer layer: <see cref="OuterFormat.Auto"/> detects it, anything else is taken as given.</summary>
     public OuterFormat Format { get; init; } = OuterFormat.Auto;
+
+    /// <summary>
+    /// Standard input is read on a thread of its own (<see cref="ReadAheadByteSource"/>), for a consumer that reads
+    /// every byte and works on it (restore); a consumer that skips page bodies (verify) keeps the default, which splices
+    /// skipped bytes to /dev/null instead of reading them.
+    /// </summary>
+    public bool ReadAhead { get; init; }
 }
 
 /// <summary>
@@ -126,7 +133,7 @@ public static class StreamInputs
         ArgumentNullException.ThrowIfNull(path);
         options ??= new StreamInputOptions();
         var owned = new List<IDisposable>();
-        var raw = ByteSource.Open(path);
+        ByteSource raw = path == "-" && options.ReadAhead ? ReadAheadByteSource.OpenStandardInput() : ByteSource.Open(path);
         try
         {
             var head = Head(raw);

@@ -161,7 +161,7 @@ internal static class RestoreCommand
         // The back channel first, then the main stream (whose head is read at once): save opens them in the same
         // order, so two FIFOs between the processes cannot deadlock.
         using (Stream? back = r.BackChannel is null ? null : CliIo.OpenBackChannel(r.BackChannel, write: true))
-        using (var input = StreamInputs.Open(r.Path, new StreamInputOptions { Format = options.Reader.Format }))
+        using (var input = StreamInputs.Open(r.Path, new StreamInputOptions { Format = options.Reader.Format, ReadAhead = true }))
         // Legacy input is converted on the fly, as libxl's conversion helper does; unless --checkpointed no, with
         // its Remus checkpoints (the helper's --remus), so that a legacy Remus image restores to its last complete one.
         using (var v3 = StreamInputs.AsV3(input, checkpoints: options.Checkpoints != CheckpointMode.Plain))

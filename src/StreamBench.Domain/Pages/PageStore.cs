@@ -102,6 +102,7 @@ internal sealed class PageStore
     public void Clear()
     {
         ReturnSlabsToPool();
+        ReturnPreparedSlab();
         _slabs.Clear();
         _freeSlots.Clear();
         _slotPlusOne.Clear();
@@ -133,7 +134,7 @@ internal sealed class PageStore
         int slot = _nextSlot++;
         if ((slot >> SlabShift) >= _slabs.Count)
         {
-            _slabs.Add(_slabs.Count == 0 ? RentSlab(s_firstSlabs) ?? new byte[FirstSlabPages * PageGeometry.Size] : RentSlab(s_hugeSlabs) ?? NewHugeSlab());
+            _slabs.Add(_slabs.Count == 0 ? RentSlab(s_firstSlabs) ?? new byte[FirstSlabPages * PageGeometry.Size] : RentSlab(s_hugeSlabs) ?? NextHugeSlab());
         }
 
         if (slot == FirstSlabPages - 1)
@@ -180,6 +181,84 @@ internal sealed class PageStore
                 if (pool.Count < PooledSlabsPerSize)
                 {
                     pool.Push(_slabs[i]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Huge slabs a store takes fresh from the OS before it starts preparing the next ones ahead.</summary>
+    internal const int SlabsBeforePrefault = 2;
+
+    /// <summary>Slabs being prepared ahead at once: zeroing is slower than filling, so two threads zero while the
+    /// restoring thread waits for them (16 MiB more at most).</summary>
+    internal const int SlabsPreparedAhead = 2;
+
+    // Slabs being prepared on pool threads (allocated and faulted in), oldest first, for the next times this store
+    // needs one.
+    private readonly Queue<Task<byte[]>> _prepared = new();
+
+    /// <summary>Slabs this store took ready from the preparing threads (PageStoreTests).</summary>
+    internal int PreparedSlabsUsed { get; private set; }
+
+    /// <summary>
+    /// A fresh huge slab. Once a store has needed <see cref="SlabsBeforePrefault"/> of them it is filling a large
+    /// domain, and each new slab starts the preparation of the next ones on pool threads: there the kernel zeroes their
+    /// memory and maps it (the first touch of each page), which the restore profile showed as the largest cost of the
+    /// restoring thread (clear_page and the page-fault path, 40 % of the samples of a 1 GiB restore through a pipe:
+    /// docs/BENCHMARKS.md, "Where the time goes"). The restoring thread then writes into memory that is mapped
+    /// already while the other core zeroes what comes next. A small domain never prepares a slab.
+    /// </summary>
+    private byte[] NextHugeSlab()
+    {
+        byte[] slab;
+        if (_prepared.TryDequeue(out Task<byte[]>? ready))
+        {
+            slab = ready.GetAwaiter().GetResult();
+            PreparedSlabsUsed++;
+        }
+        else
+        {
+            slab = NewHugeSlab();
+        }
+
+        if (_slabs.Count >= SlabsBeforePrefault)
+        {
+            while (_prepared.Count < SlabsPreparedAhead)
+            {
+                _prepared.Enqueue(Task.Run(PreparedHugeSlab));
+            }
+        }
+
+        return slab;
+    }
+
+    private static byte[] PreparedHugeSlab()
+    {
+        byte[] slab = NewHugeSlab();
+        // One write per 4 KiB page: each faults its page (or its whole 2 MiB huge page) in. The bytes stay zero.
+        for (int i = 0; i < slab.Length; i += PageGeometry.Size)
+        {
+            Volatile.Write(ref slab[i], 0);
+        }
+
+        return slab;
+    }
+
+    // Slabs prepared but not needed (the domain was complete) go to the pool when there is room, zero as they are.
+    private void ReturnPreparedSlab()
+    {
+        while (_prepared.TryDequeue(out Task<byte[]>? pending))
+        {
+            if (!pending.IsCompletedSuccessfully)
+            {
+                continue; // still being faulted in (or failed): left to the GC
+            }
+
+            lock (s_hugeSlabs)
+            {
+                if (s_hugeSlabs.Count < PooledSlabsPerSize)
+                {
+                    s_hugeSlabs.Push(pending.Result);
                 }
             }
         }
