@@ -182,12 +182,9 @@ public sealed class ReadAheadByteSource : ByteSource
     {
         long offset = Position;
         ReleaseCurrent();
+        _curOffset = offset; // the position stays where the bytes stop, also when Take raises a read error
         if (!Take(out var next))
         {
-            _cur = [];
-            _curIsChunk = false;
-            _curOffset = offset;
-            _start = _end = 0;
             return false;
         }
         _cur = next.Buffer!;

@@ -235,7 +235,20 @@ internal sealed class PageStore
     private static byte[] PreparedHugeSlab()
     {
         byte[] slab = NewHugeSlab();
-        // One write per 4 KiB page: each faults its page (or its whole 2 MiB huge page) in. The bytes stay zero.
+        // Linux 5.14+: MADV_POPULATE_WRITE maps the whole slab in one call (no fault per page). Elsewhere, or when it is
+        // refused, one write per 4 KiB page faults each page (or its whole 2 MiB huge page) in. The bytes stay zero.
+        if (OperatingSystem.IsLinux() && s_populateWrite)
+        {
+            long start = Marshal.UnsafeAddrOfPinnedArrayElement(slab, 0);
+            long first = start & ~(long)(PageGeometry.Size - 1);
+            if (Madvise((nint)first, (nuint)(start + slab.Length - first), MadvPopulateWrite) == 0)
+            {
+                return slab;
+            }
+
+            s_populateWrite = false;
+        }
+
         for (int i = 0; i < slab.Length; i += PageGeometry.Size)
         {
             Volatile.Write(ref slab[i], 0);
@@ -283,6 +296,10 @@ internal sealed class PageStore
     }
 
     private const int MadvHugePage = 14;
+
+    private const int MadvPopulateWrite = 23;
+
+    private static volatile bool s_populateWrite = true;
 
     [DllImport("libc", EntryPoint = "madvise")]
     private static extern int Madvise(nint address, nuint length, int advice);

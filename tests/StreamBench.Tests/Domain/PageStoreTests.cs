@@ -69,6 +69,37 @@ public sealed class PageStoreTests
         fresh.Clear();
     }
 
+    // A large store takes slabs prepared ahead on other threads (allocated and faulted in there, PageStore.NextHugeSlab):
+    // every page keeps its own bytes, and a slot of a prepared slab never written reads as zeros.
+    [Fact]
+    public void Slabs_prepared_ahead_hold_the_pages_written_and_zeros_elsewhere()
+    {
+        var store = new PageStore();
+        const int count = 2048 * 7; // seven huge slabs and a bit: more than the pool's two can supply
+        var page = new byte[PageGeometry.Size];
+        for (ulong pfn = 0; pfn < count; pfn++)
+        {
+            Fill(page, pfn);
+            store.Write(pfn, page);
+        }
+
+        Assert.True(store.PreparedSlabsUsed > 0, "no slab was taken from the preparing threads");
+        for (ulong pfn = 0; pfn < count; pfn++)
+        {
+            Fill(page, pfn);
+            Assert.True(store.Read(pfn).SequenceEqual(page), $"pfn {pfn}");
+        }
+
+        for (ulong pfn = count; pfn < count + 3000; pfn++)
+        {
+            Assert.False(store.GetWritable(pfn).ContainsAnyExcept((byte)0), $"fresh slot of pfn {pfn}");
+        }
+
+        Assert.Equal(count + 3000, store.MaterialisedPages);
+        store.Clear();
+        Assert.Equal(0, store.AllocatedBytes);
+    }
+
     private static void Fill(byte[] page, ulong pfn)
     {
         for (int i = 0; i < page.Length; i += 8)
