@@ -75,9 +75,13 @@ public static partial class KernelCopy
                     break; // the input ended
                 }
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is EIntr or EAgain)
+                if (errno == EIntr)
                 {
                     continue;
+                }
+                if (errno == EAgain)
+                {
+                    break; // a non-blocking output that is full: the ordinary write path deals with it, no busy loop here
                 }
                 if (done == 0)
                 {
