@@ -1,5 +1,6 @@
 using StreamBench.Domain.Digest;
 using StreamBench.Domain.Pages;
+using StreamBench.X86;
 
 namespace StreamBench.Domain;
 

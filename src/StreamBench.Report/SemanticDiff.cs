@@ -8,6 +8,7 @@ using StreamBench.Formats;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Report;
 
@@ -791,7 +792,7 @@ public static class SemanticDiff
             {
                 continue;
             }
-            if (k.Code == (ushort)HvmSaveCode.Cpu)
+            if (k.Code == (ushort)HvmSaveType.Cpu)
             {
                 Structured(da, db, HvmCpuLayout, "vcpu-register", $"vCPU {k.Instance} ", emit);
             }
@@ -804,8 +805,8 @@ public static class SemanticDiff
 
     private static string Len(int n) => n.ToString(CultureInfo.InvariantCulture) + " bytes";
 
-    private static string CodeName(ushort code) => Enum.IsDefined((HvmSaveCode)code)
-        ? Snake(((HvmSaveCode)code).ToString())
+    private static string CodeName(ushort code) => Enum.IsDefined((HvmSaveType)code)
+        ? Snake(((HvmSaveType)code).ToString())
         : string.Create(CultureInfo.InvariantCulture, $"TYPE_{code}");
 
     /// <summary>"LapicRegs" → "LAPIC_REGS", as Xen's HVM_SAVE_CODE names are spelled.</summary>

@@ -4,6 +4,7 @@ using StreamBench.Formats.Records;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Report;
 
@@ -238,7 +239,7 @@ public static class StreamAnalyzer
         var n = 0;
         while (walker.TryNext(out var d, out _))
         {
-            if (d.Code == HvmSaveCode.Cpu)
+            if (d.Code == HvmSaveType.Cpu)
             {
                 n++;
             }

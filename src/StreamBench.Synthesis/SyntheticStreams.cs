@@ -3,6 +3,7 @@ using System.Text;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Synthesis;
 
@@ -249,34 +250,27 @@ public static class SyntheticStreams
 
         private void CpuidPolicy()
         {
-            var leaves = new (uint Leaf, uint Sub)[] { (0, LibxcBodySizes.CpuidNoSubleaf), (1, LibxcBodySizes.CpuidNoSubleaf), (7, 0), (0xD, 1) };
-            var body = new byte[leaves.Length * LibxcBodySizes.CpuidLeaf];
+            var leaves = new (uint Leaf, uint Sub)[] { (0, CpuidLeaf.NoSubleaf), (1, CpuidLeaf.NoSubleaf), (7, 0), (0xD, 1) };
+            var body = new byte[leaves.Length * CpuidLeaf.Size];
             for (var i = 0; i < leaves.Length; i++)
             {
-                var e = body.AsSpan(i * LibxcBodySizes.CpuidLeaf);
-                BinaryPrimitives.WriteUInt32LittleEndian(e, leaves[i].Leaf);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[4..], leaves[i].Sub);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[8..], 0x0D + (uint)i);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[12..], 0x68747541);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[16..], 0x444D4163);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[20..], 0x69746E65);
+                new CpuidLeaf(leaves[i].Leaf, leaves[i].Sub, 0x0D + (uint)i, 0x68747541, 0x444D4163, 0x69746E65)
+                    .Write(body.AsSpan(i * CpuidLeaf.Size));
             }
             w.WriteRecord(LibxcRecordType.X86CpuidPolicy, body);
         }
 
         private void MsrPolicy()
         {
-            var body = new byte[2 * LibxcBodySizes.MsrEntry];
-            BinaryPrimitives.WriteUInt32LittleEndian(body, 0xCE); // MSR_INTEL_PLATFORM_INFO
-            BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(8), 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(16), 0x10A); // MSR_ARCH_CAPABILITIES
-            BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(24), 0x2);
+            var body = new byte[2 * MsrPolicyEntry.Size];
+            new MsrPolicyEntry(0xCE, 0, 0).Write(body); // MSR_INTEL_PLATFORM_INFO
+            new MsrPolicyEntry(0x10A, 0, 0x2).Write(body.AsSpan(MsrPolicyEntry.Size)); // MSR_ARCH_CAPABILITIES
             w.WriteRecord(LibxcRecordType.X86MsrPolicy, body);
         }
 
         private void P2mFrames()
         {
-            var fpp = PvGeometry.FramesPerPage(Width);
+            var fpp = PvPaging.FramesPerPage(Width);
             var end = (uint)Math.Max(0, o.Pages - 1);
             var frames = (end / fpp) + 1;
             var body = new byte[LibxcBodySizes.P2mFramesHeader + (8 * frames)];
@@ -376,14 +370,14 @@ public static class SyntheticStreams
             var size = HvmSaveWire.DescriptorSize + HvmSaveWire.HeaderBodySize + (o.Vcpus * (HvmSaveWire.DescriptorSize + cpuSize)) + HvmSaveWire.DescriptorSize;
             var blob = new byte[size];
             var at = 0;
-            void Descriptor(HvmSaveCode code, int instance, int length)
+            void Descriptor(HvmSaveType code, int instance, int length)
             {
                 BinaryPrimitives.WriteUInt16LittleEndian(blob.AsSpan(at), (ushort)code);
                 BinaryPrimitives.WriteUInt16LittleEndian(blob.AsSpan(at + 2), (ushort)instance);
                 BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + 4), (uint)length);
                 at += HvmSaveWire.DescriptorSize;
             }
-            Descriptor(HvmSaveCode.Header, 0, HvmSaveWire.HeaderBodySize);
+            Descriptor(HvmSaveType.Header, 0, HvmSaveWire.HeaderBodySize);
             BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Magic), HvmSaveWire.FileMagic);
             BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Version), HvmSaveWire.FileVersion);
             BinaryPrimitives.WriteUInt64LittleEndian(blob.AsSpan(at + HvmSaveHeaderLayout.Changeset), 0);
@@ -392,11 +386,11 @@ public static class SyntheticStreams
             at += HvmSaveWire.HeaderBodySize;
             for (var v = 0; v < o.Vcpus; v++)
             {
-                Descriptor(HvmSaveCode.Cpu, v, cpuSize);
+                Descriptor(HvmSaveType.Cpu, v, cpuSize);
                 blob[at] = (byte)(0x40 + v);
                 at += cpuSize;
             }
-            Descriptor(HvmSaveCode.End, 0, 0);
+            Descriptor(HvmSaveType.End, 0, 0);
             w.WriteRecord(LibxcRecordType.HvmContext, blob);
         }
 

@@ -1,3 +1,5 @@
+using StreamBench.X86;
+
 namespace StreamBench.Domain.Builders;
 
 /// <summary>Realistic CPU policy, MSR policy and TSC settings for built domains.</summary>

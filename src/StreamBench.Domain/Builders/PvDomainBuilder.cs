@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using StreamBench.Domain.Determinism;
 using StreamBench.Domain.Pages;
 using StreamBench.Domain.Pv;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Builders;
 

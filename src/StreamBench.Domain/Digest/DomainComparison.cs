@@ -1,5 +1,6 @@
 using StreamBench.Domain.Hvm.Context;
 using StreamBench.Domain.Pv;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Digest;
 

@@ -4,7 +4,7 @@ namespace StreamBench.Domain.Pages;
 public static class PageGeometry
 {
     /// <summary>log2 of the page size.</summary>
-    public const int Shift = 12;
+    public const int Shift = StreamBench.X86.X86Page.Shift;
 
     /// <summary>Bytes in a page.</summary>
     public const int Size = 1 << Shift;

@@ -1,4 +1,5 @@
 using StreamBench.Domain.Pages;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Pv;
 

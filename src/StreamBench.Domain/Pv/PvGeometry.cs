@@ -1,4 +1,5 @@
 using StreamBench.Domain.Pages;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Pv;
 
@@ -30,7 +31,7 @@ public readonly record struct PvGeometry
     public bool Is64Bit => GuestWidth == 8;
 
     /// <summary>p2m entries per page: 4096 / width (512 or 1024).</summary>
-    public int FramesPerPage => 4096 / GuestWidth;
+    public int FramesPerPage => PvPaging.FramesPerPage(GuestWidth);
 
     /// <summary>The largest frame number a p2m entry can hold (width-sized entries).</summary>
     public ulong MaxRepresentableFrame => GuestWidth == 8 ? PteFormat.MaxFrame : uint.MaxValue - 1;
@@ -39,7 +40,7 @@ public readonly record struct PvGeometry
     public GuestType GuestType => Is64Bit ? GuestType.Pv : GuestType.Pv32;
 
     /// <summary>True if (<paramref name="guestWidth"/>, <paramref name="levels"/>) is a valid pair.</summary>
-    public static bool IsValid(int guestWidth, int levels) => (guestWidth, levels) is (8, 4) or (4, 3);
+    public static bool IsValid(int guestWidth, int levels) => PvPaging.IsValidGeometry(guestWidth, levels);
 
     /// <summary>The geometry for a valid pair; throws <see cref="ArgumentException"/> naming both values otherwise.</summary>
     public static PvGeometry Create(int guestWidth, int levels) =>

@@ -5,10 +5,10 @@ using StreamBench.Domain.Pv;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 using DomainPageType = StreamBench.Domain.Pages.PageType;
 using WirePageType = StreamBench.Formats.Wire.PageType;
 using DomainPvGeometry = StreamBench.Domain.Pv.PvGeometry;
-using WirePvGeometry = StreamBench.Formats.Wire.PvGeometry;
 
 namespace StreamBench.Engine.Restore;
 
@@ -192,7 +192,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
             }
         }
 
-        int first = (int)(start / WirePvGeometry.FramesPerPage(width));
+        int first = (int)(start / PvPaging.FramesPerPage(width));
         for (int i = 0; i < frames.FrameCount; i++)
         {
             _pv.SetP2mFramePfn(first + i, frames.Frame(i));

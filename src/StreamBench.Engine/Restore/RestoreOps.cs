@@ -4,8 +4,7 @@ using StreamBench.Domain.Builders;
 using StreamBench.Formats.Records;
 using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
-using DomainCpuidLeaf = StreamBench.Domain.CpuidLeaf;
-using DomainMsrPolicyEntry = StreamBench.Domain.MsrPolicyEntry;
+using StreamBench.X86;
 using WirePageType = StreamBench.Formats.Wire.PageType;
 
 namespace StreamBench.Engine.Restore;
@@ -58,8 +57,8 @@ internal abstract class RestoreOps
 /// <summary>What xg_sr_common_x86.c gives both x86 guest types: TSC_INFO and the CPU policy records.</summary>
 internal abstract class X86RestoreOps : RestoreOps
 {
-    private List<DomainCpuidLeaf>? _cpuid;
-    private List<DomainMsrPolicyEntry>? _msrs;
+    private List<CpuidLeaf>? _cpuid;
+    private List<MsrPolicyEntry>? _msrs;
 
     protected X86RestoreOps(RestoreEngine engine, GuestDomain domain) : base(engine, domain)
     {
@@ -112,11 +111,10 @@ internal abstract class X86RestoreOps : RestoreOps
         }
 
         var body = new CpuidPolicyBody(record.Body);
-        _cpuid = new List<DomainCpuidLeaf>(body.Count);
+        _cpuid = new List<CpuidLeaf>(body.Count);
         for (int i = 0; i < body.Count; i++)
         {
-            Formats.Records.CpuidLeaf l = body[i];
-            _cpuid.Add(new DomainCpuidLeaf(l.Leaf, l.Subleaf, l.A, l.B, l.C, l.D));
+            _cpuid.Add(body[i]);
         }
     }
 
@@ -131,11 +129,10 @@ internal abstract class X86RestoreOps : RestoreOps
         }
 
         var body = new MsrPolicyBody(record.Body);
-        _msrs = new List<DomainMsrPolicyEntry>(body.Count);
+        _msrs = new List<MsrPolicyEntry>(body.Count);
         for (int i = 0; i < body.Count; i++)
         {
-            Formats.Records.MsrPolicyEntry e = body[i];
-            _msrs.Add(new DomainMsrPolicyEntry(e.Index, e.Flags, e.Value));
+            _msrs.Add(body[i]);
         }
     }
 

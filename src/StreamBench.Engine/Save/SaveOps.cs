@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using StreamBench.Domain;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 using WirePageType = StreamBench.Formats.Wire.PageType;
 using TscInfoBody = StreamBench.Formats.Records.TscInfoBody;
 
@@ -113,14 +113,7 @@ internal abstract class X86SaveOps : SaveOps
             var body = new byte[leaves.Count * LibxcBodySizes.CpuidLeaf];
             for (int i = 0; i < leaves.Count; i++)
             {
-                Span<byte> e = body.AsSpan(i * LibxcBodySizes.CpuidLeaf, LibxcBodySizes.CpuidLeaf);
-                CpuidLeaf l = leaves[i];
-                BinaryPrimitives.WriteUInt32LittleEndian(e, l.Leaf);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[4..], l.Subleaf);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[8..], l.A);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[12..], l.B);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[16..], l.C);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[20..], l.D);
+                leaves[i].Write(body.AsSpan(i * LibxcBodySizes.CpuidLeaf, LibxcBodySizes.CpuidLeaf));
             }
 
             Engine.WriteRecord(LibxcRecordType.X86CpuidPolicy, body);
@@ -132,10 +125,7 @@ internal abstract class X86SaveOps : SaveOps
             var body = new byte[msrs.Count * LibxcBodySizes.MsrEntry];
             for (int i = 0; i < msrs.Count; i++)
             {
-                Span<byte> e = body.AsSpan(i * LibxcBodySizes.MsrEntry, LibxcBodySizes.MsrEntry);
-                BinaryPrimitives.WriteUInt32LittleEndian(e, msrs[i].Index);
-                BinaryPrimitives.WriteUInt32LittleEndian(e[4..], msrs[i].Flags);
-                BinaryPrimitives.WriteUInt64LittleEndian(e[8..], msrs[i].Value);
+                msrs[i].Write(body.AsSpan(i * LibxcBodySizes.MsrEntry, LibxcBodySizes.MsrEntry));
             }
 
             Engine.WriteRecord(LibxcRecordType.X86MsrPolicy, body);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Records;
 
@@ -50,14 +51,14 @@ public readonly ref struct HvmParamsBody
 }
 
 /// <summary>An HVM save descriptor and where its data sits in the blob.</summary>
-/// <param name="Typecode">The save type (<see cref="HvmSaveCode"/>).</param>
+/// <param name="Typecode">The save type (<see cref="HvmSaveType"/>).</param>
 /// <param name="Instance">Instance (e.g. the vCPU).</param>
 /// <param name="Length">Length of the data after the descriptor.</param>
 /// <param name="Offset">Offset of the descriptor from the start of the blob.</param>
 public readonly record struct HvmSaveDescriptor(ushort Typecode, ushort Instance, uint Length, long Offset)
 {
     /// <summary>The typecode as the known enum.</summary>
-    public HvmSaveCode Code => (HvmSaveCode)Typecode;
+    public HvmSaveType Code => (HvmSaveType)Typecode;
 
     /// <summary>Offset of the data from the start of the blob.</summary>
     public long DataOffset => Offset + HvmSaveWire.DescriptorSize;
@@ -161,7 +162,7 @@ public ref struct HvmContextWalker
         }
         data = _blob.Slice((int)descriptor.DataOffset, (int)descriptor.Length);
         _at = descriptor.DataOffset + descriptor.Length;
-        if (descriptor.Code == HvmSaveCode.End)
+        if (descriptor.Code == HvmSaveType.End)
         {
             Status = HvmSaveWalkStatus.End;
         }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Records;
 
@@ -39,7 +40,7 @@ public readonly struct X86PvInfoBody
     }
 
     /// <summary>Whether (width, levels) is one of the two combinations the C restore accepts.</summary>
-    public bool IsValidCombination => PvGeometry.IsValid(GuestWidth, PtLevels);
+    public bool IsValidCombination => PvPaging.IsValidGeometry(GuestWidth, PtLevels);
 }
 
 /// <summary>
@@ -77,7 +78,7 @@ public readonly ref struct P2mFramesBody
     /// </summary>
     public static long ExpectedLength(uint startPfn, uint endPfn, byte guestWidth)
     {
-        var fpp = PvGeometry.FramesPerPage(guestWidth);
+        var fpp = PvPaging.FramesPerPage(guestWidth);
         return LibxcBodySizes.P2mFramesHeader + (8L * ((endPfn / fpp) - (startPfn / fpp) + 1));
     }
 }

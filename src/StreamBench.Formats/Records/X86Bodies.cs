@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Records;
 
@@ -60,25 +61,6 @@ public readonly struct TscInfoBody
     }
 }
 
-/// <summary>xen_cpuid_leaf_t: <c>u32 leaf, subleaf, a, b, c, d</c>.</summary>
-/// <param name="Leaf">CPUID leaf.</param>
-/// <param name="Subleaf">Subleaf, or 0xFFFFFFFF for "no subleaf".</param>
-/// <param name="A">EAX.</param>
-/// <param name="B">EBX.</param>
-/// <param name="C">ECX.</param>
-/// <param name="D">EDX.</param>
-public readonly record struct CpuidLeaf(uint Leaf, uint Subleaf, uint A, uint B, uint C, uint D)
-{
-    /// <summary>Decodes 24 bytes.</summary>
-    public static CpuidLeaf Read(ReadOnlySpan<byte> e) => new(BinaryPrimitives.ReadUInt32LittleEndian(e),
-        BinaryPrimitives.ReadUInt32LittleEndian(e[4..]), BinaryPrimitives.ReadUInt32LittleEndian(e[8..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(e[12..]), BinaryPrimitives.ReadUInt32LittleEndian(e[16..]),
-        BinaryPrimitives.ReadUInt32LittleEndian(e[20..]));
-
-    /// <summary>Whether the leaf has no subleaf.</summary>
-    public bool HasNoSubleaf => Subleaf == LibxcBodySizes.CpuidNoSubleaf;
-}
-
 /// <summary>X86_CPUID_POLICY (FORMATS.md 4.1, v3): <c>xen_cpuid_leaf_t[]</c>, a non-zero multiple of 24 bytes.</summary>
 public readonly ref struct CpuidPolicyBody
 {
@@ -95,17 +77,6 @@ public readonly ref struct CpuidPolicyBody
 
     /// <summary>Leaf <paramref name="index"/>.</summary>
     public CpuidLeaf this[int index] => CpuidLeaf.Read(_bytes.Slice(index * LibxcBodySizes.CpuidLeaf, LibxcBodySizes.CpuidLeaf));
-}
-
-/// <summary>xen_msr_entry_t: <c>u32 idx; u32 flags (MBZ); u64 val</c>.</summary>
-/// <param name="Index">The MSR index.</param>
-/// <param name="Flags">Must be zero.</param>
-/// <param name="Value">The MSR value.</param>
-public readonly record struct MsrPolicyEntry(uint Index, uint Flags, ulong Value)
-{
-    /// <summary>Decodes 16 bytes.</summary>
-    public static MsrPolicyEntry Read(ReadOnlySpan<byte> e) => new(BinaryPrimitives.ReadUInt32LittleEndian(e),
-        BinaryPrimitives.ReadUInt32LittleEndian(e[4..]), BinaryPrimitives.ReadUInt64LittleEndian(e[8..]));
 }
 
 /// <summary>X86_MSR_POLICY (FORMATS.md 4.1, v3): <c>xen_msr_entry_t[]</c>, a non-zero multiple of 16 bytes.</summary>

@@ -5,6 +5,7 @@ using StreamBench.Formats.Records;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 using static StreamBench.Formats.Verification.LibxcChecks;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Verification;
 
@@ -73,7 +74,7 @@ internal sealed partial class LibxcRules
             if (first)
             {
                 first = false;
-                if (d.Code != HvmSaveCode.Header || d.Length != HvmSaveWire.HeaderBodySize)
+                if (d.Code != HvmSaveType.Header || d.Length != HvmSaveWire.HeaderBodySize)
                 {
                     _ctx.ReportInBody(HvmContextHeader, d.Offset, "typecode", string.Create(CultureInfo.InvariantCulture,
                         $"expected a HEADER save record (typecode 1, length {HvmSaveWire.HeaderBodySize}) first, found typecode {d.Typecode} length {d.Length}"));
@@ -108,8 +109,8 @@ internal sealed partial class LibxcRules
         }
     }
 
-    private static string SaveCode(ushort code) => Enum.IsDefined((HvmSaveCode)code)
-        ? ((HvmSaveCode)code).ToString().ToUpperInvariant()
+    private static string SaveCode(ushort code) => Enum.IsDefined((HvmSaveType)code)
+        ? ((HvmSaveType)code).ToString().ToUpperInvariant()
         : code.ToString(CultureInfo.InvariantCulture);
 
     private void HvmParams()

@@ -5,6 +5,7 @@ using StreamBench.Formats.Records;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 using static StreamBench.Formats.Verification.LibxcChecks;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Verification;
 
@@ -85,15 +86,15 @@ internal sealed partial class LibxcRules
     private bool CheckTable(ReadOnlySpan<byte> table, long pageOffset, int index, PageType type)
     {
         var level = (byte)type & 7;
-        for (var e = 0; e < PteWire.EntriesPerTable; e++)
+        for (var e = 0; e < PteFormat.EntriesPerTable; e++)
         {
-            var pte = BinaryPrimitives.ReadUInt64LittleEndian(table.Slice(e * PteWire.EntrySize, PteWire.EntrySize));
-            if (PteWire.IsPresent(pte) && PteWire.Frame(pte) > _maxPfn)
+            var pte = PteFormat.ReadEntry(table, e);
+            if (PteFormat.IsPresent(pte) && PteFormat.Frame(pte) > _maxPfn)
             {
-                _ctx.ReportInBody(PageDataPtePfn, pageOffset + e * PteWire.EntrySize,
+                _ctx.ReportInBody(PageDataPtePfn, pageOffset + e * PteFormat.EntrySize,
                     string.Create(CultureInfo.InvariantCulture, $"page[{index}].L{level}[{e}]"),
                     string.Create(CultureInfo.InvariantCulture,
-                        $"expected present entries of this {PageWord.TypeName(type)} page to name pfns <= max_pfn 0x{_maxPfn:x} (from X86_PV_P2M_FRAMES), found 0x{pte:x16} (pfn 0x{PteWire.Frame(pte):x})"));
+                        $"expected present entries of this {PageWord.TypeName(type)} page to name pfns <= max_pfn 0x{_maxPfn:x} (from X86_PV_P2M_FRAMES), found 0x{pte:x16} (pfn 0x{PteFormat.Frame(pte):x})"));
                 return false;
             }
         }

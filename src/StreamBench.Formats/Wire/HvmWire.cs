@@ -1,69 +1,24 @@
+using StreamBench.X86;
+
 namespace StreamBench.Formats.Wire;
 
 /// <summary>Xen's HVM save blob carried by HVM_CONTEXT (xen/include/public/hvm/save.h, arch-x86/hvm/save.h).</summary>
 public static class HvmSaveWire
 {
     /// <summary>Each save record starts with u16 typecode, u16 instance, u32 length.</summary>
-    public const int DescriptorSize = 8;
+    public const int DescriptorSize = HvmSaveFraming.DescriptorSize;
 
     /// <summary>HVM_FILE_MAGIC of the HEADER record.</summary>
-    public const uint FileMagic = 0x5438_1286u;
+    public const uint FileMagic = HvmSaveFraming.FileMagic;
 
     /// <summary>HVM_FILE_VERSION.</summary>
-    public const uint FileVersion = 1;
+    public const uint FileVersion = HvmSaveFraming.FileVersion;
 
     /// <summary>The HEADER record's body: magic, version, changeset, cpuid, gtsc_khz.</summary>
     public const int HeaderBodySize = 24;
 
     /// <summary>The CPU record's body: sizeof(struct hvm_hw_cpu).</summary>
     public const int CpuBodySize = 1032;
-}
-
-/// <summary>HVM save record typecodes (arch-x86/hvm/save.h DECLARE_HVM_SAVE_TYPE).</summary>
-public enum HvmSaveCode : ushort
-{
-    /// <summary>END: closes the blob.</summary>
-    End = 0,
-    /// <summary>HEADER: magic, version, changeset, cpuid, gtsc_khz.</summary>
-    Header = 1,
-    /// <summary>CPU: one per vCPU.</summary>
-    Cpu = 2,
-    /// <summary>PIC: two instances.</summary>
-    Pic = 3,
-    /// <summary>IOAPIC.</summary>
-    Ioapic = 4,
-    /// <summary>LAPIC: one per vCPU.</summary>
-    Lapic = 5,
-    /// <summary>LAPIC_REGS: one per vCPU.</summary>
-    LapicRegs = 6,
-    /// <summary>PCI_IRQ.</summary>
-    PciIrq = 7,
-    /// <summary>ISA_IRQ.</summary>
-    IsaIrq = 8,
-    /// <summary>PCI_LINK.</summary>
-    PciLink = 9,
-    /// <summary>PIT.</summary>
-    Pit = 10,
-    /// <summary>RTC.</summary>
-    Rtc = 11,
-    /// <summary>HPET.</summary>
-    Hpet = 12,
-    /// <summary>PMTIMER.</summary>
-    PmTimer = 13,
-    /// <summary>MTRR: one per vCPU.</summary>
-    Mtrr = 14,
-    /// <summary>VIRIDIAN_DOMAIN.</summary>
-    ViridianDomain = 15,
-    /// <summary>CPU_XSAVE: one per vCPU, variable length.</summary>
-    CpuXsave = 16,
-    /// <summary>VIRIDIAN_VCPU.</summary>
-    ViridianVcpu = 17,
-    /// <summary>VMCE_VCPU.</summary>
-    VmceVcpu = 18,
-    /// <summary>TSC_ADJUST.</summary>
-    TscAdjust = 19,
-    /// <summary>CPU_MSR: one per vCPU, variable length.</summary>
-    CpuMsr = 20,
 }
 
 /// <summary>HVM param indexes (xen/include/public/hvm/params.h) as carried by HVM_PARAMS.</summary>

@@ -1,3 +1,4 @@
+
 namespace StreamBench.Formats.Wire;
 
 /// <summary>The libxc image and domain headers (docs/specs/libxc-migration-stream.pandoc rev 3; FORMATS.md 3).</summary>
@@ -22,7 +23,7 @@ public static class LibxcWire
     public const int DomainHeaderSize = 16;
 
     /// <summary>The only page shift: 4 KiB pages.</summary>
-    public const ushort PageShift = 12;
+    public const ushort PageShift = StreamBench.X86.X86Page.Shift;
 
     /// <summary>Bytes in a page.</summary>
     public const int PageSize = 1 << PageShift;
@@ -235,9 +236,9 @@ public static class LibxcBodySizes
     /// <summary>One HVM_PARAMS entry: u64 index, u64 value.</summary>
     public const int HvmParamsEntry = 16;
     /// <summary>xen_cpuid_leaf_t: leaf, subleaf, a, b, c, d.</summary>
-    public const int CpuidLeaf = 24;
+    public const int CpuidLeaf = StreamBench.X86.CpuidLeaf.Size;
     /// <summary>xen_msr_entry_t: idx, flags, val.</summary>
-    public const int MsrEntry = 16;
+    public const int MsrEntry = StreamBench.X86.MsrPolicyEntry.Size;
     /// <summary>xen_domctl_vcpu_msr_t: index, reserved, value.</summary>
     public const int VcpuMsr = 16;
     /// <summary>sizeof(vcpu_guest_context_x86_64).</summary>
@@ -249,15 +250,6 @@ public static class LibxcBodySizes
     /// <summary>The C restore's lower bound on xsave state: xcr0 and xcr0_accum.</summary>
     public const int VcpuXsaveMin = 16;
     /// <summary>CPUID subleaf meaning "no subleaf".</summary>
-    public const uint CpuidNoSubleaf = 0xFFFF_FFFFu;
+    public const uint CpuidNoSubleaf = StreamBench.X86.CpuidLeaf.NoSubleaf;
 }
 
-/// <summary>PV guest geometry: the two combinations the C restore accepts (width 8 with 4 levels, width 4 with 3).</summary>
-public static class PvGeometry
-{
-    /// <summary>Whether (width, levels) is one the C restore accepts.</summary>
-    public static bool IsValid(byte guestWidth, byte ptLevels) => (guestWidth, ptLevels) is (8, 4) or (4, 3);
-
-    /// <summary>p2m entries per frame: 4096 / width.</summary>
-    public static uint FramesPerPage(byte guestWidth) => (uint)(LibxcWire.PageSize / guestWidth);
-}

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Formats.Records;
 
@@ -491,7 +492,7 @@ public static class RecordDescriber
             {
                 break;
             }
-            if (d.Code == HvmSaveCode.Header && HvmSaveHeader.TryRead(data, out var h))
+            if (d.Code == HvmSaveType.Header && HvmSaveHeader.TryRead(data, out var h))
             {
                 Add(f, "magic", Hex(h.Magic));
                 Add(f, "version", Dec(h.Version));
@@ -521,8 +522,8 @@ public static class RecordDescriber
         return true;
     }
 
-    private static string SaveCodeName(ushort code) => Enum.IsDefined((HvmSaveCode)code)
-        ? ToSnakeUpper(((HvmSaveCode)code).ToString())
+    private static string SaveCodeName(ushort code) => Enum.IsDefined((HvmSaveType)code)
+        ? ToSnakeUpper(((HvmSaveType)code).ToString())
         : Dec(code);
 
     private static string ParamName(ulong index) => Enum.IsDefined((HvmParam)index)

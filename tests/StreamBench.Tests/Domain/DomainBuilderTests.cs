@@ -5,6 +5,7 @@ using StreamBench.Domain.Hvm.Context;
 using StreamBench.Domain.Pages;
 using StreamBench.Domain.Pv;
 using Xunit;
+using StreamBench.X86;
 
 namespace StreamBench.Tests.Domain;
 

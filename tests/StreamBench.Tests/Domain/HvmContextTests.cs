@@ -4,6 +4,7 @@ using StreamBench.Domain.Builders;
 using StreamBench.Domain.Hvm;
 using StreamBench.Domain.Hvm.Context;
 using Xunit;
+using StreamBench.X86;
 
 namespace StreamBench.Tests.Domain;
 
@@ -39,7 +40,7 @@ public sealed class HvmContextTests
         Assert.Equal(24, HvmSaveTypes.FixedLength(HvmSaveType.Header));
         Assert.Equal(1032, HvmSaveTypes.FixedLength(HvmSaveType.Cpu));
         Assert.Equal(8, HvmSaveTypes.FixedLength(HvmSaveType.Pic));
-        Assert.Equal(400, HvmSaveTypes.FixedLength(HvmSaveType.IoApic));
+        Assert.Equal(400, HvmSaveTypes.FixedLength(HvmSaveType.Ioapic));
         Assert.Equal(24, HvmSaveTypes.FixedLength(HvmSaveType.Lapic));
         Assert.Equal(1024, HvmSaveTypes.FixedLength(HvmSaveType.LapicRegs));
         Assert.Equal(56, HvmSaveTypes.FixedLength(HvmSaveType.Pit));
@@ -239,7 +240,7 @@ public sealed class HvmContextTests
     {
         var ctx = new HvmContext(2);
         Assert.Throws<ArgumentOutOfRangeException>(() => ctx.SetEntry(HvmSaveType.Cpu, 2, new HvmCpuState()));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ctx.SetEntry(HvmSaveType.IoApic, 1, new HvmIoApicState()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ctx.SetEntry(HvmSaveType.Ioapic, 1, new HvmIoApicState()));
         Assert.Throws<ArgumentException>(() => ctx.SetEntry(HvmSaveType.Lapic, 0, new HvmCpuState()));
 
         using HvmDomain d = Build(GuestType.Hvm, 1);

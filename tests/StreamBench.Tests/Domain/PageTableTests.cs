@@ -6,6 +6,7 @@ using StreamBench.Domain.Pages;
 using StreamBench.Domain.Pv;
 using FsCheck.Xunit;
 using Xunit;
+using StreamBench.X86;
 
 namespace StreamBench.Tests.Domain;
 

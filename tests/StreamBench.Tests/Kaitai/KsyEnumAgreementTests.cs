@@ -2,6 +2,7 @@ using System.Reflection;
 using Kaitai;
 using StreamBench.Formats.Wire;
 using Xunit;
+using StreamBench.X86;
 
 namespace StreamBench.Tests.Kaitai;
 
@@ -21,7 +22,7 @@ public class KsyEnumAgreementTests
         { "libxc_stream.ksy", "page_type", typeof(PageType) },
         { "libxc_stream.ksy", "domain_type", typeof(DomainType) },
         { "libxc_stream.ksy", "image_option_bits", typeof(LibxcImageOptions) },
-        { "libxc_stream.ksy", "hvm_save_code", typeof(HvmSaveCode) },
+        { "libxc_stream.ksy", "hvm_save_code", typeof(HvmSaveType) },
         { "libxc_stream.ksy", "hvm_param", typeof(HvmParam) },
         { "libxl_stream.ksy", "libxl_record_type", typeof(LibxlRecordType) },
         { "libxl_stream.ksy", "libxl_option_bits", typeof(LibxlOptions) },

@@ -2,6 +2,7 @@ using System.Text;
 using Kaitai;
 using StreamBench.Formats.Wire;
 using Xunit;
+using StreamBench.X86;
 using Lg = Kaitai.LegacyStream;
 using Xc = Kaitai.LibxcStream;
 
@@ -139,9 +140,9 @@ public class LegacyStreamParserTests
             .U64(0xF0000000).U64(0xF1000000).U64(0x800000).U32((uint)physmapName.Length).Raw(physmapName).Fill(0xDD, 4)
             .ToArray();
         var hvmContext = new WireBytes()
-            .U16((ushort)HvmSaveCode.Header).U16(0).U32(HvmSaveWire.HeaderBodySize)
+            .U16((ushort)HvmSaveType.Header).U16(0).U32(HvmSaveWire.HeaderBodySize)
             .U32(HvmSaveWire.FileMagic).U32(1).U64(0).U32(0).U32(1_000_000)
-            .U16((ushort)HvmSaveCode.End).U16(0).U32(0)
+            .U16((ushort)HvmSaveType.End).U16(0).U32(0)
             .ToArray();
         var qemuState = Encoding.ASCII.GetBytes("QEVM\0\0\0\u0003qemu state");
         var bytes = new WireBytes()

@@ -2,6 +2,7 @@ using Kaitai;
 using StreamBench.Formats.Wire;
 using Xunit;
 using static StreamBench.Tests.Kaitai.StreamPieces;
+using StreamBench.X86;
 using K = Kaitai.LibxcStream;
 
 namespace StreamBench.Tests.Kaitai;
@@ -176,13 +177,13 @@ public class LibxcParserTests
     public void HvmContext_decodes_the_save_records_including_the_header()
     {
         var blob = new WireBytes()
-            .U16((ushort)HvmSaveCode.Header).U16(0).U32(HvmSaveWire.HeaderBodySize)
+            .U16((ushort)HvmSaveType.Header).U16(0).U32(HvmSaveWire.HeaderBodySize)
             .U32(HvmSaveWire.FileMagic).U32(HvmSaveWire.FileVersion).U64(0xABCDEF).U32(0x000806EC).U32(2_000_000)
-            .U16((ushort)HvmSaveCode.Cpu).U16(0).U32(16).Fill(0xCC, 16)
-            .U16((ushort)HvmSaveCode.Lapic).U16(1).U32(16).U64(0xFEE00900).U32(0).U32(3)
-            .U16((ushort)HvmSaveCode.TscAdjust).U16(0).U32(8).U64(42)
-            .U16((ushort)HvmSaveCode.CpuMsr).U16(0).U32(24).U32(1).U32(0).U32(0x10).U32(0).U64(77)
-            .U16((ushort)HvmSaveCode.End).U16(0).U32(0)
+            .U16((ushort)HvmSaveType.Cpu).U16(0).U32(16).Fill(0xCC, 16)
+            .U16((ushort)HvmSaveType.Lapic).U16(1).U32(16).U64(0xFEE00900).U32(0).U32(3)
+            .U16((ushort)HvmSaveType.TscAdjust).U16(0).U32(8).U64(42)
+            .U16((ushort)HvmSaveType.CpuMsr).U16(0).U32(24).U32(1).U32(0).U32(0x10).U32(0).U64(77)
+            .U16((ushort)HvmSaveType.End).U16(0).U32(0)
             .ToArray();
         var ctx = Assert.IsType<K.HvmContext>(ParseRecord(Record(LibxcRecordType.HvmContext, blob)).Body);
 

@@ -3,6 +3,7 @@ using StreamBench.Formats.Records;
 using StreamBench.Formats.Wire;
 using StreamBench.Tests.Verification;
 using Xunit;
+using StreamBench.X86;
 
 namespace StreamBench.Tests.Records;
 
@@ -122,17 +123,17 @@ public sealed class RecordBodyTests
     {
         var blob = Bodies.HvmContext(2);
         var w = new HvmContextWalker(blob);
-        var codes = new List<HvmSaveCode>();
+        var codes = new List<HvmSaveType>();
         HvmSaveHeader header = default;
         while (w.TryNext(out var d, out var data))
         {
             codes.Add(d.Code);
-            if (d.Code == HvmSaveCode.Header)
+            if (d.Code == HvmSaveType.Header)
             {
                 Assert.True(HvmSaveHeader.TryRead(data, out header));
             }
         }
-        Assert.Equal([HvmSaveCode.Header, HvmSaveCode.Cpu, HvmSaveCode.Cpu, HvmSaveCode.End], codes);
+        Assert.Equal([HvmSaveType.Header, HvmSaveType.Cpu, HvmSaveType.Cpu, HvmSaveType.End], codes);
         Assert.Equal(HvmSaveWalkStatus.End, w.Status);
         Assert.Equal(0, w.TrailingBytes);
         Assert.Equal(HvmSaveWire.FileMagic, header.Magic);

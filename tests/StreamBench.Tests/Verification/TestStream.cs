@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
+using StreamBench.X86;
 
 namespace StreamBench.Tests.Verification;
 
@@ -495,7 +496,7 @@ public static class Bodies
             BinaryPrimitives.WriteUInt32LittleEndian(d[4..], len);
             ms.Write(d);
         }
-        Desc((ushort)HvmSaveCode.Header, 0, 24);
+        Desc((ushort)HvmSaveType.Header, 0, 24);
         var h = new byte[24];
         BinaryPrimitives.WriteUInt32LittleEndian(h, magic);
         BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(4), version);
@@ -504,10 +505,10 @@ public static class Bodies
         ms.Write(h);
         for (var v = 0; v < vcpus; v++)
         {
-            Desc((ushort)HvmSaveCode.Cpu, (ushort)v, 1032);
+            Desc((ushort)HvmSaveType.Cpu, (ushort)v, 1032);
             ms.Write(new byte[1032]);
         }
-        Desc((ushort)HvmSaveCode.End, 0, 0);
+        Desc((ushort)HvmSaveType.End, 0, 0);
         return ms.ToArray();
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Hvm.Context;
 
@@ -49,7 +50,7 @@ public sealed class HvmContext
     public HvmPicState? SlavePic { get => Get<HvmPicState>(HvmSaveType.Pic, 1); set => Set(HvmSaveType.Pic, 1, value); }
 
     /// <summary>IOAPIC.</summary>
-    public HvmIoApicState? IoApic { get => Get<HvmIoApicState>(HvmSaveType.IoApic, 0); set => Set(HvmSaveType.IoApic, 0, value); }
+    public HvmIoApicState? IoApic { get => Get<HvmIoApicState>(HvmSaveType.Ioapic, 0); set => Set(HvmSaveType.Ioapic, 0, value); }
 
     /// <summary>PCI_IRQ.</summary>
     public HvmPciIrqState? PciIrq { get => Get<HvmPciIrqState>(HvmSaveType.PciIrq, 0); set => Set(HvmSaveType.PciIrq, 0, value); }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Hvm.Context;
 

@@ -1,3 +1,5 @@
+using StreamBench.X86;
+
 namespace StreamBench.Domain.Hvm.Context;
 
 /// <summary>PIC: struct hvm_hw_vpic (8 bytes). Instance 0 is the master, 1 the slave.</summary>
@@ -54,7 +56,7 @@ public sealed class HvmIoApicState : HvmSaveEntry
     /// <summary>A zeroed IOAPIC.</summary>
     public HvmIoApicState() : this(null) { }
 
-    internal HvmIoApicState(byte[]? data) : base(HvmSaveType.IoApic, HvmSaveEntryFactory.Fixed(HvmSaveType.IoApic, data)) { }
+    internal HvmIoApicState(byte[]? data) : base(HvmSaveType.Ioapic, HvmSaveEntryFactory.Fixed(HvmSaveType.Ioapic, data)) { }
 
     /// <summary>base_address.</summary>
     public ulong Base { get => U64(BaseAddress); set => SetU64(BaseAddress, value); }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using StreamBench.X86;
 
 namespace StreamBench.Domain.Hvm.Context;
 
@@ -57,7 +58,7 @@ internal static class HvmSaveEntryFactory
         HvmSaveType.Header => new HvmSaveHeader(data),
         HvmSaveType.Cpu => new HvmCpuState(data),
         HvmSaveType.Pic => new HvmPicState(data),
-        HvmSaveType.IoApic => new HvmIoApicState(data),
+        HvmSaveType.Ioapic => new HvmIoApicState(data),
         HvmSaveType.Lapic => new HvmLapicState(data),
         HvmSaveType.LapicRegs => new HvmLapicRegsState(data),
         HvmSaveType.PciIrq => new HvmPciIrqState(data),

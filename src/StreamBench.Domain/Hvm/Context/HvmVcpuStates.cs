@@ -1,3 +1,5 @@
+using StreamBench.X86;
+
 namespace StreamBench.Domain.Hvm.Context;
 
 /// <summary>Segment registers in hvm_hw_cpu's order.</summary>

@@ -1,4 +1,4 @@
-namespace StreamBench.Domain.Pv;
+namespace StreamBench.X86;
 
 /// <summary>
 /// x86 page-table entry layout. 64-bit and PAE entries are both 64 bits: present in bit 0,
@@ -10,7 +10,7 @@ public static class PteFormat
     public const int EntrySize = 8;
 
     /// <summary>Entries per page-table page.</summary>
-    public const int EntriesPerTable = 4096 / EntrySize;
+    public const int EntriesPerTable = X86Page.Size / EntrySize;
 
     /// <summary>_PAGE_PRESENT.</summary>
     public const ulong Present = 1ul << 0;
@@ -40,16 +40,16 @@ public static class PteFormat
     public const ulong FrameMask = 0x000F_FFFF_FFFF_F000ul;
 
     /// <summary>The largest frame a PTE can hold.</summary>
-    public const ulong MaxFrame = FrameMask >> 12;
+    public const ulong MaxFrame = FrameMask >> X86Page.Shift;
 
     /// <summary>True if the present bit is set.</summary>
     public static bool IsPresent(ulong pte) => (pte & Present) != 0;
 
     /// <summary>The frame number in bits 12..51 (pte_to_frame).</summary>
-    public static ulong Frame(ulong pte) => (pte & FrameMask) >> 12;
+    public static ulong Frame(ulong pte) => (pte & FrameMask) >> X86Page.Shift;
 
     /// <summary>Replaces the frame, keeping every flag (merge_pte).</summary>
-    public static ulong WithFrame(ulong pte, ulong frame) => (pte & ~FrameMask) | ((frame << 12) & FrameMask);
+    public static ulong WithFrame(ulong pte, ulong frame) => (pte & ~FrameMask) | ((frame << X86Page.Shift) & FrameMask);
 
     /// <summary>Entry <paramref name="index"/> of a page-table page (little-endian u64).</summary>
     public static ulong ReadEntry(ReadOnlySpan<byte> table, int index) =>
@@ -60,5 +60,5 @@ public static class PteFormat
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(table[(index * EntrySize)..], entry);
 
     /// <summary>Builds an entry from a frame and flags.</summary>
-    public static ulong Make(ulong frame, ulong flags) => ((frame << 12) & FrameMask) | (flags & ~FrameMask);
+    public static ulong Make(ulong frame, ulong flags) => ((frame << X86Page.Shift) & FrameMask) | (flags & ~FrameMask);
 }
