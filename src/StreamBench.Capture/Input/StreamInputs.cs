@@ -160,7 +160,7 @@ public static class StreamInputs
             }
             if (head.Length >= ContainerWire.ZstdMagic.Length && head.AsSpan(0, ContainerWire.ZstdMagic.Length).SequenceEqual(ContainerWire.ZstdMagic))
             {
-                var compressed = new SourceStream(raw);
+                var compressed = new ByteSourceReadStream(raw);
                 owned.Add(raw);
                 var decompressed = new ZstdInputStream(compressed, name);
                 owned.Add(decompressed);
@@ -210,7 +210,7 @@ public static class StreamInputs
         try
         {
             using var raw = ByteSource.Open(path);
-            using var decompressed = new ZstdInputStream(new SourceStream(raw), path);
+            using var decompressed = new ZstdInputStream(new ByteSourceReadStream(raw), path);
             // Unbuffered (CopyTo writes 1 MiB blocks): a full disk fails in a write, never again in Dispose over the error.
             using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
             try
@@ -292,28 +292,12 @@ public static class StreamInputs
         return new OpenedInput(path, source, format, container, capture, owned) { Direction = options.Direction };
     }
 
-    /// <summary>A forward-only stream over a <see cref="ByteSource"/> (for the decompressor).</summary>
-    private sealed class SourceStream(ByteSource source) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => source.Position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => source.Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer) => source.Read(buffer);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     /// <summary>
     /// zstd decompression whose failures are stream errors naming the offset in the compressed file: a damaged or
     /// truncated .zst is an invalid input (exit 1), not an I/O error. Memory is the decoder's window (at most 128 MiB,
     /// zstd's default limit) plus one buffer, whatever the input's length.
     /// </summary>
-    private sealed class ZstdInputStream(SourceStream compressed, string name) : Stream
+    private sealed class ZstdInputStream(ByteSourceReadStream compressed, string name) : Stream
     {
         private readonly DecompressionStream _inner = new(compressed, 0, checkEndOfStream: true, leaveOpen: false);
 

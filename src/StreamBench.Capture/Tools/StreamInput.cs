@@ -19,7 +19,7 @@ public sealed class StreamInput : IDisposable
     {
         _input = input;
         _v3 = v3;
-        Stream = new SourceReadStream(v3.Source);
+        Stream = new ByteSourceReadStream(v3.Source);
     }
 
     /// <summary>The bytes (forward only).</summary>
@@ -65,20 +65,5 @@ public sealed class StreamInput : IDisposable
         Stream.Dispose();
         _v3.Dispose();
         _input.Dispose();
-    }
-
-    private sealed class SourceReadStream(ByteSource source) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => source.Position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => source.Read(buffer.AsSpan(offset, count));
-        public override int Read(Span<byte> buffer) => source.Read(buffer);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -20,16 +20,7 @@ internal static class InspectCommand
         command.SetAction(parse =>
         {
             var options = new VerifierOptions { Profile = VerificationProfile.Strict, Reader = io.ReaderOptions(parse) };
-            VerifyResult result;
-            string path;
-            long? legacyLength;
-            using (var input = io.Open(parse))
-            using (new Progress(input.Source, "inspect"))
-            {
-                path = input.Description;
-                result = StreamInputs.Verify(input, io.LegacyOptions(parse), options);
-                legacyLength = InputLength.OfLegacy(input);
-            }
+            var (path, result, legacyLength) = io.Verify(parse, options, "inspect");
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();

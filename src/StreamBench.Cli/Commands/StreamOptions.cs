@@ -2,6 +2,7 @@ using System.CommandLine;
 using StreamBench.Capture.Format;
 using StreamBench.Capture.Input;
 using StreamBench.Formats.Streams;
+using StreamBench.Formats.Verification;
 using StreamBench.Formats.Wire;
 
 namespace StreamBench.Cli.Commands;
@@ -68,6 +69,20 @@ internal sealed class StreamOptions
         Direction = CliNames.Directions.Parse(parse.GetValue(Direction)),
     });
 
+    /// <summary>
+    /// Opens the input, verifies it (a legacy image through the legacy verification) with progress on the console
+    /// under <paramref name="label"/>, and closes it: what <c>verify</c> and <c>inspect</c> print from.
+    /// </summary>
+    public VerifiedInput Verify(ParseResult parse, VerifierOptions options, string label)
+    {
+        using var input = Open(parse);
+        using (new Progress(input.Source, label))
+        {
+            var result = StreamInputs.Verify(input, LegacyOptions(parse), options);
+            return new VerifiedInput(input.Description, result, InputLength.OfLegacy(input));
+        }
+    }
+
     public XenStreamReaderOptions ReaderOptions(ParseResult parse) => new()
     {
         Format = CliNames.Formats.Parse(parse.GetValue(Format)),
@@ -75,3 +90,6 @@ internal sealed class StreamOptions
         Colo = parse.GetValue(Colo),
     };
 }
+
+/// <summary>A verified input: its description, the verifier's result, and its length if it was a legacy image.</summary>
+internal sealed record VerifiedInput(string Path, VerifyResult Result, long? LegacyLength);

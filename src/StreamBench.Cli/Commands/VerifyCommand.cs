@@ -38,16 +38,7 @@ internal static class VerifyCommand
                 CheckpointMode = CliNames.CheckpointModes.Parse(parse.GetValue(checkpointed)),
                 MaxFindings = parse.GetValue(max),
             };
-            VerifyResult result;
-            string path;
-            long? legacyLength;
-            using (var input = io.Open(parse))
-            using (new Progress(input.Source, "verify"))
-            {
-                path = input.Description;
-                result = StreamInputs.Verify(input, io.LegacyOptions(parse), options);
-                legacyLength = InputLength.OfLegacy(input);
-            }
+            var (path, result, legacyLength) = io.Verify(parse, options, "verify");
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();
