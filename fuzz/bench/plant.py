@@ -109,7 +109,8 @@ def copy_tree(dest):
     for name in ("src", "fuzz", "tools", "ksy", "tests"):
         if os.path.isdir(os.path.join(ROOT, name)):
             sync(os.path.join(ROOT, name), os.path.join(dest, name))
-    for name in ("Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig", "NuGet.config", "nuget.config"):
+    for name in ("Directory.Build.props", "Directory.Packages.props", "global.json", ".editorconfig", "NuGet.config", "nuget.config",
+                 "dotnet-tools.json"):
         if os.path.isfile(os.path.join(ROOT, name)):
             shutil.copy2(os.path.join(ROOT, name), dest)
     if not os.path.lexists(os.path.join(dest, "corpus")):

@@ -1,6 +1,14 @@
 #!/usr/bin/env python3
 """Markdown table of tools/fuzz/bugbench.sh results: per bug and configuration, trials that found the bug and the
-median time to find it (a trial that did not find it counts as longer than any that did)."""
+median time to find it (a trial that did not find it counts as longer than any that did).
+
+  table.py BUGS RESULTS[:FROM=TO,...]...
+
+BUGS is `plant.py --list`; each RESULTS file is a bugbench.sh results.tsv, its configuration FROM shown as TO (TO "-":
+left out), so files measured at different times can share a configuration name and still get columns of their own.
+A trial whose `found` is "n/a" (the configuration cannot run the bug's target) makes the cell "n/a"; it counts in no
+summary. Under the table: each column's cap(s), its load average range and its executions per second (all its trials'
+executions over their time to find, or the cap when not found)."""
 import csv
 import math
 import sys
@@ -14,20 +22,32 @@ def median(values):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def main(results_path, bugs_path):
+def read(spec):
+    path, _, renames = spec.partition(":")
+    names = dict(r.split("=", 1) for r in renames.split(",") if r)
+    rows = []
+    for r in csv.DictReader(open(path, encoding="utf-8"), delimiter="\t"):
+        r["config"] = names.get(r["config"], r["config"])
+        if r["config"] != "-":
+            rows.append(r)
+    return rows
+
+
+def fnum(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def main(bugs_path, specs):
     bugs = [line.rstrip("\n").split("\t") for line in open(bugs_path, encoding="utf-8") if line.strip()]
-    rows = list(csv.DictReader(open(results_path, encoding="utf-8"), delimiter="\t"))
+    rows = [r for spec in specs for r in read(spec)]
     configs = []
     for r in rows:
         if r["config"] not in configs:
             configs.append(r["config"])
-    caps, loads = {}, []
-    for r in rows:
-        caps.setdefault(r["config"], set()).add(r["cap"])
-        try:
-            loads.append(float(r["load"]))
-        except ValueError:
-            pass
+    caps = {c: sorted({int(r["cap"]) for r in rows if r["config"] == c and r["found"] != "n/a"}) for c in configs}
     out = ["| bug | target | kind | " + " | ".join(f"`{c}` found, median s" for c in configs) + " |",
            "| --- | --- | --- | " + " | ".join("---" for _ in configs) + " |"]
     summary = {c: [0, 0, []] for c in configs}  # bugs with a run, bugs found in >= 2/3 of trials, medians
@@ -38,6 +58,9 @@ def main(results_path, bugs_path):
             trials = [r for r in rows if r["bug"] == bid and r["config"] == c]
             if not trials:
                 cells.append("—")
+                continue
+            if any(r["found"] == "n/a" for r in trials):
+                cells.append("n/a")
                 continue
             times = [float(r["seconds"]) if r["found"] == "1" else math.inf for r in trials]
             found = sum(1 for t in times if t != math.inf)
@@ -56,10 +79,24 @@ def main(results_path, bugs_path):
         cells.append(f"{good}/{ran} bugs in ≥ 2/3 trials; median of medians " + (f"{mm:.1f} s" if mm != math.inf else "> cap"))
     out.append("| **all** | | | " + " | ".join(cells) + " |")
     out.append("")
-    out.append(f"Caps (s): {', '.join(f'`{c}` ' + '/'.join(sorted(caps[c])) for c in configs)}; "
-               f"load average at the end of the trials {min(loads):.1f}–{max(loads):.1f}." if loads else "")
+    notes = []
+    for c in configs:
+        ran = [r for r in rows if r["config"] == c and r["found"] != "n/a"]
+        loads = [x for x in (fnum(r["load"]) for r in ran) if x is not None]
+        execs = sum(int(r["execs"]) for r in ran if r["execs"].isdigit())
+        secs = sum(float(r["seconds"]) if r["found"] == "1" else float(r["cap"]) for r in ran)
+        note = f"`{c}`: cap {'/'.join(str(x) for x in caps[c])} s, {len(ran)} trials"
+        if loads:
+            note += f", load {min(loads):.1f}–{max(loads):.1f}"
+        if secs > 0:
+            note += f", {execs / secs:,.0f} execs/s"
+        notes.append(note)
+    out.append("Per column: " + "; ".join(notes) + " (load average at the end of each trial; executions per second over "
+               "all its trials: executions / (time to find, or the cap)).")
     print("\n".join(out))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2:])

@@ -19,6 +19,16 @@ public sealed class ReportDocument
 
     /// <summary>Fuzz campaigns.</summary>
     public IReadOnlyList<FuzzCampaign> Campaigns { get; init; } = [];
+
+    /// <summary>
+    /// The streams the report judged invalid under the strict profile (the verdict its summary shows): the streams, or
+    /// a capture's directions, by description. Empty for a report of fuzz campaigns.
+    /// </summary>
+    public IReadOnlyList<string> InvalidStreams =>
+        Streams.Concat(Capture is null ? [] : Capture.Receiver is null ? [Capture.Sender] : [Capture.Sender, Capture.Receiver])
+            .Where(s => !s.Verification.IsValid)
+            .Select(s => s.Description)
+            .ToList();
 }
 
 /// <summary>

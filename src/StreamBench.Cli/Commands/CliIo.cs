@@ -76,6 +76,12 @@ internal static class CliIo
         return pending;
     }
 
+    /// <summary>
+    /// Renames the outputs written so far into place now, for a command whose output is complete although it will
+    /// exit non-zero (the report of an invalid stream: the page is the point of the command, the exit code the verdict).
+    /// </summary>
+    public static void CommitOutputs() => s_pending.Value?.Commit();
+
     /// <summary>Whether <paramref name="path"/> is written under a temporary name and renamed (a regular file, or nothing yet).</summary>
     private static bool IsRegularTarget(string path, FileKind kind)
     {

@@ -106,12 +106,40 @@ internal static class JsonReport
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// <c>restore --json</c> when the input is refused: <c>{"input", "ok": false, "error": {...}}</c> with the offset,
+    /// layer, record, field and check of the <see cref="StreamFormatException"/> (the text of the one-line error).
+    /// </summary>
+    public static void WriteRestoreRefusal(Utf8JsonWriter w, string path, StreamFormatException e)
+    {
+        w.WriteStartObject();
+        w.WriteString("input", path);
+        w.WriteBoolean("ok", false);
+        w.WriteStartObject("error");
+        w.WriteString("message", e.Message);
+        w.WriteString("problem", e.Problem);
+        w.WriteNumber("offset", e.Offset);
+        w.WriteString("layer", e.Layer.Name());
+        if (e.RecordIndex >= 0)
+        {
+            w.WriteNumber("recordIndex", e.RecordIndex);
+        }
+
+        w.WriteString("recordType", e.RecordType);
+        w.WriteString("field", e.Field);
+        w.WriteString("check", e.Check?.Id);
+        w.WriteBoolean("truncated", e.IsTruncation);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     /// <summary><c>restore --json</c>: the text report's facts as one object; <c>digest</c> is the text report's last line.</summary>
     public static void WriteRestore(Utf8JsonWriter w, string path, RestoreResult result, GuestDomain domain, ColoSecondary? secondary,
         SavedAgain? saved, string digest)
     {
         w.WriteStartObject();
         w.WriteString("input", path);
+        w.WriteBoolean("ok", true);
         w.WriteString("format", result.Format.ToString().ToLowerInvariant());
         w.WriteNumber("streamVersion", result.StreamVersion);
         w.WriteString("xenVersion", $"{result.XenVersion.Major}.{result.XenVersion.Minor}");

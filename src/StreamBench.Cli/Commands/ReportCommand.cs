@@ -53,7 +53,15 @@ internal static class ReportCommand
                 {
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"report: wrote {path} ({bytes} bytes) in {clock.Elapsed.TotalSeconds:0.00} s"));
                 }
-                return ExitCodes.Ok;
+                // The page is written either way (committed here, as exit 1 would discard it); an input the report
+                // judged invalid makes the exit code say so.
+                CliIo.CommitOutputs();
+                var invalid = doc.InvalidStreams;
+                foreach (var s in invalid)
+                {
+                    Console.Error.WriteLine($"report: {s}: INVALID under the strict profile (the report's summary lists the findings)");
+                }
+                return invalid.Count == 0 ? ExitCodes.Ok : ExitCodes.InvalidStream;
             }
             catch (CaptureFormatException e)
             {

@@ -70,7 +70,7 @@ internal static class RestoreCommand
         };
         var json = new Option<bool>("--json")
         {
-            Description = "print the report as one JSON object (format, records, pages, warnings, the saved-again file, digest) instead of text",
+            Description = "print the report as one JSON object (ok, format, records, pages, warnings, the saved-again file, digest) instead of text; a refused input prints {ok: false, error: {offset, layer, recordIndex, recordType, field, check}} and exits 1",
         };
         var command = new Command("restore", "Restore a stream into a simulated domain; prints the restored domain's digest last.")
         {
@@ -92,7 +92,26 @@ internal static class RestoreCommand
     private static int Run(Request r)
     {
         RestoreOptions options = Options(r);
-        RestoreResult result = Restore(r, options, out ColoSecondary? secondary);
+        RestoreResult result;
+        ColoSecondary? secondary;
+        try
+        {
+            result = Restore(r, options, out secondary);
+        }
+        catch (StreamFormatException e) when (r.Json)
+        {
+            // A script reading --json gets an object on a refusal too (where, which record, field and check); the error
+            // line and exit code 1 follow as for every command.
+            using (var writer = new Utf8JsonWriter(r.SaveTo == "-" ? Console.OpenStandardError() : Console.OpenStandardOutput(),
+                new JsonWriterOptions { Indented = true }))
+            {
+                JsonReport.WriteRestoreRefusal(writer, r.Path, e);
+            }
+
+            (r.SaveTo == "-" ? Console.Error : Console.Out).WriteLine();
+            throw;
+        }
+
         using GuestDomain domain = result.Domain;
         TextWriter o = r.SaveTo == "-" ? Console.Error : Console.Out; // stdout carries the saved stream
         int exit = r.Json ? VerifyExit(result) : Report(o, r.Path, result, domain, secondary);

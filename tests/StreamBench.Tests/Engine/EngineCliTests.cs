@@ -64,6 +64,28 @@ public sealed class EngineCliTests
     }
 
     [Fact]
+    public void Restore_json_of_a_refused_stream_is_one_object_naming_offset_record_field_and_check()
+    {
+        using var dir = new TempDir();
+        string file = dir.File("pv.xl");
+        var (saveCode, _, saveErr) = CaptureTestSupport.RunCli(null, "save", "--guest", "pv", "--memory", "8M", "--vcpus", "1", "-o", file);
+        Assert.True(saveCode == 0, saveErr);
+        byte[] whole = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, whole.AsSpan(0, whole.Length - 4096).ToArray());
+
+        var (code, stdout, stderr) = CaptureTestSupport.RunCli(null, "restore", file, "--json");
+        Assert.Equal(1, code);
+        using var json = JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(file, root.GetProperty("input").GetString());
+        Assert.False(root.GetProperty("ok").GetBoolean());
+        var error = root.GetProperty("error");
+        Assert.True(error.GetProperty("offset").GetInt64() > 0);
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("layer").GetString()));
+        Assert.Contains(error.GetProperty("problem").GetString()!, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Save_to_stdout_reports_on_stderr_and_restore_reads_stdin()
     {
         var (saveCode, stream, saveErr) = CaptureTestSupport.RunCli(null, "save", "--guest", "pvh", "--memory", "6M", "--format", "libxc",

@@ -290,6 +290,25 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Report_of_a_truncated_stream_writes_the_page_and_exits_1()
+    {
+        using var dir = new TempDir();
+        var s = SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Xl, Pages = 64 });
+        File.WriteAllBytes(dir.File("cut.bin"), s.AsSpan(0, s.Length / 2).ToArray());
+        File.WriteAllBytes(dir.File("whole.bin"), s);
+
+        var (code, _, err) = CaptureTestSupport.RunCli(null, "report", dir.File("cut.bin"), "-o", dir.File("cut.html"));
+        Assert.True(code == 1, err);
+        Assert.Contains("cut.bin", err, StringComparison.Ordinal);
+        Assert.Contains("INVALID under the strict profile", err, StringComparison.Ordinal);
+        Assert.Contains("data-verdict=\"INVALID\"", File.ReadAllText(dir.File("cut.html")), StringComparison.Ordinal);
+
+        var (wholeCode, _, wholeErr) = CaptureTestSupport.RunCli(null, "report", dir.File("whole.bin"), "-o", dir.File("whole.html"));
+        Assert.True(wholeCode == 0, wholeErr);
+        Assert.Contains("data-verdict=\"valid\"", File.ReadAllText(dir.File("whole.html")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Report_cli_usage_errors_exit_2()
     {
         var (code, _, err) = CaptureTestSupport.RunCli(null, "report", "/nonexistent/x.bin", "-o", "/dev/null");
