@@ -70,6 +70,39 @@ public sealed class BufferedSink
         Flushed += length;
     }
 
+    /// <summary>
+    /// Copies up to <paramref name="count"/> bytes of the regular file <paramref name="input"/> from
+    /// <paramref name="offset"/> to the output inside the kernel (<see cref="KernelCopy"/>), after the buffered bytes.
+    /// Only when <see cref="Output"/> is a <see cref="FileStream"/>: a regular file (copy_file_range at its position,
+    /// which then moves past the bytes) or a pipe (sendfile). Returns the bytes copied, 0 when the kernel will not.
+    /// </summary>
+    public long CopyFromFile(Microsoft.Win32.SafeHandles.SafeFileHandle input, long offset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (Output is not FileStream file || count <= 0 || KernelCopy.Unavailable)
+        {
+            return 0;
+        }
+        FlushBuffer();
+        file.Flush(); // the FileStream's own buffer, before its handle is written behind its back
+        long copied;
+        if (file.CanSeek)
+        {
+            var at = file.Position;
+            copied = KernelCopy.Copy(input, offset, file.SafeFileHandle, at, count);
+            if (copied > 0)
+            {
+                file.Position = at + copied;
+            }
+        }
+        else
+        {
+            copied = KernelCopy.Copy(input, offset, file.SafeFileHandle, null, count);
+        }
+        Flushed += copied;
+        return copied;
+    }
+
     /// <summary>Hands the buffered bytes to <see cref="Output"/> (without flushing it).</summary>
     public void FlushBuffer()
     {

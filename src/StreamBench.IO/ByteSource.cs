@@ -41,6 +41,13 @@ public abstract class ByteSource : IDisposable
     /// <summary>True when no byte is left.</summary>
     public bool AtEnd => !Ensure(1);
 
+    /// <summary>
+    /// The regular file this source reads, when the byte at <see cref="Position"/> is the file's byte at that same
+    /// offset (a mapped file): a caller may then have the kernel copy a stretch (<see cref="KernelCopy"/>) and
+    /// <see cref="Skip"/> it here. Null otherwise (memory, pipes, streams).
+    /// </summary>
+    public virtual Microsoft.Win32.SafeHandles.SafeFileHandle? FileHandle => null;
+
     /// <summary>Opens a path ("-" is standard input). Regular non-empty files are memory-mapped.</summary>
     public static ByteSource Open(string path)
     {
@@ -329,10 +336,11 @@ public sealed class BufferedByteSource : ByteSource
 }
 
 /// <summary>
-/// A memory-mapped regular file: headers are read in place, skipped pages are never touched. When records are dense
-/// (many small records, so nearly every page of the file is touched anyway) it asks the kernel to map the next window
-/// in one call (MADV_POPULATE_READ) instead of taking a page fault per page; when records are large and their bodies
-/// skipped, it leaves the pages alone.
+/// A memory-mapped regular file: headers and other small requests are read with pread into a window (see
+/// <see cref="Ensure"/>), skipped pages are never touched, and large requests are handed out in place from the mapping.
+/// When records are dense (many small records, so nearly every page of the file is touched anyway) it asks the kernel
+/// to map the next stretch in one call (MADV_POPULATE_READ) instead of taking a page fault per page; when records are
+/// large and their bodies skipped, it leaves the pages alone.
 /// </summary>
 public sealed unsafe class MappedFileSource : ByteSource
 {
@@ -347,18 +355,29 @@ public sealed unsafe class MappedFileSource : ByteSource
     /// <summary>Linux's MADV_DONTNEED.</summary>
     private const int MadvDontNeed = 4;
 
+    /// <summary>Behind the cursor, mapped pages are dropped in steps of at least this much: each <c>MADV_DONTNEED</c>
+    /// walks the page tables and flushes the TLB, which a stream of 4 MiB records paid once per record.</summary>
+    private const long DropStep = 32L << 20;
+
     private long _window = 2L << 20;
 
     /// <summary>Average skip below which the stream counts as dense.</summary>
     private const long DenseSkip = 256L << 10;
+
+    /// <summary>Where records are sparse, a header is read with a pread of this much (at least what is asked for).</summary>
+    private const int SparseRead = 16 << 10;
 
     /// <summary>Linux's MADV_POPULATE_READ (5.14 and later).</summary>
     private const int MadvPopulateRead = 22;
 
     private static bool s_populateWorks = OperatingSystem.IsLinux();
 
-    /// <summary>The read window for dense stretches (see <see cref="Ensure"/>).</summary>
-    private const int WindowBytes = 1 << 20;
+    /// <summary>
+    /// The read window (see <see cref="Ensure"/>). 256 KiB: small enough that the kernel's copy lands in the core's
+    /// L2 cache, where the reader then finds it (a 1 GiB file read with pread in 256 KiB pieces cost 69-71 ms of CPU
+    /// against 74-78 ms in 1 MiB pieces, 93-95 ms in 64 KiB ones; docs/BENCHMARKS.md).
+    /// </summary>
+    private const int WindowBytes = 256 << 10;
 
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -371,8 +390,8 @@ public sealed unsafe class MappedFileSource : ByteSource
     private long _pos;
     private long _populated;
     private long _dropped;
-    private long _skips;
-    private long _skipped;
+    // The average skip, decaying (each skip weighs 1/8): the recent records decide whether the stream is dense.
+    private long _averageSkip;
     private bool _disposed;
 
     /// <summary>Maps <paramref name="path"/> read-only.</summary>
@@ -394,6 +413,9 @@ public sealed unsafe class MappedFileSource : ByteSource
     public override long? Length => _length;
 
     /// <inheritdoc />
+    public override Microsoft.Win32.SafeHandles.SafeFileHandle? FileHandle => _handle;
+
+    /// <inheritdoc />
     public override int MaxWindow => int.MaxValue;
 
     /// <inheritdoc />
@@ -401,11 +423,12 @@ public sealed unsafe class MappedFileSource : ByteSource
 
     /// <inheritdoc />
     /// <remarks>
-    /// Where records are dense (small records, small skips: one-page PAGE_DATA), the bytes are read with pread into a
-    /// 1 MiB window instead of being touched in the mapping: the verify profile showed every first touch of a mapped
-    /// page stalling (a page-table walk per header, each header on a page of its own), while the kernel copies a
-    /// window for a fraction of that (docs/BENCHMARKS.md, "Where the time goes"). Sparse streams (large skipped bodies)
-    /// stay on the mapping, whose skipped pages are never touched.
+    /// Requests up to the window's size are read with pread, not touched in the mapping: the verify profile showed every
+    /// first touch of a mapped page stalling (a page-table walk per header, each header on a page of its own), while
+    /// the kernel copies a window for a fraction of that (docs/BENCHMARKS.md, "Where the time goes"). Where records are
+    /// dense (small records, small skips: one-page PAGE_DATA) a whole window is read; where they are sparse (large
+    /// skipped bodies: 1024-page batches) only the request, at least 16 KiB (a header and its pfn words), so the
+    /// skipped pages are neither copied nor touched. Larger requests (a body read in place) use the mapping.
     /// </remarks>
     public override bool Ensure(int count)
     {
@@ -413,9 +436,9 @@ public sealed unsafe class MappedFileSource : ByteSource
         {
             return true;
         }
-        if (count <= WindowBytes && _pos < _length && Dense)
+        if (count <= WindowBytes && _pos < _length)
         {
-            Refill();
+            Refill(Dense ? WindowBytes : Math.Max(count, SparseRead));
             return _length - _pos >= count;
         }
         if (_pos + count > _populated)
@@ -425,14 +448,14 @@ public sealed unsafe class MappedFileSource : ByteSource
         return _length - _pos >= count;
     }
 
-    private bool Dense => _skips == 0 || _skipped / _skips < DenseSkip;
+    private bool Dense => _averageSkip < DenseSkip;
 
     private bool InWindow(int count) => _pos >= _winStart && _pos + count <= _winStart + _winLength;
 
-    private void Refill()
+    private void Refill(int size)
     {
         _win ??= new byte[WindowBytes];
-        var want = (int)Math.Min(WindowBytes, _length - _pos);
+        var want = (int)Math.Min(size, _length - _pos);
         var got = 0;
         while (got < want)
         {
@@ -445,13 +468,11 @@ public sealed unsafe class MappedFileSource : ByteSource
         }
         _winStart = _pos;
         _winLength = got;
-        _skips = 0; // density is judged over the last window
-        _skipped = 0;
     }
 
     private void MapAhead(long need)
     {
-        var dense = _skips == 0 || _skipped / _skips < DenseSkip;
+        var dense = Dense;
         var end = Math.Min(_length, need + _window);
         if (dense && s_populateWorks)
         {
@@ -463,10 +484,8 @@ public sealed unsafe class MappedFileSource : ByteSource
             }
         }
         _populated = end;
-        _skips = 0;
-        _skipped = 0;
         var behind = (_pos - DropBehind) & ~4095L;
-        if (OperatingSystem.IsLinux() && behind > _dropped)
+        if (OperatingSystem.IsLinux() && behind - _dropped >= DropStep)
         {
             _ = Madvise((nint)(_base + _dropped) & ~(nint)4095, (nuint)(behind - _dropped), MadvDontNeed);
             _dropped = behind;
@@ -488,8 +507,7 @@ public sealed unsafe class MappedFileSource : ByteSource
     {
         var n = Math.Min(count, _length - _pos);
         _pos += n;
-        _skips++;
-        _skipped += n;
+        _averageSkip += (n - _averageSkip) / 8;
         return n;
     }
 
@@ -497,9 +515,9 @@ public sealed unsafe class MappedFileSource : ByteSource
     public override int Read(Span<byte> destination)
     {
         var n = (int)Math.Min(destination.Length, _length - _pos);
-        if (n <= WindowBytes / 2 && n > 0 && !InWindow(n) && Dense)
+        if (n <= WindowBytes / 2 && n > 0 && !InWindow(n))
         {
-            Refill();
+            Refill(Dense ? WindowBytes : Math.Max(n, SparseRead));
         }
         if (InWindow(n))
         {

@@ -86,6 +86,10 @@ public static partial class LegacyConverter
         /// <summary>Streams the rest of the current body into the open record, in place where the source allows.</summary>
         private void CopyBody(bool pageData = false)
         {
+            if (pageData)
+            {
+                CopyInKernel();
+            }
             while (true)
             {
                 var span = _r.ReadBodySpan(1 << 22);
@@ -103,6 +107,30 @@ public static partial class LegacyConverter
                 }
             }
         }
+
+        /// <summary>
+        /// Page data of a regular input file handed to the kernel (<see cref="LegacyConverterOptions.KernelCopy"/>), as
+        /// much of the current body as it takes; <see cref="CopyBody"/> writes whatever is left. Only when the whole body
+        /// is in the file: a body the file ends inside takes the ordinary path, whose error names its offset and field.
+        /// </summary>
+        private void CopyInKernel()
+        {
+            var left = _r.BodyRemaining;
+            if (!_o.KernelCopy || left < MinKernelCopy || _r.Source.FileHandle is not { } input
+                || _r.Source.Length is not long length || length - _r.Source.Position < left)
+            {
+                return;
+            }
+            var copied = _w.CopyBodyFromFile(input, _r.Source.Position, left);
+            if (copied > 0)
+            {
+                _r.SkipBody(copied);
+                _state.KernelCopied += copied;
+            }
+        }
+
+        /// <summary>Bodies shorter than this are written as usual (a system call per record would cost more than the copy).</summary>
+        private const long MinKernelCopy = 64 << 10;
 
         /// <summary>A record whose body is <paramref name="prefix"/> and then the current item's body, streamed.</summary>
         private void StreamRecord(uint type, ReadOnlySpan<byte> prefix, long bodyLength)

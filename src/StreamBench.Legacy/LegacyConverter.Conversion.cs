@@ -100,6 +100,7 @@ public static partial class LegacyConverter
                 Failover = _state.Failover,
                 PartialItemDropped = _state.PartialItem,
                 QemuRecordsDropped = _state.QemuDropped,
+                KernelCopiedBytes = _state.KernelCopied,
             };
         }
 
@@ -280,6 +281,7 @@ public static partial class LegacyConverter
         public long PageRecords;
         public long Pages;
         public int QemuDropped;
+        public long KernelCopied;
         /// <summary>The input stopped inside a later checkpoint: the output ends with its last complete record.</summary>
         public bool Failover;
         /// <summary>The item the input stopped in, when a failover dropped it.</summary>

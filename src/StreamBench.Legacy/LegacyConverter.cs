@@ -75,6 +75,14 @@ public sealed record LegacyConverterOptions
     /// zero test reads every page, and on ext4 the holes cost more than the writes they save (docs/LEGACY.md 5).
     /// </summary>
     public bool SparseOutput { get; init; }
+
+    /// <summary>
+    /// Page data of a regular input file goes to a file or pipe output inside the kernel (copy_file_range, sendfile):
+    /// the bytes pass unchanged, so they need not enter this process. Where the kernel will not (another OS, a refused
+    /// pair of files, memory or pipe input, <see cref="SparseOutput"/>) they are written as usual; the output is the
+    /// same either way. Off only to compare the two paths.
+    /// </summary>
+    public bool KernelCopy { get; init; } = true;
 }
 
 /// <summary>What a conversion did.</summary>
@@ -100,6 +108,9 @@ public sealed record LegacyConversionResult
 
     /// <summary>Bytes written.</summary>
     public long BytesWritten { get; init; }
+
+    /// <summary>Bytes of page data the kernel copied from the input file to the output (<see cref="LegacyConverterOptions.KernelCopy"/>).</summary>
+    public long KernelCopiedBytes { get; init; }
 
     /// <summary>Bytes of zero pages left as holes in the output file rather than written (they read back as zeros).</summary>
     public long HoleBytes { get; init; }

@@ -91,7 +91,26 @@ internal static class ConvertLegacyCommand
 
     private const int InputWindow = 4 << 20;
 
-    private static Stream OpenOutput(string value) => TryFd(value, out var fd)
-        ? new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1)
-        : CliIo.OpenOutput(value);
+    /// <summary>
+    /// Files, descriptors and standard output through a pipe are <see cref="FileStream"/>s, so the converter can have the kernel copy
+    /// page data into them (copy_file_range into a file, sendfile into a pipe: <see cref="LegacyConverterOptions.KernelCopy"/>).
+    /// </summary>
+    private static Stream OpenOutput(string value)
+    {
+        if (value == "-")
+        {
+            // A pipe or socket only: on a file, FileStream writes at offsets of its own and would leave the shell's
+            // offset of standard output behind the bytes written.
+            var stdout = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+            if (!stdout.CanSeek)
+            {
+                return stdout;
+            }
+            stdout.Dispose();
+            return Console.OpenStandardOutput();
+        }
+        return TryFd(value, out var fd)
+            ? new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1)
+            : CliIo.OpenOutput(value);
+    }
 }

@@ -130,6 +130,30 @@ public sealed class XenStreamWriter : IDisposable
         WriteBody(pages[dataStart..]);
     }
 
+    /// <summary>
+    /// Part of the open record's body copied from the regular file <paramref name="input"/> at
+    /// <paramref name="offset"/> inside the kernel (copy_file_range or sendfile: the bytes never enter this process),
+    /// when the output is a file or a pipe opened as a <see cref="FileStream"/> and <see cref="SparseZeroPages"/> is off
+    /// (holes need the bytes looked at). Returns how many of <paramref name="count"/> bytes were copied; the caller writes
+    /// the rest (0: all of it) as usual, so the output is the same either way.
+    /// </summary>
+    public long CopyBodyFromFile(Microsoft.Win32.SafeHandles.SafeFileHandle input, long offset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (SparseZeroPages || count <= 0)
+        {
+            return 0;
+        }
+        if (_recordLeft < count)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"body overruns the record: {count} bytes copied, {Math.Max(0, _recordLeft)} declared bytes left"));
+        }
+        var copied = _sink.CopyFromFile(input, offset, count);
+        _recordLeft -= copied;
+        return copied;
+    }
+
     private static long WholeBlocks(long at, long length) =>
         ((at + length) / LibxcWire.PageSize) - ((at + LibxcWire.PageSize - 1) / LibxcWire.PageSize);
 

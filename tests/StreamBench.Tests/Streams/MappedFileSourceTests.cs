@@ -24,7 +24,7 @@ public sealed class MappedFileSourceTests
             while (pos < bytes.Length)
             {
                 Assert.Equal(pos, source.Position);
-                switch (random.Next(6))
+                switch (random.Next(7))
                 {
                     case 0 or 1: // a record header
                     {
@@ -48,6 +48,15 @@ public sealed class MappedFileSourceTests
                     case 4: // a skipped page
                         pos += source.Skip(4104);
                         break;
+                    case 5: // a body read in place, larger than the pread window: from the mapping
+                    {
+                        int n = (int)Math.Min(random.Next(300_000, 600_000), bytes.Length - pos);
+                        Assert.True(source.Ensure(n));
+                        Assert.True(source.Peek(n).SequenceEqual(bytes.AsSpan((int)pos, n)), $"peek {n} at {pos}");
+                        source.Advance(n);
+                        pos += n;
+                        break;
+                    }
                     default: // a skipped batch: the stream turns sparse
                         pos += source.Skip(random.Next(1, 4 << 20));
                         break;
