@@ -106,6 +106,9 @@ m() {
   fi
 }
 
+# The inputs were just written: flush them first (their writeback would otherwise run under the first rounds' timings),
+# then read them once so that every round finds them in the page cache.
+sync
 for f in "$stream" "$onepage" "$batched" "$legacy" "$realsave"; do [ -f "$f" ] && cat "$f" > /dev/null; done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= runs; round++)); do
