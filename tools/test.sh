@@ -84,11 +84,14 @@ rm -rf "$tooldir"
 step "tools/streambench publishes a native (NativeAOT) CLI"
 # On a fresh clone this publishes the CLI into artifacts/cli (about a minute on 2 idle cores); later runs rebuild only
 # when sources changed. It passes when the result is a native ELF executable, not the ReadyToRun fallback, and that
-# executable verifies a corpus stream.
+# executable verifies a corpus stream and refuses a closed standard input (exit 2; the native runtime puts
+# /dev/urandom on a closed fd 0, which StandardInput must not mistake for a stream).
 ( tools/streambench --version >/dev/null \
   && [ "$(cat artifacts/cli/.build-kind)" = aot ] \
   && [ "$(head -c 4 artifacts/cli/streambench | tail -c 3)" = ELF ] \
-  && artifacts/cli/streambench verify corpus/synthetic/xl-pv.bin >/dev/null )
+  && artifacts/cli/streambench verify corpus/synthetic/xl-pv.bin >/dev/null \
+  && { closed_err=$(artifacts/cli/streambench verify - <&- 2>&1 >/dev/null); [ $? = 2 ]; } \
+  && case "$closed_err" in *"standard input is closed"*) true ;; *) echo "native-cli: verify - with stdin closed: $closed_err"; false ;; esac )
 native_rc=$?
 [ $native_rc = 0 ] || echo "native-cli: build kind '$(cat artifacts/cli/.build-kind 2>/dev/null)' (see the publish output above)"
 count "native-cli" $native_rc

@@ -3,8 +3,9 @@ namespace StreamBench.Formats.Streams;
 /// <summary>
 /// Standard input, refused when it is closed. When a program starts with fd 0 closed, the .NET runtime takes fd 0
 /// for one of its own pipes, and a read from "standard input" then waits forever on that pipe. A closed stdin is
-/// therefore detected the only way that still works afterwards: fd 0 missing, an anonymous inode, or a pipe whose
-/// other end this very process holds.
+/// therefore detected the only way that still works afterwards: fd 0 missing, an anonymous inode, a descriptor with
+/// close-on-exec (opened by this process: the NativeAOT runtime puts /dev/urandom there), or a pipe whose other end
+/// this very process holds.
 /// </summary>
 public static class StandardInput
 {
@@ -27,6 +28,12 @@ public static class StandardInput
         if (target is null)
         {
             return !File.Exists("/proc/self/fd/0");
+        }
+        // An inherited descriptor never carries close-on-exec (exec closes those), so an fd 0 that does was opened by
+        // this process itself: the NativeAOT runtime, started with fd 0 closed, keeps /dev/urandom there.
+        if (HasCloseOnExec("0"))
+        {
+            return true;
         }
         if (target.StartsWith("anon_inode:", StringComparison.Ordinal))
         {
@@ -59,19 +66,33 @@ public static class StandardInput
         return false;
     }
 
-    // /proc/self/fdinfo/N: "flags:" is octal; its access mode bits are O_WRONLY (1) or O_RDWR (2) for a write end.
-    private static bool IsWritable(string fd)
+    // /proc/self/fdinfo/N: "flags:" is octal; O_CLOEXEC is 02000000.
+    private static bool HasCloseOnExec(string fd)
+    {
+        try
+        {
+            return (FdFlags(fd) & 0x80000) != 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static long FdFlags(string fd)
     {
         foreach (var line in File.ReadLines("/proc/self/fdinfo/" + fd))
         {
             if (line.StartsWith("flags:", StringComparison.Ordinal))
             {
-                var flags = Convert.ToInt64(line["flags:".Length..].Trim(), 8);
-                return (flags & 3) is 1 or 2;
+                return Convert.ToInt64(line["flags:".Length..].Trim(), 8);
             }
         }
-        return false;
+        return 0;
     }
+
+    // /proc/self/fdinfo/N: "flags:" is octal; its access mode bits are O_WRONLY (1) or O_RDWR (2) for a write end.
+    private static bool IsWritable(string fd) => (FdFlags(fd) & 3) is 1 or 2;
 
     /// <summary>Opens standard input; an <see cref="IOException"/> when it is closed.</summary>
     public static Stream Open()
