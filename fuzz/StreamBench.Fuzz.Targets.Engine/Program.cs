@@ -32,6 +32,10 @@ internal static class RestoreTarget
     /// <summary>
     /// The "engine" seed family: streams the save engine writes for small PV, PV32, HVM and PVH domains (plain, live,
     /// checkpointed; libxc, libxl and xl), made small but still restorable (<see cref="Seeds.ShrinkRestorable"/>).
+    /// HVM and PVH guests are tiny (<see cref="TinyPages"/> pages, as the COLO and post-copy targets' guest), one HVM
+    /// guest has the builder's smallest size in MiB; PV guests cannot be built smaller than that size. Every restore of
+    /// a seed or its mutants populates each page of the guest and validates, localises and discards them: a 1024-page
+    /// guest costs about 4x a tiny one per execution (docs/BENCHMARKS.md, "The restore-engine fuzz target").
     /// </summary>
     public static IEnumerable<(string Family, string Name, byte[] Bytes)> Seeds()
     {
@@ -43,14 +47,27 @@ internal static class RestoreTarget
                     ("plain", new SaveOptions { Format = format }),
                     ("checkpointed", new SaveOptions { Format = format, Checkpoints = 1 })])
                 {
-                    var domain = DomainBuilder.Build(new DomainSpec(type, DomainSpec.MinMemoryMiB, 1, 7));
-                    using var ms = new MemoryStream();
-                    SaveEngine.Save(domain, ms, options);
-                    yield return ("engine", $"save-{type.ToName()}-{format.ToString().ToLowerInvariant()}-{shape}",
-                        StreamBench.Fuzz.Targets.Seeds.ShrinkRestorable(ms.ToArray()));
+                    var spec = type.IsHvmContainer()
+                        ? DomainSpec.Tiny(type, TinyPages, 1, 7)
+                        : new DomainSpec(type, DomainSpec.MinMemoryMiB, 1, 7);
+                    yield return ("engine", $"save-{type.ToName()}-{format.ToString().ToLowerInvariant()}-{shape}", Save(spec, options));
                 }
             }
         }
+
+        yield return ("engine", $"save-hvm-libxc-plain-{DomainSpec.MinMemoryMiB}mib",
+            Save(new DomainSpec(GuestType.Hvm, DomainSpec.MinMemoryMiB, 1, 7), new SaveOptions { Format = SaveFormat.Libxc }));
+    }
+
+    /// <summary>RAM pages of the HVM and PVH seed guests.</summary>
+    public const ulong TinyPages = 32;
+
+    private static byte[] Save(DomainSpec spec, SaveOptions options)
+    {
+        var domain = DomainBuilder.Build(spec);
+        using var ms = new MemoryStream();
+        SaveEngine.Save(domain, ms, options);
+        return StreamBench.Fuzz.Targets.Seeds.ShrinkRestorable(ms.ToArray());
     }
 }
 

@@ -18,7 +18,6 @@ namespace StreamBench.Domain.Pages;
 /// a fresh 1 MiB slab per domain, nor pays the page faults of fresh memory. Only the used part of a slab is zeroed.
 /// </para>
 /// </summary>
-/// </summary>
 internal sealed class PageStore
 {
     private const int SlabShift = 11;
