@@ -28,7 +28,7 @@ public partial class KaitaiStream
     {
         if (_source is null || count <= _window!.Length)
         {
-            return Take(count).ToArray();
+            return ToPooledArray(Take(count));
         }
 
         AlignToByte();
@@ -47,7 +47,10 @@ public partial class KaitaiStream
             throw EndOfStream(count);
         }
 
-        var result = new byte[_sourceLength >= 0 ? count : Math.Min(count, _window!.Length * 4)];
+        // From a file the length is known and checked above: the array can come from the pool in use (UsePool).
+        var result = _sourceLength >= 0 && t_pool is { } pool && count >= KaitaiArrayPool.MinLength
+            ? pool.Rent(count)
+            : new byte[_sourceLength >= 0 ? count : Math.Min(count, _window!.Length * 4)];
         var got = 0;
         var at = _pos - _base;
         if (at >= 0 && at < _buffer.Length)
