@@ -51,6 +51,7 @@ remus-pvh           1    full            -                                   sen
 save-hvm            1    hvm             -                                   as save-pv, HVM guest with QEMU (load-sensitive)
 migrate-hvm         1    hvm             -                                   as migrate-pvh, HVM
 remus-hvm           1    hvm             -                                   as remus-pvh, HVM
+hvm-probe           1    probe           -                                   HVM config variants (trace, stdvga, pty): how far SeaBIOS/QEMU get; diagnostics only
 migrate-recorded    1    quick,net       host:streambench-record             xl migrate through our TCP recorder rc 0; capture has both directions; s2r verifies; lives
 foreign-save-pv     1    foreign         -                                   foreign guest (heartbeat image, 2 vCPUs, own names): save + restore; the judge says alive
 foreign-save-pvh    1    foreign         -                                   as foreign-save-pv, PVH
@@ -195,8 +196,12 @@ fi
 # ---- boot 2: replay scenarios (streams handed in from the host) --------------------------
 if [ -n "$rep" ]; then
   ind=$(mktemp -d); echo "$rep" > "$ind/scenarios"; mkdir -p "$ind/streams" "$ind/bad"
-  handin="save-pv.xl save-pvh.xl save-hvm.xl migrate-pvh.s2r"   # only the scenarios that read /in/streams need them (~560 MB)
-  [[ " $rep " =~ \ (restore-host|engine-roundtrip|receive-replay|bad-streams)\  ]] || handin=""
+  # only the scenarios that read these fixed names get them (dom0 holds its input in RAM: ~140 MB each)
+  handin=""
+  [[ " $rep " =~ \ (restore-host|engine-roundtrip)\  ]] && handin="save-pv.xl save-pvh.xl save-hvm.xl"
+  [[ " $rep " == *" receive-replay "* ]] && handin="$handin migrate-pvh.s2r"
+  [[ " $rep " == *" bad-streams "* ]] && handin="$handin ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl}"
+  handin=$(echo $handin | tr ' ' '\n' | sort -u | tr '\n' ' ')
   for f in $handin; do
     if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
     elif [ -n "$streams" ] && [ -f "$streams/$f.zst" ]; then zstd -q -d "$streams/$f.zst" -o "$ind/streams/$f"
@@ -216,6 +221,9 @@ if [ -n "$rep" ]; then
         rm -f "$ind/engine/engine-$f"
         echo "$f: the engine could not restore/save it (engine-roundtrip-$f.txt)" >> "$ind/engine/failed"
       fi
+      # the original went in for the engine only: keep it out of dom0's RAM unless restore-host or bad-streams reads it
+      [[ " $rep " == *" restore-host "* ]] || [[ " $rep " == *" bad-streams "* && " ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl} " == *" $f "* ]] \
+        || rm -f "$ind/streams/$f"
     done
   fi
   if [[ " $rep " == *" replay-streams "* ]]; then
