@@ -462,6 +462,50 @@ sc_colo() {  # one attempt at a real `xl remus --colo` (issue #12's lab bullet);
   destroy_all
 }
 
+# hvm-probe (issue #16): why the lab's HVM guest does not boot on a host. Each variant of the lab's HVM config is created
+# in turn and watched for HVM_PROBE_WAIT s (dom0 uptime): how far the firmware got (Xen's console, port 0xe9), the
+# serial log, QEMU's log (with QEMU's serial-port trace events where asked), QEMU's command line, CPU time; then
+# destroyed. Variants (one word each): base (the lab's config), trace (base + QEMU -trace serial_* -d guest_errors,unimp),
+# stdvga (vga="stdvga": SeaBIOS gets a VGA ROM, so its serial console is not the primary display), pty (serial="pty"),
+# noserial (no serial line: no sercon). PASS when the scenario ran; what each variant did is in its detail.
+probe_cfg() {  # variant name
+  mkcfg $2 hvm
+  case $1 in
+    trace) echo 'device_model_args=["-trace","enable=serial_*","-d","guest_errors,unimp","-D","/var/log/xen/qemu-trace-'$2'.log"]' >> /tmp/$2.cfg ;;
+    stdvga) sed -i 's/^vga=.*/vga="stdvga"/' /tmp/$2.cfg ;;
+    pty) sed -i 's/^serial=.*/serial="pty"/' /tmp/$2.cfg ;;
+    noserial) sed -i '/^serial=/d' /tmp/$2.cfg ;;
+  esac
+}
+sc_hvm_probe() {
+  sc=hvm-probe; det=""; tt0=$(now)
+  for v in ${HVM_PROBE_VARIANTS:-$(cat /in/hvm-probe-variants 2>/dev/null || echo trace stdvga pty)}; do
+    destroy_all; n=probe$v
+    probe_cfg $v $n; cp /tmp/$n.cfg $P/$sc-$v.cfg
+    t0=$(now)
+    timeout 300 xl -vv create /tmp/$n.cfg > $P/log-$sc-$v.txt 2>&1; crc=$?
+    id=$(xl domid $n 2>/dev/null)
+    qp=$(pgrep -f "xen-domid $id " | head -1); [ -n "$qp" ] && tr '\0' ' ' < /proc/$qp/cmdline > $P/$sc-$v-qemu-cmdline.txt
+    w=0; fw=""; tk=0
+    while [ $w -lt ${HVM_PROBE_WAIT:-240} ] && [ -n "$id" ]; do
+      sleep 5; w=$((w + 5))
+      tk=$(ticklines $n)
+      [ "$tk" -gt 1 ] && break
+    done
+    xl dmesg 2>/dev/null | grep -a "(d$id)" > $P/$sc-$v-firmware.txt
+    fw=$(grep -a -v '^$' $P/$sc-$v-firmware.txt | tail -1 | cut -c1-80 | tr ' \t' '__')
+    boot=no; grep -aq 'Booting from ROM' $P/$sc-$v-firmware.txt && boot=yes
+    ser=$(consize $n); cpu=$(xl list $n 2>/dev/null | awk 'NR==2{print $6}')
+    cp /var/log/xen/qemu-dm-$n.log $P/$sc-$v-qemu-dm.log 2>/dev/null
+    [ -f /var/log/xen/qemu-trace-$n.log ] && { head -c 200000 /var/log/xen/qemu-trace-$n.log > $P/$sc-$v-qemu-trace-head.log; tail -c 100000 /var/log/xen/qemu-trace-$n.log > $P/$sc-$v-qemu-trace-tail.log; }
+    say "$sc $v: create_rc=$crc ${w}s firmware_lines=$(wc -l < $P/$sc-$v-firmware.txt) last=$fw booted_rom=$boot serial=${ser}B ticks=$tk cpu=${cpu:-?}s qemu: $(tail -c 200 /var/log/xen/qemu-dm-$n.log 2>/dev/null | tr '\n\t' '  ')"
+    det="$det $v:create_rc=$crc,waited=${w}s,booted_rom=$boot,serial=${ser}B,ticks=$tk,cpu=${cpu:-?}s,last=$fw"
+    xl destroy $n > /dev/null 2>&1
+  done
+  destroy_all; xl vcpu-pin Domain-0 all all >/dev/null 2>&1
+  result $sc PASS $(el $tt0 $(now)) - "$det"
+}
+
 apply_bad() {  # spec -> /tmp/bad.bin (copy of the handed-in base stream, then truncate/poke)
   base=$(awk '$1=="base"{print $2}' $1)
   cp /in/streams/$base /tmp/bad.bin || return 1
@@ -540,6 +584,7 @@ for s in $SCEN; do
     bad-streams)  sc_bad ;;
     replay-streams) sc_replay_streams ;;
     colo-attempt) sc_colo ;;
+    hvm-probe)    sc_hvm_probe ;;
     foreign-save-pv)  sc_save foreign-save-pv pv web-frontend-01; xl destroy web-frontend-01 >/dev/null 2>&1 ;;
     foreign-save-pvh) sc_save foreign-save-pvh pvh db_replica-2; xl destroy db_replica-2 >/dev/null 2>&1 ;;
     foreign-save-hvm) sc_save foreign-save-hvm hvm hvm-prod-7; xl destroy hvm-prod-7 >/dev/null 2>&1; xl vcpu-pin Domain-0 all all >/dev/null 2>&1 ;;
