@@ -125,6 +125,11 @@ device_model_override="/usr/libexec/xen-qemu-system-i386"
 on_crash="preserve"
 cpus="1"
 C
+    # lab.sh XENLAB_HVM_CFG (/in/hvm-extra.cfg): xl.cfg lines that replace (or add) keys of this config
+    [ -f /in/hvm-extra.cfg ] && while IFS= read -r l; do
+      k=$(echo "${l%%=*}" | tr -d ' '); [ -n "$k" ] || continue
+      sed -i "/^$k *=/d" /tmp/$1.cfg; echo "$l" >> /tmp/$1.cfg
+    done < /in/hvm-extra.cfg
     # Under nested TCG, dom0 (QEMU's polling, Xen's emulation) took ~1.6 of the 2 pCPUs and left the HVM guest ~10 %
     # of one: give the guest pCPU 1 to itself and keep dom0 on pCPU 0 while an HVM guest runs.
     xl vcpu-pin Domain-0 all 0 >/dev/null 2>&1 || true
@@ -468,8 +473,9 @@ sc_colo() {  # one attempt at a real `xl remus --colo` (issue #12's lab bullet);
 # destroyed. Variants (one word each): base (the lab's config), trace (base + QEMU -trace serial_* -d guest_errors,unimp),
 # stdvga (vga="stdvga": SeaBIOS gets a VGA ROM, so its serial console is not the primary display), pty (serial="pty"),
 # noserial (no serial line: no sercon). PASS when the scenario ran; what each variant did is in its detail.
-probe_cfg() {  # variant name
-  mkcfg $2 hvm
+probe_cfg() {  # variant name : the lab's own HVM config (hvm1's), renamed
+  mkcfg hvm1 hvm
+  sed "s/^name=.*/name=\"$2\"/; s/guest-hvm1-serial/guest-$2-serial/" /tmp/hvm1.cfg > /tmp/$2.cfg
   case $1 in
     trace) echo 'device_model_args=["-trace","enable=serial_*","-d","guest_errors,unimp","-D","/var/log/xen/qemu-trace-'$2'.log"]' >> /tmp/$2.cfg ;;
     stdvga) sed -i 's/^vga=.*/vga="stdvga"/' /tmp/$2.cfg ;;
@@ -479,18 +485,21 @@ probe_cfg() {  # variant name
 }
 sc_hvm_probe() {
   sc=hvm-probe; det=""; tt0=$(now)
-  for v in ${HVM_PROBE_VARIANTS:-$(cat /in/hvm-probe-variants 2>/dev/null || echo trace stdvga pty)}; do
+  for v in ${HVM_PROBE_VARIANTS:-$(cat /in/hvm-probe-variants 2>/dev/null || echo trace pty stdvga)}; do
     destroy_all; n=probe$v
     probe_cfg $v $n; cp /tmp/$n.cfg $P/$sc-$v.cfg
     t0=$(now)
     timeout 300 xl -vv create /tmp/$n.cfg > $P/log-$sc-$v.txt 2>&1; crc=$?
     id=$(xl domid $n 2>/dev/null)
     qp=$(pgrep -f "xen-domid $id " | head -1); [ -n "$qp" ] && tr '\0' ' ' < /proc/$qp/cmdline > $P/$sc-$v-qemu-cmdline.txt
-    w=0; fw=""; tk=0
-    while [ $w -lt ${HVM_PROBE_WAIT:-240} ] && [ -n "$id" ]; do
+    w=0; fw=""; tk=0; rom=""; lim=${HVM_PROBE_WAIT:-240}; [ $v = stdvga ] && lim=${HVM_PROBE_WAIT_LONG:-600}
+    while [ $w -lt $lim ] && [ -n "$id" ]; do
       sleep 5; w=$((w + 5))
       tk=$(ticklines $n)
       [ "$tk" -gt 1 ] && break
+      # past the firmware: without a file serial log there are no ticks to wait for, give the kernel 60 s more
+      [ -z "$rom" ] && xl dmesg 2>/dev/null | grep -a "(d$id)" | grep -q 'Booting from ROM' && { rom=$w; say "$sc $v: SeaBIOS booted the ROM after ${w}s"; }
+      [ -n "$rom" ] && [ $v != stdvga ] && [ $v != trace ] && [ $((w - rom)) -ge 60 ] && break
     done
     xl dmesg 2>/dev/null | grep -a "(d$id)" > $P/$sc-$v-firmware.txt
     fw=$(grep -a -v '^$' $P/$sc-$v-firmware.txt | tail -1 | cut -c1-80 | tr ' \t' '__')
