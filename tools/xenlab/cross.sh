@@ -114,6 +114,15 @@ def classify(kind, rc, alive):
     if rc.isdigit() and int(rc) >= 128: return "crashed"
     if alive == "yes": return "alive" if (rc == "0" or kind == "remus") else "alive-but-rc-%s" % rc
     return "not-alive" if rc == "0" else "refused"
+def hypervisor_says(serial, log):
+    """The hypervisor's own console lines about the failed restore of the domain the xl log names (HVM<id> restore)."""
+    m = re.search(r"Domain (\d+):", read(log))
+    if not m: return ""
+    lines, said = serial.splitlines(), []
+    for i, l in enumerate(lines):
+        if re.search(r"\(XEN\) HVM%s restore: failed" % m.group(1), l):
+            said += [x.strip() for x in lines[max(0, i - 1):i] if "mismatch" in x] + [l.strip()]
+    return " ".join(dict.fromkeys(said))
 for d in sorted(glob.glob(os.path.join(out, "on-*"))):
     srcs = [l.rstrip("\n").split("\t") for l in read(os.path.join(d, "SOURCES.txt")).splitlines() if l.strip()]
     if not srcs: continue
@@ -126,18 +135,18 @@ for d in sorted(glob.glob(os.path.join(out, "on-*"))):
         " ".join(en[1].split()[:3]) if len(en) > 1 and en[1] else "?",
         ", ".join("%s %s %ss" % (k, v["status"], v["seconds"]) for k, v in res.items()) or "no results.json"))
     files = os.path.join(d, "boot-2", "files")
+    serial = read(os.path.join(d, "boot-2", "serial.log"))
     rs = entries(res.get("replay-streams", {}).get("detail", ""))
     er = entries(res.get("engine-roundtrip", {}).get("detail", ""))
     refused = {p[0]: p[2] for p in (l.split("\t") for l in read(os.path.join(d, "adapt", "refused.tsv")).splitlines()) if len(p) > 2}
     for name, f, _, _, kind, guest in srcs:
         label = re.sub(r"[^A-Za-z0-9_.-]", "_", re.sub(r"\.[^.]*$", "", re.sub(r"\.zst$", "", name)))
         runs = [(label, f, rs.get(label), kind, "log-replay-streams-%s.txt" % label, refused.get(label))]
-        if kind == "save":
-            eng = read(os.path.join(d, "engine-roundtrip-%s.xl.txt" % label)).strip().splitlines()
+        if kind == "save":   # lab.sh says on the host when the engine could not restore or re-save the stream
+            said = "xenlab: engine-roundtrip: the engine could not restore/save %s.xl:" % label
+            eng = [l[len(said):].strip() for l in read(os.path.join(d, "lab.log")).splitlines() if l.startswith(said)]
             runs.append(("engine-" + label, "engine re-save of " + f, er.get("engine-" + label), "save",
-                         "log-engine-roundtrip-engine-%s.txt" % label,
-                         None if os.path.exists(os.path.join(d, "engine-roundtrip-%s.xl.json" % label)) and not
-                         ("could not" in " ".join(eng)) else ("the engine could not restore/save it: " + (eng[-1] if eng else "?"))))
+                         "log-engine-roundtrip-engine-%s.txt" % label, ("the engine could not restore/save it: " + eng[0]) if eng else None))
         for lab, what, e, k, log, notin in runs:
             row = {"source": S, "target": T, "stream": what, "kind": k, "guest": guest, "boot": os.path.basename(d)}
             if e is None:
@@ -146,6 +155,9 @@ for d in sorted(glob.glob(os.path.join(out, "on-*"))):
             else:
                 rcv = e.get("rc", "?")
                 msg = xen_message(os.path.join(files, log)) if rcv != "0" else ("judge: " + e.get("judge", "").replace(",", " "))
+                if rcv != "0":
+                    hv = hypervisor_says(serial, os.path.join(files, log))
+                    if hv: msg += "; Xen's console: " + hv
                 if e.get("raw_rc"): msg += " (as it came, without the adapted config: xl restore rc=%s)" % e["raw_rc"].split("(")[0]
                 row.update(result=classify(k, rcv, e.get("alive", "no")), rc=rcv, seconds=e.get("seconds", "-"), message=msg)
             rows.append(row)

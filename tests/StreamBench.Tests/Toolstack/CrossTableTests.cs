@@ -52,9 +52,11 @@ public sealed class CrossTableTests
     }
 
     /// <summary>One lab run's folder as lab.sh leaves it (only the files cross.sh reads).</summary>
-    private static void LabRun(string dir, string sources, string replayDetail, string? engineDetail, Dictionary<string, string> logs)
+    private static void LabRun(string dir, string sources, string replayDetail, string? engineDetail, Dictionary<string, string> logs,
+        string labLog = "")
     {
         Directory.CreateDirectory(Path.Combine(dir, "boot-2", "files"));
+        File.WriteAllText(Path.Combine(dir, "lab.log"), labLog);
         File.WriteAllText(Path.Combine(dir, "SOURCES.txt"), sources);
         File.WriteAllText(Path.Combine(dir, "start.txt"), "2026-12-07T01:00:00Z\n1.00 2.00 3.00 1/100 1\n");
         File.WriteAllText(Path.Combine(dir, "end.txt"), "2026-12-07T01:05:00Z\n4.00 5.00 6.00 1/100 1\n");
@@ -85,7 +87,8 @@ public sealed class CrossTableTests
                 "save-pv.xl.zst\txen-4.20-save-pv.xl.zst\t4.20\t4.17\tsave\tpv\n" +
                 "migrate-pvh.s2r.zst\txen-4.20-migrate-pvh.s2r.zst\t4.20\t4.17\tmigration\tpvh\n" +
                 "remus-pvh.s2r.zst\txen-4.20-remus-pvh.s2r.zst\t4.20\t4.17\tremus\tpvh\n" +
-                "save-hvm.xl.zst\txen-4.20-save-hvm.xl.zst\t4.20\t4.17\tsave\thvm\n",
+                "save-hvm.xl.zst\txen-4.20-save-hvm.xl.zst\t4.20\t4.17\tsave\thvm\n" +
+                "save-pvh.xl.zst\txen-4.20-save-pvh.xl.zst\t4.20\t4.17\tsave\tpvh\n",
                 " save-pv:save,rc=0,2.6s,domain=pv1,alive=yes,judge=state=-b----,cpu=+0.2s/3.7s,console=+24B,ticks=+3,raw_rc=0()" +
                 " migrate-pvh:migration,rc=1,1.9s,domain=-,alive=no,judge=" +
                 " remus-pvh:remus,rc=124,600.0s,domain=-,alive=no,judge=" +
@@ -97,7 +100,8 @@ public sealed class CrossTableTests
                         "Parsing config\nxc: info: Found x86 PVH domain from Xen 4.20\n" +
                         "xc: error: Failed to read Record Header from stream (0 = Success): Internal error\n" +
                         "libxl: error: libxl_stream_read.c:850:libxl__xc_domain_restore_done: restoring domain: Success\n",
-                });
+                },
+                "xenlab: engine-roundtrip: the engine could not restore/save save-pvh.xl: HVM_CONTEXT at 1234: bad length \n");
             var (code, stdout, stderr) = RunCross(outDir);
             Assert.True(code == 1, $"exit {code}: {stdout}{stderr}");   // hung, crashed and no-result rows make it fail
 
@@ -109,6 +113,10 @@ public sealed class CrossTableTests
             Assert.Equal("hung", Result("xen-4.20-remus-pvh.s2r.zst"));
             Assert.Equal("crashed", Result("xen-4.20-save-hvm.xl.zst"));
             Assert.Equal("no-result", Result("engine re-save of xen-4.20-save-hvm.xl.zst"));
+            Assert.Equal("no-result", Result("xen-4.20-save-pvh.xl.zst"));   // the boot ended before its turn
+            string[] engine = rows.Single(r => r[2] == "engine re-save of xen-4.20-save-pvh.xl.zst");
+            Assert.Equal("not-handed-in", engine[5]);
+            Assert.Equal("the engine could not restore/save it: HVM_CONTEXT at 1234: bad length", engine[8]);
             string[] refused = rows.Single(r => r[2] == "xen-4.20-migrate-pvh.s2r.zst");
             Assert.Equal(["4.20", "4.17", "migration", "pvh", "1", "1.9"], new[] { refused[0], refused[1], refused[3], refused[4], refused[6], refused[7] });
             Assert.Equal("xc: error: Failed to read Record Header from stream (0 = Success): Internal error", refused[8]);
