@@ -281,7 +281,17 @@ sc_remus() {  # scenario type name
   spid=$!
   # wait for the end of the first full (live) pass (libxc prints "Frames iteration 0: N/N 100%";
   # the pass scans the whole p2m, ~1M pfns for PVH), then let checkpoints run for a while
-  t=0; while ! grep -qE 'iteration 0: .*100%|iteration 1' $P/log-$sc.txt && [ $t -lt 1800 ] && kill -0 $spid 2>/dev/null; do sleep 0.5; t=$((t+1)); done
+  # The wait follows the pass's progress (libxc's "Frames iteration 0: N/M P%" lines), so that it scales with the
+  # host's load: it ends when the pass ends, when the sender exits, when N has not moved for REMUS_STALL s (default
+  # 180), or after REMUS_FIRST_PASS_CAP s in all (default 3600; dom0 uptime)
+  tp0=$(now); lastn=""; lastt=$tp0
+  while kill -0 $spid 2>/dev/null && ! grep -qE 'iteration 0: .*100%|iteration 1' $P/log-$sc.txt; do
+    sleep 1; tn=$(now)
+    cur=$(tr '\r' '\n' < $P/log-$sc.txt | grep -oE 'iteration 0: [0-9]+/' | tail -1)
+    [ "$cur" != "$lastn" ] && { lastn=$cur; lastt=$tn; }
+    [ "$(awk -v a="$tn" -v b="$lastt" -v s="${REMUS_STALL:-180}" -v c="$tp0" -v m="${REMUS_FIRST_PASS_CAP:-3600}" \
+         'BEGIN{print (a - b >= s || a - c >= m) ? 1 : 0}')" = 1 ] && { say "$sc: first pass stalled or capped at ${cur:-nothing}"; break; }
+  done
   tfull=$(el $t0 $(now))
   sleep ${REMUS_CHECKPOINT_SECONDS:-15}
   s_before=$(fsize $P/$sc.s2r)
