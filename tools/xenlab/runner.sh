@@ -292,11 +292,20 @@ sc_remus() {  # scenario type name
   # 180) after a first progress line, or after REMUS_FIRST_PASS_CAP s in all (default 1800; dom0 uptime). On Xen 4.20
   # the sender's log once showed no progress line at all within 184 s (they reach xl's log late): without one, only
   # the cap ends the wait.
-  tp0=$(now); lastn=""; lastt=$tp0
+  # Without progress lines, the stream says it: once the s2r holds as many bytes as the guest has memory and grew by
+  # less than 2 MiB in 15 s, the first pass (every page) is over and only checkpoints of dirty pages follow.
+  tp0=$(now); lastn=""; lastt=$tp0; mem=$(xl list $n 2>/dev/null | awk 'NR==2{print $3}'); i=0; sz15=0
   while kill -0 $spid 2>/dev/null && ! grep -qE 'iteration 0: .*100%|iteration 1' $P/log-$sc.txt; do
-    sleep 1; tn=$(now)
+    sleep 1; tn=$(now); i=$((i + 1))
     cur=$(tr '\r' '\n' < $P/log-$sc.txt | grep -oE 'iteration 0: [0-9]+/' | tail -1)
     [ "$cur" != "$lastn" ] && { lastn=$cur; lastt=$tn; }
+    if [ -z "$cur" ] && [ $((i % 15)) = 0 ]; then
+      sz=$(fsize $P/$sc.s2r)
+      if [ "$sz" -ge $(( ${mem:-128} * 1048576 )) ] && [ $((sz - sz15)) -lt 2097152 ]; then
+        say "$sc: no progress line; the s2r ($sz bytes) passed the guest's ${mem:-128} MiB and grew $((sz - sz15)) bytes in 15 s: first pass over"; break
+      fi
+      sz15=$sz
+    fi
     [ "$(awk -v a="$tn" -v b="$lastt" -v s="${REMUS_STALL:-180}" -v c="$tp0" -v m="${REMUS_FIRST_PASS_CAP:-1800}" -v p="$cur" \
          'BEGIN{print ((p != "" && a - b >= s) || a - c >= m) ? 1 : 0}')" = 1 ] && { say "$sc: first pass stalled or capped at ${cur:-no progress line}"; break; }
   done
