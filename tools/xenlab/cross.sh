@@ -2,17 +2,18 @@
 # tools/xenlab/cross.sh - the cross-version replay table (issue #16 part 2): every real capture of one Xen version
 # replayed into a lab host of the other version, plus our engine's re-save of its save streams.
 #
-# usage: tools/xenlab/cross.sh [--out DIR] [--timeout SECONDS] [--only 4.17|4.20] [--table-only]
+# usage: tools/xenlab/cross.sh [--out DIR] [--timeout SECONDS] [--only 4.17|4.20] [--table-only | --dry-run]
 #   --out DIR      results folder (default <repo>/artifacts/xenlab-cross): DIR/on-<target>-<n>/ is one lab.sh run
 #                  (its results.json, adapt reports, boot-2/files/log-*.txt), DIR/cross.tsv and DIR/cross.md the table
 #   --timeout S    lab.sh's wall-clock limit per qemu boot (default 3000: HVM under nested TCG is slow)
 #   --only T       run only the boots whose TARGET host is T (the table is still joined from every DIR/on-* present)
 #   --table-only   run no boot: join the table from the lab results already in DIR
-#   --dry-run      prepare DIR/in-<target>-<n>/ (the links each boot would get) and print the plan; no boot
+#   --dry-run      prepare DIR/in-<target>-<n>/ (the streams each boot would get) and print the plan; no boot
 # What runs: for each target T in 4.20 and 4.17, the corpus/real captures whose MANIFEST.tsv xen_version is the OTHER
 # version (saves, live migrations sender side, Remus; not the *.r2s receiver sides, not the aborted XFAIL migrate-pv)
-# are handed to `lab.sh --xen T --scenarios replay-streams,engine-roundtrip --streams D` (as links named without the
-# xen-<ver>- prefix, so engine-roundtrip finds save-*.xl). dom0 holds its input in RAM (3 GiB), so the streams are
+# are handed to `lab.sh --xen T --scenarios replay-streams,engine-roundtrip --streams D` (as copies named without the
+# xen-<ver>- prefix, so engine-roundtrip finds save-*.xl; a save-*.xl the folder lacks, lab.sh takes from corpus/real,
+# and the table ignores it). dom0 holds its input in RAM (3 GiB), so the streams are
 # split over several boots of at most XENLAB_CROSS_BOOT_MB decompressed MB each (default 900; a save counts twice when
 # the engine's re-save goes along). Every lab.sh run holds /tmp/xenlab-qemu.lock (env XENLAB_LOCK): one QEMU at a time.
 # Each row: source version, target version, stream, kind, guest, result, rc, seconds, Xen's message:
@@ -22,6 +23,8 @@
 #   crashed    xl died of a signal (rc >= 128 except 124)
 #   hung       xl was killed by the runner's timeout (rc 124)
 #   no-result  the boot died or ran out of time before the stream's turn
+#   not-handed-in  lab.sh could not adapt its config, or the engine could not restore/re-save it (the reason is given)
+#   alive-but-rc-N  the guest lives but xl said N
 # Exit: 0 when every row is alive or refused cleanly, 1 otherwise, 2 when a lab run could not start.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +48,7 @@ lock=${XENLAB_LOCK:-/tmp/xenlab-qemu.lock}
 budget=${XENLAB_CROSS_BOOT_MB:-900}
 other() { [ "$1" = 4.17 ] && echo 4.20 || echo 4.17; }
 
-# the captures of source version S, one "file<TAB>name-without-prefix<TAB>MB-decompressed<TAB>kind" per line
+# the captures of source version S, one "file<TAB>name-without-prefix<TAB>MB-in-dom0<TAB>kind<TAB>guest" per line
 sources() {
   awk -F'\t' -v s="$1" 'NR > 1 && index($2, s) == 1 {
       f = $1; if (f ~ /\.r2s\.zst$/) next
@@ -61,7 +64,7 @@ if [ "$tableonly" = 0 ]; then
   for T in 4.20 4.17; do
     [ -z "$only" ] || [ "$only" = "$T" ] || continue
     S=$(other "$T"); rm -rf "$out"/on-"$T"-* "$out"/in-"$T"-*
-    n=0; used=$budget; lst=""
+    n=0; used=$budget
     while IFS=$'\t' read -r f name mb kind guest; do   # pack the streams into boots
       if [ $((used + mb)) -gt "$budget" ]; then n=$((n + 1)); used=0; mkdir -p "$out/in-$T-$n"; rm -f "$out/in-$T-$n"/*; fi
       used=$((used + mb)); cp "$repo/corpus/real/$f" "$out/in-$T-$n/$name"   # a copy: zstd -d skips symlinks
