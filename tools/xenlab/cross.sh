@@ -98,7 +98,10 @@ def read(path):
 def xen_message(path):
     """The first error line xl/libxl/libxc printed (what a refusal says)."""
     lines = read(path).splitlines()
-    pick = [l for l in lines if re.search(r"\b(xc|libxl)\b[^:]*: error", l)] or \
+    # a Remus receiver always logs "Failed to read Record Header" when the stream ends (its cue to fail over): the
+    # reason is the error after it, when there is one
+    errs = [l for l in lines if re.search(r"\b(xc|libxl)\b[^:]*: error", l)]
+    pick = [l for l in errs if "Failed to read Record Header" not in l] or errs or \
            [l for l in lines if re.search(r"error|fail|refus|denied|unsupported|invalid|incompatible", l, re.I)]
     return pick[0].strip() if pick else ""
 def entries(detail):   # runner.sh's per-stream detail: " LABEL:[KIND,]rc=N,Ts,key=value,...,judge=EVIDENCE[,raw_rc=...]"
