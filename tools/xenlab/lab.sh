@@ -8,7 +8,7 @@
 #   --xen VER         the host: 4.17 (default; Debian bookworm) or 4.20 (Debian trixie, its own dom0 image in
 #                     .cache/xenlab-4.20: build.sh --xen 4.20). Also env XENLAB_XEN. CI's --quick stays on 4.17.
 #   --scenarios LIST  comma-separated scenario names (default: all; see --list, which prints the scenario table)
-#   --set NAME        the scenarios whose "sets" column names NAME (quick, full, hvm, net, foreign, replay, capture)
+#   --set NAME        the scenarios whose "sets" column names NAME (quick, full, hvm, net, foreign, replay, colo, probe)
 #   --quick           = --set quick: CI's subset (tools/test.sh)
 #   --out DIR         results folder (default <repo>/artifacts/xenlab)
 #   --corpus          store the captured streams in corpus/real (zstd -15) + MANIFEST.tsv
@@ -22,7 +22,12 @@
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
 #   env XENLAB_NET_TIMEOUT  limit in seconds for each host-side process of the network scenarios (default: --timeout)
+#   env XENLAB_HVM_CFG  xl.cfg lines (newline-separated) that replace or add keys of the lab's own HVM guest config
+#                       (save-hvm, migrate-hvm, remus-hvm, hvm-probe), e.g. 'vga="stdvga"'
+#   env XENLAB_HVM_PROBE  hvm-probe's variants (default "trace pty stdvga"; also base, noserial)
 # The scenarios, their boot, inputs, expectation and sets are ONE table below (SCENARIO_TABLE); runner.sh implements them.
+# The cross-version table (every corpus/real capture of one Xen replayed into a host of the other, plus the engine's
+# re-saves): tools/xenlab/cross.sh [--out DIR], which runs this script once per target host and joins the results.
 # Liveness everywhere is runner.sh's generic judge: running state + CPU time advancing (xl list), console growth where
 # readable, and for the lab's own guests their "tick N" lines as well.
 # Output: per-scenario PASS/FAIL lines with timings; DIR/results.tsv and DIR/results.json;
@@ -51,6 +56,7 @@ remus-pvh           1    full            -                                   sen
 save-hvm            1    hvm             -                                   as save-pv, HVM guest with QEMU (load-sensitive)
 migrate-hvm         1    hvm             -                                   as migrate-pvh, HVM
 remus-hvm           1    hvm             -                                   as remus-pvh, HVM
+hvm-probe           1    probe           -                                   HVM config variants (trace, stdvga, pty): how far SeaBIOS/QEMU get; diagnostics only
 migrate-recorded    1    quick,net       host:streambench-record             xl migrate through our TCP recorder rc 0; capture has both directions; s2r verifies; lives
 foreign-save-pv     1    foreign         -                                   foreign guest (heartbeat image, 2 vCPUs, own names): save + restore; the judge says alive
 foreign-save-pvh    1    foreign         -                                   as foreign-save-pv, PVH
@@ -158,6 +164,8 @@ boot() {  # n indir : runs one qemu boot with indir as input tar; results into $
 # ---- boot 1: capture scenarios -----------------------------------------------------------
 if [ -n "$cap" ]; then
   ind=$(mktemp -d); echo "$cap" > "$ind/scenarios"; [ -n "${XENLAB_WATCHDOG:-}" ] && echo watchdog > "$ind/scenarios-opts"
+  [ -n "${XENLAB_HVM_CFG:-}" ] && printf '%s\n' "$XENLAB_HVM_CFG" > "$ind/hvm-extra.cfg"
+  [ -n "${XENLAB_HVM_PROBE:-}" ] && echo "$XENLAB_HVM_PROBE" > "$ind/hvm-probe-variants"
   recpid=""
   if [[ " $cap " == *" migrate-recorded "* ]]; then
     # our recorder in the middle of a real live migration: dom0 -> 10.0.2.2:P1 (host) -> recorder -> 127.0.0.1:P2
@@ -195,8 +203,12 @@ fi
 # ---- boot 2: replay scenarios (streams handed in from the host) --------------------------
 if [ -n "$rep" ]; then
   ind=$(mktemp -d); echo "$rep" > "$ind/scenarios"; mkdir -p "$ind/streams" "$ind/bad"
-  handin="save-pv.xl save-pvh.xl save-hvm.xl migrate-pvh.s2r"   # only the scenarios that read /in/streams need them (~560 MB)
-  [[ " $rep " =~ \ (restore-host|engine-roundtrip|receive-replay|bad-streams)\  ]] || handin=""
+  # only the scenarios that read these fixed names get them (dom0 holds its input in RAM: ~140 MB each)
+  handin=""
+  [[ " $rep " =~ \ (restore-host|engine-roundtrip)\  ]] && handin="save-pv.xl save-pvh.xl save-hvm.xl"
+  [[ " $rep " == *" receive-replay "* ]] && handin="$handin migrate-pvh.s2r"
+  [[ " $rep " == *" bad-streams "* ]] && handin="$handin ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl}"
+  handin=$(echo $handin | tr ' ' '\n' | sort -u | tr '\n' ' ')
   for f in $handin; do
     if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
     elif [ -n "$streams" ] && [ -f "$streams/$f.zst" ]; then zstd -q -d "$streams/$f.zst" -o "$ind/streams/$f"
@@ -216,6 +228,9 @@ if [ -n "$rep" ]; then
         rm -f "$ind/engine/engine-$f"
         echo "$f: the engine could not restore/save it (engine-roundtrip-$f.txt)" >> "$ind/engine/failed"
       fi
+      # the original went in for the engine only: keep it out of dom0's RAM unless restore-host or bad-streams reads it
+      [[ " $rep " == *" restore-host "* ]] || [[ " $rep " == *" bad-streams "* && " ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl} " == *" $f "* ]] \
+        || rm -f "$ind/streams/$f"
     done
   fi
   if [[ " $rep " == *" replay-streams "* ]]; then
