@@ -35,7 +35,11 @@ public sealed class KaitaiArrayPool
 
     /// <summary>An array of exactly <paramref name="length"/> bytes, reused when one was returned; its contents are
     /// whatever it held before (the reader overwrites every byte).</summary>
-    internal byte[] Rent(int length)
+    internal byte[] Rent(int length) => TryRentReturned(length) ?? GC.AllocateUninitializedArray<byte>(length);
+
+    /// <summary>A returned array of exactly <paramref name="length"/> bytes, or null: never a new allocation, so a length
+    /// read from a pipe (not yet checked against what the pipe delivers) can ask.</summary>
+    internal byte[]? TryRentReturned(int length)
     {
         if (_free.TryGetValue(length, out var stack) && stack.Count > 0)
         {
@@ -44,7 +48,7 @@ public sealed class KaitaiArrayPool
             return stack.Pop();
         }
 
-        return GC.AllocateUninitializedArray<byte>(length);
+        return null;
     }
 
     /// <summary>Gives <paramref name="array"/> back: the caller holds no reference to it any more.</summary>

@@ -47,10 +47,11 @@ public partial class KaitaiStream
             throw EndOfStream(count);
         }
 
-        // From a file the length is known and checked above: the array can come from the pool in use (UsePool).
-        var result = _sourceLength >= 0 && t_pool is { } pool && count >= KaitaiArrayPool.MinLength
-            ? pool.Rent(count)
-            : new byte[_sourceLength >= 0 ? count : Math.Min(count, _window!.Length * 4)];
+        // The array can come from the pool in use (UsePool): from a file (the length is checked above) a new one when
+        // none was returned; from a pipe only one returned before, which the untrusted length does not allocate.
+        var pool = count >= KaitaiArrayPool.MinLength ? t_pool : null;
+        var result = (_sourceLength >= 0 ? pool?.Rent(count) : pool?.TryRentReturned(count))
+            ?? new byte[_sourceLength >= 0 ? count : Math.Min(count, _window!.Length * 4)];
         var got = 0;
         var at = _pos - _base;
         if (at >= 0 && at < _buffer.Length)

@@ -19,17 +19,18 @@
 #                                                            vs  ratelimit STREAM | sh -c 'cat >/dev/null' (--rate MB/s)
 #   kaitai       streambench dump --kaitai SAVE              vs  streambench dump SAVE (corpus/real/save-pv.xl.zst,
 #                                                                 134 MB decompressed; not scaled by --size)
-#   fuzz         not run: this script starts no fuzz campaign (see the note it prints)
+#   fuzz         with --fuzz SECONDS only: `streambench fuzz restore-engine --seconds SECONDS` after the other rows (an
+#                AFL++ campaign: execs/s), no reference
 #
 # Usage: tools/bench/compare.sh [--size 1G|256M|...] [--runs N] [--rate MBPS] [--dir DIR] [--keep] [--no-write]
-#        [--only ROW[,ROW...]] [--cli EXECUTABLE]
+#        [--only ROW[,ROW...]] [--cli EXECUTABLE] [--fuzz SECONDS]
 # (--cli: time that streambench executable instead of publishing this checkout's.) The whole output is also written
 # verbatim into docs/BENCHMARKS.md between the compare markers (--no-write: not), only when every row ran with this
 # checkout's CLI (no --only, no --cli).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-size=1G; runs=3; rate=400; dir=""; keep=0; write=1; only=""; cli=""
-usage() { echo "usage: $0 [--size 1G|256M|...] [--runs N] [--rate MBPS] [--dir DIR] [--keep] [--no-write] [--only ROWS] [--cli EXE]" >&2; exit 2; }
+size=1G; runs=3; rate=400; dir=""; keep=0; write=1; only=""; cli=""; fuzz=0
+usage() { echo "usage: $0 [--size 1G|256M|...] [--runs N] [--rate MBPS] [--dir DIR] [--keep] [--no-write] [--only ROWS] [--cli EXE] [--fuzz SECONDS]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=${2:?}; shift 2 ;;
@@ -40,11 +41,13 @@ while [ $# -gt 0 ]; do
     --no-write) write=0; shift ;;
     --only) only=${2:?}; write=0; shift 2 ;;
     --cli) cli=${2:?}; write=0; shift 2 ;;
+    --fuzz) fuzz=${2:?}; shift 2 ;;
     *) usage ;;
   esac
 done
 case "$size" in *[0-9][MG]) ;; *) echo "compare.sh: --size takes e.g. 256M or 1G, not '$size'" >&2; exit 2 ;; esac
 case "$runs" in ''|*[!0-9]*|0) echo "compare.sh: --runs takes a positive number" >&2; exit 2 ;; esac
+case "$fuzz" in ''|*[!0-9]*) echo "compare.sh: --fuzz takes a number of seconds" >&2; exit 2 ;; esac
 mib=${size%?}; [ "${size: -1}" = G ] && mib=$((mib * 1024))
 pages=$((mib * 256))
 want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
@@ -94,13 +97,18 @@ export -f ratelimit
 export rate root
 
 results="$work/results.tsv"; : > "$results"
-# m NAME PREP COMMAND: runs COMMAND under bash with GNU time (wall seconds, peak RSS of the largest process in KiB);
+# m NAME PREP COMMAND: runs COMMAND under bash with GNU time (peak RSS of the largest process in KiB) and takes the wall
+# seconds around it from $EPOCHREALTIME;
 # PREP (not timed) runs first, e.g. to remove an output. Appends "NAME wall rss exit" to the results.
 m() {
   local name=$1 prep=$2 cmd=$3 rc=0
   [ -n "$prep" ] && bash -c "$prep"
-  /usr/bin/time -f '%e %M' -o "$work/time.txt" bash -c "$cmd" > /dev/null 2> "$work/err.txt" || rc=$?
-  echo "$name $(tail -1 "$work/time.txt") $rc" >> "$results"
+  local t0 t1
+  t0=$EPOCHREALTIME
+  /usr/bin/time -f '%M' -o "$work/time.txt" bash -c "$cmd" > /dev/null 2> "$work/err.txt" || rc=$?
+  t1=$EPOCHREALTIME
+  # Wall clock from bash's microsecond clock (GNU time's %e has a resolution of 10 ms, a tenth of the fast rows).
+  echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $(tail -1 "$work/time.txt") $rc" >> "$results"
   if [ "$rc" != 0 ] && [ "$name" != v2-onepage ] && [ "$name" != v2-batched ]; then
     echo "compare.sh: '$name' exited $rc: $(head -3 "$work/err.txt")" >&2
   fi
@@ -110,6 +118,13 @@ m() {
 # then read them once so that every round finds them in the page cache.
 sync
 for f in "$stream" "$onepage" "$batched" "$legacy" "$realsave"; do [ -f "$f" ] && cat "$f" > /dev/null; done
+# Before a write to a fresh file: the removed output's pages are written back and, when this runs as root, the clean
+# page cache is dropped and the input read back in, so that every such run (ours, cat's, Xen's) starts from the same
+# memory state (the other rows' inputs are read back too): without it the time to a fresh file moved 0.17-2.2 s from run to run with whatever the page cache held.
+fresh="sync"
+if [ -w /proc/sys/vm/drop_caches ]; then
+  fresh="sync; echo 1 > /proc/sys/vm/drop_caches; for f in '$stream' '$onepage' '$batched' '$legacy' '$realsave'; do [ -f \"\$f\" ] && cat \"\$f\" > /dev/null; done; true"
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= runs; round++)); do
   echo "== round $round/$runs" >&2
@@ -125,9 +140,9 @@ for ((round = 1; round <= runs; round++)); do
     conv="'$sb' convert-legacy -i '$legacy' -o '$work/ours.out' -w 64 -g pv -f libxc"
     m convert-over "sync; '$sb' convert-legacy -i '$legacy' -o '$work/ours.out' -w 64 -g pv -f libxc >/dev/null" "$conv"
     m cat-over "sync; cat '$legacy' > '$work/cat.out'" "cat '$legacy' > '$work/cat.out'"
-    m convert-fresh "rm -f '$work/ours.out'; sync" "$conv"
-    m cat-fresh "rm -f '$work/cat.out'; sync" "cat '$legacy' > '$work/cat.out'"
-    m xen-convert "rm -f '$work/xen.out'; sync" \
+    m convert-fresh "rm -f '$work/ours.out'; $fresh" "$conv"
+    m cat-fresh "rm -f '$work/cat.out'; $fresh" "cat '$legacy' > '$work/cat.out'"
+    m xen-convert "rm -f '$work/xen.out'; $fresh" \
       "PYTHONPATH='$XEN_ORACLE_PYTHONPATH' '$XEN_ORACLE_PYTHON' '$XEN_ORACLE_CONVERT' -i '$legacy' -o '$work/xen.out' -w 64 -g pv -f libxc"
   fi
   if want verify-file; then
@@ -148,6 +163,13 @@ for ((round = 1; round <= runs; round++)); do
   fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+fuzz_result=""
+if [ "$fuzz" -gt 0 ] && want fuzz; then
+  echo "== fuzz restore-engine, $fuzz s (AFL++; builds the fuzz hosts first)" >&2
+  "$root/tools/streambench" fuzz restore-engine --seconds "$fuzz" -o "$work/fuzz" > "$work/fuzz.txt" 2>&1 \
+    || echo "compare.sh: the fuzz campaign failed: $(tail -3 "$work/fuzz.txt")" >&2
+  fuzz_result=$(grep -h '^FUZZ-RESULT' "$work/fuzz/result" 2>/dev/null | tail -1)
+fi
 
 same="-"
 if want convert; then
@@ -164,10 +186,10 @@ records=$( { "$sb" inspect "$onepage" 2>/dev/null || true; } | sed -n 's/^record
 
 out="$work/report.txt"
 python3 - "$results" "$size" "$runs" "$rate" "$build_kind" "$load_before" "$load_after" "$(nproc)" "$same" \
-  "${resident:-0}" "${records:-0}" "$pages" $sizes > "$out" <<'PY'
+  "${resident:-0}" "${records:-0}" "$pages" $sizes "$fuzz_result" > "$out" <<'PY'
 import sys, statistics, datetime
 (results, size, runs, rate, kind, lb, la, cores, same, resident, records, pages,
- s_stream, s_onepage, s_batched, s_legacy, s_real) = sys.argv[1:]
+ s_stream, s_onepage, s_batched, s_legacy, s_real, fuzz_result) = sys.argv[1:]
 rows = {}
 for line in open(results):
     name, wall, rss, rc = line.split()
@@ -222,10 +244,13 @@ if have("kaitai", "kaitai-ref"):
     print(f"| `dump --kaitai` of a {int(s_real) / 1e6:.0f} MB real save (corpus save-pv) | {t:.2f} s, peak {peak('kaitai'):.0f} MiB, {rate_k:.2f} GB/s "
           f"| plain `dump` {ref:.2f} s, peak {peak('kaitai-ref'):.0f} MiB | {t / ref:.1f}x the time of `dump` "
           f"| peak <= 64 MiB, >= 1 GB/s | {verdict(ok('kaitai') and peak('kaitai') <= 64 and rate_k >= 1)} |")
-print("| fuzz restore-engine target | not measured | | | >= 10k exec/s | not measured |")
-print()
-print("fuzz: this script starts no AFL++ campaign (the shared machine runs campaigns of its own); measure it with "
-      "`tools/streambench fuzz restore-engine --seconds 60` on a quiet machine.")
+fz = dict(kv.split("=", 1) for kv in fuzz_result.split()[1:] if "=" in kv)
+if fz.get("execs_per_sec"):
+    eps = int(fz["execs_per_sec"])
+    print(f"| fuzz restore-engine target ({fz['seconds']} s, 1 job, load at the end {fz.get('load', '?')}) | {eps:,} execs/s, {int(fz['execs']):,} execs "
+          f"| | | >= 10k exec/s | {verdict(eps >= 10000)} |")
+else:
+    print("| fuzz restore-engine target | not measured (--fuzz SECONDS runs it) | | | >= 10k exec/s | not measured |")
 PY
 cat "$out"
 if [ "$write" = 1 ]; then

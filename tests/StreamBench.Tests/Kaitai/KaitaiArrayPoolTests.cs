@@ -1,4 +1,5 @@
 using Kaitai;
+using StreamBench.Tests.Support;
 using Xunit;
 
 namespace StreamBench.Tests.Kaitai;
@@ -59,6 +60,26 @@ public sealed class KaitaiArrayPoolTests
         pool.Return(new byte[4096]);
         pool.Return(new byte[4096]);
         Assert.Equal(8192, pool.HeldBytes);
+    }
+
+    [Fact]
+    public void From_a_pipe_a_large_read_takes_only_an_array_returned_before_never_a_new_one_of_the_untrusted_length()
+    {
+        var input = Pattern(3 * 65536, 4);
+        var pool = new KaitaiArrayPool();
+        using (KaitaiStream.UsePool(pool))
+        {
+            var io = KaitaiStream.Windowed(new TrickleStream(input), 4096);
+            var first = io.ReadBytes(65536); // grown as the pipe delivers, as without a pool
+            Assert.Equal(0, pool.Reused);
+            pool.Return(first);
+            var second = io.ReadBytes(65536);
+            Assert.Same(first, second);
+            Assert.Equal(input.AsSpan(65536, 65536).ToArray(), second);
+            // A length nobody returned is not allocated up front: a lying length meets the end of the pipe.
+            Assert.Throws<EndOfStreamException>(() => io.ReadBytes(1 << 30));
+            Assert.Equal(1, pool.Reused);
+        }
     }
 
     [Fact]
