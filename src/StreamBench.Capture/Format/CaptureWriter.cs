@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
+using StreamBench.Formats.Streams;
 
 namespace StreamBench.Capture.Format;
 
@@ -35,22 +36,13 @@ public sealed class CaptureWriter : IDisposable
     }
 
     /// <summary>Creates (or truncates) the capture at <paramref name="path"/> and writes the file header.</summary>
-    /// <remarks>
-    /// Not <see cref="FileMode.Create"/>: .NET opens that without O_TRUNC and then calls <c>ftruncate(fd, 0)</c>, also
-    /// on a file it has just created, and ext4 (its <c>auto_da_alloc</c> heuristic for files truncated to zero) then
-    /// writes the whole file back inside the final <c>close</c>: 0.2 s at the end of a 1 GiB recording, most of the
-    /// recorder's overhead (docs/BENCHMARKS.md). Only an existing non-empty file is truncated here, as
-    /// <c>cat &gt; FILE</c> would.
-    /// </remarks>
+    /// <remarks>Through <see cref="OutputFile"/>: a new capture is not truncated, which would make ext4 write the whole
+    /// file back in the final close.</remarks>
     public static CaptureWriter Create(string path, CaptureClock? clock = null)
     {
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+        var handle = OutputFile.OpenHandle(path);
         try
         {
-            if (RandomAccess.GetLength(handle) > 0)
-            {
-                RandomAccess.SetLength(handle, 0);
-            }
             return new CaptureWriter(handle, null, false, clock ?? new CaptureClock());
         }
         catch

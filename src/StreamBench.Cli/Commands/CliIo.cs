@@ -42,7 +42,7 @@ internal static class CliIo
         }
         if (s_pending.Value is not { } pending)
         {
-            return new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+            return OutputFile.Open(path);
         }
         if (Directory.Exists(path))
         {

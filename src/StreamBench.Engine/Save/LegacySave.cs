@@ -8,6 +8,7 @@ using StreamBench.Domain.Pages;
 using StreamBench.Domain.Pv;
 using StreamBench.Engine.Toolstack;
 using StreamBench.Formats.Legacy;
+using StreamBench.Formats.Streams;
 using StreamBench.Formats.Wire;
 using WirePageType = StreamBench.Formats.Wire.PageType;
 
@@ -147,7 +148,7 @@ public static class LegacySave
     /// <summary>Saves into a file (created or truncated).</summary>
     public static LegacySaveResult Save(GuestDomain domain, string path, LegacySaveOptions? options = null)
     {
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        using var file = OutputFile.Open(path);
         return Save(domain, file, options);
     }
 

@@ -104,7 +104,7 @@ public sealed class SaveEngine
     /// <summary>Saves into a file (created or truncated).</summary>
     public static SaveResult Save(GuestDomain domain, string path, SaveOptions? options = null)
     {
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        using var file = OutputFile.Open(path);
         return Save(domain, file, options);
     }
 
