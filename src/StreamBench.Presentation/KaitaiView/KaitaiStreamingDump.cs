@@ -89,9 +89,9 @@ public static class KaitaiStreamingDump
         private long _records; // records read so far, all layers: the record # of an error
 
         /// <summary>
-        /// The arrays of a libxc record (its body's copy, a PAGE_DATA batch's pages) go back here once the next record
-        /// has been read (the last one of a segment stays: LibxcSegment's EndsWithCheckpoint reads it), and the next
-        /// records' reads reuse them: without it a stream's every byte was allocated twice and faulted in fresh
+        /// The arrays of a libxc record (its body's copy, a PAGE_DATA batch's pages) go back here once it is printed
+        /// (after that only its Type is read: the list's stop test and LibxcSegment's EndsWithCheckpoint), and the next
+        /// record's reads reuse them: without it a stream's every byte was allocated twice and faulted in fresh
         /// (16,700 page faults for the 134 MB real save; docs/BENCHMARKS.md).
         /// </summary>
         public KaitaiArrayPool Pool { get; } = new();
@@ -176,13 +176,13 @@ public static class KaitaiStreamingDump
             LibxcStream.LibxcRecord? last = null;
             List(o, depth, "Records", (i, item) =>
             {
-                var previous = last;
                 last = Record(ErrorLayer.Libxc, () => new LibxcStream.LibxcRecord(io, null, null), t => KaitaiTreePrinter.Scalar((LibxcStream.LibxcRecordType)t));
                 if (item is not null)
                 {
                     Value(string.Create(CultureInfo.InvariantCulture, $"[{i}]"), last, item, depth + 1);
                 }
-                Recycle(previous);
+                // Printed: only its Type is read from now on (the loop's test, LibxcSegment's EndsWithCheckpoint).
+                Recycle(last);
                 return !(last.Type == LibxcStream.LibxcRecordType.End
                     || (stopAtCheckpoint && last.Type == LibxcStream.LibxcRecordType.Checkpoint)
                     || io.IsEof);
@@ -190,7 +190,7 @@ public static class KaitaiStreamingDump
             return last!;
         }
 
-        /// <summary>Hands a printed record's arrays back to <see cref="Pool"/>; nothing may use the record afterwards.</summary>
+        /// <summary>Hands a printed record's arrays back to <see cref="Pool"/>; nothing may read its body afterwards.</summary>
         private void Recycle(LibxcStream.LibxcRecord? record)
         {
             if (record is null)
