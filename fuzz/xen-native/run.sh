@@ -31,7 +31,7 @@ known_finding() { # log
   grep -q 'in x86_pv_localise_page' "$1" && grep -q 'in xc_pfn_to_mfn\|in pfn_to_mfn' "$1" && { echo XN-1; return 0; }
   grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739\|xg_sr_restore_x86_pv.c:739:[0-9]*: runtime error: applying zero offset to null pointer' "$1" && { echo XN-2; return 0; }
   grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
-  grep -q 'in pfn_set_populated' "$1" && { echo XN-4; return 0; }
+  grep -q 'in pfn_set_populated\|rejected: Failed to realloc populated bitmap' "$1" && { echo XN-4; return 0; }
   grep -q 'out-of-memory (malloc(' "$1" && grep -q 'in record_header_done .*libxl_stream_read.c:515' "$1" && { echo XL-5; return 0; }
   grep -q 'it spins at EOF (finding XL-6)' "$1" && { echo XL-6; return 0; }
   # Harness (b), the COLO back channel: an empty CHECKPOINT_STATE, END while a state is awaited, a record that
@@ -41,6 +41,20 @@ known_finding() { # log
   grep -q 'libxl_stream_read.c:\(587\|615\):.*null pointer\|in process_record .*libxl_stream_read.c:\(587\|615\)\|fake_libxl.c:[0-9:]* runtime error: member access within null pointer of type .libxl__domain_create_state' "$1" \
     && { echo XL-4; return 0; }
   return 1
+}
+
+# libFuzzer's out-of-memory report of a single huge malloc names no frame. For the libxc targets, replay an oom-
+# artifact through the runner with allocations over 2 GiB failing instead, so that the log says what restore did
+# with the failure (XN-4: "Failed to realloc populated bitmap").
+oom_reason() { # target artifact
+  case "$(basename "$2")" in oom-*) ;; *) return 0 ;; esac
+  known_finding "$2.log" >/dev/null && return 0
+  local flag=""
+  case "$1" in xen-native-libxc) ;; xen-native-checkpoint) flag=--checkpointed ;; *) return 0 ;; esac
+  [ -x "$bin/xen-native-run" ] || return 0
+  echo "--- replayed by xen-native-run with allocations over 2 GiB failing:" >>"$2.log"
+  ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=2048:detect_leaks=0 timeout 120 \
+    "$bin/xen-native-run" run $flag "$2" >>"$2.log" 2>&1 || true
 }
 
 build() {
@@ -96,6 +110,7 @@ run_libfuzzer() { # target seconds out nice
   for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-* "$out"/artifacts/oom-*; do
     [ -f "$f" ] || continue
     ASAN_OPTIONS=detect_leaks=1 "$bin/$t" -rss_limit_mb=2048 -timeout=60 "$f" >"$f.log" 2>&1
+    oom_reason "$t" "$f"
     if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"
     elif grep -q '^Executed ' "$f.log"; then say "$(basename "$f"): does not reproduce alone (a timeout of the loaded machine?)"
     else say "$(basename "$f"): NEW finding (see $f.log)"; new=1; fi
