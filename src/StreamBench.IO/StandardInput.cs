@@ -94,12 +94,15 @@ public static class StandardInput
     // /proc/self/fdinfo/N: "flags:" is octal; its access mode bits are O_WRONLY (1) or O_RDWR (2) for a write end.
     private static bool IsWritable(string fd) => (FdFlags(fd) & 3) is 1 or 2;
 
+    /// <summary>What <see cref="Open"/> says when standard input is closed.</summary>
+    public const string ClosedMessage = "standard input is closed: give a file, or redirect the stream into standard input";
+
     /// <summary>Opens standard input; an <see cref="IOException"/> when it is closed.</summary>
     public static Stream Open()
     {
         if (IsClosed())
         {
-            throw new IOException("standard input is closed: give a file, or redirect the stream into standard input");
+            throw new IOException(ClosedMessage);
         }
         return Console.OpenStandardInput();
     }

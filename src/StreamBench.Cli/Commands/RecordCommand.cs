@@ -112,6 +112,14 @@ internal static class RecordCommand
         }
         int Signal() => signalNumber;
 
+        // Refused before the capture is created: a closed standard input must not leave a header-only capture behind.
+        var readsStdin = isTransport || (listenAt is null && child.Length == 0 && inputPath is null or "-");
+        if (readsStdin && StandardInput.IsClosed())
+        {
+            Console.Error.WriteLine("streambench record: " + StandardInput.ClosedMessage);
+            return ExitCodes.UsageOrIo;
+        }
+
         CaptureWriter writer;
         try
         {
