@@ -8,7 +8,8 @@
 #   --xen VER         the host: 4.17 (default; Debian bookworm) or 4.20 (Debian trixie, its own dom0 image in
 #                     .cache/xenlab-4.20: build.sh --xen 4.20). Also env XENLAB_XEN. CI's --quick stays on 4.17.
 #   --scenarios LIST  comma-separated scenario names (default: all; see --list, which prints the scenario table)
-#   --set NAME        the scenarios whose "sets" column names NAME (quick, full, hvm, net, foreign, replay, colo, probe)
+#   --set NAME        the scenarios whose "sets" column names NAME (quick, full, hvm, net, foreign, replay, colo, probe,
+#                     fuzz, findings)
 #   --quick           = --set quick: CI's subset (tools/test.sh)
 #   --out DIR         results folder (default <repo>/artifacts/xenlab)
 #   --corpus          store the captured streams in corpus/real (zstd -15) + MANIFEST.tsv
@@ -20,6 +21,11 @@
 #   --timeout S       wall-clock limit per qemu boot (default 1500)
 #   --json            print DIR/results.json on stdout at the end (the final line goes to stderr then)
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
+#   env XENLAB_FUZZ_SECONDS  real-restore's time budget in dom0 (default 600); the boot's --timeout grows to fit it
+#   env XENLAB_FUZZ_BASES    real-restore's bases (corpus/real names; default save-pv.xl save-pvh.xl migrate-pvh.s2r,
+#                            on --xen 4.20 the xen-4.20- captures); XENLAB_FUZZ_SEED (1), XENLAB_FUZZ_COUNT (4000)
+#   env XENLAB_FUZZ_SPECS    a folder of specs to run instead of generating them (the minimisation candidates)
+#   env XENLAB_FUZZ_TIMEOUT  limit per mutant in dom0, seconds (default 120): a mutant still running then is a hang
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
 #   env XENLAB_NET_TIMEOUT  limit in seconds for each host-side process of the network scenarios (default: --timeout)
 #   env XENLAB_HVM_CFG  xl.cfg lines (newline-separated) that replace or add keys of the lab's own HVM guest config
@@ -69,6 +75,8 @@ receive-replay      2    quick,full      migrate-pvh.s2r                     xl 
 bad-streams         2    quick,full      save-pv.xl,save-pvh.xl->mkbad.py    every corrupted variant ends (no hang); outcomes recorded
 replay-recorded     2    quick,net       migrate-recorded.sbcap              streambench replay --to-tcp into xl migrate-receive rc 0; the domain lives
 replay-streams      2    foreign,replay  --streams-DIR:any-file              each stream, config adapted, restores/replays rc 0 and lives
+real-restore        2    fuzz            save-pv,save-pvh,migrate-pvh->mkfuzz.py  mutants fed to xl restore / migrate-receive until the budget; each classified; the boot lives to the end
+findings            2    findings        corpus/findings/*.bad               every finding of this Xen replayed: its class matches corpus/findings/MANIFEST.tsv
 '
 table() { echo "$SCENARIO_TABLE" | awk 'NF>=5 && $1 !~ /^#/'; }
 names_where() { table | awk -v col="$1" -v want="$2" '{ split($col, a, ","); for (i in a) if (a[i] == want) { print $1; break } }'; }
@@ -208,6 +216,19 @@ if [ -n "$rep" ]; then
   [[ " $rep " =~ \ (restore-host|engine-roundtrip)\  ]] && handin="save-pv.xl save-pvh.xl save-hvm.xl"
   [[ " $rep " == *" receive-replay "* ]] && handin="$handin migrate-pvh.s2r"
   [[ " $rep " == *" bad-streams "* ]] && handin="$handin ${XENLAB_BAD_BASES:-save-pv.xl save-pvh.xl}"
+  # real-restore: mkfuzz.py's specs of these bases (dom0 keeps ONE copy of each: ~140 MB, mutated in place);
+  # findings: the bases that this Xen's corpus/findings specs name
+  fuzzbases=""; findspecs=""
+  if [[ " $rep " == *" real-restore "* ]]; then
+    if [ -n "${XENLAB_FUZZ_SPECS:-}" ]; then fuzzbases=$(awk '$1=="base"{print $2}' "$XENLAB_FUZZ_SPECS"/*.bad | sort -u)
+    elif [ "$XV" = 4.20 ]; then fuzzbases=${XENLAB_FUZZ_BASES:-xen-4.20-save-pv.xl xen-4.20-save-pvh.xl xen-4.20-migrate-pvh.s2r}
+    else fuzzbases=${XENLAB_FUZZ_BASES:-save-pv.xl save-pvh.xl migrate-pvh.s2r}; fi
+    handin="$handin $fuzzbases"
+  fi
+  if [[ " $rep " == *" findings "* ]]; then
+    findspecs=$(awk -F'\t' -v x="$XV" '$3==x{print $1}' "$repo/corpus/findings/MANIFEST.tsv" 2>/dev/null)
+    for n in $findspecs; do handin="$handin $(awk '$1=="base"{print $2}' "$repo/corpus/findings/$n.bad")"; done
+  fi
   handin=$(echo $handin | tr ' ' '\n' | sort -u | tr '\n' ' ')
   for f in $handin; do
     if [ -n "$streams" ] && [ -f "$streams/$f" ]; then cp "$streams/$f" "$ind/streams/"
@@ -295,6 +316,25 @@ if [ -n "$rep" ]; then
     done
     cp "$ind"/bad/*.bad "$out/bad/" 2>/dev/null || true
   fi
+  if [ -n "$fuzzbases" ]; then
+    mkdir -p "$ind/fuzz"; rm -rf "$out/fuzz"; mkdir -p "$out/fuzz"
+    if [ -n "${XENLAB_FUZZ_SPECS:-}" ]; then cp "$XENLAB_FUZZ_SPECS"/*.bad "$ind/fuzz/"
+    else
+      fb=(); for f in $fuzzbases; do [ -f "$ind/streams/$f" ] && fb+=("$ind/streams/$f"); done
+      [ ${#fb[@]} -gt 0 ] && python3 "$here/mkfuzz.py" "${fb[@]}" --count "${XENLAB_FUZZ_COUNT:-4000}" --seed "${XENLAB_FUZZ_SEED:-1}" "$ind/fuzz"
+    fi
+    cp "$ind"/fuzz/*.bad "$out/fuzz/" 2>/dev/null
+    echo "${XENLAB_FUZZ_SECONDS:-600}" > "$ind/fuzz-seconds"
+    echo "${XENLAB_FUZZ_TIMEOUT:-120}" > "$ind/fuzz-timeout"
+    echo "xenlab: real-restore: $(ls "$ind/fuzz" | wc -l) specs of $fuzzbases; budget ${XENLAB_FUZZ_SECONDS:-600} s in dom0"
+    need=$(( ${XENLAB_FUZZ_SECONDS:-600} + 1500 )); [ "$tmo" -lt "$need" ] && { tmo=$need; echo "xenlab: boot timeout raised to $tmo s for real-restore"; }
+  fi
+  if [ -n "$findspecs" ]; then
+    mkdir -p "$ind/findings"
+    for n in $findspecs; do cp "$repo/corpus/findings/$n.bad" "$ind/findings/"; done
+    echo "${XENLAB_FUZZ_TIMEOUT:-120}" > "$ind/fuzz-timeout"
+    echo "xenlab: findings: $(echo $findspecs | wc -w) specs of Xen $XV"
+  fi
   reppid=""
   if [[ " $rep " == *" replay-recorded "* ]]; then
     rcap=""
@@ -319,7 +359,24 @@ if [ -n "$rep" ]; then
       reppid=$!
     else echo "xenlab: replay-recorded: no migrate-recorded.sbcap (from --streams or boot 1): SKIP"; fi
   fi
-  boot 2 "$ind"; rm -rf "$ind"; QEMU_NET=()
+  boot 2 "$ind"
+  # real-restore / findings: the per-mutant lines from the serial log (kept even when the boot died), with each
+  # mutant's sha256 prefix; the host's verdict (host-SCENARIO.tsv) says whether the boot lived to the end
+  for s in real-restore findings; do
+    [[ " $rep " == *" $s "* ]] || continue
+    sd=$ind/fuzz; [ $s = findings ] && sd=$ind/findings
+    python3 "$here/mkfuzz.py" --collect "$out/boot-2/serial.log" "$sd" "$ind/streams" "$out/$s.tsv" > "$out/$s-collect.txt" 2>&1
+    cat "$out/$s-collect.txt" | sed "s/^/xenlab: $s: /"
+    hs=PASS; grep -q 'boot died\|did not finish' "$out/$s-collect.txt" && hs=FAIL
+    hd=$(grep -h 'boot died' "$out/$s-collect.txt" | head -1)
+    if [ $s = findings ]; then
+      cp "$ind"/findings/*.bad "$out/" 2>/dev/null
+      ck=$(python3 "$here/mkfuzz.py" --check-findings "$out/$s.tsv" "$repo/corpus/findings/MANIFEST.tsv" "$XV")
+      [ "${ck%%	*}" = PASS ] || hs=FAIL; hd="$hd ${ck#*	}"
+    else hd="$hd results: OUT/$s.tsv"; fi
+    printf '%s\t%s\n' "$hs" "$hd" > "$out/host-$s.tsv"
+  done
+  rm -rf "$ind"; QEMU_NET=()
   if [ -n "$reppid" ]; then
     stop_host "$reppid" "replayer" 30
     read -r r rs < "$out/replay-recorded.rc" 2>/dev/null || { r=none; rs=0; }

@@ -9,6 +9,12 @@ usage: mkfuzz.py BASE... --count N --seed S OUTDIR     N specs in all, bases tak
        mkfuzz.py --reduce SPEC OUTDIR [BASEDIR]        the reduction candidates of a spec: each with one edit dropped,
                                                        and (with BASEDIR) a truncation raised halfway toward the
                                                        base's end (4 steps)
+       mkfuzz.py --collect SERIAL_LOG SPECDIR BASEDIR OUT.tsv
+                                                       (lab.sh, after a real-restore/findings boot) the runner's
+                                                       "LAB: FUZZ" lines as a TSV with each mutant's sha256 prefix; a
+                                                       FUZZ-START without its result is a "boot-died" row
+       mkfuzz.py --check-findings RESULTS.tsv MANIFEST.tsv XEN
+                                                       every MANIFEST row of Xen XEN has the class it names
        mkfuzz.py --walk BASE                           print the layout walk (headers, records of every layer)
        mkfuzz.py --self-test                           checks on a synthetic stream (no boot, no real capture)
 
@@ -562,6 +568,25 @@ def self_test():
         for want in ("HVM_CONTEXT", "PAGE_DATA", "X86_CPUID_POLICY", "HVM_PARAMS", "EMULATOR_XENSTORE_DATA",
                      "libxc-domain header", "xl header", "SHARED_INFO", "padding byte"):
             assert any(want in t for t in ta), want
+        for n in a[:60]:
+            sp = os.path.join(d, "a", n + ".bad")
+            assert mutant_sha(sp, d, {}) == hashlib.sha256(apply_ops(data, parse_spec(sp)[1])).hexdigest()[:16], n
+        # a serial log: two results, then a mutant whose result never came (the boot died)
+        serial = os.path.join(d, "serial.log")
+        with open(serial, "w") as f:
+            f.write("LAB: FUZZ-START %s\r\nLAB: FUZZ\t%s\tsyn.xl\trestore\trefused\t1\t0.5\t-\txc: error: x\r\n" % (a[0], a[0]))
+            f.write("LAB: FUZZ-START %s\nLAB: FUZZ\t%s\tsyn.xl\trestore\txl-crash\t139\t0.7\tpv1,\tsegfault\n" % (a[1], a[1]))
+            f.write("LAB: FUZZ-START %s\n(XEN) something\n" % a[2])
+        rows, died, done = collect(serial, os.path.join(d, "a"), d, os.path.join(d, "res.tsv"))
+        assert [r[3] for r in rows] == ["refused", "xl-crash", "boot-died"] and died == a[2] and not done, rows
+        res = open(os.path.join(d, "res.tsv")).read().splitlines()
+        assert res[1].split("\t")[-1] == mutant_sha(os.path.join(d, "a", a[0] + ".bad"), d, {}), res
+        man = os.path.join(d, "MANIFEST.tsv")
+        open(man, "w").write("name\tbase\txen\tcommand\tclass\n%s\tsyn.xl\t4.17\trestore\trefused\n"
+                             "%s\tsyn.xl\t4.17\trestore\txl-crash\n%s\tsyn.xl\t4.20\trestore\trefused\n" % (a[0], a[1], a[5]))
+        assert check_findings(os.path.join(d, "res.tsv"), man, "4.17") == 0
+        open(man, "a").write("%s\tsyn.xl\t4.17\trestore\trefused\n" % a[2])
+        assert check_findings(os.path.join(d, "res.tsv"), man, "4.17") == 1
         # --apply writes what apply_ops computes; --reduce drops one edit at a time
         multi = next(n for n, t in zip(a, ta) if t.count("# edit ") == 3 and "truncate to" not in t)
         sp = os.path.join(d, "a", multi + ".bad")
@@ -581,9 +606,96 @@ def self_test():
     return 0
 
 
+FUZZ_COLUMNS = ["spec", "base", "command", "class", "rc", "seconds", "leftover", "xen_message"]
+
+
+def mutant_sha(spec_path, basedir, cache):
+    base, ops, _ = parse_spec(spec_path)
+    if base not in cache:   # every base stays loaded (a run has a few, ~140 MB each)
+        cache[base] = read_stream(find_base(basedir, base))
+    data = cache[base]
+    h = hashlib.sha256()
+    cut = next((op[1] for op in ops if op[0] == "truncate"), len(data))
+    pokes = sorted((op[1], op[2]) for op in ops if op[0] == "poke")
+    mv, pos = memoryview(data), 0
+    for o, b in pokes:   # a spec's pokes do not overlap and lie before its truncation (mkfuzz writes them so)
+        h.update(mv[pos:o])
+        h.update(b)
+        pos = o + len(b)
+    if pos < cut:
+        h.update(mv[pos:cut])
+    return h.hexdigest()[:16]
+
+
+def collect(serial, specdir, basedir, out):
+    """The runner's per-mutant console lines -> OUT (TSV with the mutant's sha256 prefix); returns (rows, died)."""
+    rows, started, summary, done = [], None, "", False
+    for raw in open(serial, "rb"):
+        line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+        if line.startswith("LAB: FUZZ-START "):
+            started = line.split()[2]
+        elif line.startswith("LAB: FUZZ\t"):
+            f = line.split("\t")[1:]
+            if len(f) >= len(FUZZ_COLUMNS):
+                rows.append(f[:len(FUZZ_COLUMNS)])
+                started = None
+        elif line.startswith("LAB: FUZZ-SUMMARY "):
+            summary = line[len("LAB: FUZZ-SUMMARY "):]
+        elif line.startswith("LAB: runner done"):
+            done = True
+    died = None
+    if started is not None:
+        base = parse_spec(os.path.join(specdir, started + ".bad"))[0]
+        died = started
+        rows.append([started, base, "-", "boot-died", "-", "-", "-",
+                     "the boot ended during this mutant (no result line): dom0 or hypervisor crash, or the boot's time limit"])
+    cache = {}
+    with open(out, "w") as f:
+        f.write("\t".join(FUZZ_COLUMNS + ["sha256"]) + "\n")
+        for r in rows:
+            try:
+                sha = mutant_sha(os.path.join(specdir, r[0] + ".bad"), basedir, cache)
+            except (OSError, ValueError):
+                sha = "-"
+            f.write("\t".join(r + [sha]) + "\n")
+    counts = {}
+    for r in rows:
+        counts[r[3]] = counts.get(r[3], 0) + 1
+    print("mkfuzz collect: %d mutants; %s; %s%s" % (len(rows), " ".join("%s=%d" % kv for kv in sorted(counts.items())),
+                                                    summary or "no summary line",
+                                                    "" if done else "; the runner did not finish"))
+    if died:
+        print("mkfuzz collect: the boot died during %s" % died)
+    return rows, died, done
+
+
+def check_findings(results, manifest, xen):
+    got = {}
+    for line in open(results):
+        f = line.rstrip("\n").split("\t")
+        if f[0] != "spec":
+            got[f[0]] = f[3]
+    bad, n = [], 0
+    for line in open(manifest):
+        f = line.rstrip("\n").split("\t")
+        if not f or f[0] in ("", "name") or f[0].startswith("#") or len(f) < 5 or f[2] != xen:
+            continue
+        n += 1
+        if got.get(f[0]) != f[4]:
+            bad.append("%s: expected %s, got %s" % (f[0], f[4], got.get(f[0], "no result")))
+    print("%s\t%d findings of Xen %s replayed; %s" % ("PASS" if not bad and n else "FAIL", n, xen,
+                                                    "; ".join(bad) if bad else "all match the manifest"))
+    return 0 if not bad and n else 1
+
+
 def main(argv):
     if argv[:1] == ["--self-test"]:
         return self_test()
+    if argv[:1] == ["--collect"] and len(argv) == 5:
+        collect(*argv[1:])
+        return 0
+    if argv[:1] == ["--check-findings"] and len(argv) == 4:
+        return check_findings(*argv[1:])
     if argv[:1] == ["--walk"] and len(argv) == 2:
         items, end = walk(read_stream(argv[1]))
         for i in items:

@@ -585,6 +585,78 @@ sc_bad() {  # expected failures: xl restore of truncated / hand-corrupted real s
   result $sc $st $(el $tt0 $(now)) - "rejected=$nrej accepted(unexpected):${nacc:- none} xl-crashed:${ncr:- none} timeout:${nto:- none}"
 }
 
+# ---- real-restore / findings (issue #16 part 3): Xen's own restore path fed with mutants -------------------------
+# Each spec (mkfuzz.py; mkbad's format) is applied to the handed-in base IN PLACE: its original bytes are saved and
+# written back after the command, so dom0 holds one copy of each base (a truncation alone reads a cut copy in /tmp).
+# Saves go to `xl restore FILE`, migration sender streams (*.s2r) to `xl migrate-receive -e < FILE`, each under
+# `timeout`. Classes: refused (rc 1-127, nothing left), half-built (rc != 0 and a new domain is left in xl list),
+# xl-crash (a signal: rc >= 128, not 124/137), hang (timeout: 124/137), xen-crash (new `xl dmesg` lines with panic /
+# BUG / Xen call trace / FATAL; the boot dying is seen by the host: a FUZZ-START line without its FUZZ line),
+# accepted-alive / accepted-dead (rc 0, then the generic judge on the new domain). One "LAB: FUZZ" line per mutant
+# (the host rebuilds the TSV from the serial log, so nothing is lost if the boot dies), and fuzz-results.tsv.
+hexpoke() {  # file offset hex : write the bytes in place
+  esc=""; h=$3
+  while [ -n "$h" ]; do byte=${h%"${h#??}"}; h=${h#??}; esc="$esc\\$(printf %03o 0x$byte)"; done
+  printf "$esc" | dd of=$1 bs=1 seek=$2 conv=notrunc 2>/dev/null
+}
+fuzz_apply() {  # spec -> FUZZIN (the file to feed), /tmp/fuzz-undo (offset hex lines that restore the base)
+  fb=/in/streams/$(awk '$1=="base"{print $2}' $1); : > /tmp/fuzz-undo
+  [ -f "$fb" ] || return 1
+  cut=$(awk '$1=="truncate"{print $2; exit}' $1)
+  if [ -n "$cut" ]; then head -c $cut $fb > /tmp/bad.bin; FUZZIN=/tmp/bad.bin; else FUZZIN=$fb; fi
+  grep -E '^poke ' $1 | while read op a b; do
+    [ "$FUZZIN" = "$fb" ] && echo "$a $(dd if=$fb bs=1 skip=$a count=$(( ${#b} / 2 )) 2>/dev/null | od -An -v -tx1 | tr -d ' \n')" >> /tmp/fuzz-undo
+    hexpoke $FUZZIN $a $b
+  done
+}
+fuzz_undo() { while read a b; do hexpoke $fb $a $b; done < /tmp/fuzz-undo; : > /tmp/fuzz-undo; rm -f /tmp/bad.bin; }
+domlist() { xl list 2>/dev/null | awk 'NR>2{print $1}' | sort; }
+sc_fuzz() {  # scenario specdir budget_seconds
+  sc=$1; dir=$2; budget=$3; tmo=${FUZZ_TIMEOUT:-$(cat /in/fuzz-timeout 2>/dev/null || echo 120)}
+  tt0=$(now); n=0; : > /tmp/fuzz-classes
+  xl dmesg -c > $P/xl-dmesg-before-$sc.txt 2>&1
+  printf 'spec\tbase\tcommand\tclass\trc\tseconds\tleftover\txen_message\n' > $P/$sc-results.tsv
+  for f in $dir/*.bad; do
+    [ -f "$f" ] || continue
+    [ "$budget" -gt 0 ] && [ "$(awk -v a="$tt0" -v b="$(now)" -v t="$budget" 'BEGIN{print (b - a >= t) ? 1 : 0}')" = 1 ] && break
+    b=$(basename $f .bad); base=$(awk '$1=="base"{print $2}' $f)
+    destroy_all; before=$(domlist | tr '\n' ' ')
+    fuzz_apply $f || { say "FUZZ-SKIP $b: base $base not handed in"; continue; }
+    case $base in *.s2r) cmd=migrate-receive ;; *) cmd=restore ;; esac
+    say "FUZZ-START $b"
+    t0=$(now)
+    if [ $cmd = restore ]; then timeout -k 5 $tmo xl restore $FUZZIN > /tmp/fuzz-log.txt 2>&1; rc=$?
+    else timeout -k 5 $tmo xl migrate-receive -e < $FUZZIN > /dev/null 2> /tmp/fuzz-log.txt; rc=$?; fi
+    tr=$(el $t0 $(now))
+    fuzz_undo
+    left=""; for d in $(domlist); do case " $before " in *" $d "*) ;; *) left="$left$d,";; esac; done
+    xl dmesg -c > /tmp/fuzz-dmesg.txt 2>&1
+    xen=$(grep -a -m1 -E 'panic|PANIC|BUG|Xen call trace|FATAL' /tmp/fuzz-dmesg.txt | tr '\t' ' ' | cut -c1-200)
+    if [ -n "$xen" ]; then cl=xen-crash
+    elif [ $rc = 124 ] || [ $rc = 137 ]; then cl=hang
+    elif [ $rc -ge 128 ]; then cl=xl-crash
+    elif [ $rc != 0 ] && [ -n "$left" ]; then cl=half-built
+    elif [ $rc != 0 ]; then cl=refused
+    else d=${left%%,*}; cl=accepted-dead; [ -n "$d" ] && [ "$(alive $d ${FUZZ_ALIVE_WAIT:-20})" = yes ] && cl=accepted-alive; fi
+    msg=${xen:-$(grep -a -m1 -iE 'error|fail|invalid|unable|truncat|unknown|incorrect|mismatch|unsupported|short|segfault|exceed' /tmp/fuzz-log.txt | tr '\t' ' ' | cut -c1-300)}
+    if [ $cl != refused ]; then   # keep the evidence of everything that is not a clean refusal
+      { echo "== $b ($cmd rc=$rc class=$cl left=${left:--})"; cat /tmp/fuzz-log.txt; echo "-- xl dmesg"; cat /tmp/fuzz-dmesg.txt
+        [ -n "$left" ] && { echo "-- xl list"; xl list; echo "-- judge: $(cat /tmp/judge-${left%%,*} 2>/dev/null)"; }; } >> $P/$sc-evidence.txt 2>&1
+    fi
+    line=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$b" "$base" "$cmd" "$cl" "$rc" "$tr" "${left:--}" "${msg:--}")
+    echo "$line" >> $P/$sc-results.tsv; echo "$cl" >> /tmp/fuzz-classes
+    echo "LAB: FUZZ	$line"
+    n=$((n + 1))
+  done
+  destroy_all
+  secs=$(el $tt0 $(now))
+  summ=$(sort /tmp/fuzz-classes | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+  rate=$(awk -v n=$n -v s=$secs 'BEGIN{printf "%.0f", (s > 0) ? n * 3600 / s : 0}')
+  say "FUZZ-SUMMARY $sc mutants=$n seconds=$secs per_hour=$rate $summ"
+  [ $n = 0 ] && { result $sc SKIP 0 - "no spec handed in"; return; }
+  result $sc PASS $secs - "mutants=$n per_hour=$rate $summ"
+}
+
 # ------------------------------------------------------------------------------------------
 say "runner start: scenarios: $SCEN"
 if [ -n "${XENLAB_WATCHDOG:-$(grep -o 'watchdog' /in/scenarios-opts 2>/dev/null)}" ]; then
@@ -618,6 +690,8 @@ for s in $SCEN; do
     migrate-recorded) sc_migrate_recorded ;;
     replay-recorded) sc_replay_recorded ;;
     bad-streams)  sc_bad ;;
+    real-restore) sc_fuzz real-restore /in/fuzz $(cat /in/fuzz-seconds 2>/dev/null || echo 600) ;;
+    findings)     sc_fuzz findings /in/findings 0 ;;
     replay-streams) sc_replay_streams ;;
     colo-attempt) sc_colo ;;
     hvm-probe)    sc_hvm_probe ;;
