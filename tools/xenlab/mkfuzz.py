@@ -15,6 +15,10 @@ usage: mkfuzz.py BASE... --count N --seed S OUTDIR     N specs in all, bases tak
                                                        FUZZ-START without its result is a "boot-died" row
        mkfuzz.py --check-findings RESULTS.tsv MANIFEST.tsv XEN
                                                        every MANIFEST row of Xen XEN has the class it names
+       mkfuzz.py --triage RESULTS.tsv SPECDIR BASEDIR OUT.tsv [CLI]
+                                                       every row that is not a clean refusal (and accepted-dead):
+                                                       the mutant verified with `streambench verify --profile restore`
+                                                       (CLI, default tools/streambench): our verdict and first error
        mkfuzz.py --walk BASE                           print the layout walk (headers, records of every layer)
        mkfuzz.py --self-test                           checks on a synthetic stream (no boot, no real capture)
 
@@ -688,6 +692,43 @@ def check_findings(results, manifest, xen):
     return 0 if not bad and n else 1
 
 
+INTERESTING = ("xl-crash", "half-built", "hang", "xen-crash", "boot-died", "accepted-alive", "accepted-dead")
+
+
+def verify(cli, path):
+    """(verdict, first error line) of `verify --profile restore`: rc 0 VALID, 1 INVALID."""
+    p = subprocess.run([cli, "verify", "--profile", "restore", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=600)
+    out = p.stdout.decode("utf-8", "replace").splitlines()
+    first = next((l for l in out if l.startswith("error ")), "")
+    last = out[-1] if out else ""
+    verdict = "VALID" if " VALID " in last else "INVALID" if " INVALID " in last else "rc=%d" % p.returncode
+    return verdict, first or last
+
+
+def triage(results, specdir, basedir, out, cli=None):
+    cli = cli or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "streambench")
+    rows = [l.rstrip("\n").split("\t") for l in open(results)][1:]
+    tmp = out + ".mutant"
+    n = 0
+    with open(out, "w") as f:
+        f.write("spec\tbase\tcommand\tclass\trc\txen_message\tverify\tverify_first_error\n")
+        for r in rows:
+            if r[3] not in INTERESTING:
+                continue
+            base, ops, _ = parse_spec(os.path.join(specdir, r[0] + ".bad"))
+            with open(tmp, "wb") as m:
+                m.write(apply_ops(read_stream(find_base(basedir, base)), ops))
+            v, first = verify(cli, tmp)
+            f.write("\t".join([r[0], r[1], r[2], r[3], r[4], r[7], v, first]) + "\n")
+            print("%s %s %s -> verify %s: %s" % (r[0], r[2], r[3], v, first))
+            n += 1
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    print("mkfuzz triage: %d finding candidates verified" % n)
+    return 0
+
+
 def main(argv):
     if argv[:1] == ["--self-test"]:
         return self_test()
@@ -696,6 +737,8 @@ def main(argv):
         return 0
     if argv[:1] == ["--check-findings"] and len(argv) == 4:
         return check_findings(*argv[1:])
+    if argv[:1] == ["--triage"] and len(argv) in (5, 6):
+        return triage(*argv[1:])
     if argv[:1] == ["--walk"] and len(argv) == 2:
         items, end = walk(read_stream(argv[1]))
         for i in items:

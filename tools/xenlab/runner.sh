@@ -594,33 +594,37 @@ sc_bad() {  # expected failures: xl restore of truncated / hand-corrupted real s
 # BUG / Xen call trace / FATAL; the boot dying is seen by the host: a FUZZ-START line without its FUZZ line),
 # accepted-alive / accepted-dead (rc 0, then the generic judge on the new domain). One "LAB: FUZZ" line per mutant
 # (the host rebuilds the TSV from the serial log, so nothing is lost if the boot dies), and fuzz-results.tsv.
-hexpoke() {  # file offset hex : write the bytes in place
-  esc=""; h=$3
-  while [ -n "$h" ]; do byte=${h%"${h#??}"}; h=${h#??}; esc="$esc\\$(printf %03o 0x$byte)"; done
-  printf "$esc" | dd of=$1 bs=1 seek=$2 conv=notrunc 2>/dev/null
+hexpoke() {  # file offset hex : write the bytes in place (printf's \xHH: one process, not one per byte)
+  printf "$(echo $3 | sed 's/../\\x&/g')" | dd of=$1 bs=1 seek=$2 conv=notrunc 2>/dev/null
 }
 fuzz_apply() {  # spec -> FUZZIN (the file to feed), /tmp/fuzz-undo (offset hex lines that restore the base)
   fb=/in/streams/$(awk '$1=="base"{print $2}' $1); : > /tmp/fuzz-undo
   [ -f "$fb" ] || return 1
   cut=$(awk '$1=="truncate"{print $2; exit}' $1)
   if [ -n "$cut" ]; then head -c $cut $fb > /tmp/bad.bin; FUZZIN=/tmp/bad.bin; else FUZZIN=$fb; fi
-  grep -E '^poke ' $1 | while read op a b; do
-    [ "$FUZZIN" = "$fb" ] && echo "$a $(dd if=$fb bs=1 skip=$a count=$(( ${#b} / 2 )) 2>/dev/null | od -An -v -tx1 | tr -d ' \n')" >> /tmp/fuzz-undo
-    hexpoke $FUZZIN $a $b
+  grep -E '^poke ' $1 | while read po pa ph; do
+    [ "$FUZZIN" = "$fb" ] && echo "$pa $(dd if=$fb bs=1 skip=$pa count=$(( ${#ph} / 2 )) 2>/dev/null | od -An -v -tx1 | tr -d ' \n')" >> /tmp/fuzz-undo
+    hexpoke $FUZZIN $pa $ph
   done
 }
-fuzz_undo() { while read a b; do hexpoke $fb $a $b; done < /tmp/fuzz-undo; : > /tmp/fuzz-undo; rm -f /tmp/bad.bin; }
+fuzz_undo() { while read uo uh; do hexpoke $fb $uo $uh; done < /tmp/fuzz-undo; : > /tmp/fuzz-undo; rm -f /tmp/bad.bin; }
 domlist() { xl list 2>/dev/null | awk 'NR>2{print $1}' | sort; }
+fuzz_clean() {  # destroy what the last mutant left; BEFORE = the domains that survive that (none, normally)
+  ds=$(domlist); before=""
+  [ -n "$ds" ] || return 0
+  for d in $ds; do xl destroy $d >/dev/null 2>&1; done
+  sleep 1; before=$(domlist | tr '\n' ' ')
+}
 sc_fuzz() {  # scenario specdir budget_seconds
   sc=$1; dir=$2; budget=$3; tmo=${FUZZ_TIMEOUT:-$(cat /in/fuzz-timeout 2>/dev/null || echo 120)}
-  tt0=$(now); n=0; : > /tmp/fuzz-classes
+  tt0=$(now); nm=0; : > /tmp/fuzz-classes
   xl dmesg -c > $P/xl-dmesg-before-$sc.txt 2>&1
   printf 'spec\tbase\tcommand\tclass\trc\tseconds\tleftover\txen_message\n' > $P/$sc-results.tsv
   for f in $dir/*.bad; do
     [ -f "$f" ] || continue
     [ "$budget" -gt 0 ] && [ "$(awk -v a="$tt0" -v b="$(now)" -v t="$budget" 'BEGIN{print (b - a >= t) ? 1 : 0}')" = 1 ] && break
     b=$(basename $f .bad); base=$(awk '$1=="base"{print $2}' $f)
-    destroy_all; before=$(domlist | tr '\n' ' ')
+    fuzz_clean
     fuzz_apply $f || { say "FUZZ-SKIP $b: base $base not handed in"; continue; }
     case $base in *.s2r) cmd=migrate-receive ;; *) cmd=restore ;; esac
     say "FUZZ-START $b"
@@ -646,15 +650,15 @@ sc_fuzz() {  # scenario specdir budget_seconds
     line=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$b" "$base" "$cmd" "$cl" "$rc" "$tr" "${left:--}" "${msg:--}")
     echo "$line" >> $P/$sc-results.tsv; echo "$cl" >> /tmp/fuzz-classes
     echo "LAB: FUZZ	$line"
-    n=$((n + 1))
+    nm=$((nm + 1))
   done
   destroy_all
   secs=$(el $tt0 $(now))
   summ=$(sort /tmp/fuzz-classes | uniq -c | awk '{printf "%s=%s ", $2, $1}')
-  rate=$(awk -v n=$n -v s=$secs 'BEGIN{printf "%.0f", (s > 0) ? n * 3600 / s : 0}')
-  say "FUZZ-SUMMARY $sc mutants=$n seconds=$secs per_hour=$rate $summ"
-  [ $n = 0 ] && { result $sc SKIP 0 - "no spec handed in"; return; }
-  result $sc PASS $secs - "mutants=$n per_hour=$rate $summ"
+  rate=$(awk -v n=$nm -v s=$secs 'BEGIN{printf "%.0f", (s > 0) ? n * 3600 / s : 0}')
+  say "FUZZ-SUMMARY $sc mutants=$nm seconds=$secs per_hour=$rate $summ"
+  [ $nm = 0 ] && { result $sc SKIP 0 - "no spec handed in"; return; }
+  result $sc PASS $secs - "mutants=$nm per_hour=$rate $summ"
 }
 
 # ------------------------------------------------------------------------------------------
