@@ -19,6 +19,11 @@ usage: mkfuzz.py BASE... --count N --seed S OUTDIR     N specs in all, bases tak
                                                        every row that is not a clean refusal (and accepted-dead):
                                                        the mutant verified with `streambench verify --profile restore`
                                                        (CLI, default tools/streambench): our verdict and first error
+       mkfuzz.py --reduce-all TRIAGE.tsv SPECDIR BASEDIR OUTDIR
+                                                       every triaged spec and its reduction candidates (one folder for
+                                                       a second lab run: XENLAB_FUZZ_SPECS=OUTDIR)
+       mkfuzz.py --minimal RESULTS.tsv SPECDIR         after that run: per original spec, the candidate with the
+                                                       fewest edits (then the longest truncation) that keeps its class
        mkfuzz.py --walk BASE                           print the layout walk (headers, records of every layer)
        mkfuzz.py --self-test                           checks on a synthetic stream (no boot, no real capture)
 
@@ -479,10 +484,12 @@ def reduce_candidates(spec_path, outdir, base_len=None):
         pi = iter(pokes)
         for c in edits:
             tagged.append((c, cut[0] if ": truncate to " in c else next(pi)))
-        for k in range(len(tagged)):
-            keep = tagged[:k] + tagged[k + 1:]
-            name = "%s-r%d" % (stem, k + 1)
-            text = ["# reduction of %s: edit %d dropped" % (stem, k + 1)] + [c for c, _ in keep] + ["base %s" % base]
+        subsets = [(tagged[:k] + tagged[k + 1:], "r%d" % (k + 1), "edit %d dropped" % (k + 1)) for k in range(len(tagged))]
+        if len(tagged) == 3:   # two rounds at once: each edit alone too
+            subsets += [([tagged[k]], "s%d" % (k + 1), "edit %d alone" % (k + 1)) for k in range(3)]
+        for keep, tag, why in subsets:
+            name = "%s-%s" % (stem, tag)
+            text = ["# reduction of %s: %s" % (stem, why)] + [c for c, _ in keep] + ["base %s" % base]
             text += ["truncate %d" % op[1] for _, op in keep if op[0] == "truncate"]
             text += ["poke %d %s" % (op[1], op[2].hex()) for _, op in keep if op[0] == "poke"]
             with open(os.path.join(outdir, name + ".bad"), "w") as f:
@@ -598,10 +605,22 @@ def self_test():
         assert main(["--apply", sp, d, out]) == 0
         assert open(out, "rb").read() == apply_ops(data, parse_spec(sp)[1])
         red = reduce_candidates(sp, os.path.join(d, "r"))
-        assert len(red) == 3, red
+        assert len(red) == 6, red
         for k, n in enumerate(red):
             _, rops, rcom = parse_spec(os.path.join(d, "r", n + ".bad"))
-            assert len(rops) == 2 and len([c for c in rcom if c.startswith("# edit ")]) == 2
+            want = 2 if k < 3 else 1
+            assert len(rops) == want and len([c for c in rcom if c.startswith("# edit ")]) == want
+        import shutil, io, contextlib
+        shutil.copy(sp, os.path.join(d, "r", multi + ".bad"))
+        classes = {multi: "xl-crash", multi + "-r1": "xl-crash", multi + "-s2": "xl-crash"}
+        with open(os.path.join(d, "red.tsv"), "w") as f:
+            f.write("\t".join(FUZZ_COLUMNS) + "\n")
+            for n in [multi] + red:
+                f.write("%s\tsyn.xl\trestore\t%s\t1\t1\t-\t-\n" % (n, classes.get(n, "refused")))
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            minimal(os.path.join(d, "red.tsv"), os.path.join(d, "r"))
+        assert buf.getvalue() == "%s\txl-crash\t%s-s2\n" % (multi, multi), buf.getvalue()
         cutspec = next(n for n, t in zip(a, ta) if "truncate to" in t)
         red = reduce_candidates(os.path.join(d, "a", cutspec + ".bad"), os.path.join(d, "rt"), len(data))
         lens = [parse_spec(os.path.join(d, "rt", n + ".bad"))[1][0][1] for n in red if "-t" in n]
@@ -729,6 +748,44 @@ def triage(results, specdir, basedir, out, cli=None):
     return 0
 
 
+def reduce_all(triage_tsv, specdir, basedir, outdir):
+    """The reduction candidates of every triaged spec (plus the spec itself, to see its class again in the same boot)."""
+    import shutil
+    os.makedirs(outdir, exist_ok=True)
+    n = 0
+    for line in list(open(triage_tsv))[1:]:
+        name = line.split("\t")[0]
+        sp = os.path.join(specdir, name + ".bad")
+        shutil.copy(sp, os.path.join(outdir, name + ".bad"))
+        base = parse_spec(sp)[0]
+        n += 1 + len(reduce_candidates(sp, outdir, len(read_stream(find_base(basedir, base)))))
+    print("mkfuzz reduce-all: %d specs (originals and candidates) in %s" % (n, outdir))
+    return 0
+
+
+def minimal(results_tsv, specdir):
+    """For each original spec of a reduction run: the candidate with the fewest ops (then the longest truncation) whose
+    class is the original's; prints ORIGINAL<TAB>CLASS<TAB>MINIMAL."""
+    got = {}
+    for line in list(open(results_tsv))[1:]:
+        f = line.rstrip("\n").split("\t")
+        got[f[0]] = f[3]
+    import re
+    for name in sorted(n for n in got if not re.search(r"-[rst][0-9]+$", n)):
+        cl = got[name]
+        best, key = name, None
+        for cand in [name] + [c for c in got if re.fullmatch(re.escape(name) + r"-[rst][0-9]+", c)]:
+            if got[cand] != cl:
+                continue
+            _, ops, _ = parse_spec(os.path.join(specdir, cand + ".bad"))
+            cut = next((op[1] for op in ops if op[0] == "truncate"), 1 << 62)
+            k = (len(ops), -cut)
+            if key is None or k < key:
+                best, key = cand, k
+        print("%s\t%s\t%s" % (name, cl, best))
+    return 0
+
+
 def main(argv):
     if argv[:1] == ["--self-test"]:
         return self_test()
@@ -739,6 +796,10 @@ def main(argv):
         return check_findings(*argv[1:])
     if argv[:1] == ["--triage"] and len(argv) in (5, 6):
         return triage(*argv[1:])
+    if argv[:1] == ["--reduce-all"] and len(argv) == 5:
+        return reduce_all(*argv[1:])
+    if argv[:1] == ["--minimal"] and len(argv) == 3:
+        return minimal(*argv[1:])
     if argv[:1] == ["--walk"] and len(argv) == 2:
         items, end = walk(read_stream(argv[1]))
         for i in items:
