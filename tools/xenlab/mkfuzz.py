@@ -19,6 +19,7 @@ usage: mkfuzz.py BASE... --count N --seed S OUTDIR     N specs in all, bases tak
                                                        every row that is not a clean refusal (and accepted-dead):
                                                        the mutant verified with `streambench verify --profile restore`
                                                        (CLI, default tools/streambench): our verdict and first error
+       mkfuzz.py --triage-all ...                      the same for every row (clean refusals too)
        mkfuzz.py --reduce-all TRIAGE.tsv SPECDIR BASEDIR OUTDIR
                                                        every triaged spec and its reduction candidates (one folder for
                                                        a second lab run: XENLAB_FUZZ_SPECS=OUTDIR)
@@ -585,10 +586,13 @@ def self_test():
         # a serial log: two results, then a mutant whose result never came (the boot died)
         serial = os.path.join(d, "serial.log")
         with open(serial, "w") as f:
+            f.write("LAB: scenario findings start uptime=1\nLAB: FUZZ-START x\nLAB: FUZZ\tx\tsyn.xl\trestore\trefused\t1\t1\t-\t-\n")
+            f.write("LAB: scenario real-restore start uptime=2\n")
             f.write("LAB: FUZZ-START %s\r\nLAB: FUZZ\t%s\tsyn.xl\trestore\trefused\t1\t0.5\t-\txc: error: x\r\n" % (a[0], a[0]))
             f.write("LAB: FUZZ-START %s\nLAB: FUZZ\t%s\tsyn.xl\trestore\txl-crash\t139\t0.7\tpv1,\tsegfault\n" % (a[1], a[1]))
             f.write("LAB: FUZZ-START %s\n(XEN) something\n" % a[2])
-        rows, died, done = collect(serial, os.path.join(d, "a"), d, os.path.join(d, "res.tsv"))
+        rows, died, done = collect(serial, os.path.join(d, "a"), d, os.path.join(d, "real-restore.tsv"))
+        os.rename(os.path.join(d, "real-restore.tsv"), os.path.join(d, "res.tsv"))
         assert [r[3] for r in rows] == ["refused", "xl-crash", "boot-died"] and died == a[2] and not done, rows
         res = open(os.path.join(d, "res.tsv")).read().splitlines()
         assert res[1].split("\t")[-1] == mutant_sha(os.path.join(d, "a", a[0] + ".bad"), d, {}), res
@@ -653,8 +657,20 @@ def mutant_sha(spec_path, basedir, cache):
 def collect(serial, specdir, basedir, out):
     """The runner's per-mutant console lines -> OUT (TSV with the mutant's sha256 prefix); returns (rows, died)."""
     rows, started, summary, done = [], None, "", False
-    for raw in open(serial, "rb"):
-        line = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "")
+    # one boot may run both fuzz scenarios: only the lines of OUT's scenario (OUT is named SCENARIO.tsv by lab.sh)
+    scen = os.path.basename(out)[:-4] if out.endswith(".tsv") else None
+    lines = [raw.decode("utf-8", "replace").rstrip("\r\n").replace("\r", "") for raw in open(serial, "rb")]
+    if not any(l == "LAB: scenario %s start" % scen or l.startswith("LAB: scenario %s start " % scen) for l in lines):
+        scen = None
+    current = None
+    for line in lines:
+        if line.startswith("LAB: scenario "):
+            current = line.split()[2]
+            continue
+        if scen is not None and current != scen:
+            if line.startswith("LAB: runner done"):
+                done = True
+            continue
         if line.startswith("LAB: FUZZ-START "):
             started = line.split()[2]
         elif line.startswith("LAB: FUZZ\t"):
@@ -725,19 +741,22 @@ def verify(cli, path):
     return verdict, first or last
 
 
-def triage(results, specdir, basedir, out, cli=None):
+def triage(results, specdir, basedir, out, cli=None, every=False):
     cli = cli or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "streambench")
+    cache = {}
     rows = [l.rstrip("\n").split("\t") for l in open(results)][1:]
     tmp = out + ".mutant"
     n = 0
     with open(out, "w") as f:
         f.write("spec\tbase\tcommand\tclass\trc\txen_message\tverify\tverify_first_error\n")
         for r in rows:
-            if r[3] not in INTERESTING:
+            if r[3] not in INTERESTING and not every:
                 continue
             base, ops, _ = parse_spec(os.path.join(specdir, r[0] + ".bad"))
+            if base not in cache:
+                cache[base] = read_stream(find_base(basedir, base))
             with open(tmp, "wb") as m:
-                m.write(apply_ops(read_stream(find_base(basedir, base)), ops))
+                m.write(apply_ops(cache[base], ops))
             v, first = verify(cli, tmp)
             f.write("\t".join([r[0], r[1], r[2], r[3], r[4], r[7], v, first]) + "\n")
             print("%s %s %s -> verify %s: %s" % (r[0], r[2], r[3], v, first))
@@ -796,6 +815,8 @@ def main(argv):
         return check_findings(*argv[1:])
     if argv[:1] == ["--triage"] and len(argv) in (5, 6):
         return triage(*argv[1:])
+    if argv[:1] == ["--triage-all"] and len(argv) in (5, 6):
+        return triage(*argv[1:5], cli=argv[5] if len(argv) == 6 else None, every=True)
     if argv[:1] == ["--reduce-all"] and len(argv) == 5:
         return reduce_all(*argv[1:])
     if argv[:1] == ["--minimal"] and len(argv) == 3:
