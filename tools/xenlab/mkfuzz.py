@@ -773,7 +773,7 @@ def reduce_all(triage_tsv, specdir, basedir, outdir):
     os.makedirs(outdir, exist_ok=True)
     n = 0
     for line in list(open(triage_tsv))[1:]:
-        name = line.split("\t")[0]
+        name = line.rstrip("\n").split("\t")[0]
         sp = os.path.join(specdir, name + ".bad")
         shutil.copy(sp, os.path.join(outdir, name + ".bad"))
         base = parse_spec(sp)[0]
