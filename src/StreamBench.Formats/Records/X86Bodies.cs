@@ -27,6 +27,10 @@ public readonly struct TscInfoBody
     /// <summary>The highest TSC mode current Xen accepts.</summary>
     public const uint MaxKnownMode = 2;
 
+    /// <summary>The slowest plausible guest TSC in kHz (1 MHz). Khz 0 means "the host's"; Xen's tsc_set_info takes any
+    /// other value, and a guest restored with 1 kHz never ticks again (docs/XENLAB.md, "Fuzzing the real restore path").</summary>
+    public const uint MinPlausibleKhz = 1000;
+
     private TscInfoBody(uint mode, uint khz, ulong nsec, uint incarnation, uint reserved)
     {
         Mode = mode;

@@ -35,6 +35,11 @@ internal sealed partial class LibxcRules
             _ctx.ReportInBody(TscMode, 0, "mode", string.Create(CultureInfo.InvariantCulture,
                 $"expected 0 (default), 1 (always emulate) or 2 (never emulate), found {tsc.Mode}"));
         }
+        if (tsc.Khz != 0 && tsc.Khz < TscInfoBody.MinPlausibleKhz)
+        {
+            _ctx.ReportInBody(TscKhz, TscInfoLayout.Khz, "khz", string.Create(CultureInfo.InvariantCulture,
+                $"expected 0 (the host's) or at least {TscInfoBody.MinPlausibleKhz} kHz, found {tsc.Khz}"));
+        }
     }
 
     private void HvmOrder()

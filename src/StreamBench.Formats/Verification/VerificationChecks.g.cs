@@ -112,6 +112,7 @@ public static partial class VerificationChecks
         LibxcChecks.TscLength,
         LibxcChecks.TscReserved,
         LibxcChecks.TscMode,
+        LibxcChecks.TscKhz,
         LibxcChecks.HvmContextEmpty,
         LibxcChecks.HvmContextHeader,
         LibxcChecks.HvmContextBounds,

@@ -381,6 +381,7 @@ public static class CheckCases
         yield return Rec("libxc.tsc-info.length", () => With(H(), s => s[Tsc(s)].Body = new byte[16]), Tsc, field: "length");
         yield return Rec("libxc.tsc-info.reserved", () => With(H(), s => s[Tsc(s)].Body = Bodies.TscInfo(reserved: 1)), Tsc, 20, "reserved");
         yield return Rec("libxc.tsc-info.mode", () => With(H(), s => s[Tsc(s)].Body = Bodies.TscInfo(mode: 7)), Tsc, 0, "mode");
+        yield return Rec("libxc.tsc-info.khz", () => With(H(), s => s[Tsc(s)].Body = Bodies.TscInfo(khz: 1)), Tsc, 4, "khz");
         yield return Rec("libxc.hvm-context.empty", () => With(H(), s => s[Ctx(s)].Body = []), Ctx, field: "length") with { RejectedBy = All };
         yield return Rec("libxc.hvm-context.header", () => With(H(), s => s[Ctx(s)].Body = Bodies.HvmContext(1, magic: 0x12345678)), Ctx, 8, "magic");
         yield return Rec("libxc.hvm-context.header", () => With(H(), s => s[Ctx(s)].Body = Bodies.HvmContext(1, version: 2)), Ctx, 12, "version") with { Variant = "version" };

@@ -473,11 +473,11 @@ public static class Bodies
     }
 
     /// <summary>X86_TSC_INFO.</summary>
-    public static byte[] TscInfo(uint mode = 0, uint reserved = 0)
+    public static byte[] TscInfo(uint mode = 0, uint reserved = 0, uint khz = 2_400_000)
     {
         var b = new byte[24];
         BinaryPrimitives.WriteUInt32LittleEndian(b, mode);
-        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), 2_400_000);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(4), khz);
         BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(8), 123_456_789);
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(16), 1);
         BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(20), reserved);
