@@ -102,6 +102,25 @@ seeds() { # target -> seed folder
   echo "$d"
 }
 
+# libFuzzer's fork mode waits for each job; a job that hangs while it dies (seen: a timeout's report deadlocked in a
+# futex, the campaign then stood still for 20 minutes) stops the campaign. Every 60 s: a job process that used no
+# CPU since the last look, twice in a row, is killed (a live job always burns CPU, even at nice 19).
+job_watchdog() { # libFuzzer parent pid
+  local top=$1 pid cpu; declare -A seen=() idle=()
+  trap 'kill $! 2>/dev/null; exit 0' TERM   # a sleep in the background: the signal ends the wait at once
+  while kill -0 "$top" 2>/dev/null; do
+    sleep 60 & wait $!
+    for pid in $(pgrep -P "$top" | xargs -r -n1 pgrep -P); do
+      cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+      if [ "${seen[$pid]:-}" = "$cpu" ]; then
+        idle[$pid]=$(( ${idle[$pid]:-0} + 1 ))
+        if [ "${idle[$pid]}" -ge 2 ]; then say "job process $pid used no CPU for 2 minutes: killed"; kill -9 "$pid" 2>/dev/null; fi
+      else idle[$pid]=0; fi
+      seen[$pid]=$cpu
+    done
+  done
+}
+
 run_libfuzzer() { # target seconds out nice
   local t=$1 s=$2 out=$3 n=$4 seedd
   seedd=$(seeds "$t")
@@ -110,7 +129,11 @@ run_libfuzzer() { # target seconds out nice
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} env "${campaign_env[@]}" nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
     -dict="$root/fuzz/dictionaries/xen.dict" -artifact_prefix="$out/artifacts/" "$out/corpus" "$seedd" \
-    >"$out/fuzz.log" 2>&1
+    >"$out/fuzz.log" 2>&1 &
+  local fz=$!
+  job_watchdog "$fz" & local wd=$!
+  wait "$fz"
+  kill "$wd" 2>/dev/null; wait "$wd" 2>/dev/null
   local cpu; cpu=$(( ($(awk '{ print $16 + $17 }' /proc/$$/stat) - start_cpu) / $(getconf CLK_TCK) ))
   local last; last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -n1)
   local execs; execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
