@@ -36,7 +36,11 @@ incs=(-D__XEN_TOOLS__ -D_GNU_SOURCE -include "$src/tools/config.h" -I"$src/tools
       -I"$src/tools/libs/guest" -iquote "$src/xen/common/libelf" -I"$here")
 base=(-g -O1 -DNDEBUG -fno-omit-frame-pointer -Wno-unused-command-line-argument)
 lbase=(-g -O1 -fno-omit-frame-pointer -Wno-unused-command-line-argument)
-san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined)
+# UBSan's checks are recoverable so that a campaign can suppress the known findings (known-findings.supp); every
+# binary still halts on the first report by default (fake_xen.c's __ubsan_default_options: halt_on_error=1).
+san=(-fsanitize=address,undefined -fsanitize-recover=undefined)
+# Xen's restore objects allocate through fake_xen.c (fx_malloc ...: the optional cap of XEN_NATIVE_ALLOC_CAP_MB).
+xalloc=(-Dmalloc=fx_malloc -Dcalloc=fx_calloc -Drealloc=fx_realloc)
 # One object set per flavour: fuzzer (sancov for libFuzzer), plain (standalone), cov (clang source coverage).
 # Harness (b): libxl. Its objects go to $obj/FLAVOUR/libxl so that the libxc harnesses' links (obj/FLAVOUR/*.o) stay
 # as they were. Xen's asserts stay on in libxl (no NDEBUG): they guard libxl_stream_read.c's state machine, and one
@@ -69,7 +73,7 @@ build_set() { # flavour extra-cflags...
   local flavour=$1; shift
   mkdir -p "$obj/$flavour"
   for f in "${xen_files[@]}"; do
-    "$cc" -c "${base[@]}" "$@" "${incs[@]}" -w "$src/tools/libs/guest/$f.c" -o "$obj/$flavour/$f.o"
+    "$cc" -c "${base[@]}" "$@" "${incs[@]}" "${xalloc[@]}" -w "$src/tools/libs/guest/$f.c" -o "$obj/$flavour/$f.o"
   done
   "$cc" -c "${base[@]}" "$@" "${incs[@]}" -Wall -Wextra -Wno-sign-compare -Wno-missing-field-initializers \
     "$here/fake_xen.c" -o "$obj/$flavour/fake_xen.o"

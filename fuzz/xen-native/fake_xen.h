@@ -31,6 +31,13 @@ extern struct fx_state fx;
 
 struct xc_interface_core;
 struct xc_interface_core *fx_init(void);
+/* The toolstack's allocator as Xen's restore objects see it (build.sh compiles them with -Dmalloc=fx_malloc ...):
+ * with XEN_NATIVE_ALLOC_CAP_MB=N (campaigns), a single allocation above N MiB fails as malloc does when dom0 has
+ * not got the memory (NULL, ENOMEM), so an input that makes restore size a buffer by a huge untrusted pfn ends in
+ * restore's own error path instead of a multi-GiB memset (finding XN-4). Unset (the default): no cap. */
+void *fx_malloc(size_t size);
+void *fx_calloc(size_t n, size_t size);
+void *fx_realloc(void *p, size_t size);
 void fx_reset(int hvm);
 unsigned long fx_shinfo_mfn(void);
 int fx_pfn_populated(uint64_t pfn);

@@ -2,7 +2,8 @@
 # Runs the xen-native targets: Xen's own libxenguest restore code (built by build.sh) under libFuzzer or AFL++.
 # `streambench fuzz xen-native-libxc ...` and tools/fuzz/campaign.sh come here.
 #
-#   fuzz/xen-native/run.sh TARGET [--seconds N] [--engine libfuzzer|afl] [--out DIR] [--nice N] [--no-build]
+#   fuzz/xen-native/run.sh TARGET [--seconds N] [--engine libfuzzer|afl] [--out DIR] [--nice N] [--timeout S]
+#                              [--no-build] [--strict]
 #   fuzz/xen-native/run.sh --list
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
@@ -13,6 +14,12 @@
 #            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
 #            stream reader over a libxl stream, plain or Remus, its LIBXC_CONTEXT restored by libxc)
 #
+# Campaign mode (the default; --strict turns it off): the known findings do not stop a libFuzzer job or an AFL++
+# run over and over: UBSan's reports of XN-3 are suppressed (known-findings.supp; libFuzzer only: afl-fuzz turns
+# symbolization off, which a suppression needs) and a single allocation of
+# Xen's restore code over XEN_NATIVE_ALLOC_CAP_MB (16 MiB here; nothing a good input of at most 256 KiB needs comes
+# near it) fails as a malloc failure does, so XN-4's bitmap of a huge pfn ends in restore's own error path. Artifacts
+# are replayed under the same settings, then classified.
 # Seeds: the libxc part (the libxl part for xen-native-libxl) of every synthetic and converted-legacy stream of
 # corpus/ (made by the runners' `extract`; the real captures are 130-290 MB and stay out). Dictionary:
 # fuzz/dictionaries/xen.dict.
@@ -25,6 +32,9 @@ bin=${XEN_NATIVE_BIN:-$root/.cache/xen-native/bin}
 work=${XEN_NATIVE_WORK:-$root/.cache/xen-native}
 targets="xen-native-libxc xen-native-checkpoint xen-native-libxl"
 say() { echo "[xen-native] $*" >&2; }
+campaign_env=(XEN_NATIVE_ALLOC_CAP_MB=16 "XEN_NATIVE_UBSAN_SUPP=$here/known-findings.supp")
+# afl-fuzz sets UBSAN_OPTIONS with symbolize=0, and a suppression names a function: AFL++ runs keep the cap only.
+afl_env=(XEN_NATIVE_ALLOC_CAP_MB=16)
 
 # Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new.
 known_finding() { # log
@@ -93,23 +103,46 @@ seeds() { # target -> seed folder
   echo "$d"
 }
 
+# libFuzzer's fork mode waits for each job; a job that hangs while it dies (seen: a timeout's report deadlocked in a
+# futex, the campaign then stood still for 20 minutes) stops the campaign. Every 60 s: a job process that used no
+# CPU since the last look, twice in a row, is killed (a live job always burns CPU, even at nice 19).
+job_watchdog() { # libFuzzer parent pid
+  local top=$1 pid cpu; declare -A seen=() idle=()
+  trap 'kill $! 2>/dev/null; exit 0' TERM   # a sleep in the background: the signal ends the wait at once
+  while kill -0 "$top" 2>/dev/null; do
+    sleep 60 & wait $!
+    for pid in $(pgrep -P "$top" | xargs -r -n1 pgrep -P); do
+      cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+      if [ "${seen[$pid]:-}" = "$cpu" ]; then
+        idle[$pid]=$(( ${idle[$pid]:-0} + 1 ))
+        if [ "${idle[$pid]}" -ge 2 ]; then say "job process $pid used no CPU for 2 minutes: killed"; kill -9 "$pid" 2>/dev/null; fi
+      else idle[$pid]=0; fi
+      seen[$pid]=$cpu
+    done
+  done
+}
+
 run_libfuzzer() { # target seconds out nice
   local t=$1 s=$2 out=$3 n=$4 seedd
   seedd=$(seeds "$t")
   mkdir -p "$out/corpus" "$out/artifacts"
   local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat)
-  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
-    -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} env "${campaign_env[@]}" nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
+    -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout="$unit_timeout" \
     -dict="$root/fuzz/dictionaries/xen.dict" -artifact_prefix="$out/artifacts/" "$out/corpus" "$seedd" \
-    >"$out/fuzz.log" 2>&1
+    >"$out/fuzz.log" 2>&1 &
+  local fz=$!
+  job_watchdog "$fz" & local wd=$!
+  wait "$fz"
+  kill "$wd" 2>/dev/null; wait "$wd" 2>/dev/null
   local cpu; cpu=$(( ($(awk '{ print $16 + $17 }' /proc/$$/stat) - start_cpu) / $(getconf CLK_TCK) ))
   local last; last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -n1)
   local execs; execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
   say "$t: $s s wall, $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
   local new=0 f
   for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-* "$out"/artifacts/oom-*; do
-    [ -f "$f" ] || continue
-    ASAN_OPTIONS=detect_leaks=1 "$bin/$t" -rss_limit_mb=2048 -timeout=60 "$f" >"$f.log" 2>&1
+    [ -f "$f" ] && [ "${f%.log}" = "$f" ] || continue
+    ASAN_OPTIONS=detect_leaks=1 env "${campaign_env[@]}" "$bin/$t" -rss_limit_mb=2048 -timeout=60 "$f" >"$f.log" 2>&1
     oom_reason "$t" "$f"
     if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"
     elif grep -q '^Executed ' "$f.log"; then say "$(basename "$f"): does not reproduce alone (a timeout of the loaded machine?)"
@@ -123,7 +156,7 @@ run_afl() { # target seconds out nice
   command -v afl-fuzz >/dev/null && [ -x "$bin/$t.afl" ] || { say "AFL++ build missing (install afl++, rerun build.sh)"; return 2; }
   seedd=$(seeds "$t")
   rm -rf "$out/afl"; mkdir -p "$out"
-  AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CRASHES=1 \
+  AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CRASHES=1 env "${afl_env[@]}" \
     nice -n "$n" timeout $((s + 30)) afl-fuzz -V "$s" -m none -t 10000 -x "$root/fuzz/dictionaries/xen.dict" \
     -i "$seedd" -o "$out/afl" -- "$bin/$t.afl" >"$out/afl.log" 2>&1
   local st=$out/afl/default/fuzzer_stats
@@ -131,8 +164,8 @@ run_afl() { # target seconds out nice
   say "$t (AFL++): $(grep -E '^(execs_done|execs_per_sec|corpus_count|edges_found|saved_crashes|saved_hangs)' "$st" | awk '{ printf "%s=%s ", $1, $3 }')"
   local new=0 f
   for f in "$out"/afl/default/crashes/id:*; do
-    [ -f "$f" ] || continue
-    ASAN_OPTIONS=detect_leaks=1 "$bin/${t}" "$f" >"$f.log" 2>&1
+    [ -f "$f" ] && [ "${f%.log}" = "$f" ] || continue
+    ASAN_OPTIONS=detect_leaks=1 env "${afl_env[@]}" "$bin/${t}" "$f" >"$f.log" 2>&1
     if k=$(known_finding "$f.log"); then say "$(basename "$f"): known finding $k"; else say "$(basename "$f"): NEW finding"; new=1; fi
   done
   return $new
@@ -158,6 +191,7 @@ smoke() { # seconds
   [ $fail = 0 ] || { say "a good stream was refused by Xen's restore code"; return 1; }
   local t
   for t in $targets; do
+    rm -rf "$work/smoke/$t"   # this run's artifacts only
     run_libfuzzer "$t" "$s" "$work/smoke/$t" 0 || fail=1
     if [ -x "$bin/$t.afl" ] && command -v afl-fuzz >/dev/null; then run_afl "$t" "$s" "$work/smoke/$t" 0 || fail=1; fi
   done
@@ -165,6 +199,8 @@ smoke() { # seconds
 }
 
 target=""; seconds=60; engine=libfuzzer; out=""; nice_level=${FUZZ_NICE:-15}; do_build=1
+# libFuzzer's -timeout is wall time: a campaign at nice 19 on a busy machine wants more than 10 s (--timeout).
+unit_timeout=10
 while [ $# -gt 0 ]; do
   case $1 in
     --list) for t in $targets; do echo "$t"; done; exit 0 ;;
@@ -176,8 +212,10 @@ while [ $# -gt 0 ]; do
     --engine) engine=$2; shift ;;
     --out) out=$2; shift ;;
     --nice) nice_level=$2; shift ;;
+    --timeout) unit_timeout=$2; shift ;;
     --no-build) do_build=0 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --strict) campaign_env=(); afl_env=() ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) say "unknown option $1"; exit 2 ;;
     *) target=$1 ;;
   esac

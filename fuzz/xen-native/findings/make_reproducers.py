@@ -1,5 +1,5 @@
 """Writes the minimal reproducers of the findings in Xen's restore code (docs/FUZZING.md, "Findings in Xen's restore
-code"). Usage: make_reproducers.py NAME OUT, or make_reproducers.py --list. NAME is one of:
+code"). Usage: make_reproducers.py [--xl BASE] NAME OUT, or make_reproducers.py --list. NAME is one of:
 
 xn1: a libxc v2 stream of a 64-bit PV guest (pfns 0..1) whose only page is an L1 page table with one present PTE
      naming pfn 0xfffffffff, far beyond max_pfn. Xen's x86_pv_localise_page() looks that pfn up in its p2m without a
@@ -13,7 +13,13 @@ xl1-end, xl1-body: corpus/synthetic/libxl-hvm.bin without its last 8 bytes (the 
 xl2, xl3, xl4: a COLO back channel of one record: CHECKPOINT_STATE with length 0 (a NULL body dereferenced), END
      (stream_complete's assert), EMULATOR_XENSTORE_DATA (the absent domain-create state).
 xl5: a libxl stream whose first record is EMULATOR_CONTEXT with a length of 0xfffffff0: libxl allocates it whole.
-xl6: corpus/synthetic/libxl-remus-failover.bin cut right after its last libxc CHECKPOINT record: libxl spins at EOF."""
+xl6: corpus/synthetic/libxl-remus-failover.bin cut right after its last libxc CHECKPOINT record: libxl spins at EOF.
+
+--xl BASE (an `xl save` file, e.g. a decompressed corpus/real/save-pv.xl.zst): the reproducer framed for a real
+`xl restore` (the lab's replay-streams scenario): a libxc reproducer (xn1..xn4) goes inside BASE's xl header, libxl
+header and LIBXC_CONTEXT record, followed by a libxl END record; a libxl one (xl5) follows BASE's xl header. BASE
+gives the xl config (its guest type should match: save-pv for xn1/xn2, save-hvm for xn3/xn4). The back-channel
+reproducers (xl2..xl4) and the synthetic-stream ones (xl1-*, xl6) have no such framing."""
 import os, struct, sys
 
 NAMES = ["xn1", "xn2", "xn3", "xn4", "xl1-end", "xl1-body", "xl2", "xl3", "xl4", "xl5", "xl6"]
@@ -26,15 +32,36 @@ def record(rtype, body):
 if len(sys.argv) == 2 and sys.argv[1] == "--list":
     print("\n".join(NAMES))
     sys.exit(0)
+xl_base = None
+if len(sys.argv) == 5 and sys.argv[1] == "--xl":
+    xl_base = sys.argv[2]
+    del sys.argv[1:3]
 if len(sys.argv) != 3 or sys.argv[1] not in NAMES:
-    sys.exit("usage: make_reproducers.py NAME OUT (NAME: " + " | ".join(NAMES) + "), or make_reproducers.py --list")
+    sys.exit("usage: make_reproducers.py [--xl BASE] NAME OUT (NAME: " + " | ".join(NAMES) + "), or make_reproducers.py --list")
 name, path = sys.argv[1], sys.argv[2]
+if xl_base is not None and name not in ("xn1", "xn2", "xn3", "xn4", "xl5"):
+    sys.exit("make_reproducers.py: --xl frames xn1..xn4 and xl5 only")
 
 def corpus(rel):
     with open(os.path.join(ROOT, "corpus", rel), "rb") as f:
         return f.read()
 
+def xl_frame(data):
+    """BASE's xl header (and, for a libxc stream, its libxl header and LIBXC_CONTEXT record) around DATA."""
+    with open(xl_base, "rb") as f:
+        head = f.read(1 << 20)
+    if head[:32] != b"Xen saved domain, xl format\n \0 \r":
+        sys.exit("make_reproducers.py: --xl " + xl_base + " is not an xl save file")
+    lx = 48 + struct.unpack_from("<I", head, 44)[0]
+    if data[:8] == b"LibxlFmt":
+        return head[:lx] + data
+    if head[lx:lx + 8] != b"LibxlFmt" or struct.unpack_from("<II", head, lx + 16) != (1, 0):
+        sys.exit("make_reproducers.py: --xl " + xl_base + ": no libxl header and LIBXC_CONTEXT record after the xl header")
+    return head[:lx + 24] + data + struct.pack("<II", 0, 0)
+
 def write(data):
+    if xl_base is not None:
+        data = xl_frame(bytes(data))
     with open(path, "wb") as f:
         f.write(data)
     sys.exit(0)

@@ -25,6 +25,12 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     /// </summary>
     public const ulong MinPages = 16;
 
+    /// <summary>
+    /// The smallest PV (and 32-bit PV) guest given in <see cref="Pages"/>: room for its p2m, start_info, rings, GDTs,
+    /// page tables and 64 user pages (the builder's layout needs about 100 pages for one vCPU).
+    /// </summary>
+    public const ulong MinPvPages = 128;
+
     /// <summary>The largest 32-bit PV guest (its page tables map at most 3 GiB).</summary>
     public const ulong MaxPv32MemoryMiB = 3 * 1024;
 
@@ -47,15 +53,15 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     public ulong MemoryLimitSlackPages { get; init; } = 256;
 
     /// <summary>
-    /// Guest RAM in pages when set (HVM and PVH only, at least <see cref="MinPages"/>); it replaces
-    /// <see cref="MemoryMiB"/>, which may then be 0. See <see cref="Tiny"/>.
+    /// Guest RAM in pages when set (at least <see cref="MinPages"/> for HVM and PVH, <see cref="MinPvPages"/> for PV);
+    /// it replaces <see cref="MemoryMiB"/>, which may then be 0. See <see cref="Tiny"/>.
     /// </summary>
     public ulong? Pages { get; init; }
 
     /// <summary>Guest RAM in pages.</summary>
     public ulong MemoryPages => Pages ?? MemoryMiB * 256;
 
-    /// <summary>A tiny HVM or PVH guest of <paramref name="pages"/> pages of RAM (below <see cref="MinMemoryMiB"/>).</summary>
+    /// <summary>A tiny guest of <paramref name="pages"/> pages of RAM (below <see cref="MinMemoryMiB"/>).</summary>
     public static DomainSpec Tiny(GuestType type, ulong pages, int vcpus, ulong seed) => new(type, 0, vcpus, seed) { Pages = pages };
 
     /// <summary>Throws if the spec cannot be built.</summary>
@@ -63,10 +69,11 @@ public sealed record DomainSpec(GuestType Type, ulong MemoryMiB, int Vcpus, ulon
     {
         if (Pages is { } pages)
         {
-            if (!Type.IsHvmContainer() || pages < MinPages || pages > MinMemoryMiB * 256)
+            ulong min = Type.IsHvmContainer() ? MinPages : MinPvPages;
+            if (pages < min || pages > MinMemoryMiB * 256)
             {
                 throw new ArgumentOutOfRangeException(nameof(Pages), pages,
-                    $"a guest given in pages is HVM or PVH with {MinPages}..{MinMemoryMiB * 256} pages (larger ones: MemoryMiB)");
+                    $"a {Type.ToName()} guest given in pages has {min}..{MinMemoryMiB * 256} pages (larger ones: MemoryMiB)");
             }
         }
         else if (MemoryMiB < MinMemoryMiB)

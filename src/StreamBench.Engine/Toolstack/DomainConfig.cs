@@ -68,10 +68,11 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
     public byte[] XlHeaderConfig() => XlConfigText.IsEmpty ? ToJson() : XlConfigText.ToArray();
 
     /// <summary>
-    /// The smallest domain made for a restore: 1 MiB (256 pages) for PV; <see cref="DomainSpec.MinPages"/> for HVM and PVH,
-    /// whose tiny guests (<see cref="DomainSpec.Tiny"/>) make the fuzz seeds. An xl config names at least 1 MiB anyway.
+    /// The smallest domain made for a restore: the builder's smallest guest given in pages
+    /// (<see cref="DomainSpec.MinPvPages"/> for PV, <see cref="DomainSpec.MinPages"/> for HVM and PVH), whose tiny guests
+    /// (<see cref="DomainSpec.Tiny"/>) make the fuzz seeds. An xl config names at least 1 MiB anyway.
     /// </summary>
-    public static ulong MinPages(GuestType type) => type.IsHvmContainer() ? DomainSpec.MinPages : 256;
+    public static ulong MinPages(GuestType type) => type.IsHvmContainer() ? DomainSpec.MinPages : DomainSpec.MinPvPages;
 
     /// <summary>The configuration of an existing domain (what a saver writes for it).</summary>
     public static DomainConfig FromDomain(GuestDomain domain)
