@@ -28,7 +28,7 @@ public readonly struct TscInfoBody
     public const uint MaxKnownMode = 2;
 
     /// <summary>The slowest plausible guest TSC in kHz (1 MHz). Khz 0 means "the host's"; Xen's tsc_set_info takes any
-    /// other value, and a guest restored with 1 kHz never ticks again (docs/XENLAB.md, "Fuzzing the real restore path").</summary>
+    /// other value, and a lab guest restored with 1 kHz did not tick again (docs/XENLAB.md, "Fuzzing the real restore path").</summary>
     public const uint MinPlausibleKhz = 1000;
 
     private TscInfoBody(uint mode, uint khz, ulong nsec, uint incarnation, uint reserved)

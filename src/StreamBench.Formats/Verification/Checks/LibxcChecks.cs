@@ -123,7 +123,7 @@ public static class LibxcChecks
     public static readonly VerificationCheck TscMode = new("libxc.tsc-info.mode", ProfileSet.Strict, FindingSeverity.Warning,
         "The TSC mode is 0, 1 or 2 (Xen refuses others).", "xen tsc_set_info");
     public static readonly VerificationCheck TscKhz = new("libxc.tsc-info.khz", ProfileSet.Strict, FindingSeverity.Warning,
-        "The TSC frequency is 0 (the host's) or at least 1000 kHz: Xen accepts any, and a guest restored with 1 kHz never ticks again.",
+        "The TSC frequency is 0 (the host's) or at least 1000 kHz: Xen accepts any, and a lab guest restored with 1 kHz did not tick again.",
         "xen tsc_set_info; corpus/findings tsc-khz-1");
     public static readonly VerificationCheck HvmContextEmpty = new("libxc.hvm-context.empty", ProfileSet.All, FindingSeverity.Error, "HVM_CONTEXT is not empty.", "verify 33; C");
     public static readonly VerificationCheck HvmContextHeader = new("libxc.hvm-context.header", ProfileSet.Strict, FindingSeverity.Error,
