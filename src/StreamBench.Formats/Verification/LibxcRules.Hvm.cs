@@ -120,6 +120,7 @@ internal sealed partial class LibxcRules
 
     private void HvmParams()
     {
+        _hvmParamsSeen = true;
         var r = _ctx.Reader;
         var len = r.BodyLength;
         if (len < LibxcBodySizes.HvmParamsHeader)

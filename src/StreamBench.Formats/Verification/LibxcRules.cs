@@ -48,6 +48,7 @@ internal sealed partial class LibxcRules
     private bool _hvmOrderReported;
     private bool _vcpu0Basic;
     private bool _hvmContextSeen;
+    private bool _hvmParamsSeen;
     private bool _requiredChecked;
 
     public LibxcRules(VerificationContext ctx, LibxlRules libxl)
@@ -98,7 +99,7 @@ internal sealed partial class LibxcRules
     {
         // A new libxc stream (a second LIBXC_CONTEXT starts a fresh xc_domain_restore): forget the previous one's state.
         _pvInfoSeen = _p2mSeen = _staticDataEnd = _staticDataEndExplicit = _staticDataEndReported = _sawPageData = false;
-        _pageBeforeP2mReported = _vcpuOrderReported = _hvmOrderReported = _vcpu0Basic = _hvmContextSeen = _requiredChecked = false;
+        _pageBeforeP2mReported = _vcpuOrderReported = _hvmOrderReported = _vcpu0Basic = _hvmContextSeen = _hvmParamsSeen = _requiredChecked = false;
         _width = 8;
         _maxPfn = 0;
         var h = _ctx.Reader.ImageHeader!.Value;
@@ -290,6 +291,10 @@ internal sealed partial class LibxcRules
         if (_ctx.IsHvm && !_hvmContextSeen)
         {
             _ctx.Report(RequiredHvmContext, null, "expected HVM_CONTEXT " + what + " of an HVM stream, found none");
+        }
+        if (_ctx.IsHvm && !_hvmParamsSeen)
+        {
+            _ctx.Report(RequiredHvmParams, null, "expected HVM_PARAMS " + what + " of an HVM stream, found none");
         }
         if (_ctx.ImageVersion >= 3 && !_ctx.Rfc && !_staticDataEndExplicit)
         {

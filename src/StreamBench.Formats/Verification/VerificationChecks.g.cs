@@ -138,6 +138,7 @@ public static partial class VerificationChecks
         LibxcChecks.RequiredPvInfo,
         LibxcChecks.RequiredP2m,
         LibxcChecks.RequiredHvmContext,
+        LibxcChecks.RequiredHvmParams,
         PostcopyChecks.BeginLength,
         PostcopyChecks.PfnsBeginLength,
         PostcopyChecks.TransitionLength,

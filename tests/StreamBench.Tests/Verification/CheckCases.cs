@@ -431,6 +431,7 @@ public static class CheckCases
         yield return Rec("libxc.required.pv-info", () => With(P(), s => s.Remove(Info(s))), s => s.Parts.Count - 1) with { RejectedBy = RS };
         yield return Rec("libxc.required.p2m-frames", () => With(P(), s => s.Remove(P2m(s))), s => s.Parts.Count - 1);
         yield return Rec("libxc.required.hvm-context", () => With(H(), s => s.Remove(Ctx(s))), s => s.Parts.Count - 1);
+        yield return Rec("libxc.required.hvm-params", () => With(H(), s => s.Remove(Params(s))), s => s.Parts.Count - 1);
 
         // ------------------------------------------------------------------ post-copy RFC
         static TestStream Pc() => TestStream.Postcopy();

@@ -169,4 +169,7 @@ public static class LibxcChecks
         "A complete PV stream carries X86_PV_P2M_FRAMES.", "FORMATS.md 5.1");
     public static readonly VerificationCheck RequiredHvmContext = new("libxc.required.hvm-context", ProfileSet.Strict, FindingSeverity.Error,
         "A complete HVM stream carries HVM_CONTEXT.", "FORMATS.md 5.2; C x86_hvm_stream_complete");
+    public static readonly VerificationCheck RequiredHvmParams = new("libxc.required.hvm-params", ProfileSet.Strict, FindingSeverity.Error,
+        "A complete HVM stream carries HVM_PARAMS (the saver always writes it; Xen restored a lab PVH guest without it, and the guest never ran).",
+        "FORMATS.md 5.2; corpus/findings hvm-params-dropped");
 }
