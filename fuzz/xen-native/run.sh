@@ -11,7 +11,9 @@
 #                                                XL-2..6)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
-#            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
+#            libxl checkpoint records between the libxc checkpoints), xen-native-colo (the same as the COLO
+#            secondary restores them: XC_STREAM_COLO, a CHECKPOINT_STATE after each checkpoint; seeds made of the
+#            Remus seeds by colo_seed.py) or xen-native-libxl (harness (b): Xen's libxl
 #            stream reader over a libxl stream, plain or Remus, its LIBXC_CONTEXT restored by libxc)
 #
 # Campaign mode (the default; --strict turns it off): the known findings do not stop a libFuzzer job or an AFL++
@@ -30,7 +32,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${XEN_NATIVE_BIN:-$root/.cache/xen-native/bin}
 work=${XEN_NATIVE_WORK:-$root/.cache/xen-native}
-targets="xen-native-libxc xen-native-checkpoint xen-native-libxl"
+targets="xen-native-libxc xen-native-checkpoint xen-native-colo xen-native-libxl"
 say() { echo "[xen-native] $*" >&2; }
 campaign_env=(XEN_NATIVE_ALLOC_CAP_MB=16 "XEN_NATIVE_UBSAN_SUPP=$here/known-findings.supp")
 # afl-fuzz sets UBSAN_OPTIONS with symbolize=0, and a suppression names a function: AFL++ runs keep the cap only.
@@ -60,7 +62,7 @@ oom_reason() { # target artifact
   case "$(basename "$2")" in oom-*) ;; *) return 0 ;; esac
   known_finding "$2.log" >/dev/null && return 0
   local flag=""
-  case "$1" in xen-native-libxc) ;; xen-native-checkpoint) flag=--checkpointed ;; *) return 0 ;; esac
+  case "$1" in xen-native-libxc) ;; xen-native-checkpoint) flag=--checkpointed ;; xen-native-colo) flag=--colo ;; *) return 0 ;; esac
   [ -x "$bin/xen-native-run" ] || return 0
   echo "--- replayed by xen-native-run with allocations over 2 GiB failing:" >>"$2.log"
   ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=2048:detect_leaks=0 timeout 120 \
@@ -92,11 +94,15 @@ seeds() { # target -> seed folder
     [ -f "$f" ] || continue
     case $(basename "$f") in *back-channel*|*r2s*) continue ;; esac
     case $t:$f in
-      xen-native-checkpoint:*remus*|xen-native-libxc:*) ;;
+      xen-native-checkpoint:*remus*|xen-native-colo:*remus*|xen-native-libxc:*) ;;
       *) continue ;;
     esac
     case $t:$f in xen-native-libxc:*remus*) continue ;; esac
     "$bin/xen-native-run" extract "$f" "$d/$(basename "$f")" 2>/dev/null || true
+    if [ "$t" = xen-native-colo ] && [ -f "$d/$(basename "$f")" ]; then
+      python3 "$here/colo_seed.py" "$d/$(basename "$f")" "$d/colo-$(basename "$f")" 2>/dev/null || true
+      rm -f "$d/$(basename "$f")"
+    fi
   done
   # The seed that reproduces XN-1 stays out of campaign seeds (it would stop libFuzzer at once).
   rm -f "$d/pv32-guest64.libxc"
@@ -185,6 +191,9 @@ smoke() { # seconds
     "$bin/xen-native-run" run "$f" >&2 || fail=1
   done
   "$bin/xen-native-run" run --checkpointed "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1
+  # The COLO secondary: the same stream with a CHECKPOINT_STATE (CHECKPOINT_NEW) after each checkpoint.
+  python3 "$here/colo_seed.py" "$root"/corpus/synthetic/libxl-remus-failover.bin "$work/colo-good.bin" \
+    && "$bin/xen-native-run" run --colo "$work/colo-good.bin" >&2 || fail=1
   # Harness (b): emulator records (libxl-hvm), Remus checkpoints with emulator records and failover.
   "$bin/xen-native-libxl-run" run "$root"/corpus/synthetic/libxl-hvm.bin "$root"/corpus/synthetic/xl-hvm.bin \
     "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1
