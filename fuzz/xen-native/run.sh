@@ -111,14 +111,15 @@ seeds() { # target -> seed folder
 
 # libFuzzer's fork mode waits for each job; a job that hangs while it dies (seen: a timeout's report deadlocked in a
 # futex, the campaign then stood still for 20 minutes) stops the campaign. Every 60 s: a job process that used no
-# CPU since the last look, twice in a row, is killed (a live job always burns CPU, even at nice 19).
+# CPU in its main thread since the last look, twice in a row, is killed (a live job always burns CPU, even at nice
+# 19; libFuzzer's timer thread ticks on in a hung one).
 job_watchdog() { # libFuzzer parent pid
   local top=$1 pid cpu; declare -A seen=() idle=()
   trap 'kill $! 2>/dev/null; exit 0' TERM   # a sleep in the background: the signal ends the wait at once
   while kill -0 "$top" 2>/dev/null; do
     sleep 60 & wait $!
     for pid in $(pgrep -P "$top" | xargs -r -n1 pgrep -P); do
-      cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+      cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/task/$pid/stat" 2>/dev/null) || continue   # the main thread: libFuzzer's timer thread ticks on
       if [ "${seen[$pid]:-}" = "$cpu" ]; then
         idle[$pid]=$(( ${idle[$pid]:-0} + 1 ))
         if [ "${idle[$pid]}" -ge 2 ]; then say "job process $pid used no CPU for 2 minutes: killed"; kill -9 "$pid" 2>/dev/null; fi
