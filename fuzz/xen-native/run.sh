@@ -133,7 +133,7 @@ run_libfuzzer() { # target seconds out nice
   local t=$1 s=$2 out=$3 n=$4 seedd
   seedd=$(seeds "$t")
   mkdir -p "$out/corpus" "$out/artifacts"
-  local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat)
+  local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat); local t0=$SECONDS
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} env "${campaign_env[@]}" nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout="$unit_timeout" \
     -dict="$root/fuzz/dictionaries/xen.dict" -artifact_prefix="$out/artifacts/" "$out/corpus" "$seedd" \
@@ -145,7 +145,7 @@ run_libfuzzer() { # target seconds out nice
   local cpu; cpu=$(( ($(awk '{ print $16 + $17 }' /proc/$$/stat) - start_cpu) / $(getconf CLK_TCK) ))
   local last; last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -n1)
   local execs; execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
-  say "$t: $s s wall, $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
+  say "$t: $((SECONDS - t0)) s wall (of $s), $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
   local new=0 f
   for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-* "$out"/artifacts/oom-*; do
     [ -f "$f" ] && [ "${f%.log}" = "$f" ] || continue
