@@ -14,7 +14,7 @@
  *
  * Built with -fsanitize=fuzzer it is a libFuzzer target (LLVMFuzzerTestOneInput); with -DXEN_NATIVE_STANDALONE it
  * is a command-line tool for the good-stream test, triage and seeds:
- *   harness run [--checkpointed|--colo] [--dump FILE] STREAM...   restore each (xl, libxl or libxc file; the libxc part is
+ *   harness run [--checkpointed|--colo] [--as-fuzzer] [--dump FILE] STREAM...   restore each (xl, libxl or libxc file; the libxc part is
  *                                                         found by its image header); one result line each
  *   harness extract IN OUT                                 write the libxc part of IN (a fuzz seed)
  * The dump is, for every populated pfn in ascending order, u64 pfn (little-endian) then the 4096 bytes of the page.
@@ -223,18 +223,20 @@ int main(int argc, char **argv)
         return fx_extract(argv[2], argv[3], libxc_ident, sizeof(libxc_ident), "libxc image header");
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
-        fprintf(stderr, "usage: %s run [--checkpointed|--colo] [--dump FILE] STREAM...\n       %s extract IN OUT\n",
+        fprintf(stderr, "usage: %s run [--checkpointed|--colo] [--as-fuzzer] [--dump FILE] STREAM...\n       %s extract IN OUT\n",
                 argv[0], argv[0]);
         return 2;
     }
     const char *dump = NULL;
-    int i = 2, bad = 0;
+    int i = 2, bad = 0, as_fuzzer = 0;
     for ( ; i < argc && argv[i][0] == '-'; i++ )
     {
         if ( !strcmp(argv[i], "--checkpointed") )
             checkpointed = 1;
         else if ( !strcmp(argv[i], "--colo") )
             checkpointed = colo = 1;
+        else if ( !strcmp(argv[i], "--as-fuzzer") )
+            as_fuzzer = 1;   /* each file whole, libxl records between checkpoints: as the libFuzzer targets take it */
         else if ( !strcmp(argv[i], "--dump") && i + 1 < argc )
             dump = argv[++i];
         else
@@ -249,7 +251,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));
             return 2;
         }
-        const uint8_t *p = find_libxc(d, n, &off);
+        off = 0;
+        const uint8_t *p = as_fuzzer ? d : find_libxc(d, n, &off);
         if ( !p )
         {
             printf("%s: rejected: no libxc image header\n", argv[i]);
@@ -257,7 +260,7 @@ int main(int argc, char **argv)
             free(d);
             continue;
         }
-        libxl_framed = off > 0;
+        libxl_framed = as_fuzzer || off > 0;
         int rc = restore_buffer(p, n - off);
         if ( rc == 0 )
             printf("%s: ok: %s, %lu pages populated, %lu vcpu contexts, %lu pins, %lu hvm params, %s%lu checkpoints, "
