@@ -102,6 +102,7 @@ link_libxl() { # output flavour harness-cflags...
 }
 link xen-native-libxc fuzzer "${san[@]}" -fsanitize=fuzzer
 link xen-native-checkpoint fuzzer "${san[@]}" -fsanitize=fuzzer -DXEN_NATIVE_CHECKPOINTED=1
+link xen-native-colo fuzzer "${san[@]}" -fsanitize=fuzzer -DXEN_NATIVE_COLO=1
 link xen-native-run plain "${san[@]}" -DXEN_NATIVE_STANDALONE
 link_libxl xen-native-libxl fuzzer "${san[@]}" -fsanitize=fuzzer
 link_libxl xen-native-libxl-run plain "${san[@]}" -DXEN_NATIVE_STANDALONE
@@ -111,6 +112,7 @@ if command -v afl-clang-fast >/dev/null && [ -f "$afl_driver" ]; then
     cc=afl-clang-fast build_set afl "${san[@]}"
     linkcc=afl-clang-fast link xen-native-libxc.afl afl "${san[@]}" "$afl_driver"
     linkcc=afl-clang-fast link xen-native-checkpoint.afl afl "${san[@]}" -DXEN_NATIVE_CHECKPOINTED=1 "$afl_driver"
+    linkcc=afl-clang-fast link xen-native-colo.afl afl "${san[@]}" -DXEN_NATIVE_COLO=1 "$afl_driver"
     linkcc=afl-clang-fast link_libxl xen-native-libxl.afl afl "${san[@]}" "$afl_driver" )
 else
   echo "[xen-native] AFL++ (afl-clang-fast, $afl_driver) not installed: no .afl builds" >&2

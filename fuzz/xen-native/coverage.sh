@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Line coverage of Xen's restore code reached by a set of inputs, from clang's source-based coverage:
-#   fuzz/xen-native/coverage.sh [--checkpointed] INPUT-OR-DIR...   harness (a)/(c): xg_sr_*.c
+#   fuzz/xen-native/coverage.sh [--checkpointed|--colo] INPUT-OR-DIR...   harness (a)/(c): xg_sr_*.c (inputs as
+#                                                                  the fuzzer takes them: run --as-fuzzer)
 #   fuzz/xen-native/coverage.sh --libxl INPUT-OR-DIR...            harness (b): libxl_stream_read.c and xg_sr_*.c
 #                                                                  (inputs as the fuzzer takes them: run --as-fuzzer)
 # (build.sh --coverage first). Prints llvm-cov's per-file table. Profiles go to .cache/xen-native/coverage.
@@ -10,9 +11,10 @@ root=$(cd "$here/../.." && pwd)
 bin=${XEN_NATIVE_BIN:-$root/.cache/xen-native/bin}
 cov=$root/.cache/xen-native/coverage
 runner=xen-native-run-cov
-mode=()
+mode=(--as-fuzzer)
 case "${1:-}" in
-  --checkpointed) mode=(--checkpointed); shift ;;
+  --checkpointed) mode=(--checkpointed --as-fuzzer); shift ;;
+  --colo) mode=(--colo --as-fuzzer); shift ;;
   --libxl) runner=xen-native-libxl-run-cov; mode=(--as-fuzzer); shift ;;
 esac
 [ -x "$bin/$runner" ] || { echo "build it first: fuzz/xen-native/build.sh --coverage ($runner)" >&2; exit 2; }

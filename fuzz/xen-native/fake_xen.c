@@ -653,14 +653,18 @@ long long xc_logdirty_control(xc_interface *xch, uint32_t domid, unsigned int so
                               xc_hypercall_buffer_t *dirty_bitmap, unsigned long pages, unsigned int mode,
                               xc_shadow_op_stats_t *stats)
 {
-    (void)xch; (void)sop; (void)mode;
+    (void)xch; (void)mode;
     if ( domid != FX_DOMID )
         return errno = ESRCH, -1;
+    /* A DECLARE_HYPERCALL_BUFFER_SHADOW buffer (COLO's dirty bitmap) points at the real one. */
+    if ( dirty_bitmap && dirty_bitmap->param_shadow )
+        dirty_bitmap = dirty_bitmap->param_shadow;
     if ( dirty_bitmap && dirty_bitmap->hbuf )
         memset(dirty_bitmap->hbuf, 0, (pages + 7) / 8);  /* nothing dirtied: the fake guest never runs */
     if ( stats )
         memset(stats, 0, sizeof(*stats));
-    return 0;
+    /* libxenctrl's wrapper returns the domctl's page count for CLEAN and PEEK, 0 for the other operations. */
+    return sop == XEN_DOMCTL_SHADOW_OP_CLEAN || sop == XEN_DOMCTL_SHADOW_OP_PEEK ? (long long)pages : 0;
 }
 
 /* ---- hypercall buffers (no bouncing needed: the fake hypervisor reads process memory) ---- */

@@ -6,10 +6,15 @@
  *   xen-native-checkpoint   checkpointed stream (XC_STREAM_REMUS): after each libxc CHECKPOINT the callback reads
  *                           the libxl checkpoint records (EMULATOR_*, up to CHECKPOINT_END) as libxl's checkpoint
  *                           callback does; the end of the input is a failover.
+ *   xen-native-colo         the COLO secondary (XC_STREAM_COLO): as the checkpoint target, and after each checkpoint
+ *                           restore resumes the guest (stream_complete, restore_results, postcopy), waits for the next
+ *                           checkpoint (wait_checkpoint reads the libxl CHECKPOINT_STATE record that must say
+ *                           CHECKPOINT_NEW, as libxl's COLO restore does), suspends it and writes its dirty pfn list
+ *                           to the back channel (here /dev/null). A read that fails is a failover (libxl answers 2).
  *
  * Built with -fsanitize=fuzzer it is a libFuzzer target (LLVMFuzzerTestOneInput); with -DXEN_NATIVE_STANDALONE it
  * is a command-line tool for the good-stream test, triage and seeds:
- *   harness run [--checkpointed] [--dump FILE] STREAM...   restore each (xl, libxl or libxc file; the libxc part is
+ *   harness run [--checkpointed|--colo] [--as-fuzzer] [--dump FILE] STREAM...   restore each (xl, libxl or libxc file; the libxc part is
  *                                                         found by its image header); one result line each
  *   harness extract IN OUT                                 write the libxc part of IN (a fuzz seed)
  * The dump is, for every populated pfn in ascending order, u64 pfn (little-endian) then the 4096 bytes of the page.
@@ -18,6 +23,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +39,12 @@
 #ifndef XEN_NATIVE_CHECKPOINTED
 #define XEN_NATIVE_CHECKPOINTED 0
 #endif
+#ifndef XEN_NATIVE_COLO
+#define XEN_NATIVE_COLO 0
+#endif
 
-static int checkpointed = XEN_NATIVE_CHECKPOINTED;
+static int checkpointed = XEN_NATIVE_CHECKPOINTED || XEN_NATIVE_COLO;
+static int colo = XEN_NATIVE_COLO;
 /* 1: libxl records sit between the checkpoints (an xl/libxl stream); 0: a bare libxc checkpointed stream. */
 static int libxl_framed = 1;
 static unsigned long checkpoints;
@@ -89,6 +99,37 @@ static int cb_checkpoint(void *data)
     }
 }
 
+/* COLO (libxl_colo_restore.c): every callback answers 1 (done), 2 (failover: libxl's answer to a read that fails) or
+ * 0 (error). Resume and suspend have nothing to do in the fake; waiting for a checkpoint reads one libxl record. */
+static int cb_colo_ok(void *data)
+{
+    (void)data;
+    return 1;
+}
+
+static void cb_colo_results(xen_pfn_t store_gfn, xen_pfn_t console_gfn, void *data)
+{
+    (void)store_gfn; (void)console_gfn; (void)data;
+}
+
+static int cb_colo_wait_checkpoint(void *data)
+{
+    int fd = *(int *)data;
+    if ( !libxl_framed )
+        return 1;
+    uint32_t hdr[2], id;
+    if ( read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) )
+        return 2;
+    if ( hdr[0] != 5 /* CHECKPOINT_STATE */ || hdr[1] != sizeof(id) )
+        return 0;   /* libxl takes any other record here as a stream error */
+    uint64_t pad = 0;
+    if ( read(fd, &id, sizeof(id)) != (ssize_t)sizeof(id) || read(fd, &pad, 4) != 4 )
+        return 2;
+    return id == 0 /* CHECKPOINT_NEW */ ? 1 : 0;
+}
+
+static int colo_back_fd = -1;
+
 static int cb_static_data_done(unsigned int missing, void *data)
 {
     (void)missing; (void)data;
@@ -114,10 +155,20 @@ static int restore_fd(int fd, int hvm, int *fd_for_cb)
         .checkpoint = cb_checkpoint,
         .data = fd_for_cb,
     };
+    if ( colo )
+    {
+        cbs.suspend = cb_colo_ok;
+        cbs.postcopy = cb_colo_ok;
+        cbs.wait_checkpoint = cb_colo_wait_checkpoint;
+        cbs.restore_results = cb_colo_results;
+        if ( colo_back_fd < 0 && (colo_back_fd = open("/dev/null", O_WRONLY)) < 0 )
+            abort();
+    }
     unsigned long store_mfn = 0, console_gfn = 0;
     *fd_for_cb = fd;
     return xc_domain_restore(xch, fd, FX_DOMID, 1, &store_mfn, 0, 2, &console_gfn, 0,
-                             checkpointed ? XC_STREAM_REMUS : XC_STREAM_PLAIN, &cbs, -1);
+                             colo ? XC_STREAM_COLO : checkpointed ? XC_STREAM_REMUS : XC_STREAM_PLAIN, &cbs,
+                             colo ? colo_back_fd : -1);
 }
 
 static int input_fd = -1;
@@ -172,16 +223,20 @@ int main(int argc, char **argv)
         return fx_extract(argv[2], argv[3], libxc_ident, sizeof(libxc_ident), "libxc image header");
     if ( argc < 3 || strcmp(argv[1], "run") )
     {
-        fprintf(stderr, "usage: %s run [--checkpointed] [--dump FILE] STREAM...\n       %s extract IN OUT\n",
+        fprintf(stderr, "usage: %s run [--checkpointed|--colo] [--as-fuzzer] [--dump FILE] STREAM...\n       %s extract IN OUT\n",
                 argv[0], argv[0]);
         return 2;
     }
     const char *dump = NULL;
-    int i = 2, bad = 0;
+    int i = 2, bad = 0, as_fuzzer = 0;
     for ( ; i < argc && argv[i][0] == '-'; i++ )
     {
         if ( !strcmp(argv[i], "--checkpointed") )
             checkpointed = 1;
+        else if ( !strcmp(argv[i], "--colo") )
+            checkpointed = colo = 1;
+        else if ( !strcmp(argv[i], "--as-fuzzer") )
+            as_fuzzer = 1;   /* each file whole, libxl records between checkpoints: as the libFuzzer targets take it */
         else if ( !strcmp(argv[i], "--dump") && i + 1 < argc )
             dump = argv[++i];
         else
@@ -196,7 +251,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));
             return 2;
         }
-        const uint8_t *p = find_libxc(d, n, &off);
+        off = 0;
+        const uint8_t *p = as_fuzzer ? d : find_libxc(d, n, &off);
         if ( !p )
         {
             printf("%s: rejected: no libxc image header\n", argv[i]);
@@ -204,7 +260,7 @@ int main(int argc, char **argv)
             free(d);
             continue;
         }
-        libxl_framed = off > 0;
+        libxl_framed = as_fuzzer || off > 0;
         int rc = restore_buffer(p, n - off);
         if ( rc == 0 )
             printf("%s: ok: %s, %lu pages populated, %lu vcpu contexts, %lu pins, %lu hvm params, %s%lu checkpoints, "

@@ -11,7 +11,9 @@
 #                                                XL-2..6)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
-#            libxl checkpoint records between the libxc checkpoints) or xen-native-libxl (harness (b): Xen's libxl
+#            libxl checkpoint records between the libxc checkpoints), xen-native-colo (the same as the COLO
+#            secondary restores them: XC_STREAM_COLO, a CHECKPOINT_STATE after each checkpoint; seeds made of the
+#            Remus seeds by colo_seed.py) or xen-native-libxl (harness (b): Xen's libxl
 #            stream reader over a libxl stream, plain or Remus, its LIBXC_CONTEXT restored by libxc)
 #
 # Campaign mode (the default; --strict turns it off): the known findings do not stop a libFuzzer job or an AFL++
@@ -30,7 +32,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=${XEN_NATIVE_BIN:-$root/.cache/xen-native/bin}
 work=${XEN_NATIVE_WORK:-$root/.cache/xen-native}
-targets="xen-native-libxc xen-native-checkpoint xen-native-libxl"
+targets="xen-native-libxc xen-native-checkpoint xen-native-colo xen-native-libxl"
 say() { echo "[xen-native] $*" >&2; }
 campaign_env=(XEN_NATIVE_ALLOC_CAP_MB=16 "XEN_NATIVE_UBSAN_SUPP=$here/known-findings.supp")
 # afl-fuzz sets UBSAN_OPTIONS with symbolize=0, and a suppression names a function: AFL++ runs keep the cap only.
@@ -60,7 +62,7 @@ oom_reason() { # target artifact
   case "$(basename "$2")" in oom-*) ;; *) return 0 ;; esac
   known_finding "$2.log" >/dev/null && return 0
   local flag=""
-  case "$1" in xen-native-libxc) ;; xen-native-checkpoint) flag=--checkpointed ;; *) return 0 ;; esac
+  case "$1" in xen-native-libxc) ;; xen-native-checkpoint) flag=--checkpointed ;; xen-native-colo) flag=--colo ;; *) return 0 ;; esac
   [ -x "$bin/xen-native-run" ] || return 0
   echo "--- replayed by xen-native-run with allocations over 2 GiB failing:" >>"$2.log"
   ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=2048:detect_leaks=0 timeout 120 \
@@ -92,11 +94,15 @@ seeds() { # target -> seed folder
     [ -f "$f" ] || continue
     case $(basename "$f") in *back-channel*|*r2s*) continue ;; esac
     case $t:$f in
-      xen-native-checkpoint:*remus*|xen-native-libxc:*) ;;
+      xen-native-checkpoint:*remus*|xen-native-colo:*remus*|xen-native-libxc:*) ;;
       *) continue ;;
     esac
     case $t:$f in xen-native-libxc:*remus*) continue ;; esac
     "$bin/xen-native-run" extract "$f" "$d/$(basename "$f")" 2>/dev/null || true
+    if [ "$t" = xen-native-colo ] && [ -f "$d/$(basename "$f")" ]; then
+      python3 "$here/colo_seed.py" "$d/$(basename "$f")" "$d/colo-$(basename "$f")" 2>/dev/null || true
+      rm -f "$d/$(basename "$f")"
+    fi
   done
   # The seed that reproduces XN-1 stays out of campaign seeds (it would stop libFuzzer at once).
   rm -f "$d/pv32-guest64.libxc"
@@ -105,14 +111,15 @@ seeds() { # target -> seed folder
 
 # libFuzzer's fork mode waits for each job; a job that hangs while it dies (seen: a timeout's report deadlocked in a
 # futex, the campaign then stood still for 20 minutes) stops the campaign. Every 60 s: a job process that used no
-# CPU since the last look, twice in a row, is killed (a live job always burns CPU, even at nice 19).
+# CPU in its main thread since the last look, twice in a row, is killed (a live job always burns CPU, even at nice
+# 19; libFuzzer's timer thread ticks on in a hung one).
 job_watchdog() { # libFuzzer parent pid
   local top=$1 pid cpu; declare -A seen=() idle=()
   trap 'kill $! 2>/dev/null; exit 0' TERM   # a sleep in the background: the signal ends the wait at once
   while kill -0 "$top" 2>/dev/null; do
     sleep 60 & wait $!
     for pid in $(pgrep -P "$top" | xargs -r -n1 pgrep -P); do
-      cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+      cpu=$(awk '{ print $14 + $15 }' "/proc/$pid/task/$pid/stat" 2>/dev/null) || continue   # the main thread: libFuzzer's timer thread ticks on
       if [ "${seen[$pid]:-}" = "$cpu" ]; then
         idle[$pid]=$(( ${idle[$pid]:-0} + 1 ))
         if [ "${idle[$pid]}" -ge 2 ]; then say "job process $pid used no CPU for 2 minutes: killed"; kill -9 "$pid" 2>/dev/null; fi
@@ -126,7 +133,7 @@ run_libfuzzer() { # target seconds out nice
   local t=$1 s=$2 out=$3 n=$4 seedd
   seedd=$(seeds "$t")
   mkdir -p "$out/corpus" "$out/artifacts"
-  local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat)
+  local start_cpu; start_cpu=$(awk '{ print $16 + $17 }' /proc/$$/stat); local t0=$SECONDS
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} env "${campaign_env[@]}" nice -n "$n" "$bin/$t" -fork=1 -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 -max_total_time="$s" -max_len=262144 -rss_limit_mb=2048 -timeout="$unit_timeout" \
     -dict="$root/fuzz/dictionaries/xen.dict" -artifact_prefix="$out/artifacts/" "$out/corpus" "$seedd" \
@@ -138,7 +145,7 @@ run_libfuzzer() { # target seconds out nice
   local cpu; cpu=$(( ($(awk '{ print $16 + $17 }' /proc/$$/stat) - start_cpu) / $(getconf CLK_TCK) ))
   local last; last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -n1)
   local execs; execs=$(sed -E 's/^#([0-9]+).*/\1/' <<<"$last")
-  say "$t: $s s wall, $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
+  say "$t: $((SECONDS - t0)) s wall (of $s), $cpu CPU-s, ${execs:-0} execs ($( [ "${cpu:-0}" -gt 0 ] && echo $(( ${execs:-0} / cpu )) || echo '?') per CPU-s), last line: $last"
   local new=0 f
   for f in "$out"/artifacts/crash-* "$out"/artifacts/leak-* "$out"/artifacts/timeout-* "$out"/artifacts/oom-*; do
     [ -f "$f" ] && [ "${f%.log}" = "$f" ] || continue
@@ -185,6 +192,9 @@ smoke() { # seconds
     "$bin/xen-native-run" run "$f" >&2 || fail=1
   done
   "$bin/xen-native-run" run --checkpointed "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1
+  # The COLO secondary: the same stream with a CHECKPOINT_STATE (CHECKPOINT_NEW) after each checkpoint.
+  python3 "$here/colo_seed.py" "$root"/corpus/synthetic/libxl-remus-failover.bin "$work/colo-good.bin" \
+    && "$bin/xen-native-run" run --colo "$work/colo-good.bin" >&2 || fail=1
   # Harness (b): emulator records (libxl-hvm), Remus checkpoints with emulator records and failover.
   "$bin/xen-native-libxl-run" run "$root"/corpus/synthetic/libxl-hvm.bin "$root"/corpus/synthetic/xl-hvm.bin \
     "$root"/corpus/synthetic/libxl-remus-failover.bin >&2 || fail=1

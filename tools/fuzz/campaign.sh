@@ -34,8 +34,9 @@ case " $* " in
     while [ $# -gt 0 ]; do
       case "$1" in
         --seconds|--out|--nice) xn+=("$1" "$2"); shift ;;
-        --no-build) xn+=(--no-build) ;;
-        --jobs|--timeout) shift ;;            # one libFuzzer process; its own -timeout
+        --timeout) xn+=(--timeout $(( ($2 + 999) / 1000 ))); shift ;;   # milliseconds here, seconds for run.sh
+        --no-build|--strict) xn+=("$1") ;;
+        --jobs) shift ;;                      # one libFuzzer process
         --resume|--oop|--no-mutator|--quiet|--cmp|--cmp-dict|--no-cmp-dict) ;;
         xen-native-*) xt=$1 ;;
         *) fz_die "$1: not an option of the xen-native targets (fuzz/xen-native/run.sh --help)" ;;

@@ -186,6 +186,54 @@ public sealed class XenNativeRestoreTests
         }
     }
 
+    /// <summary>The libxl-framed Remus streams of corpus/ (a bare libxc one has no libxl records for COLO's).</summary>
+    public static TheoryData<string> RemusStreams() => new()
+    {
+        "synthetic/libxl-remus-failover.bin", "synthetic/libxl-remus-end.bin", "synthetic/libxl-remus-partial.bin",
+        "real/remus-pvh.s2r.zst", "real/remus-hvm.s2r.zst",
+    };
+
+    /// <summary>
+    /// Harness (c)'s COLO mode (XC_STREAM_COLO, the secondary's restore): each Remus stream, made a COLO stream by
+    /// fuzz/xen-native/colo_seed.py (the seed maker of the xen-native-colo target: a CHECKPOINT_STATE saying
+    /// CHECKPOINT_NEW after each checkpoint), restores through every checkpoint's resume, wait and suspend, and leaves
+    /// the memory the Remus restore of the same stream leaves.
+    /// </summary>
+    [XenNativeTheory]
+    [MemberData(nameof(RemusStreams))]
+    public void AColoSecondaryRestoresWhatRemusRestores(string name)
+    {
+        CorpusStream stream = Corpus.Get(name);
+        string tmp = Path.Combine(Path.GetTempPath(), $"xen-native-colo-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            string remusDump = tmp + ".remus.mem", coloDump = tmp + ".colo.mem", colo = tmp + ".colo";
+            var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            psi.ArgumentList.Add(Path.Combine(Corpus.Root, "fuzz", "xen-native", "colo_seed.py"));
+            psi.ArgumentList.Add(stream.Path);
+            psi.ArgumentList.Add(colo);
+            (int seedExit, string seedOut) = Wait(psi);
+            Assert.True(seedExit == 0, $"colo_seed.py {name}: {seedOut}");
+
+            (int remusExit, string remusOut) = Run(Runner, ["--checkpointed", stream.Path], remusDump);
+            Assert.True(remusExit == 0, $"Remus restore of {name}: {remusOut}");
+            (int coloExit, string coloOut) = Run(Runner, ["--colo", colo], coloDump);
+            Assert.True(coloExit == 0, $"COLO restore of {name}: {coloOut}");
+            Assert.Contains(" checkpoints, ", coloOut, StringComparison.Ordinal);
+
+            Dictionary<ulong, byte[]> remus = ReadDump(remusDump), coloMemory = ReadDump(coloDump);
+            Assert.Equal(remus.Keys.Order(), coloMemory.Keys.Order());
+            Assert.All(remus, kv => Assert.True(kv.Value.SequenceEqual(coloMemory[kv.Key]), $"{name}: pfn 0x{kv.Key:x} differs"));
+        }
+        finally
+        {
+            foreach (string f in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(tmp) + "*"))
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
     /// <summary>
     /// The reproducers of findings XN-1 and XN-2 (fuzz/xen-native/findings/make_reproducers.py): Xen's restore code
     /// must still fault where docs/FUZZING.md says, and our engine must refuse both with a clear error.
