@@ -7,7 +7,7 @@
 #   fuzz/xen-native/run.sh --list
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
-#   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..4,
+#   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..5,
 #                                                XL-2..6)
 #
 #   TARGET   xen-native-libxc (plain libxc streams, PV and HVM), xen-native-checkpoint (Remus streams with the
@@ -38,12 +38,13 @@ campaign_env=(XEN_NATIVE_ALLOC_CAP_MB=16 "XEN_NATIVE_UBSAN_SUPP=$here/known-find
 # afl-fuzz sets UBSAN_OPTIONS with symbolize=0, and a suppression names a function: AFL++ runs keep the cap only.
 afl_env=(XEN_NATIVE_ALLOC_CAP_MB=16)
 
-# Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new.
+# Known upstream findings (docs/FUZZING.md): a crash whose report names this frame is not new (XN-1..5, XL-2..6: docs/FUZZING.md).
 known_finding() { # log
   grep -q 'in x86_pv_localise_page' "$1" && grep -q 'in xc_pfn_to_mfn\|in pfn_to_mfn' "$1" && { echo XN-1; return 0; }
   grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739\|xg_sr_restore_x86_pv.c:739:[0-9]*: runtime error: applying zero offset to null pointer' "$1" && { echo XN-2; return 0; }
   grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
   grep -q 'in pfn_set_populated\|rejected: Failed to realloc populated bitmap' "$1" && { echo XN-4; return 0; }
+  grep -q 'xg_sr_restore_x86_hvm.c:29:[0-9]*: runtime error: member access within null pointer' "$1" && { echo XN-5; return 0; }
   grep -q 'out-of-memory (malloc(' "$1" && grep -q 'in record_header_done .*libxl_stream_read.c:515' "$1" && { echo XL-5; return 0; }
   grep -q 'it spins at EOF (finding XL-6)' "$1" && { echo XL-6; return 0; }
   # Harness (b), the COLO back channel: an empty CHECKPOINT_STATE, END while a state is awaited, a record that

@@ -8,6 +8,8 @@ xn2: the same stream with X86_PV_P2M_FRAMES end_pfn 0: max_pfn stays 0, expand_p
      handle_x86_pv_p2m_frames() stores the frame into the NULL p2m_pfns array.
 xn3: an image and domain header with page_shift 38: read_headers() computes 1U << 38 (undefined behaviour).
 xn4: a libxc v2 HVM stream whose one PAGE_DATA pfn is 2^36: pfn_set_populated() grows its bitmap to 16 GiB (2^37 bits).
+xn5: a libxc v2 HVM stream with an empty HVM_PARAMS record: handle_hvm_params() computes hdr->param on the NULL body
+     before its length check (undefined behaviour, no access).
 xl1-end, xl1-body: corpus/synthetic/libxl-hvm.bin without its last 8 bytes (the libxl END record) and without its
      last 108 (inside the EMULATOR_CONTEXT body): libxl's reader takes end-of-file as the record's end.
 xl2, xl3, xl4: a COLO back channel of one record: CHECKPOINT_STATE with length 0 (a NULL body dereferenced), END
@@ -16,13 +18,13 @@ xl5: a libxl stream whose first record is EMULATOR_CONTEXT with a length of 0xff
 xl6: corpus/synthetic/libxl-remus-failover.bin cut right after its last libxc CHECKPOINT record: libxl spins at EOF.
 
 --xl BASE (an `xl save` file, e.g. a decompressed corpus/real/save-pv.xl.zst): the reproducer framed for a real
-`xl restore` (the lab's replay-streams scenario): a libxc reproducer (xn1..xn4) goes inside BASE's xl header, libxl
+`xl restore` (the lab's replay-streams scenario): a libxc reproducer (xn1..xn5) goes inside BASE's xl header, libxl
 header and LIBXC_CONTEXT record, followed by a libxl END record; a libxl one (xl5) follows BASE's xl header. BASE
-gives the xl config (its guest type should match: save-pv for xn1/xn2, save-hvm for xn3/xn4). The back-channel
+gives the xl config (its guest type should match: save-pv for xn1/xn2, save-hvm for xn3..xn5). The back-channel
 reproducers (xl2..xl4) and the synthetic-stream ones (xl1-*, xl6) have no such framing."""
 import os, struct, sys
 
-NAMES = ["xn1", "xn2", "xn3", "xn4", "xl1-end", "xl1-body", "xl2", "xl3", "xl4", "xl5", "xl6"]
+NAMES = ["xn1", "xn2", "xn3", "xn4", "xn5", "xl1-end", "xl1-body", "xl2", "xl3", "xl4", "xl5", "xl6"]
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 
 def record(rtype, body):
@@ -39,8 +41,8 @@ if len(sys.argv) == 5 and sys.argv[1] == "--xl":
 if len(sys.argv) != 3 or sys.argv[1] not in NAMES:
     sys.exit("usage: make_reproducers.py [--xl BASE] NAME OUT (NAME: " + " | ".join(NAMES) + "), or make_reproducers.py --list")
 name, path = sys.argv[1], sys.argv[2]
-if xl_base is not None and name not in ("xn1", "xn2", "xn3", "xn4", "xl5"):
-    sys.exit("make_reproducers.py: --xl frames xn1..xn4 and xl5 only")
+if xl_base is not None and name not in ("xn1", "xn2", "xn3", "xn4", "xn5", "xl5"):
+    sys.exit("make_reproducers.py: --xl frames xn1..xn5 and xl5 only")
 
 def corpus(rel):
     with open(os.path.join(ROOT, "corpus", rel), "rb") as f:
@@ -82,6 +84,12 @@ if name == "xn4":
     out += struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, 2, 0, 0, 0)
     out += struct.pack("<IHHII", 2, 12, 0, 4, 17)                            # x86 HVM, 4 KiB pages
     out += record(1, struct.pack("<II", 1, 0) + struct.pack("<Q", 1 << 36) + bytes(4096))  # PAGE_DATA: pfn 2^36
+    out += record(0, b"")
+    write(out)
+if name == "xn5":
+    out += struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, 2, 0, 0, 0)
+    out += struct.pack("<IHHII", 2, 12, 0, 4, 17)                            # x86 HVM, 4 KiB pages
+    out += record(0x0A, b"")                                                 # HVM_PARAMS, length 0
     out += record(0, b"")
     write(out)
 if name == "xn3":

@@ -6,7 +6,7 @@ namespace StreamBench.Tests.Support;
 /// <summary>The reproducers of the findings in Xen's restore code, written by fuzz/xen-native/findings/make_reproducers.py.</summary>
 internal static class FindingReproducers
 {
-    /// <summary>Writes the reproducer <paramref name="name"/> (xn1..xn4, xl1-end, xl1-body, xl2..xl6) to <paramref name="path"/>.</summary>
+    /// <summary>Writes the reproducer <paramref name="name"/> (xn1..xn5, xl1-end, xl1-body, xl2..xl6) to <paramref name="path"/>.</summary>
     public static void Write(string name, string path)
     {
         var psi = new ProcessStartInfo("python3") { UseShellExecute = false, RedirectStandardError = true };

@@ -20,6 +20,7 @@ public sealed class XenFindingsVerifierTests
     [InlineData("xn3", OuterFormat.Auto, "libxc.domain.page-shift", "page_shift", false)]
     // XN-4: the stream carries no bound for HVM pfns; both verifiers only miss HVM_CONTEXT (the engine refuses the pfn).
     [InlineData("xn4", OuterFormat.Auto, "libxc.required.hvm-context", null, true)]
+    [InlineData("xn5", OuterFormat.Auto, "libxc.hvm-params.too-short", "length", false)]
     [InlineData("xl1-end", OuterFormat.Auto, "stream.missing-end", null, false)]
     [InlineData("xl1-body", OuterFormat.Auto, "stream.truncated", null, false)]
     [InlineData("xl2", OuterFormat.BackChannel, "libxl.checkpoint-state.empty", "length", false)]
