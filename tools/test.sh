@@ -151,7 +151,7 @@ if [ "$fuzz" = 1 ] && [ -x fuzz/smoke.sh ]; then
   count "fuzz-smoke" $?
   if [ "$xen_native" = built ]; then
     step "xen-native fuzz smoke (libFuzzer and AFL++, a few seconds per target)"
-    bash fuzz/xen-native/run.sh --smoke 10
+    bash fuzz/xen-native/run.sh --smoke 5
     count "xen-native-smoke" $?
   fi
   # The ClusterFuzzLite build outside Docker, every libFuzzer target for a few seconds (docs/FUZZING.md, "ClusterFuzzLite").
