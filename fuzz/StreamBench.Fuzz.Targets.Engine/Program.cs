@@ -74,7 +74,7 @@ internal static class RestoreTarget
             // says 1 MiB, or every xl seed and its mutants would stop at the header. The target restores into a
             // domain of its own size anyway.
             var config = DomainConfig.FromDomain(domain);
-            options = options with { Config = config with { MemoryPages = Math.Max(config.MemoryPages, 256) } };
+            options = options with { Config = config with { MemoryPages = Math.Max(config.MemoryPages, DomainConfig.MinXlConfigPages) } };
         }
 
         using var ms = new MemoryStream();

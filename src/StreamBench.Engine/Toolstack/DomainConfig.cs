@@ -74,6 +74,9 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
     /// </summary>
     public static ulong MinPages(GuestType type) => type.IsHvmContainer() ? DomainSpec.MinPages : DomainSpec.MinPvPages;
 
+    /// <summary>The least memory an xl config may name: 1 MiB (xl's own rule; restore checks it first).</summary>
+    public const ulong MinXlConfigPages = 256;
+
     /// <summary>The configuration of an existing domain (what a saver writes for it).</summary>
     public static DomainConfig FromDomain(GuestDomain domain)
     {
@@ -198,7 +201,7 @@ public sealed record DomainConfig(GuestType Type, int Vcpus, ulong MemoryPages)
                 throw new FormatException($"the config names {config.Vcpus} vCPUs (1..{GuestDomain.MaxVcpuLimit} allowed)");
             }
 
-            if (config.MemoryPages < 256 || config.MemoryPages >= PageGeometry.PfnLimit)
+            if (config.MemoryPages < MinXlConfigPages || config.MemoryPages >= PageGeometry.PfnLimit)
             {
                 throw new FormatException($"the config names {config.MemoryPages} pages of memory (at least 1 MiB, below the 52-bit limit)");
             }
