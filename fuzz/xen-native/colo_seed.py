@@ -7,7 +7,7 @@ usage: colo_seed.py IN OUT    IN: a Remus stream (whatever precedes its libxc im
                               is kept); exit 1 if IN is not one (no libxc CHECKPOINT followed by libxl records up
                               to CHECKPOINT_END)
 """
-import struct, sys
+import os, struct, sys
 
 LIBXC_CHECKPOINT, LIBXC_END = 0x0E, 0x00
 LIBXL_CHECKPOINT_END, LIBXL_CHECKPOINT_STATE = 0x04, 0x05
@@ -16,7 +16,11 @@ def padded(n):
     return (n + 7) & ~7
 
 def main(src, dst):
-    data = open(src, "rb").read()
+    try:
+        with open(src, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        sys.exit(f"colo_seed.py: {src}: {e.strerror}")
     at = data.find(b"\xff" * 8 + b"XENF")
     if at < 0 or len(data) < at + 40:
         sys.exit(f"colo_seed.py: {src}: no libxc image header")
@@ -43,7 +47,12 @@ def main(src, dst):
     out += data[off:]
     if made == 0:
         sys.exit(f"colo_seed.py: {src}: no checkpoint found")
-    open(dst, "wb").write(out)
+    try:
+        with open(dst + ".tmp", "wb") as f:   # whole or nothing
+            f.write(out)
+        os.replace(dst + ".tmp", dst)
+    except OSError as e:
+        sys.exit(f"colo_seed.py: {dst}: {e.strerror}")
 
 if __name__ == "__main__":
     if len(sys.argv) != 3:

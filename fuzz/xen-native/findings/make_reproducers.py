@@ -50,8 +50,11 @@ def corpus(rel):
 
 def xl_frame(data):
     """BASE's xl header (and, for a libxc stream, its libxl header and LIBXC_CONTEXT record) around DATA."""
-    with open(xl_base, "rb") as f:
-        head = f.read(1 << 20)
+    try:
+        with open(xl_base, "rb") as f:
+            head = f.read(1 << 20)
+    except OSError as e:
+        sys.exit(f"make_reproducers.py: --xl {xl_base}: {e.strerror}")
     if head[:32] != b"Xen saved domain, xl format\n \0 \r":
         sys.exit("make_reproducers.py: --xl " + xl_base + " is not an xl save file")
     lx = 48 + struct.unpack_from("<I", head, 44)[0]
