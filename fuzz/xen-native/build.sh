@@ -39,8 +39,11 @@ lbase=(-g -O1 -fno-omit-frame-pointer -Wno-unused-command-line-argument)
 # UBSan's checks are recoverable so that a campaign can suppress the known findings (known-findings.supp); every
 # binary still halts on the first report by default (fake_xen.c's __ubsan_default_options: halt_on_error=1).
 san=(-fsanitize=address,undefined -fsanitize-recover=undefined)
-# Xen's restore objects allocate through fake_xen.c (fx_malloc ...: the optional cap of XEN_NATIVE_ALLOC_CAP_MB).
+# Xen's restore objects allocate through fake_xen.c (fx_malloc ...: the optional cap of XEN_NATIVE_ALLOC_CAP_MB),
+# libxl's through fake_libxl.c (fxl_malloc ...: over the cap, the input's run ends there, as XL-5 ends xl; see
+# fake_libxl.h), so that no input makes ASan map and poison the shadow of a record buffer of up to 4 GiB.
 xalloc=(-Dmalloc=fx_malloc -Dcalloc=fx_calloc -Drealloc=fx_realloc)
+lalloc=(-Dmalloc=fxl_malloc -Dcalloc=fxl_calloc -Drealloc=fxl_realloc)
 # One object set per flavour: fuzzer (sancov for libFuzzer), plain (standalone), cov (clang source coverage).
 # Harness (b): libxl. Its objects go to $obj/FLAVOUR/libxl so that the libxc harnesses' links (obj/FLAVOUR/*.o) stay
 # as they were. Xen's asserts stay on in libxl (no NDEBUG): they guard libxl_stream_read.c's state machine, and one
@@ -80,7 +83,7 @@ build_set() { # flavour extra-cflags...
   [ $libxl = 1 ] || return 0
   local lo=$obj/$flavour/libxl; mkdir -p "$lo"
   for f in "${libxl_files[@]}"; do
-    "$cc" -c "${lbase[@]}" "$@" "${libxl_incs[@]}" -w "$light/$f.c" -o "$lo/$f.o"
+    "$cc" -c "${lbase[@]}" "$@" "${libxl_incs[@]}" "${lalloc[@]}" -w "$light/$f.c" -o "$lo/$f.o"
   done
   "$cc" -c "${lbase[@]}" "$@" "${libxl_incs[@]}" -w "$src/tools/libs/toollog/xtl_core.c" -o "$lo/xtl_core.o"
   "$cc" -c "${lbase[@]}" "$@" "${libxl_incs[@]}" -Wall -Wextra -Wno-sign-compare -Wno-missing-field-initializers \

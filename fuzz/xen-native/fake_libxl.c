@@ -31,6 +31,7 @@
 #include "libxl_osdeps.h"
 #include "libxl_internal.h"
 
+#include <setjmp.h>
 #include <sys/stat.h>
 
 #include "fake_xen.h"
@@ -223,6 +224,72 @@ static int fxl_run(const int *flag)
     return 0;
 }
 
+/*----- libxl's allocator (fake_libxl.h): campaign mode's cap -----*/
+
+static jmp_buf over_cap_jmp;
+static int over_cap_armed;   /* a run is in libxl's own code (not inside the in-process libxc) */
+static size_t over_cap_size;
+
+static void over_cap_check(size_t size)
+{
+    if ( over_cap_armed && fx_over_cap(size) )
+    {
+        over_cap_armed = 0;
+        over_cap_size = size;
+        longjmp(over_cap_jmp, 1);
+    }
+}
+
+void *fxl_malloc(size_t size)
+{
+    over_cap_check(size);
+    return fx_malloc(size);
+}
+
+void *fxl_calloc(size_t n, size_t size)
+{
+    if ( !size || n <= (size_t)-1 / size )
+        over_cap_check(n * size);
+    return fx_calloc(n, size);
+}
+
+void *fxl_realloc(void *p, size_t size)
+{
+    over_cap_check(size);
+    return fx_realloc(p, size);
+}
+
+static void free_records(libxl__stream_read_state *stream)
+{
+    libxl__sr_record_buf *rec;
+    while ( (rec = XEN_STAILQ_FIRST(&stream->record_queue)) )
+    {
+        XEN_STAILQ_REMOVE_HEAD(&stream->record_queue, entry);
+        free(rec->body);
+        free(rec);
+    }
+    if ( stream->incoming_record )
+    {
+        free(stream->incoming_record->body);
+        free(stream->incoming_record);
+        stream->incoming_record = NULL;
+    }
+}
+
+/* After the jump: what the stream's own completion would have freed (NOGC records), and the run's result. */
+static void over_cap_landed(libxl__stream_read_state *stream)
+{
+    free_records(stream);
+    nevs = 0;
+    pending_restore = 0;
+    res->rc = ERROR_NOMEM;
+    res->completed = 0;
+    res->over_cap = over_cap_size;
+    snprintf(res->last_error, sizeof(res->last_error),
+             "fake_libxl: libxl allocated %zu bytes, over XEN_NATIVE_ALLOC_CAP_MB: xl would die here "
+             "(libxl__alloc_failed; finding XL-5); the run ends", over_cap_size);
+}
+
 /*----- carefd -----*/
 
 struct libxl__carefd {
@@ -367,11 +434,14 @@ static void run_libxc(void)
     };
     unsigned long store_mfn = 0, console_mfn = 0;
     shs->egc = &the_egc;
+    int armed = over_cap_armed;   /* libxc and the libxl callbacks it calls: no jump out of xc_domain_restore */
+    over_cap_armed = 0;
     int r = xc_domain_restore((xc_interface *)fx_init(), dcs.libxc_fd, FX_DOMID, 1, &store_mfn, 0, 2, &console_mfn,
                               0, dcs.restore_params.checkpointed_stream == LIBXL_CHECKPOINTED_STREAM_REMUS
                                      ? XC_STREAM_REMUS : XC_STREAM_PLAIN,
                               &cbs, -1);
     int errnoval = errno;
+    over_cap_armed = armed;
     shs->egc = NULL;
     res->libxc_retval = r;
     libxl__ev_child_init(&shs->child);   /* the "helper" has exited */
@@ -460,8 +530,15 @@ int fxl_back_channel(int fd, struct fxl_result *out)
     nevs = 0;
     pending_restore = 0;
 
+    volatile int rc = 0;
+    if ( setjmp(over_cap_jmp) )
+    {
+        over_cap_landed(&back);
+        rc = ERROR_NOMEM;
+        goto out;
+    }
+    over_cap_armed = 1;
     libxl__stream_read_start(&the_egc, &back);
-    int rc = 0;
     while ( libxl__stream_read_inuse(&back) )
     {
         state_reported = 0;
@@ -501,8 +578,10 @@ int fxl_back_channel(int fd, struct fxl_result *out)
     /* COLO's teardown (libxl__colo_save_teardown) aborts the stream. */
     if ( libxl__stream_read_inuse(&back) )
         libxl__stream_read_abort(&the_egc, &back, rc ? rc : ERROR_FAIL);
+    over_cap_armed = 0;
     out->rc = rc;
     out->completed = 1;
+out:
     nevs = 0;
     libxl__free_all(&the_ao.gc);
     libxl__free_all(&the_egc.gc);
@@ -559,8 +638,16 @@ int fxl_restore(int fd, int hvm, enum fxl_mode mode, struct fxl_result *out)
     helper_abort_rc = 0;
     eof_reads = 0;
 
-    libxl__stream_read_start(&the_egc, &dcs.srs);
-    int stalled = fxl_run(&out->completed);
+    volatile int stalled = 0;
+    if ( setjmp(over_cap_jmp) )
+        over_cap_landed(&dcs.srs);
+    else
+    {
+        over_cap_armed = 1;
+        libxl__stream_read_start(&the_egc, &dcs.srs);
+        stalled = fxl_run(&out->completed);
+        over_cap_armed = 0;
+    }
     if ( stalled && !out->completed )
     {
         snprintf(out->last_error, sizeof(out->last_error),

@@ -95,7 +95,7 @@ const char *__ubsan_default_options(void)
 
 static size_t fx_alloc_cap;   /* 0: none */
 
-static int fx_over_cap(size_t size)
+int fx_over_cap(size_t size)
 {
     if ( fx_alloc_cap && size > fx_alloc_cap )
     {

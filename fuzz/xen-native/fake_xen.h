@@ -36,6 +36,8 @@ struct xc_interface_core *fx_init(void);
  * not got the memory (NULL, ENOMEM), so an input that makes restore size a buffer by a huge untrusted pfn ends in
  * restore's own error path instead of a multi-GiB memset (finding XN-4). Unset (the default): no cap. */
 void *fx_malloc(size_t size);
+/* Whether SIZE is over that cap (and then errno is ENOMEM). */
+int fx_over_cap(size_t size);
 void *fx_calloc(size_t n, size_t size);
 void *fx_realloc(void *p, size_t size);
 void fx_reset(int hvm);

@@ -106,6 +106,7 @@ static void load_input(const uint8_t *data, size_t size)
 static int back_channel_buffer(const uint8_t *data, size_t size)
 {
     load_input(data, size);
+    fx_init();   /* the allocation cap (campaign mode) applies to libxl's reads of the back channel too */
     return fxl_back_channel(input_fd, &result);
 }
 
