@@ -120,9 +120,12 @@ for f in "$stream" "$onepage" "$batched" "$legacy" "$realsave"; do [ -f "$f" ] &
 # Before a write to a fresh file: the removed output's pages are written back and, when this runs as root, the clean
 # page cache is dropped and the input read back in, so that every such run (ours, cat's, Xen's) starts from the same
 # memory state (the other rows' inputs are read back too): without it the time to a fresh file moved 0.17-2.2 s from run to run with whatever the page cache held.
+# The programs are run once after the drop as well (our CLI, Xen's tools and their Python): the row after a drop would
+# otherwise time the executable's and the interpreter's pages read back from disk (the batched verify row, 6 ms warm,
+# took 18-26 ms when it came right after the fresh-file convert runs).
 fresh="sync"
 if [ -w /proc/sys/vm/drop_caches ]; then
-  fresh="sync; echo 1 > /proc/sys/vm/drop_caches; for f in '$stream' '$onepage' '$batched' '$legacy' '$realsave'; do [ -f \"\$f\" ] && cat \"\$f\" > /dev/null; done; true"
+  fresh="sync; echo 1 > /proc/sys/vm/drop_caches; for f in '$stream' '$onepage' '$batched' '$legacy' '$realsave'; do [ -f \"\$f\" ] && cat \"\$f\" > /dev/null; done; '$sb' --version > /dev/null; PYTHONPATH='$XEN_ORACLE_PYTHONPATH' '$XEN_ORACLE_PYTHON' '$XEN_ORACLE_VERIFY' --help > /dev/null 2>&1; PYTHONPATH='$XEN_ORACLE_PYTHONPATH' '$XEN_ORACLE_PYTHON' '$XEN_ORACLE_CONVERT' --help > /dev/null 2>&1; true"
 fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= runs; round++)); do
