@@ -7,6 +7,8 @@
 #   fuzz/xen-native/run.sh --list
 #   fuzz/xen-native/run.sh --smoke [SECONDS]     build, replay every seed, run each target SECONDS (default 10)
 #   fuzz/xen-native/run.sh --seeds TARGET        write TARGET's seeds (needs the build) and print their folder
+#   fuzz/xen-native/run.sh --save-corpus TARGET DIR...   minimise the seeds and a campaign's corpus DIR into
+#                                                fuzz/xen-native/corpus/NAME.tar.zst, which later seeds include
 #   fuzz/xen-native/run.sh --known-finding LOG   exit 0 (and print its name) if LOG reports a known finding (XN-1..5,
 #                                                XL-2..6)
 #
@@ -76,9 +78,20 @@ build() {
   "$here/build.sh" >&2
 }
 
+# The corpus a campaign left, minimised (libFuzzer -merge=1) and kept in the repository so that the next campaign, on
+# a fresh machine as often as not, starts where the last one stopped: fuzz/xen-native/corpus/NAME.tar.zst, written by
+# `run.sh --save-corpus TARGET DIR`. Unpacked into the seed folder beside the seeds made from corpus/.
+saved_corpus() { # target seed-folder
+  local z=$here/corpus/${1#xen-native-}.tar.zst
+  [ -f "$z" ] || return 0
+  if ! command -v zstd >/dev/null; then say "zstd missing: the saved corpus $z is not used"; return 0; fi
+  zstd -dc -q "$z" | tar -x -C "$2" --no-same-owner || say "could not unpack $z (ignored)"
+}
+
 seeds() { # target -> seed folder
   local t=$1 d=$work/seeds/${1#xen-native-}
   rm -rf "$d"; mkdir -p "$d"
+  saved_corpus "$t" "$d"
   local f
   if [ "$t" = xen-native-libxl ]; then
     # Every stream with a libxl part (xl files: from the libxl header on), plain and Remus.
@@ -211,6 +224,27 @@ smoke() { # seconds
   return $fail
 }
 
+# --save-corpus TARGET DIR...: the seeds and DIRs (a campaign's OUT/corpus) minimised by libFuzzer's -merge=1 under
+# campaign mode, kept as fuzz/xen-native/corpus/NAME.tar.zst (the files sorted, no owners or times: the same inputs
+# give the same archive).
+save_corpus() { # target dir...
+  local t=${1:-}; shift || true
+  case " $targets " in *" $t "*) ;; *) say "--save-corpus TARGET DIR... (--list)"; return 2 ;; esac
+  [ $# -gt 0 ] || { say "--save-corpus $t: name the campaign corpus folder(s)"; return 2; }
+  command -v zstd >/dev/null || { say "--save-corpus needs zstd"; return 2; }
+  [ -x "$bin/$t" ] || { say "--save-corpus needs the build ($bin/$t)"; return 2; }
+  local seedd m; seedd=$(seeds "$t"); m=$(mktemp -d)
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 env "${campaign_env[@]}" "$bin/$t" -merge=1 \
+    -max_len=262144 -rss_limit_mb=2048 -timeout=60 "$m" "$seedd" "$@" > "$m.log" 2>&1 \
+    || { say "merge failed (see $m.log)"; rm -rf "$m"; return 1; }
+  mkdir -p "$here/corpus"
+  local z=$here/corpus/${t#xen-native-}.tar.zst
+  ( cd "$m" && ls | LC_ALL=C sort | tar -c --owner=0 --group=0 --numeric-owner --mtime=@0 -T - ) \
+    | zstd -q -19 -f -o "$z" || { rm -rf "$m"; return 1; }
+  say "$t: $(ls "$m" | wc -l) inputs ($(du -sk "$m" | cut -f1) KiB) -> $z ($(( $(stat -c %s "$z") / 1024 )) KiB); $(grep -E '^MERGE-OUTER: [0-9]+ new files' "$m.log" | tail -1)"
+  rm -rf "$m" "$m.log"
+}
+
 target=""; seconds=60; engine=libfuzzer; out=""; nice_level=${FUZZ_NICE:-15}; do_build=1
 # libFuzzer's -timeout is wall time: a campaign at nice 19 on a busy machine wants more than 10 s (--timeout).
 unit_timeout=10
@@ -221,6 +255,7 @@ while [ $# -gt 0 ]; do
     --known-finding) known_finding "$2"; exit $? ;;
     --seeds) r=xen-native-run; [ "${2:-}" = xen-native-libxl ] && r=xen-native-libxl-run
              [ -x "$bin/$r" ] || { say "--seeds needs the build ($bin/$r)"; exit 2; }; seeds "$2"; exit 0 ;;
+    --save-corpus) shift; save_corpus "$@"; exit $? ;;
     --seconds) seconds=$2; shift ;;
     --engine) engine=$2; shift ;;
     --out) out=$2; shift ;;
