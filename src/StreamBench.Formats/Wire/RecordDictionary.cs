@@ -188,16 +188,19 @@ public sealed class RecordDictionary
         new(StreamLayer.Libxl, "0..6", [.. LibxlRecords, LibxlTransitionEnd]);
 
     /// <summary>
-    /// The back channel (receiver → sender): libxl's CHECKPOINT_STATE over the libxc dictionary (CHECKPOINT_DIRTY_PFN_LIST,
-    /// the RFC's POSTCOPY_FAULT and POSTCOPY_COMPLETE). Each entry's <see cref="RecordDefinition.Layer"/> is its owner.
+    /// The back channel (receiver → sender): only what travels on it, libxl's CHECKPOINT_STATE (5) and libxc's
+    /// CHECKPOINT_DIRTY_PFN_LIST (0x0f), and in the RFC dialect POSTCOPY_FAULT (0x15) and POSTCOPY_COMPLETE (0x16). Each
+    /// entry's <see cref="RecordDefinition.Layer"/> is its owner. Any other number is UNKNOWN: on the back channel it is
+    /// neither layer's record (type 2 would be libxl's EMULATOR_XENSTORE_DATA to the one reader, libxc's X86_PV_INFO to
+    /// the other), and no reader of a back channel accepts it.
     /// </summary>
     public static RecordDictionary BackChannel(StreamDialect dialect) => dialect == StreamDialect.PostcopyRfc
         ? BackChannelPostcopyRfc
         : BackChannelUpstream;
 
-    private static readonly RecordDictionary BackChannelUpstream = WithCheckpointState(LibxcUpstream);
+    private static readonly RecordDictionary BackChannelUpstream = BackChannelOf(LibxcUpstream, "5, 0x0f");
 
-    private static readonly RecordDictionary BackChannelPostcopyRfc = WithCheckpointState(LibxcPostcopyRfc);
+    private static readonly RecordDictionary BackChannelPostcopyRfc = BackChannelOf(LibxcPostcopyRfc, "5, 0x0f, 0x15, 0x16");
 
     private readonly RecordDefinition?[] _byType;
 
@@ -252,11 +255,14 @@ public sealed class RecordDictionary
     public static string UnknownName(uint type) => string.Create(CultureInfo.InvariantCulture,
         $"{(Framing.IsOptional(type) ? "UNKNOWN_OPTIONAL" : "UNKNOWN")}_0x{type:x8}");
 
-    private static RecordDictionary WithCheckpointState(RecordDictionary libxc)
+    private static RecordDictionary BackChannelOf(RecordDictionary libxc, string knownRange)
     {
         var state = LibxlUpstream.Find((uint)LibxlRecordType.CheckpointState)!;
-        var records = libxc.Records.Select(r => r.Type == state.Type ? state : r).ToArray();
-        return new RecordDictionary(StreamLayer.BackChannel, libxc.KnownRange, records);
+        var records = libxc.Records
+            .Where(r => r.Type is (uint)LibxcRecordType.CheckpointDirtyPfnList
+                or (uint)PostcopyRecordType.PostcopyFault or (uint)PostcopyRecordType.PostcopyComplete)
+            .Prepend(state).OrderBy(r => r.Type).ToArray();
+        return new RecordDictionary(StreamLayer.BackChannel, knownRange, records);
     }
 
     private static RecordDefinition Xc(LibxcRecordType type, string name, GuestKinds guests, RecordBodyShape body) =>

@@ -88,6 +88,10 @@ public sealed class RecordDictionaryTests
         Assert.Equal(StreamLayer.Libxc, back.OwnerOf((uint)LibxcRecordType.CheckpointDirtyPfnList));
         Assert.Equal(StreamLayer.Libxc, back.OwnerOf(0x4000));
         Assert.Equal(dialect == StreamDialect.PostcopyRfc ? "POSTCOPY_FAULT" : "UNKNOWN_0x00000015", back.Name((uint)PostcopyRecordType.PostcopyFault));
+        // Nothing else travels on a back channel: type 2 is neither libxc's X86_PV_INFO nor libxl's EMULATOR_XENSTORE_DATA there.
+        Assert.Equal("UNKNOWN_0x00000002", back.Name((uint)LibxcRecordType.X86PvInfo));
+        Assert.Equal("UNKNOWN_0x00000000", back.Name(0));
+        Assert.Equal(dialect == StreamDialect.PostcopyRfc ? 4 : 2, back.Records.Count);
     }
 
     [Fact]
