@@ -120,7 +120,7 @@ public static class KaitaiStreamingDump
             Value("Header", header, o, depth);
             List(o, depth, "Entries", (i, item) =>
             {
-                var record = Record(ErrorLayer.Libxl, () => new LibxlStream.LibxlRecord(io, null, null), t => KaitaiTreePrinter.Scalar((LibxlStream.LibxlRecordType)t));
+                var record = Record(ErrorLayer.Libxl, () => new LibxlStream.LibxlRecord(io, null, null), RecordDictionary.LibxlUpstream.Name);
                 var entryDepth = depth + 2;
                 if (item is not null)
                 {
@@ -176,7 +176,7 @@ public static class KaitaiStreamingDump
             LibxcStream.LibxcRecord? last = null;
             List(o, depth, "Records", (i, item) =>
             {
-                last = Record(ErrorLayer.Libxc, () => new LibxcStream.LibxcRecord(io, null, null), t => KaitaiTreePrinter.Scalar((LibxcStream.LibxcRecordType)t));
+                last = Record(ErrorLayer.Libxc, () => new LibxcStream.LibxcRecord(io, null, null), RecordDictionary.LibxcUpstream.Name);
                 if (item is not null)
                 {
                     Value(string.Create(CultureInfo.InvariantCulture, $"[{i}]"), last, item, depth + 1);
@@ -276,6 +276,7 @@ public static class KaitaiStreamingDump
         /// <summary>
         /// One record (u32 type, u32 length, body, padding to 8) read with the generated record type. When the
         /// generated code rejects it, the header (peeked before) and the input's size say which field failed.
+        /// <paramref name="typeName"/> names the record as the spec (and plain <c>dump</c>) does, PAGE_DATA, not PageData.
         /// </summary>
         private T Record<T>(ErrorLayer layer, Func<T> read, Func<uint, string> typeName)
         {

@@ -89,6 +89,16 @@ public sealed class KaitaiStreamingDumpTests
     }
 
     [Fact]
+    public void A_rejected_record_is_named_as_the_spec_and_plain_dump_name_it()
+    {
+        var bytes = SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Libxc, Guest = SyntheticGuest.Hvm, Pages = 16, BatchSize = 16 });
+        var cut = bytes.AsSpan(0, bytes.Length - 4096).ToArray();
+        var e = Assert.Throws<StreamFormatException>(() => KaitaiStreamingDump.ToText(KaitaiStream.Windowed(new MemoryStream(cut)), OuterFormat.Libxc));
+        Assert.Equal("PAGE_DATA", e.RecordType);
+        Assert.Equal("body", e.Field);
+    }
+
+    [Fact]
     public void A_cut_record_header_is_named_as_such()
     {
         var bytes = SyntheticStreams.Generate(new SyntheticStreamOptions { Layer = SyntheticLayer.Libxc, Guest = SyntheticGuest.Pv, Pages = 4 });
