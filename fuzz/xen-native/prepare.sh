@@ -18,8 +18,19 @@ if [ -z "$src" ] || [ ! -f "$src/tools/libs/guest/xg_sr_restore.c" ]; then
         -o "Dir::State::Lists=$cache/lists" -o "Dir::Cache=$cache/cache" -o "APT::Sandbox::User=root")
   say "fetching Debian's xen source package ($suite) into $cache"
   timeout 600 apt-get "${apto[@]}" -qq update >&2 || { say "apt-get update failed (registry unreachable?)"; exit 3; }
-  ( cd "$cache/src" && timeout 900 apt-get "${apto[@]}" -qq source --download-only xen >&2 ) \
-    || { say "apt-get source xen failed (registry unreachable?)"; exit 3; }
+  err=$(mktemp)
+  if ! ( cd "$cache/src" && timeout 900 apt-get "${apto[@]}" -qq source --download-only xen ) 2>"$err" >&2; then
+    cat "$err" >&2
+    if grep -q ' 404 ' "$err"; then
+      # Seen 2026-12-07 for trixie (xen 4.20.4+63-g7abfd2bce2-0+deb13u1) and sid: the index names a source package
+      # whose files the registry here does not serve.
+      say "apt-get source xen failed: $suite's index names $(grep -o 'xen_[^ ]*\.dsc' "$err" | head -n1 | sed 's/%2[bB]/+/g' || echo 'a source package') but the registry serves none of its files (HTTP 404)"
+    else
+      say "apt-get source xen failed (registry unreachable?)"
+    fi
+    rm -f "$err"; exit 3
+  fi
+  rm -f "$err"
   dsc=$(ls "$cache"/src/xen_*.dsc | head -n1)
   ver=$(basename "$dsc" .dsc); ver=${ver#xen_}
   rm -rf "$cache/src/xen-$ver"
