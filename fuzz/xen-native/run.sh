@@ -46,6 +46,8 @@ known_finding() { # log
   grep -q '#0 .* in handle_x86_pv_p2m_frames .*xg_sr_restore_x86_pv.c:739\|xg_sr_restore_x86_pv.c:739:[0-9]*: runtime error: applying zero offset to null pointer' "$1" && { echo XN-2; return 0; }
   # XN-2 by another path: PAGE_DATA for pfn 0 while the p2m was never allocated (x86_pv_set_gfn stores through NULL).
   grep -q '#0 .* in x86_pv_set_gfn .*xg_sr_restore_x86_pv.c:95[0-9]\|xg_sr_restore_x86_pv.c:95[0-9]:[0-9]*: runtime error: applying zero offset to null pointer' "$1" && { echo XN-2; return 0; }
+  # ... and a third: at stream completion process_start_info reads pfn_types[0] through NULL (no P2M_FRAMES, no pages).
+  grep -q '#0 .* in process_start_info .*xg_sr_restore_x86_pv.c:149\|xg_sr_restore_x86_pv.c:149:[0-9]*: runtime error: applying zero offset to null pointer' "$1" && { echo XN-2; return 0; }
   grep -q 'xg_sr_restore.c:60:.*shift exponent' "$1" && { echo XN-3; return 0; }
   grep -q 'in pfn_set_populated\|rejected: Failed to realloc populated bitmap' "$1" && { echo XN-4; return 0; }
   grep -q 'xg_sr_restore_x86_hvm.c:29:[0-9]*: runtime error: member access within null pointer' "$1" && { echo XN-5; return 0; }
