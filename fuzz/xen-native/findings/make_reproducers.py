@@ -6,6 +6,9 @@ xn1: a libxc v2 stream of a 64-bit PV guest (pfns 0..1) whose only page is an L1
      bounds check (only an assert, compiled out in release builds): an out-of-bounds read.
 xn2: the same stream with X86_PV_P2M_FRAMES end_pfn 0: max_pfn stays 0, expand_p2m() is never called, and
      handle_x86_pv_p2m_frames() stores the frame into the NULL p2m_pfns array.
+xn2-start-info: XN-2's third path: a 64-bit PV stream of X86_PV_INFO and vcpu0's X86_PV_VCPU_BASIC (all zero: start
+     info in pfn 0), then END: no X86_PV_P2M_FRAMES, no page, so at completion process_start_info() reads
+     pfn_types[0] through NULL.
 xn3: an image and domain header with page_shift 38: read_headers() computes 1U << 38 (undefined behaviour).
 xn4: a libxc v2 HVM stream whose one PAGE_DATA pfn is 2^36: pfn_set_populated() grows its bitmap to 16 GiB (2^37 bits).
 xn5: a libxc v2 HVM stream with an empty HVM_PARAMS record: handle_hvm_params() computes hdr->param on the NULL body
@@ -24,7 +27,7 @@ gives the xl config (its guest type should match: save-pv for xn1/xn2, save-hvm 
 reproducers (xl2..xl4) and the synthetic-stream ones (xl1-*, xl6) have no such framing."""
 import os, struct, sys
 
-NAMES = ["xn1", "xn2", "xn3", "xn4", "xn5", "xl1-end", "xl1-body", "xl2", "xl3", "xl4", "xl5", "xl6"]
+NAMES = ["xn1", "xn2", "xn2-start-info", "xn3", "xn4", "xn5", "xl1-end", "xl1-body", "xl2", "xl3", "xl4", "xl5", "xl6"]
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 
 def record(rtype, body):
@@ -41,7 +44,7 @@ if len(sys.argv) == 5 and sys.argv[1] == "--xl":
 if len(sys.argv) != 3 or sys.argv[1] not in NAMES:
     sys.exit("usage: make_reproducers.py [--xl BASE] NAME OUT (NAME: " + " | ".join(NAMES) + "), or make_reproducers.py --list")
 name, path = sys.argv[1], sys.argv[2]
-if xl_base is not None and name not in ("xn1", "xn2", "xn3", "xn4", "xn5", "xl5"):
+if xl_base is not None and name not in ("xn1", "xn2", "xn2-start-info", "xn3", "xn4", "xn5", "xl5"):
     sys.exit("make_reproducers.py: --xl frames xn1..xn5 and xl5 only")
 
 def corpus(rel):
@@ -93,6 +96,13 @@ if name == "xn5":
     out += struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, 2, 0, 0, 0)
     out += struct.pack("<IHHII", 2, 12, 0, 4, 17)                            # x86 HVM, 4 KiB pages
     out += record(0x0A, b"")                                                 # HVM_PARAMS, length 0
+    out += record(0, b"")
+    write(out)
+if name == "xn2-start-info":
+    out += struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, 2, 0, 0, 0)
+    out += struct.pack("<IHHII", 1, 12, 0, 4, 17)                            # x86 PV, 4 KiB pages
+    out += record(2, struct.pack("<BB6x", 8, 4))                             # X86_PV_INFO: 64-bit, 4 levels
+    out += record(4, struct.pack("<II", 0, 0) + bytes(5168))                 # X86_PV_VCPU_BASIC vcpu 0: a zero x86_64 context
     out += record(0, b"")
     write(out)
 if name == "xn3":

@@ -235,13 +235,14 @@ public sealed class XenNativeRestoreTests
     }
 
     /// <summary>
-    /// The reproducers of findings XN-1 and XN-2 (fuzz/xen-native/findings/make_reproducers.py): Xen's restore code
+    /// The reproducers of findings XN-1 and XN-2 (two of its paths; fuzz/xen-native/findings/make_reproducers.py): Xen's restore code
     /// must still fault where docs/FUZZING.md says, and our engine must refuse both with a clear error.
     /// </summary>
     [XenNativeTheory]
-    [InlineData("xn1", "x86_pv_localise_page")]
-    [InlineData("xn2", "handle_x86_pv_p2m_frames")]
-    public void TheFindingsStillReproduceAndTheEngineRefusesThem(string finding, string frame)
+    [InlineData("xn1", "x86_pv_localise_page", "beyond max_pfn")]
+    [InlineData("xn2", "handle_x86_pv_p2m_frames", "beyond max_pfn")]
+    [InlineData("xn2-start-info", "process_start_info", "Start Info (pfn 0x0) has bad type Unpopulated")]
+    public void TheFindingsStillReproduceAndTheEngineRefusesThem(string finding, string frame, string engineSays)
     {
         string path = Path.Combine(Path.GetTempPath(), $"xen-native-{finding}-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
         try
@@ -254,7 +255,7 @@ public sealed class XenNativeRestoreTests
             using ByteSource source = ByteSource.Open(path);
             var e = Assert.Throws<Formats.StreamFormatException>(() =>
                 RestoreEngine.Restore(source, new RestoreOptions { MemoryPages = 65536, Vcpus = 8 }).Domain.Dispose());
-            Assert.Contains("beyond max_pfn", e.Message, StringComparison.Ordinal);
+            Assert.Contains(engineSays, e.Message, StringComparison.Ordinal);
         }
         finally
         {

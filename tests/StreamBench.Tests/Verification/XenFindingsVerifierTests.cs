@@ -17,6 +17,8 @@ public sealed class XenFindingsVerifierTests
     // XN-1/XN-2: Xen's verifier accepts both; ours names the page-table entry the C restore reads the p2m with.
     [InlineData("xn1", OuterFormat.Auto, "libxc.page-data.pte-pfn", "page[0].L1[0]", true)]
     [InlineData("xn2", OuterFormat.Auto, "libxc.page-data.pte-pfn", "page[0].L1[0]", true)]
+    // XN-2's third path: no P2M_FRAMES and no page before END (process_start_info reads the NULL pfn_types).
+    [InlineData("xn2-start-info", OuterFormat.Auto, "libxc.required.p2m-frames", null, true)]
     [InlineData("xn3", OuterFormat.Auto, "libxc.domain.page-shift", "page_shift", false)]
     // XN-4: the stream carries no bound for HVM pfns; both verifiers only miss HVM_CONTEXT (the engine refuses the pfn).
     [InlineData("xn4", OuterFormat.Auto, "libxc.required.hvm-context", null, true)]
