@@ -237,16 +237,17 @@ save_corpus() { # target dir...
   [ $# -gt 0 ] || { say "--save-corpus $t: name the campaign corpus folder(s)"; return 2; }
   command -v zstd >/dev/null || { say "--save-corpus needs zstd"; return 2; }
   [ -x "$bin/$t" ] || { say "--save-corpus needs the build ($bin/$t)"; return 2; }
-  local seedd m; seedd=$(seeds "$t"); m=$(mktemp -d)
-  ASAN_OPTIONS=detect_leaks=0 "$bin/$t" -merge=1 \
+  local seedd m; seedd=$(seeds "$t"); m=$(mktemp -d); mkdir -p "$m.left-out"
+  # The inputs the strict merge leaves out crash: their artifacts go to a scratch folder, not the working directory.
+  ASAN_OPTIONS=detect_leaks=0 "$bin/$t" -merge=1 -artifact_prefix="$m.left-out/" \
     -max_len=262144 -rss_limit_mb=2048 -timeout=60 "$m" "$seedd" "$@" > "$m.log" 2>&1 \
-    || { say "merge failed (see $m.log)"; rm -rf "$m"; return 1; }
+    || { say "merge failed (see $m.log)"; rm -rf "$m" "$m.left-out"; return 1; }
   mkdir -p "$here/corpus"
   local z=$here/corpus/${t#xen-native-}.tar.zst
   ( cd "$m" && ls | LC_ALL=C sort | tar -c --owner=0 --group=0 --numeric-owner --mtime=@0 -T - ) \
     | zstd -q -19 -f -o "$z" || { rm -rf "$m"; return 1; }
   say "$t: $(ls "$m" | wc -l) inputs ($(du -sk "$m" | cut -f1) KiB) -> $z ($(( $(stat -c %s "$z") / 1024 )) KiB); $(grep -E '^MERGE-OUTER: [0-9]+ new files' "$m.log" | tail -1)"
-  rm -rf "$m" "$m.log"
+  rm -rf "$m" "$m.log" "$m.left-out"
 }
 
 target=""; seconds=60; engine=libfuzzer; out=""; nice_level=${FUZZ_NICE:-15}; do_build=1
