@@ -23,7 +23,8 @@
 #   env XENLAB_BAD_BASES  streams that bad-streams corrupts (default "save-pv.xl save-pvh.xl")
 #   env XENLAB_FUZZ_SECONDS  real-restore's time budget in dom0 (default 600); the boot's --timeout grows to fit it
 #   env XENLAB_FUZZ_BASES    real-restore's bases (corpus/real names; default save-pv.xl save-pvh.xl migrate-pvh.s2r,
-#                            on --xen 4.20 the xen-4.20- captures); XENLAB_FUZZ_SEED (1), XENLAB_FUZZ_COUNT (4000)
+#                            on --xen 4.20 the xen-4.20- captures; engine-NAME: the engine's re-save of NAME, made on
+#                            the host; remus*.s2r go to migrate-receive -r); XENLAB_FUZZ_SEED (1), XENLAB_FUZZ_COUNT (4000)
 #   env XENLAB_FUZZ_SPECS    a folder of specs to run instead of generating them (the minimisation candidates)
 #   env XENLAB_FUZZ_TIMEOUT  limit per mutant in dom0, seconds (default 120): a mutant still running then is a hang
 #   --skip            or XENLAB_SKIP=1: print "SKIP" and exit 0 (for local test runs)
@@ -236,6 +237,25 @@ if [ -n "$rep" ]; then
     elif [ -f "$out/boot-1/files/$f" ]; then cp "$out/boot-1/files/$f" "$ind/streams/"
     elif [ -f "$repo/corpus/real/$f.zst" ]; then zstd -q -d "$repo/corpus/real/$f.zst" -o "$ind/streams/$f"
     fi
+  done
+  # real-restore bases named engine-NAME: our engine's re-save of the capture NAME (restored into the simulated domain,
+  # saved again), made here on the host as engine-roundtrip makes it
+  for f in $handin; do   # (the real-restore bases and the bases the findings' specs name)
+    case $f in engine-*) ;; *) continue ;; esac
+    [ -f "$ind/streams/$f" ] && continue
+    src=${f#engine-}; tmpsrc=$(mktemp)
+    if [ -f "$repo/corpus/real/$src.zst" ]; then zstd -q -f -d "$repo/corpus/real/$src.zst" -o "$tmpsrc"
+    elif [ -f "$repo/corpus/real/$src" ]; then cp "$repo/corpus/real/$src" "$tmpsrc"
+    else echo "xenlab: real-restore: base $f: no corpus/real capture $src to re-save" >&2; rm -f "$tmpsrc"; continue; fi
+    mkdir -p "$out/fuzz-bases"   # kept for the host's triage (mkfuzz.py --triage-all ... OUT/fuzz-bases)
+    if "$repo/tools/streambench" restore "$tmpsrc" --save-to "$out/fuzz-bases/$f" > "$out/real-restore-$f.txt" 2>&1 \
+       && cp "$out/fuzz-bases/$f" "$ind/streams/$f"; then
+      echo "xenlab: real-restore: base $f = the engine's re-save of $src ($(stat -c %s "$ind/streams/$f") bytes)"
+    else
+      echo "xenlab: real-restore: base $f: the engine could not restore/save $src: $(tail -1 "$out/real-restore-$f.txt")" >&2
+      rm -f "$ind/streams/$f" "$out/fuzz-bases/$f"
+    fi
+    rm -f "$tmpsrc"
   done
   if [[ " $rep " == *" engine-roundtrip "* ]]; then
     # real capture -> restore into the simulated domain -> save again with our engine -> (dom0) xl restore

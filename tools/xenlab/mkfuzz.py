@@ -5,7 +5,7 @@ migrate-receive.
 
 usage: mkfuzz.py BASE... --count N --seed S OUTDIR     N specs in all, bases taken in turn (names sort interleaved)
        mkfuzz.py --apply SPEC BASEDIR OUT              write the mutant a spec describes (BASEDIR holds the base by
-                                                       its name, or NAME.zst)
+                                                       its name, or NAME.zst; DIR1:DIR2 searches both in turn)
        mkfuzz.py --reduce SPEC OUTDIR [BASEDIR]        the reduction candidates of a spec: each with one edit dropped,
                                                        and (with BASEDIR) a truncation raised halfway toward the
                                                        base's end (4 steps)
@@ -463,9 +463,12 @@ def apply_ops(data, ops):
 
 
 def find_base(basedir, name):
-    for cand in (os.path.join(basedir, name), os.path.join(basedir, name + ".zst")):
-        if os.path.exists(cand):
-            return cand
+    """BASEDIR may list several folders, separated by ':' (say OUT/fuzz-bases:corpus/real); the first that holds
+    NAME or NAME.zst wins."""
+    for d in basedir.split(os.pathsep):
+        for cand in (os.path.join(d, name), os.path.join(d, name + ".zst")):
+            if os.path.exists(cand):
+                return cand
     raise FileNotFoundError("base %s not in %s (nor %s.zst)" % (name, basedir, name))
 
 

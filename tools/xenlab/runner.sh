@@ -589,7 +589,9 @@ sc_bad() {  # expected failures: xl restore of truncated / hand-corrupted real s
 # ---- real-restore / findings (issue #16 part 3): Xen's own restore path fed with mutants -------------------------
 # Each spec (mkfuzz.py; mkbad's format) is applied to the handed-in base IN PLACE: its original bytes are saved and
 # written back after the command, so dom0 holds one copy of each base (a truncation alone reads a cut copy in /tmp).
-# Saves go to `xl restore FILE`, migration sender streams (*.s2r) to `xl migrate-receive -e < FILE`, each under
+# Saves go to `xl restore FILE`, Remus sender streams (remus*.s2r, xen-VER-remus*.s2r) to `xl migrate-receive -r <
+# FILE` (the receiver fails over when the stream ends, as replay-streams does), other migration sender streams (*.s2r)
+# to `xl migrate-receive -e < FILE`, each under
 # `timeout`. Classes: refused (rc 1-127, nothing left), half-built (rc != 0 and a new domain is left in xl list),
 # xl-crash (a signal: rc >= 128, not 124/137), hang (timeout: 124/137), xen-crash (new `xl dmesg` lines with panic /
 # BUG / Xen call trace / FATAL; the boot dying is seen by the host: a FUZZ-START line without its FUZZ line),
@@ -627,10 +629,11 @@ sc_fuzz() {  # scenario specdir budget_seconds
     b=$(basename $f .bad); base=$(awk '$1=="base"{print $2}' $f)
     fuzz_clean
     fuzz_apply $f || { say "FUZZ-SKIP $b: base $base not handed in"; continue; }
-    case $base in *.s2r) cmd=migrate-receive ;; *) cmd=restore ;; esac
+    case $base in remus*.s2r|xen-*-remus*.s2r) cmd=remus-receive ;; *.s2r) cmd=migrate-receive ;; *) cmd=restore ;; esac
     say "FUZZ-START $b"
     t0=$(now)
     if [ $cmd = restore ]; then timeout -k 5 $tmo xl restore $FUZZIN > /tmp/fuzz-log.txt 2>&1; rc=$?
+    elif [ $cmd = remus-receive ]; then timeout -k 5 $tmo xl migrate-receive -r < $FUZZIN > /dev/null 2> /tmp/fuzz-log.txt; rc=$?
     else timeout -k 5 $tmo xl migrate-receive -e < $FUZZIN > /dev/null 2> /tmp/fuzz-log.txt; rc=$?; fi
     tr=$(el $t0 $(now))
     fuzz_undo
