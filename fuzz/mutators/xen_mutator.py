@@ -77,10 +77,14 @@ class Rec:
         return Rec(self.layer, self.type, self.body, self.pad, self.length)
 
     def serialize(self):
+        return b"".join(self.parts())
+
+    def parts(self):
+        """Header, body and padding, unjoined (serialize() of a whole stream joins every record's parts once)."""
         n = len(self.body)
         length = n if self.length is None else self.length
-        pad = bytes((8 - n % 8) % 8) if self.pad is None else self.pad
-        return struct.pack("<II", self.type & 0xFFFFFFFF, length & 0xFFFFFFFF) + self.body + pad
+        pad = _ZERO_PADS[n & 7] if self.pad is None else self.pad
+        return (_REC_HEADER.pack(self.type & 0xFFFFFFFF, length & 0xFFFFFFFF), self.body, pad)
 
 
 class Raw:
@@ -95,6 +99,13 @@ class Raw:
 
     def serialize(self):
         return bytes(self.data)
+
+    def parts(self):
+        return (self.data,)
+
+
+_REC_HEADER = struct.Struct("<II")
+_ZERO_PADS = [bytes((8 - k) % 8) for k in range(8)]
 
 
 def parse(buf):
@@ -157,7 +168,7 @@ def looks_like_records(buf):
 
 
 def serialize(segs):
-    return b"".join(s.serialize() for s in segs)
+    return b"".join([p for s in segs for p in s.parts()])
 
 
 def records(segs):
@@ -1138,28 +1149,44 @@ _focus = {}
 FOCUS_MAX = 1 << 17
 
 
+_END_BLOCK = 2048
+
+
+def _common_end(a, b, n, from_end):
+    """The length of the longest common prefix (or suffix, from_end) of a and b within their first (last) n bytes:
+    blocks of 2, 4, 8 KiB... compared in turn (C-speed slice compares that copy at most twice as far as the first
+    difference), then a binary search inside the block that differs."""
+    la, lb = len(a), len(b)
+
+    def same(i, j):   # a and b agree on [i, j) counted from their start (or from their end)
+        if from_end:
+            return a[la - j:la - i] == b[lb - j:lb - i]
+        return a[i:j] == b[i:j]
+
+    i, blk = 0, _END_BLOCK
+    while i < n and same(i, min(i + blk, n)):
+        i += blk
+        blk *= 2
+    if i >= n:
+        return n
+    lo, hi = i, min(i + blk, n)             # they agree on [0, lo) and differ somewhere in [lo, hi)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if same(lo, mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def changed_ends(a, b):
-    """In a's coordinates: the first index where a differs from b's start, and the last where it differs from b's end
-    (binary searches on prefix and suffix equality: C-speed slice compares). Empty when a == b."""
+    """In a's coordinates: the first index where a differs from b's start, and the last where it differs from b's end.
+    Empty when a == b."""
     if a == b:
         return []
     n = min(len(a), len(b))
-    lo, hi = 0, n                      # a[:lo] == b[:lo]; a[:hi+1] != b[:hi+1] (or hi == n)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    first = min(lo, len(a) - 1)
-    lo, hi = 0, n                      # the longest common suffix
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[len(a) - mid:] == b[len(b) - mid:]:
-            lo = mid
-        else:
-            hi = mid - 1
-    last = len(a) - lo - 1
+    first = min(_common_end(a, b, n, False), len(a) - 1)
+    last = len(a) - _common_end(a, b, n, True) - 1
     return [first] if last <= first or last < 0 else [first, last]
 
 
@@ -1285,9 +1312,22 @@ def mutate(buf, add_buf, rng):
     return _mutate(data, add_buf, rng)
 
 
+_key_data = None
+_key_value = None
+
+
+def _key(data):
+    """(length, CRC32) of an input: afl-fuzz hands the same queue entry in fuzz_count times in a row, and comparing
+    with the last one is cheaper than its CRC."""
+    global _key_data, _key_value
+    if data != _key_data:
+        _key_data, _key_value = data, (len(data), zlib.crc32(data))
+    return _key_value
+
+
 def _mutate(data, add_buf, rng):
     global _cache_key, _cache_segs, _last
-    key = (len(data), zlib.crc32(data))
+    key = _key(data)
     at = _focus.get(key)
     if at and data and rng.random() < 0.5:
         _last = "focus"

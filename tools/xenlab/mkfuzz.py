@@ -735,10 +735,13 @@ def check_findings(results, manifest, xen):
 INTERESTING = ("xl-crash", "half-built", "hang", "xen-crash", "boot-died", "accepted-alive", "accepted-dead")
 
 
-def verify(cli, path):
-    """(verdict, first error line) of `verify --profile restore`: rc 0 VALID, 1 INVALID."""
-    p = subprocess.run([cli, "verify", "--profile", "restore", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=600)
+def verify(cli, path, command="restore"):
+    """(verdict, first error line) of `verify --profile restore`: rc 0 VALID, 1 INVALID. A mutant fed to a Remus
+    receiver (xl migrate-receive -r) is verified as the checkpointed stream that receiver expects (--checkpointed yes:
+    a stream cut before its first CHECKPOINT_END is then judged as a Remus stream, not as a plain one)."""
+    extra = ["--checkpointed", "yes"] if command == "remus-receive" else []
+    p = subprocess.run([cli, "verify", "--profile", "restore"] + extra + [path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=600)
     out = p.stdout.decode("utf-8", "replace").splitlines()
     first = next((l for l in out if l.startswith("error ")), "")
     last = out[-1] if out else ""
@@ -762,7 +765,7 @@ def triage(results, specdir, basedir, out, cli=None, every=False):
                 cache[base] = read_stream(find_base(basedir, base))
             with open(tmp, "wb") as m:
                 m.write(apply_ops(cache[base], ops))
-            v, first = verify(cli, tmp)
+            v, first = verify(cli, tmp, r[2])
             f.write("\t".join([r[0], r[1], r[2], r[3], r[4], r[7], v, first]) + "\n")
             print("%s %s %s -> verify %s: %s" % (r[0], r[2], r[3], v, first))
             n += 1
