@@ -593,7 +593,7 @@ sc_bad() {  # expected failures: xl restore of truncated / hand-corrupted real s
 # FILE` (the receiver fails over when the stream ends, as replay-streams does), other migration sender streams (*.s2r)
 # to `xl migrate-receive -e < FILE`, each under
 # `timeout`. Classes: refused (rc 1-127, nothing left), half-built (rc != 0 and a new domain is left in xl list),
-# xl-crash (a signal: rc >= 128, not 124/137), hang (timeout: 124/137), xen-crash (new `xl dmesg` lines with panic /
+# xl-crash (a signal: rc >= 128, not 124/137), hang (timeout: 124/137, or 143 = SIGTERM at the limit), xen-crash (new `xl dmesg` lines with panic /
 # BUG / Xen call trace / FATAL; the boot dying is seen by the host: a FUZZ-START line without its FUZZ line),
 # accepted-alive / accepted-dead (rc 0, then the generic judge on the new domain). One "LAB: FUZZ" line per mutant
 # (the host rebuilds the TSV from the serial log, so nothing is lost if the boot dies), and fuzz-results.tsv.
@@ -641,7 +641,9 @@ sc_fuzz() {  # scenario specdir budget_seconds
     xl dmesg -c > /tmp/fuzz-dmesg.txt 2>&1
     xen=$(grep -a -m1 -E 'panic|PANIC|BUG|Xen call trace|FATAL' /tmp/fuzz-dmesg.txt | tr '\t' ' ' | cut -c1-200)
     if [ -n "$xen" ]; then cl=xen-crash
-    elif [ $rc = 124 ] || [ $rc = 137 ]; then cl=hang
+    # busybox's timeout ends the command with SIGTERM and returns 143 (coreutils': 124): a SIGTERM at the limit is the
+    # limit, not a crash of xl
+    elif [ $rc = 124 ] || [ $rc = 137 ] || { [ $rc = 143 ] && [ "$(awk -v t="$tr" -v m="$tmo" 'BEGIN{print (t >= m - 1) ? 1 : 0}')" = 1 ]; }; then cl=hang
     elif [ $rc -ge 128 ]; then cl=xl-crash
     elif [ $rc != 0 ] && [ -n "$left" ]; then cl=half-built
     elif [ $rc != 0 ]; then cl=refused
