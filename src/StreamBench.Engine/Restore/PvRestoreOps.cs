@@ -24,6 +24,7 @@ internal sealed class PvRestoreOps : X86RestoreOps
     private readonly PfnBitmap _pinned = new();
     private readonly VcpuBlobs[] _vcpus;
     private bool _seenPvInfo;
+    private bool _seenP2mFrames;
 
     public PvRestoreOps(RestoreEngine engine, PvDomain domain) : base(engine, domain)
     {
@@ -71,8 +72,13 @@ internal sealed class PvRestoreOps : X86RestoreOps
         DomainPageType level = PageTypeExtensions.ForTableLevel(PageTypes.TableLevel(type));
         if (!_pv.TryLocalisePageTable(level, page, populateMissing: true, out PageTableError? error))
         {
-            throw Engine.Fail(record, RestoreChecks.Localise,
-                $"Failed to localise pfn 0x{pfn:x} (type {type}): {error!.Message}", $"page[{index}]");
+            // A PTE beyond max_pfn is a stream error the verifier's restore profile names too (C: "Bad mfn", after the
+            // out-of-bounds p2m read of finding XN-1); anything else needs the domain (a pfn it cannot back).
+            throw error!.Kind == PageTableErrorKind.PfnBeyondMaxPfn
+                ? Engine.Fail(record, LibxcChecks.PageDataPtePfn,
+                    $"Bad mfn in pfn 0x{pfn:x} (type {type}): {error.Message}", $"page[{index}].L{PageTypes.TableLevel(type)}[{error.Index}]")
+                : Engine.Fail(record, RestoreChecks.Localise,
+                    $"Failed to localise pfn 0x{pfn:x} (type {type}): {error.Message}", $"page[{index}]");
         }
     }
 
@@ -197,6 +203,8 @@ internal sealed class PvRestoreOps : X86RestoreOps
         {
             _pv.SetP2mFramePfn(first + i, frames.Frame(i));
         }
+
+        _seenP2mFrames = true;
     }
 
     // handle_x86_pv_vcpu_blob: size checks now, the blob stashed for stream_complete.
@@ -310,6 +318,13 @@ internal sealed class PvRestoreOps : X86RestoreOps
         if (_vcpus.Length == 0 || _vcpus[0].Basic is null)
         {
             throw Engine.FailAt(at, LibxcChecks.Vcpu0BasicMissing, "Sender didn't send vcpu0's basic state");
+        }
+
+        if (!_seenP2mFrames)
+        {
+            // C: process_start_info would read the pfn_types array X86_PV_P2M_FRAMES allocates, NULL without it
+            // (finding XN-2, third path).
+            throw Engine.FailAt(at, LibxcChecks.RequiredP2m, "No X86_PV_P2M_FRAMES record: the p2m and the pfn types were never set up");
         }
 
         try

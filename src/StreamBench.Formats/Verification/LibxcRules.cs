@@ -260,7 +260,7 @@ internal sealed partial class LibxcRules
     private void CheckpointDirtyPfnList() => _ctx.Report(DirtyPfnListForward, null,
         "expected CHECKPOINT_DIRTY_PFN_LIST only on the COLO back channel, found it in the main stream");
 
-    /// <summary>Strict: what a complete stream (or the first checkpoint) must carry. Evaluated once.</summary>
+    /// <summary>What a complete stream (or the first checkpoint) must carry; each check's profiles say where it applies. Evaluated once.</summary>
     private void RequiredRecords()
     {
         if (_requiredChecked)

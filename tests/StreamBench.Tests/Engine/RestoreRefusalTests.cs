@@ -277,11 +277,20 @@ public sealed class RestoreRefusalTests
             new(LibxcChecks.VcpuXsaveSize, () => Pv.Edit().ReplaceBody(Rec(LibxcRecordType.X86PvVcpuXsave), b => b[..16]).Join(), Pv.Config),
             new(LibxcChecks.VcpuMsrsSize, () => Pv.Edit().ReplaceBody(Rec(LibxcRecordType.X86PvVcpuMsrs), b => [.. b, 1, 2, 3, 4]).Join(), Pv.Config),
             new(LibxcChecks.Vcpu0BasicMissing, () => Pv.Edit().Remove(Vcpu(LibxcRecordType.X86PvVcpuBasic, 0)).Join(), Pv.Config),
+            // XN-2's third path: no X86_PV_P2M_FRAMES (and so no page: every pfn would be beyond max_pfn) before END.
+            new(LibxcChecks.RequiredP2m, () =>
+            {
+                StreamEdit e = Pv.Edit().Remove(Rec(LibxcRecordType.X86PvP2mFrames));
+                Func<Item, bool> pageData = Rec(LibxcRecordType.PageData);
+                e.Items.RemoveAll(i => pageData(i));
+                return e.Join();
+            }, Pv.Config),
             new(RestoreChecks.VcpuIdRange, () => Pv.Edit().ReplaceBody(Vcpu(LibxcRecordType.X86PvVcpuBasic, 1),
                 b => With(b, x => BinaryPrimitives.WriteUInt32LittleEndian(x, 5))).Join(), Pv.Config),
             new(LibxcChecks.SharedInfoLength, () => Pv.Edit().ReplaceBody(Rec(LibxcRecordType.SharedInfo), b => b[..4088]).Join(), Pv.Config),
             new(LibxcChecks.SharedInfoNoPvInfo, () => Pv.Edit().InsertAfter(IsDomain, Pv.Edit().First(Rec(LibxcRecordType.SharedInfo))).Join(), Pv.Config),
-            new(RestoreChecks.Localise, () =>
+            // A PTE beyond max_pfn (XN-1's shape): the restore profile's check, which the engine names too.
+            new(LibxcChecks.PageDataPtePfn, () =>
             {
                 StreamEdit e = Pv.Edit();
                 (int item, int page) = FirstPageTable(e);

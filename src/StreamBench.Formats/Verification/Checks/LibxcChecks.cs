@@ -63,7 +63,7 @@ public static class LibxcChecks
         "The length is exactly 8 + 8·count + 4096·(pfns whose type carries data); count 0 is rejected here.", "verify 27; C");
     public static readonly VerificationCheck PageDataPfnRange = new("libxc.page-data.pfn-range", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "PV: every pfn is at most max_pfn as grown by X86_PV_P2M_FRAMES.", "C x86_pv_pfn_is_valid");
-    public static readonly VerificationCheck PageDataPtePfn = new("libxc.page-data.pte-pfn", ProfileSet.Strict, FindingSeverity.Error,
+    public static readonly VerificationCheck PageDataPtePfn = new("libxc.page-data.pte-pfn", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
         "PV: every present entry of a page-table page (L1TAB..L4TAB, pinned or not) names a pfn at most max_pfn.",
         "C x86_pv_localise_page (\"Bad mfn for L%lu[%u]\", after its first loop has read the p2m out of bounds: finding XN-1; the engine: restore.localise)");
     public static readonly VerificationCheck PageDataNoStaticDataEnd = new("libxc.page-data.no-static-data-end", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
@@ -160,13 +160,14 @@ public static class LibxcChecks
         "Every xen_msr_entry_t's flags field is zero (MBZ).", "xen/include/public/arch-x86/xen.h");
     public static readonly VerificationCheck PolicyAfterStaticDataEnd = new("libxc.policy.after-static-data-end", ProfileSet.Strict, FindingSeverity.Error,
         "CPUID/MSR policy records come before STATIC_DATA_END (a later one is stored but never applied).", "FORMATS.md 5.3");
-    // ---- required records (strict; vcpu0 basic is the C restore's) ----
+    // ---- required records (strict; vcpu0 basic and PV P2M_FRAMES are the C restore's too) ----
     public static readonly VerificationCheck RequiredPageData = new("libxc.required.page-data", ProfileSet.Strict, FindingSeverity.Error,
         "A complete stream (or first checkpoint) carries at least one PAGE_DATA.", "FORMATS.md 5");
     public static readonly VerificationCheck RequiredPvInfo = new("libxc.required.pv-info", ProfileSet.Strict, FindingSeverity.Error,
         "A complete PV stream carries X86_PV_INFO.", "FORMATS.md 5.1");
-    public static readonly VerificationCheck RequiredP2m = new("libxc.required.p2m-frames", ProfileSet.Strict, FindingSeverity.Error,
-        "A complete PV stream carries X86_PV_P2M_FRAMES.", "FORMATS.md 5.1");
+    public static readonly VerificationCheck RequiredP2m = new("libxc.required.p2m-frames", ProfileSet.RestoreAndStrict, FindingSeverity.Error,
+        "A complete PV stream carries X86_PV_P2M_FRAMES.",
+        "FORMATS.md 5.1; C x86_pv_stream_complete -> process_start_info reads the NULL pfn_types without it (finding XN-2, third path)");
     public static readonly VerificationCheck RequiredHvmContext = new("libxc.required.hvm-context", ProfileSet.Strict, FindingSeverity.Error,
         "A complete HVM stream carries HVM_CONTEXT.", "FORMATS.md 5.2; C x86_hvm_stream_complete");
     public static readonly VerificationCheck RequiredHvmParams = new("libxc.required.hvm-params", ProfileSet.Strict, FindingSeverity.Error,
