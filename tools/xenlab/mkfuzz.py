@@ -870,4 +870,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except (OSError, ValueError) as e:   # a missing or unreadable path, a malformed spec: one line, exit 1
+        sys.exit("mkfuzz.py: %s" % e)
