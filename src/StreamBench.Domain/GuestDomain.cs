@@ -29,6 +29,7 @@ public abstract class GuestDomain : IDisposable
     private readonly List<CpuidLeaf> _cpuid = [];
     private readonly List<MsrPolicyEntry> _msrPolicy = [];
     private protected GuestMemory _memory = new();
+    private StreamingDigest? _streamingDigest;
 
     private protected GuestDomain(GuestType type, int maxVcpus, ulong memoryLimitPages)
     {
@@ -353,6 +354,7 @@ public abstract class GuestDomain : IDisposable
         Lifecycle = DomainLifecycle.Discarded;
         if (disposing)
         {
+            Interlocked.Exchange(ref _streamingDigest, null)?.Dispose(); // its thread reads the pages
             _memory.Clear();
         }
     }
@@ -361,7 +363,32 @@ public abstract class GuestDomain : IDisposable
     public abstract GuestDomain Clone();
 
     /// <summary>The stable digest of the guest-visible state (see <see cref="DomainDigest"/>).</summary>
-    public DomainDigest ComputeDigest() => DomainDigest.Compute(this);
+    public DomainDigest ComputeDigest()
+    {
+        // A digest hashed while a restore filled the domain (StreamingDigest) is taken when it still holds.
+        StreamingDigest? ahead = Interlocked.Exchange(ref _streamingDigest, null);
+        if (ahead is not null)
+        {
+            using (ahead)
+            {
+                if (ahead.TryFinish() is { } digest)
+                {
+                    return digest;
+                }
+            }
+        }
+
+        return DomainDigest.Compute(this);
+    }
+
+    internal void AttachStreamingDigest(StreamingDigest digest)
+    {
+        Interlocked.Exchange(ref _streamingDigest, digest)?.Dispose();
+    }
+
+    internal void WatchPagesBelow(ulong pfn) => _memory.Contents.Watch(pfn);
+
+    internal ulong? PageBelowWatchChanged => _memory.Contents.WatchTripped ? _memory.Contents.WatchTrippedBy : null;
 
     // ------------------------------------------------------------------ for subclasses
 

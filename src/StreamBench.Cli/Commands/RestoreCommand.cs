@@ -169,6 +169,7 @@ internal static class RestoreCommand
             Checkpoints = CliNames.CheckpointModes.Parse(r.Checkpointed),
             CheckReservedFields = !r.IgnoreReserved,
             OpenMemoryMap = r.OpenMap,
+            StreamingDigest = true, // the digest printed last is hashed while the pages arrive (HVM/PVH)
         };
     }
 

@@ -166,29 +166,61 @@ public static class CanonicalForm
 
     private static IEnumerable<CanonicalItem> EnumerateHvm(HvmDomain d)
     {
+        yield return new CanonicalItem(CanonicalSection.Header, 0, 0, HvmHeader(d));
+        foreach (ulong pfn in d.PopulatedPfns())
+        {
+            if (HvmPageTag(d, pfn) is { } tag)
+            {
+                yield return HvmPage(d, pfn, tag);
+            }
+        }
+
+        foreach (CanonicalItem item in HvmAfterPages(d))
+        {
+            yield return item;
+        }
+    }
+
+    /// <summary>The header item's bytes of an HVM/PVH domain.</summary>
+    internal static byte[] HvmHeader(HvmDomain d) => HvmHeader(d, predicted: false);
+
+    /// <summary>
+    /// The header a restore into <paramref name="d"/> will most likely end with, before its pages and vCPUs have
+    /// arrived: every vCPU online, and the highest pfn the top of high memory or, without high memory, the last
+    /// special page (what a saved running guest has).
+    /// </summary>
+    internal static byte[] PredictedHvmHeader(HvmDomain d) => HvmHeader(d, predicted: true);
+
+    private static byte[] HvmHeader(HvmDomain d, bool predicted)
+    {
         var header = new List<byte>();
-        AppendCommonHeader(header, d);
+        ulong maxPfn = !predicted ? d.MaxPfn
+            : d.Layout.HighMemEndPfn > HvmMemoryLayout.FourGiBPfn ? d.Layout.HighMemEndPfn - 1 : HvmMemoryLayout.SpecialRegionEndPfn - 1;
+        AppendCommonHeader(header, d, predicted, maxPfn);
         header.Add(d.IsPvh ? (byte)1 : (byte)0);
         AppendU64(header, d.Layout.LowMemEndPfn);
         AppendU64(header, d.Layout.HighMemEndPfn);
         AppendU64(header, d.Layout.MmioHoleStartPfn);
         header.Add(d.Layout.HasVgaHole ? (byte)1 : (byte)0);
-        yield return new CanonicalItem(CanonicalSection.Header, 0, 0, header.ToArray());
+        return header.ToArray();
+    }
 
-        foreach (ulong pfn in d.PopulatedPfns())
-        {
-            PageInfo info = d.GetPageInfo(pfn);
-            if (!info.HasContents)
-            {
-                continue;
-            }
+    /// <summary>The page tag of a populated pfn of an HVM/PVH domain, or null when the form leaves it out (no contents).</summary>
+    internal static byte? HvmPageTag(HvmDomain d, ulong pfn)
+    {
+        PageInfo info = d.GetPageInfo(pfn);
+        return info.HasContents ? (byte)info.Type : null;
+    }
 
-            byte tag = (byte)info.Type;
-            yield return d.IsPageMaterialised(pfn)
-                ? PageItem(pfn, tag, d.ReadPageMemory(pfn))
-                : new CanonicalItem(CanonicalSection.Page, pfn, (byte)(tag | CanonicalItem.ZeroPageTag), ReadOnlyMemory<byte>.Empty);
-        }
+    /// <summary>The page item of a populated pfn of an HVM/PVH domain with contents.</summary>
+    internal static CanonicalItem HvmPage(HvmDomain d, ulong pfn, byte tag) =>
+        d.IsPageMaterialised(pfn)
+            ? PageItem(pfn, tag, d.ReadPageMemory(pfn))
+            : new CanonicalItem(CanonicalSection.Page, pfn, (byte)(tag | CanonicalItem.ZeroPageTag), ReadOnlyMemory<byte>.Empty);
 
+    /// <summary>The items after the pages of an HVM/PVH domain: params, context, then the common tail.</summary>
+    internal static IEnumerable<CanonicalItem> HvmAfterPages(HvmDomain d)
+    {
         var parameters = new List<byte>();
         foreach (KeyValuePair<uint, ulong> kv in d.Params.Entries())
         {
@@ -239,22 +271,25 @@ public static class CanonicalForm
         yield return new CanonicalItem(CanonicalSection.Tsc, 0, 0, tsc.ToArray());
     }
 
-    private static CanonicalItem PageItem(ulong pfn, byte tag, ReadOnlyMemory<byte> data) =>
+    /// <summary>A page item: the data, or the zero-page marker and no data when it is all zeros.</summary>
+    internal static CanonicalItem PageItem(ulong pfn, byte tag, ReadOnlyMemory<byte> data) =>
         data.Span.ContainsAnyExcept((byte)0)
             ? new CanonicalItem(CanonicalSection.Page, pfn, tag, data)
             : new CanonicalItem(CanonicalSection.Page, pfn, (byte)(tag | CanonicalItem.ZeroPageTag), ReadOnlyMemory<byte>.Empty);
 
-    private static void AppendCommonHeader(List<byte> header, GuestDomain d)
+    private static void AppendCommonHeader(List<byte> header, GuestDomain d) => AppendCommonHeader(header, d, false, d.MaxPfn);
+
+    private static void AppendCommonHeader(List<byte> header, GuestDomain d, bool allVcpusOnline, ulong maxPfn)
     {
         header.AddRange("StreamBench.Domain/1"u8.ToArray());
         header.Add((byte)d.Type);
         AppendU32(header, (uint)d.MaxVcpus);
         for (int i = 0; i < d.MaxVcpus; i++)
         {
-            header.Add(d.IsVcpuOnline(i) ? (byte)1 : (byte)0);
+            header.Add(allVcpusOnline || d.IsVcpuOnline(i) ? (byte)1 : (byte)0);
         }
 
-        AppendU64(header, d.MaxPfn);
+        AppendU64(header, maxPfn);
     }
 
     // p2m entries hold mfns: canonical form holds the pfn each mfn backs (INVALID if none).

@@ -23,19 +23,28 @@ public sealed class DomainDigest : IEquatable<DomainDigest>
     {
         ArgumentNullException.ThrowIfNull(domain);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> itemHeader = stackalloc byte[14];
         foreach (CanonicalItem item in CanonicalForm.Enumerate(domain))
         {
-            itemHeader[0] = (byte)item.Section;
-            itemHeader[1] = item.Tag;
-            BinaryPrimitives.WriteUInt64LittleEndian(itemHeader[2..], item.Key);
-            BinaryPrimitives.WriteUInt32LittleEndian(itemHeader[10..], (uint)item.Data.Length);
-            sha.AppendData(itemHeader);
-            sha.AppendData(item.Data.Span);
+            Append(sha, item);
         }
 
         return new DomainDigest(sha.GetHashAndReset());
     }
+
+    /// <summary>Hashes one item: section, tag, key and data length (14 bytes), then the data.</summary>
+    internal static void Append(IncrementalHash sha, in CanonicalItem item)
+    {
+        Span<byte> itemHeader = stackalloc byte[14];
+        itemHeader[0] = (byte)item.Section;
+        itemHeader[1] = item.Tag;
+        BinaryPrimitives.WriteUInt64LittleEndian(itemHeader[2..], item.Key);
+        BinaryPrimitives.WriteUInt32LittleEndian(itemHeader[10..], (uint)item.Data.Length);
+        sha.AppendData(itemHeader);
+        sha.AppendData(item.Data.Span);
+    }
+
+    /// <summary>The digest of a finished hash.</summary>
+    internal static DomainDigest FromHash(IncrementalHash sha) => new(sha.GetHashAndReset());
 
     /// <summary>Parses a lowercase or uppercase hex digest.</summary>
     public static DomainDigest Parse(string hex)

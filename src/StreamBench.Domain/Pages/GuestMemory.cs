@@ -33,6 +33,7 @@ internal sealed class GuestMemory
 
     public void MarkPopulated(ulong pfn, PageType type)
     {
+        _contents.Touch(pfn);
         if (type == PageType.Unpopulated)
         {
             throw new ArgumentException("use MarkUnpopulated", nameof(type));
@@ -53,6 +54,7 @@ internal sealed class GuestMemory
 
     public void MarkUnpopulated(ulong pfn)
     {
+        _contents.Touch(pfn);
         if (!IsPopulated(pfn))
         {
             return;
@@ -69,6 +71,7 @@ internal sealed class GuestMemory
 
     public void SetInfo(ulong pfn, PageInfo info)
     {
+        _contents.Touch(pfn);
         byte meta = (byte)((byte)info.Type | (info.Pinned ? PinnedBit : 0));
         _meta.Set(pfn, meta);
     }

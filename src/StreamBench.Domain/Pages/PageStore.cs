@@ -33,7 +33,28 @@ internal sealed class PageStore
     private long _materialised;
 
     /// <summary>Pages currently holding an allocated (possibly non-zero) buffer.</summary>
+    private ulong _watchBelow;
+
     public long MaterialisedPages => _materialised;
+
+    /// <summary>True once a page below the watched bound changed (contents or, through GuestMemory, its state).</summary>
+    public bool WatchTripped { get; private set; }
+
+    /// <summary>The lowest pfn that tripped the watch.</summary>
+    public ulong WatchTrippedBy { get; private set; }
+
+    /// <summary>Watches every pfn below <paramref name="below"/> (0: none): a change to one trips <see cref="WatchTripped"/>.</summary>
+    public void Watch(ulong below) => _watchBelow = below;
+
+    /// <summary>Notes a change to <paramref name="pfn"/>'s page for the watch.</summary>
+    public void Touch(ulong pfn)
+    {
+        if (pfn < _watchBelow && (!WatchTripped || pfn < WatchTrippedBy))
+        {
+            WatchTripped = true;
+            WatchTrippedBy = pfn;
+        }
+    }
 
     /// <summary>Bytes held in slabs.</summary>
     public long AllocatedBytes => _slabs.Sum(slab => (long)slab.Length);
@@ -55,6 +76,7 @@ internal sealed class PageStore
     /// <summary>The page's buffer, allocating it (zeroed) on first use.</summary>
     public Span<byte> GetWritable(ulong pfn)
     {
+        Touch(pfn);
         int slot = _slotPlusOne.Get(pfn) - 1;
         if (slot < 0)
         {
@@ -86,6 +108,7 @@ internal sealed class PageStore
     /// <summary>Drops the page's buffer: it reads as zeros again.</summary>
     public void Release(ulong pfn)
     {
+        Touch(pfn);
         int slot = _slotPlusOne.Get(pfn) - 1;
         if (slot < 0)
         {
@@ -107,6 +130,8 @@ internal sealed class PageStore
         _slotPlusOne.Clear();
         _nextSlot = 0;
         _materialised = 0;
+        _watchBelow = 0;
+        WatchTripped = false;
     }
 
     public PageStore Clone(IEnumerable<ulong> pfns)

@@ -97,6 +97,33 @@ internal sealed class IncomingRecord
         }
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> body bytes in place, without copying or consuming them, or an empty span when
+    /// they are not all at hand (then <see cref="ReadExact"/> reads them, and reports a truncation). <see cref="Skip"/>
+    /// consumes them.
+    /// </summary>
+    public ReadOnlySpan<byte> Peek(int count)
+    {
+        if (_body is not null)
+        {
+            return _body.Length - _consumed < count ? default : _body.AsSpan(_consumed, count);
+        }
+
+        return _reader!.PeekBody(count);
+    }
+
+    /// <summary>Consumes <paramref name="count"/> body bytes that <see cref="Peek"/> returned.</summary>
+    public void Skip(int count)
+    {
+        if (_body is not null)
+        {
+            _consumed += count;
+            return;
+        }
+
+        _reader!.SkipBody(count);
+    }
+
     /// <summary>A stream error located at this record (and <paramref name="field"/>).</summary>
     public StreamFormatException Error(string problem, string? field, bool truncated = false, long? offset = null,
         VerificationCheck? check = null) =>

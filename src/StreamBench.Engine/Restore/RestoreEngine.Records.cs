@@ -205,6 +205,10 @@ public sealed partial class RestoreEngine
         GuestDomain domain = _domain!;
         PopulatePageData(record, domain, words, count);
         ApplyPageData(record, domain, words, count);
+        if (_streamingDigest is not null && !_verify && !postcopy)
+        {
+            StreamPages(words, count);
+        }
 
         _result.PageDataRecords++;
         _result.Pfns += count;
@@ -339,6 +343,11 @@ public sealed partial class RestoreEngine
             }
 
             ulong pfn = PageWord.PfnOf(words[i]);
+            if (!_verify && TryWriteInPlace(record, domain, pfn, type, i))
+            {
+                continue;
+            }
+
             Span<byte> page = _verify || !domain.IsPopulated(pfn) ? _scratch : WritablePage(record, domain, pfn, i);
             record.ReadExact(page);
             if (_ops!.Localises(type))
@@ -363,6 +372,51 @@ public sealed partial class RestoreEngine
                 domain.ClearPage(pfn); // a zero page needs no buffer
             }
         }
+    }
+
+    // The batch's pfns to the digest hashed ahead (StreamingDigest), which checks their order itself.
+    private void StreamPages(ulong[] words, uint count)
+    {
+        if (_streamPfns.Length < count)
+        {
+            _streamPfns = new ulong[Math.Max(count, 2 * (uint)_streamPfns.Length)];
+        }
+
+        for (int i = 0; i < (int)count; i++)
+        {
+            _streamPfns[i] = PageWord.PfnOf(words[i]);
+        }
+
+        _streamingDigest!.PagesApplied(_streamPfns.AsSpan(0, (int)count));
+    }
+
+    // A page that needs no localisation, whole in the reader's window: written straight from there (WritePage: an
+    // all-zero page releases the buffer without being copied into one first, as half of a typical save's pages are).
+    // False when the bytes are not at hand in one piece; ApplyPageData then reads them as before.
+    private bool TryWriteInPlace(IncomingRecord record, GuestDomain domain, ulong pfn, WirePageType type, int index)
+    {
+        if (_ops!.Localises(type) || !domain.IsPopulated(pfn))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> data = record.Peek(LibxcWire.PageSize);
+        if (data.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            domain.WritePage(pfn, data);
+        }
+        catch (DomainException e)
+        {
+            throw Fail(record, RestoreChecks.PageType, $"pfn 0x{pfn:x} (index {index}): {e.Message}", $"pfn[{index}]", record.At(PageDataOffsetOfWord(index)));
+        }
+
+        record.Skip(LibxcWire.PageSize);
+        return true;
     }
 
     // A page of data for a pfn the batch also marked BROKEN (a later word wins the type) cannot be written.

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using StreamBench.Domain;
+using StreamBench.Domain.Digest;
 using StreamBench.Domain.Hvm;
 using StreamBench.Domain.Pv;
 using StreamBench.Engine.Toolstack;
@@ -30,6 +31,8 @@ public sealed partial class RestoreEngine
     private readonly RestoreResult _result = new();
     private readonly ulong[] _words = new ulong[LibxcWire.MaxBatchSize];
     private readonly byte[] _scratch = new byte[LibxcWire.PageSize];
+    private ulong[] _streamPfns = [];
+    private StreamingDigest? _streamingDigest;
     private GuestDomain? _domain;
     private RestoreOps? _ops;
     private DomainConfig? _xlConfig;
@@ -422,6 +425,12 @@ public sealed partial class RestoreEngine
         {
             throw Header(ErrorLayer.Libxc, "DOMAIN_HEADER", "type", at,
                 $"Unable to restore {(pvStream ? "x86 PV" : "x86 HVM")} domain into an {(domain.Type.IsPv() ? "x86_pv" : "x86 HVM")} domain", RestoreChecks.DomainTypeMismatch);
+        }
+
+        if (_options.StreamingDigest && _options.Colo is null && _options.Postcopy is null)
+        {
+            _streamingDigest = StreamingDigest.Start(domain);
+            _result.StreamingDigest = _streamingDigest;
         }
 
         _ops = domain switch

@@ -81,6 +81,13 @@ public sealed record RestoreOptions
     /// </summary>
     public PostcopyDestination? Postcopy { get; init; }
 
+    /// <summary>
+    /// Hash the restored domain's digest while its pages arrive, on a thread of its own (StreamingDigest), so that
+    /// <see cref="GuestDomain.ComputeDigest"/> after the restore has only the tail left to hash. HVM and PVH only;
+    /// the digest is the same either way. Off by default (a thread per restore); the CLI's restore turns it on.
+    /// </summary>
+    public bool StreamingDigest { get; init; }
+
     /// <summary>Called with the domain as soon as the engine creates it (tests check it is discarded on failure).</summary>
     public Action<GuestDomain>? DomainCreated { get; init; }
 }

@@ -1,4 +1,5 @@
 using StreamBench.Domain;
+using StreamBench.Domain.Digest;
 using StreamBench.Engine.Toolstack;
 using StreamBench.Formats.Streams;
 
@@ -13,6 +14,13 @@ public sealed class RestoreResult
 
     /// <summary>The restored domain (Ready). The caller owns it.</summary>
     public GuestDomain Domain { get; internal set; } = null!;
+
+    /// <summary>
+    /// The digest hashed while the pages arrived (<see cref="RestoreOptions.StreamingDigest"/>; null when off or for a
+    /// PV domain). <see cref="GuestDomain.ComputeDigest"/> takes it; afterwards <see cref="StreamBench.Domain.Digest.StreamingDigest.Taken"/>
+    /// and <see cref="StreamBench.Domain.Digest.StreamingDigest.VoidReason"/> tell whether it held.
+    /// </summary>
+    public StreamingDigest? StreamingDigest { get; internal set; }
 
     /// <summary>The configuration the domain was created from.</summary>
     public DomainConfig? Config { get; internal set; }

@@ -122,6 +122,21 @@ public struct BodyCursor
     /// The next up to <paramref name="max"/> bytes in place, consumed (valid until the next call on the source).
     /// Empty at the body's end.
     /// </summary>
+    /// <summary>
+    /// The next <paramref name="count"/> body bytes in place (no copy, the cursor does not move), or an empty span
+    /// when they cannot be had that way: fewer left in the body, more than the source's window, or the input ends
+    /// first (the caller then reads them with <see cref="Read"/>, which reports the truncation). Valid until the next
+    /// call on this cursor or its source.
+    /// </summary>
+    public readonly ReadOnlySpan<byte> PeekNext(int count)
+    {
+        if (_buffered >= 0 || count <= 0 || Remaining < count || count > _src.MaxWindow || !_src.Ensure(count))
+        {
+            return default;
+        }
+        return _src.Peek(count);
+    }
+
     public ReadOnlySpan<byte> ReadSpan(int max)
     {
         var left = Remaining;

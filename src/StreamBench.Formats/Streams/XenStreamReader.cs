@@ -621,6 +621,9 @@ public sealed class XenStreamReader : IDisposable, IBodyOwner
     /// <summary>Copies the next body bytes into <paramref name="destination"/> (reading until it is full or the body ends); returns the count (0 at the body's end).</summary>
     public int ReadBody(Span<byte> destination) => _body.Read(destination);
 
+    /// <summary>The next <paramref name="count"/> body bytes in place, or empty (see <see cref="BodyCursor.PeekNext"/>); the body does not move.</summary>
+    public ReadOnlySpan<byte> PeekBody(int count) => _body.PeekNext(count);
+
     /// <summary>Skips <paramref name="count"/> body bytes (by seeking or mapping when the input allows).</summary>
     public void SkipBody(long count) => _body.Skip(count);
 
