@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using StreamBench.Domain.Hvm;
@@ -30,7 +31,7 @@ public sealed class StreamingDigest : IDisposable
     private readonly byte[] _header;
     private readonly List<ulong> _hashed = []; // (pfn << 8) | page tag, in the order hashed
     private readonly List<(ulong Pfn, int Index, IncrementalHash State)> _checkpoints = []; // hashing thread; read after Stop
-    private readonly BlockingCollection<(int Index, CanonicalItem[] Items)> _queue = new(QueueBatches);
+    private readonly BlockingCollection<(int Index, CanonicalItem[] Items, int Count)> _queue = new(QueueBatches); // arrays rented
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Thread _thread;
     private ulong _next;
@@ -89,7 +90,8 @@ public sealed class StreamingDigest : IDisposable
         }
 
         int start = _hashed.Count;
-        var items = new List<CanonicalItem>(pfns.Length);
+        CanonicalItem[] items = ArrayPool<CanonicalItem>.Shared.Rent(pfns.Length);
+        int count = 0;
         foreach (ulong pfn in pfns)
         {
             if (pfn < _next)
@@ -105,13 +107,17 @@ public sealed class StreamingDigest : IDisposable
             }
 
             _hashed.Add((pfn << 8) | tag);
-            items.Add(CanonicalForm.HvmPage(_domain, pfn, tag));
+            items[count++] = CanonicalForm.HvmPage(_domain, pfn, tag);
         }
 
         _domain.WatchPagesBelow(_next);
-        if (items.Count > 0)
+        if (count > 0)
         {
-            _queue.Add((start, [.. items]));
+            _queue.Add((start, items, count));
+        }
+        else
+        {
+            ArrayPool<CanonicalItem>.Shared.Return(items);
         }
     }
 
@@ -255,7 +261,7 @@ public sealed class StreamingDigest : IDisposable
         {
             DomainDigest.Append(_sha, new CanonicalItem(CanonicalSection.Header, 0, 0, _header));
             int sinceCheckpoint = CheckpointPages;
-            foreach ((int index, CanonicalItem[] items) in _queue.GetConsumingEnumerable())
+            foreach ((int index, CanonicalItem[] items, int count) in _queue.GetConsumingEnumerable())
             {
                 if (sinceCheckpoint >= CheckpointPages)
                 {
@@ -263,13 +269,14 @@ public sealed class StreamingDigest : IDisposable
                     sinceCheckpoint = 0;
                 }
 
-                foreach (CanonicalItem item in items)
+                foreach (CanonicalItem item in items.AsSpan(0, count))
                 {
                     // A materialised page may still be all zeros: the form marks it (PageItem), as Compute does.
                     DomainDigest.Append(_sha, item.Data.IsEmpty ? item : CanonicalForm.PageItem(item.Key, item.Tag, item.Data));
                 }
 
-                sinceCheckpoint += items.Length;
+                sinceCheckpoint += count;
+                ArrayPool<CanonicalItem>.Shared.Return(items, clearArray: true);
             }
         }
         catch (Exception e) when (e is CryptographicException or InvalidOperationException or ObjectDisposedException)
