@@ -281,7 +281,12 @@ public sealed class StreamingDigest : IDisposable
         }
         catch (Exception e) when (e is CryptographicException or InvalidOperationException or ObjectDisposedException)
         {
+            // The finish computes the digest from scratch; the restore must not block on a full queue meanwhile.
             _failure = e;
+            foreach ((_, CanonicalItem[] items, _) in _queue.GetConsumingEnumerable())
+            {
+                ArrayPool<CanonicalItem>.Shared.Return(items, clearArray: true);
+            }
         }
     }
 }

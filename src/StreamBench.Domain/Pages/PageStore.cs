@@ -32,9 +32,9 @@ internal sealed class PageStore
     private int _nextSlot;
     private long _materialised;
 
-    /// <summary>Pages currently holding an allocated (possibly non-zero) buffer.</summary>
     private ulong _watchBelow;
 
+    /// <summary>Pages currently holding an allocated (possibly non-zero) buffer.</summary>
     public long MaterialisedPages => _materialised;
 
     /// <summary>True once a page below the watched bound changed (contents or, through GuestMemory, its state).</summary>
